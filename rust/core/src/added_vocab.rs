@@ -1,0 +1,214 @@
+//! Added tokens: strings matched as a whole before (or right after) normalization, that
+//! bypass pre-tokenization and the model, as HF's `AddedVocabulary` does.
+//!
+//! Tokens marked `normalized: false` (BERT's `[CLS]`, `[SEP]`, ...) are found in the original
+//! text; the others are normalized themselves and found in normalized text. Both use a
+//! leftmost-longest Aho-Corasick automaton, so matching costs one pass whatever their number.
+
+use crate::normalize::Normalizer;
+use crate::unicode::is_word_char;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddedToken {
+    pub id: u32,
+    pub content: String,
+    #[serde(default)]
+    pub single_word: bool,
+    #[serde(default)]
+    pub lstrip: bool,
+    #[serde(default)]
+    pub rstrip: bool,
+    #[serde(default = "yes")]
+    pub normalized: bool,
+    #[serde(default)]
+    pub special: bool,
+}
+
+/// A piece of text after splitting on added tokens: either an added token or text to process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    Token(u32, Range<usize>),
+    Text(Range<usize>),
+}
+
+#[derive(Debug, Clone)]
+struct Matcher {
+    automaton: AhoCorasick,
+    /// Pattern index → index into `tokens`.
+    token_of_pattern: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AddedVocabulary {
+    tokens: Vec<AddedToken>,
+    by_id: FxHashMap<u32, usize>,
+    by_content: FxHashMap<String, u32>,
+    special_ids: FxHashSet<u32>,
+    raw: Option<Matcher>,
+    normalized: Option<Matcher>,
+}
+
+impl AddedVocabulary {
+    pub fn new(tokens: Vec<AddedToken>, normalizer: Option<&Normalizer>) -> Result<Self, String> {
+        let mut by_id = FxHashMap::default();
+        let mut by_content = FxHashMap::default();
+        let mut special_ids = FxHashSet::default();
+        let (mut raw_patterns, mut raw_tokens) = (Vec::new(), Vec::new());
+        let (mut norm_patterns, mut norm_tokens) = (Vec::new(), Vec::new());
+        for (i, t) in tokens.iter().enumerate() {
+            if t.content.is_empty() {
+                return Err(format!("added_tokens[{i}].content: an added token cannot be empty"));
+            }
+            by_id.insert(t.id, i);
+            by_content.insert(t.content.clone(), t.id);
+            if t.special {
+                special_ids.insert(t.id);
+            }
+            if t.normalized {
+                let content = match normalizer {
+                    Some(n) => n.normalize_str(&t.content),
+                    None => t.content.clone(),
+                };
+                if !content.is_empty() {
+                    norm_patterns.push(content);
+                    norm_tokens.push(i);
+                }
+            } else {
+                raw_patterns.push(t.content.clone());
+                raw_tokens.push(i);
+            }
+        }
+        Ok(AddedVocabulary {
+            raw: build_matcher(raw_patterns, raw_tokens)?,
+            normalized: build_matcher(norm_patterns, norm_tokens)?,
+            tokens,
+            by_id,
+            by_content,
+            special_ids,
+        })
+    }
+
+    pub fn tokens(&self) -> &[AddedToken] {
+        &self.tokens
+    }
+
+    pub fn id_to_token(&self, id: u32) -> Option<&str> {
+        self.by_id.get(&id).map(|&i| self.tokens[i].content.as_str())
+    }
+
+    pub fn token_to_id(&self, content: &str) -> Option<u32> {
+        self.by_content.get(content).copied()
+    }
+
+    pub fn is_special(&self, id: u32) -> bool {
+        self.special_ids.contains(&id)
+    }
+
+    pub fn has_raw(&self) -> bool {
+        self.raw.is_some()
+    }
+
+    pub fn has_normalized(&self) -> bool {
+        self.normalized.is_some()
+    }
+
+    /// Splits original text on tokens matched before normalization.
+    pub fn split_raw(&self, text: &str, out: &mut Vec<Piece>) {
+        self.split(self.raw.as_ref(), text, out)
+    }
+
+    /// Splits normalized text on tokens matched after normalization.
+    pub fn split_normalized(&self, text: &str, out: &mut Vec<Piece>) {
+        self.split(self.normalized.as_ref(), text, out)
+    }
+
+    fn split(&self, matcher: Option<&Matcher>, text: &str, out: &mut Vec<Piece>) {
+        out.clear();
+        let Some(m) = matcher else {
+            out.push(Piece::Text(0..text.len()));
+            return;
+        };
+        let mut done = 0;
+        for mat in m.automaton.find_iter(text) {
+            let token = &self.tokens[m.token_of_pattern[mat.pattern().as_usize()]];
+            let (mut start, mut stop) = (mat.start(), mat.end());
+            if token.single_word {
+                let alone_before = text[..start].chars().next_back().is_none_or(|c| !is_word_char(c));
+                let alone_after = text[stop..].chars().next().is_none_or(|c| !is_word_char(c));
+                if !alone_before || !alone_after {
+                    continue;
+                }
+            }
+            if token.lstrip {
+                let trimmed = text[..start].trim_end_matches(char::is_whitespace).len();
+                start = trimmed.max(done);
+            }
+            if token.rstrip {
+                stop = text.len() - text[stop..].trim_start_matches(char::is_whitespace).len();
+            }
+            if done < start {
+                out.push(Piece::Text(done..start));
+            }
+            out.push(Piece::Token(token.id, start..stop));
+            done = stop;
+        }
+        if done < text.len() || out.is_empty() {
+            out.push(Piece::Text(done..text.len()));
+        }
+    }
+}
+
+fn build_matcher(patterns: Vec<String>, token_of_pattern: Vec<usize>) -> Result<Option<Matcher>, String> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let automaton = AhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&patterns)
+        .map_err(|e| format!("added_tokens: {e}"))?;
+    Ok(Some(Matcher { automaton, token_of_pattern }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(id: u32, content: &str) -> AddedToken {
+        AddedToken {
+            id,
+            content: content.into(),
+            single_word: false,
+            lstrip: false,
+            rstrip: false,
+            normalized: false,
+            special: true,
+        }
+    }
+
+    #[test]
+    fn splits_around_the_longest_match() {
+        let v = AddedVocabulary::new(vec![token(1, "[A]"), token(2, "[A]B")], None).unwrap();
+        let mut out = Vec::new();
+        v.split_raw("x[A]By", &mut out);
+        assert_eq!(out, vec![Piece::Text(0..1), Piece::Token(2, 1..5), Piece::Text(5..6)]);
+    }
+
+    #[test]
+    fn strips_whitespace_when_asked() {
+        let mut t = token(7, "<m>");
+        t.lstrip = true;
+        t.rstrip = true;
+        let v = AddedVocabulary::new(vec![t], None).unwrap();
+        let mut out = Vec::new();
+        v.split_raw("a  <m>  b", &mut out);
+        assert_eq!(out, vec![Piece::Text(0..1), Piece::Token(7, 1..8), Piece::Text(8..9)]);
+    }
+}

@@ -1,0 +1,183 @@
+//! Many texts at once, in parallel, into flat buffers ready to become NumPy arrays.
+//!
+//! Texts are cut into contiguous chunks, one task per chunk, each appending to its own buffer;
+//! buffers are joined in order at the end. Results therefore never depend on the number of
+//! threads.
+
+use crate::encoding::{Direction, Encoding};
+use crate::error::{Error, Result};
+use crate::padding::{PaddingParams, PaddingStrategy};
+use crate::parallel;
+use crate::tokenizer::{EncodeOptions, Tokenizer};
+use rayon::prelude::*;
+
+/// Enough chunks per thread to balance uneven documents, few enough to keep tasks coarse.
+fn chunk_size(n: usize) -> usize {
+    let threads = parallel::num_threads().max(1);
+    n.div_ceil(threads * 8).max(1)
+}
+
+/// All ids in one buffer and row offsets (`rows + 1` entries).
+pub fn encode_flat(tok: &Tokenizer, texts: &[&str], add_special_tokens: bool) -> Result<(Vec<u32>, Vec<i64>)> {
+    let chunk = chunk_size(texts.len());
+    let parts: Vec<Result<(Vec<u32>, Vec<usize>)>> = parallel::run(|| {
+        texts
+            .par_chunks(chunk)
+            .enumerate()
+            .map(|(c, group)| {
+                let mut ids = Vec::with_capacity(group.iter().map(|t| t.len() / 4).sum());
+                let mut lens = Vec::with_capacity(group.len());
+                for (i, text) in group.iter().enumerate() {
+                    let before = ids.len();
+                    tok.encode_ids_into(text, add_special_tokens, &mut ids)
+                        .map_err(|e| e.context(&format!("texts[{}]", c * chunk + i)))?;
+                    lens.push(ids.len() - before);
+                }
+                Ok((ids, lens))
+            })
+            .collect()
+    });
+    let mut total = 0;
+    let mut parts_ok = Vec::with_capacity(parts.len());
+    for p in parts {
+        let p = p?;
+        total += p.0.len();
+        parts_ok.push(p);
+    }
+    let mut ids = Vec::with_capacity(total);
+    let mut offsets = Vec::with_capacity(texts.len() + 1);
+    offsets.push(0i64);
+    for (part_ids, lens) in parts_ok {
+        ids.extend_from_slice(&part_ids);
+        for l in lens {
+            let last = *offsets.last().unwrap_or(&0);
+            offsets.push(last + l as i64);
+        }
+    }
+    Ok((ids, offsets))
+}
+
+/// Number of tokens of each text (as `encode_flat` would give them).
+pub fn count(tok: &Tokenizer, texts: &[&str], add_special_tokens: bool) -> Result<Vec<i64>> {
+    let chunk = chunk_size(texts.len());
+    parallel::run(|| {
+        texts
+            .par_chunks(chunk)
+            .enumerate()
+            .map(|(c, group)| {
+                let mut ids = Vec::new();
+                group
+                    .iter()
+                    .enumerate()
+                    .map(|(i, text)| {
+                        ids.clear();
+                        tok.encode_ids_into(text, add_special_tokens, &mut ids)
+                            .map_err(|e| e.context(&format!("texts[{}]", c * chunk + i)))?;
+                        Ok(ids.len() as i64)
+                    })
+                    .collect::<Result<Vec<i64>>>()
+            })
+            .collect::<Result<Vec<Vec<i64>>>>()
+            .map(|v| v.concat())
+    })
+}
+
+/// Full encodings of texts or pairs, in order.
+pub fn encode_many(tok: &Tokenizer, texts: &[&str], pairs: Option<&[&str]>, opts: &EncodeOptions) -> Result<Vec<Encoding>> {
+    if let Some(p) = pairs {
+        if p.len() != texts.len() {
+            return Err(Error::InvalidArgument(format!(
+                "got {} texts but {} pairs; they must have the same length",
+                texts.len(),
+                p.len()
+            )));
+        }
+    }
+    parallel::run(|| {
+        texts
+            .par_iter()
+            .enumerate()
+            .with_min_len(chunk_size(texts.len()))
+            .map(|(i, t)| tok.encode(t, pairs.map(|p| p[i]), opts).map_err(|e| e.context(&format!("texts[{i}]"))))
+            .collect()
+    })
+}
+
+/// A padded batch as row-major `(rows, width)` buffers.
+#[derive(Debug, Default)]
+pub struct PaddedBatch {
+    pub rows: usize,
+    pub width: usize,
+    pub input_ids: Vec<i64>,
+    pub attention_mask: Vec<i64>,
+    pub token_type_ids: Vec<i64>,
+    pub special_tokens_mask: Vec<i64>,
+    /// `(rows, width, 2)` when asked for.
+    pub offsets: Option<Vec<i64>>,
+    /// Which input each row came from (rows of overflowing windows repeat it).
+    pub overflow_to_sample_mapping: Vec<i64>,
+}
+
+/// Lays encodings out as rows, one per encoding plus, when asked, one per overflowing window,
+/// padded as `padding` says. A row longer than a fixed padding length is an error: nothing is
+/// cut without truncation being asked for.
+pub fn pad_to_arrays(
+    encodings: Vec<Encoding>,
+    padding: &PaddingParams,
+    return_overflowing: bool,
+    with_offsets: bool,
+) -> Result<PaddedBatch> {
+    let mut rows: Vec<(usize, Encoding)> = Vec::with_capacity(encodings.len());
+    for (i, mut e) in encodings.into_iter().enumerate() {
+        let overflow = std::mem::take(&mut e.overflowing);
+        rows.push((i, e));
+        if return_overflowing {
+            rows.extend(overflow.into_iter().map(|mut o| {
+                o.overflowing.clear();
+                (i, o)
+            }));
+        }
+    }
+    let longest = rows.iter().map(|(_, e)| e.len()).max().unwrap_or(0);
+    let width = padding.target_length(longest);
+    if let PaddingStrategy::Fixed(n) = padding.strategy {
+        if let Some((r, (_, e))) = rows.iter().enumerate().find(|(_, (_, e))| e.len() > width) {
+            return Err(Error::InvalidArgument(format!(
+                "row {r} has {} tokens, more than the fixed padding length {n}; enable truncation \
+                 (max_length={n}) or pad to the longest",
+                e.len()
+            )));
+        }
+    }
+    let n = rows.len();
+    let mut b = PaddedBatch {
+        rows: n,
+        width,
+        input_ids: vec![padding.pad_id as i64; n * width],
+        attention_mask: vec![0; n * width],
+        token_type_ids: vec![padding.pad_type_id as i64; n * width],
+        special_tokens_mask: vec![1; n * width],
+        offsets: if with_offsets { Some(vec![0; n * width * 2]) } else { None },
+        overflow_to_sample_mapping: Vec::with_capacity(n),
+    };
+    for (r, (sample, e)) in rows.iter().enumerate() {
+        b.overflow_to_sample_mapping.push(*sample as i64);
+        let start = match padding.direction {
+            Direction::Right => r * width,
+            Direction::Left => r * width + (width - e.len()),
+        };
+        for (k, &id) in e.ids.iter().enumerate() {
+            b.input_ids[start + k] = id as i64;
+            b.attention_mask[start + k] = e.attention_mask[k] as i64;
+            b.token_type_ids[start + k] = e.type_ids[k] as i64;
+            b.special_tokens_mask[start + k] = e.special_tokens_mask[k] as i64;
+        }
+        if let Some(o) = b.offsets.as_mut() {
+            for (k, &(s, t)) in e.offsets.iter().enumerate() {
+                o[2 * (start + k)] = s as i64;
+                o[2 * (start + k) + 1] = t as i64;
+            }
+        }
+    }
+    Ok(b)
+}

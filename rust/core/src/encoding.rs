@@ -1,0 +1,208 @@
+//! The result of encoding one input (a text or a pair): parallel arrays, one entry per token,
+//! plus the overflowing windows that truncation produced.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Direction {
+    #[default]
+    Right,
+    Left,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Encoding {
+    pub ids: Vec<u32>,
+    pub type_ids: Vec<u32>,
+    /// (start, end) in characters of the text the token came from; (0, 0) for added ones.
+    pub offsets: Vec<(u32, u32)>,
+    pub special_tokens_mask: Vec<u8>,
+    pub attention_mask: Vec<u8>,
+    /// Which input a token came from: 0 (text), 1 (pair), or `NO_SEQUENCE` for added tokens.
+    pub sequence_ids: Vec<u8>,
+    pub overflowing: Vec<Encoding>,
+}
+
+pub const NO_SEQUENCE: u8 = u8::MAX;
+
+impl Encoding {
+    /// Tokens of one sequence, before post-processing.
+    pub fn from_tokens(ids: Vec<u32>, offsets: Vec<(u32, u32)>, sequence: u8) -> Encoding {
+        let n = ids.len();
+        Encoding {
+            ids,
+            type_ids: vec![0; n],
+            offsets,
+            special_tokens_mask: vec![0; n],
+            attention_mask: vec![1; n],
+            sequence_ids: vec![sequence; n],
+            overflowing: Vec::new(),
+        }
+    }
+
+    /// Added tokens (from a post-processor template): special, attended, no offsets.
+    pub fn special(ids: &[u32], type_id: u32) -> Encoding {
+        let n = ids.len();
+        Encoding {
+            ids: ids.to_vec(),
+            type_ids: vec![type_id; n],
+            offsets: vec![(0, 0); n],
+            special_tokens_mask: vec![1; n],
+            attention_mask: vec![1; n],
+            sequence_ids: vec![NO_SEQUENCE; n],
+            overflowing: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    fn slice(&self, start: usize, stop: usize) -> Encoding {
+        Encoding {
+            ids: self.ids[start..stop].to_vec(),
+            type_ids: self.type_ids[start..stop].to_vec(),
+            offsets: self.offsets[start..stop].to_vec(),
+            special_tokens_mask: self.special_tokens_mask[start..stop].to_vec(),
+            attention_mask: self.attention_mask[start..stop].to_vec(),
+            sequence_ids: self.sequence_ids[start..stop].to_vec(),
+            overflowing: Vec::new(),
+        }
+    }
+
+    /// Keeps `max_len` tokens and moves the rest into overflowing windows that overlap by
+    /// `stride` tokens. The caller guarantees `stride < max_len` when `max_len > 0`.
+    pub fn truncate(&mut self, max_len: usize, stride: usize, direction: Direction) {
+        let len = self.len();
+        if max_len >= len {
+            return;
+        }
+        if max_len == 0 {
+            let whole = std::mem::take(self);
+            self.overflowing.push(whole);
+            return;
+        }
+        let step = max_len - stride;
+        let mut windows = Vec::new();
+        match direction {
+            Direction::Right => {
+                let mut start = 0;
+                loop {
+                    let stop = (start + max_len).min(len);
+                    windows.push((start, stop));
+                    if stop == len {
+                        break;
+                    }
+                    start += step;
+                }
+            }
+            Direction::Left => {
+                let mut stop = len;
+                loop {
+                    let start = stop.saturating_sub(max_len);
+                    windows.push((start, stop));
+                    if start == 0 || stop <= step {
+                        break;
+                    }
+                    stop -= step;
+                }
+            }
+        }
+        let mut first = self.slice(windows[0].0, windows[0].1);
+        first.overflowing = windows[1..].iter().map(|&(s, e)| self.slice(s, e)).collect();
+        *self = first;
+    }
+
+    /// Appends `other`, combining overflowing windows the way HF does: each of ours with the
+    /// whole of `other` and with each of its windows, then ourself with each of its windows.
+    pub fn merge_with(&mut self, other: Encoding) {
+        let mut overflowing = Vec::new();
+        for mine in &self.overflowing {
+            let mut n = mine.clone();
+            n.merge_with(other.clone());
+            overflowing.push(n);
+            for theirs in &other.overflowing {
+                let mut n = mine.clone();
+                n.merge_with(theirs.clone());
+                overflowing.push(n);
+            }
+        }
+        for theirs in &other.overflowing {
+            let mut n = self.clone();
+            n.overflowing.clear();
+            n.merge_with(theirs.clone());
+            overflowing.push(n);
+        }
+        self.ids.extend(other.ids);
+        self.type_ids.extend(other.type_ids);
+        self.offsets.extend(other.offsets);
+        self.special_tokens_mask.extend(other.special_tokens_mask);
+        self.attention_mask.extend(other.attention_mask);
+        self.sequence_ids.extend(other.sequence_ids);
+        self.overflowing = overflowing;
+    }
+
+    /// Pads to `target` tokens (never truncates), overflowing windows too.
+    pub fn pad(&mut self, target: usize, pad_id: u32, pad_type_id: u32, direction: Direction) {
+        for o in &mut self.overflowing {
+            o.pad(target, pad_id, pad_type_id, direction);
+        }
+        let len = self.len();
+        if len >= target {
+            return;
+        }
+        let n = target - len;
+        match direction {
+            Direction::Right => {
+                self.ids.extend(std::iter::repeat(pad_id).take(n));
+                self.type_ids.extend(std::iter::repeat(pad_type_id).take(n));
+                self.offsets.extend(std::iter::repeat((0, 0)).take(n));
+                self.special_tokens_mask.extend(std::iter::repeat(1).take(n));
+                self.attention_mask.extend(std::iter::repeat(0).take(n));
+                self.sequence_ids.extend(std::iter::repeat(NO_SEQUENCE).take(n));
+            }
+            Direction::Left => {
+                fn prepend<T: Copy>(v: &mut Vec<T>, value: T, n: usize) {
+                    v.splice(0..0, std::iter::repeat(value).take(n));
+                }
+                prepend(&mut self.ids, pad_id, n);
+                prepend(&mut self.type_ids, pad_type_id, n);
+                prepend(&mut self.offsets, (0, 0), n);
+                prepend(&mut self.special_tokens_mask, 1, n);
+                prepend(&mut self.attention_mask, 0, n);
+                prepend(&mut self.sequence_ids, NO_SEQUENCE, n);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(n: u32) -> Encoding {
+        Encoding::from_tokens((0..n).collect(), vec![(0, 0); n as usize], 0)
+    }
+
+    #[test]
+    fn truncation_windows_overlap_by_stride() {
+        let mut e = enc(10);
+        e.truncate(4, 1, Direction::Right);
+        assert_eq!(e.ids, vec![0, 1, 2, 3]);
+        let rest: Vec<_> = e.overflowing.iter().map(|o| o.ids.clone()).collect();
+        assert_eq!(rest, vec![vec![3, 4, 5, 6], vec![6, 7, 8, 9]]);
+    }
+
+    #[test]
+    fn left_truncation_keeps_the_end() {
+        let mut e = enc(10);
+        e.truncate(4, 1, Direction::Left);
+        assert_eq!(e.ids, vec![6, 7, 8, 9]);
+        let rest: Vec<_> = e.overflowing.iter().map(|o| o.ids.clone()).collect();
+        assert_eq!(rest, vec![vec![3, 4, 5, 6], vec![0, 1, 2, 3]]);
+    }
+}

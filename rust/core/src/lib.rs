@@ -1,0 +1,25 @@
+//! tokembed-core: the algorithms of tokembed, free of any Python binding.
+//!
+//! Text flows through `normalize` → `pretokenize` → `models` → `postprocess`, with
+//! `added_vocab` matching user-defined tokens around that pipeline; `tokenizer` ties the
+//! stages together and `batch` runs them over many texts on a fork-safe thread pool.
+
+pub mod added_vocab;
+pub mod batch;
+pub mod decode;
+pub mod encoding;
+pub mod error;
+pub mod load;
+pub mod models;
+pub mod normalize;
+pub mod normalized;
+pub mod padding;
+pub mod parallel;
+pub mod postprocess;
+pub mod pretokenize;
+pub mod tokenizer;
+pub mod truncation;
+pub mod unicode;
+
+pub use error::{Error, Result};
+pub use tokenizer::Tokenizer;

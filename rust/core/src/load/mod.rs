@@ -1,0 +1,6 @@
+//! Reading tokenizer files: HF `tokenizer.json` and BERT's `vocab.txt`.
+
+pub mod hf_json;
+pub mod vocab;
+
+pub use hf_json::{Model, TokenizerFile};

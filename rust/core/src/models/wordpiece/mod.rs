@@ -1,0 +1,229 @@
+//! WordPiece: greedy longest-match-first segmentation of a word into vocabulary entries, the
+//! pieces after the first carrying the continuation prefix (`##`).
+//!
+//! Each match is a longest-prefix walk in a trie (one for word starts, one for continuations
+//! with the prefix already stripped), so a word costs at most (number of pieces) x (longest
+//! entry) byte steps instead of the quadratic shrink-and-hash of the textbook loop. A word
+//! with an unmatchable rest, or longer than `max_input_chars_per_word`, becomes the unknown token.
+
+mod trie;
+
+use crate::error::{Error, Result};
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use trie::Trie;
+
+fn default_unk() -> String {
+    "[UNK]".to_string()
+}
+fn default_prefix() -> String {
+    "##".to_string()
+}
+fn default_max_chars() -> usize {
+    100
+}
+
+/// The `model` object of a WordPiece `tokenizer.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WordPieceSpec {
+    #[serde(default = "default_unk")]
+    pub unk_token: String,
+    #[serde(default = "default_prefix")]
+    pub continuing_subword_prefix: String,
+    #[serde(default = "default_max_chars")]
+    pub max_input_chars_per_word: usize,
+    #[serde(serialize_with = "serialize_vocab_by_id")]
+    pub vocab: FxHashMap<String, u32>,
+}
+
+fn serialize_vocab_by_id<S: serde::Serializer>(vocab: &FxHashMap<String, u32>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut entries: Vec<_> = vocab.iter().collect();
+    entries.sort_by_key(|(_, &id)| id);
+    let mut map = s.serialize_map(Some(entries.len()))?;
+    for (k, v) in entries {
+        map.serialize_entry(k, v)?;
+    }
+    map.end()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "WordPieceSpec", into = "WordPieceSpec")]
+pub struct WordPiece {
+    spec: WordPieceSpec,
+    unk_id: Option<u32>,
+    id_to_token: Vec<Option<String>>,
+    starts: Trie,
+    continuations: Trie,
+}
+
+impl TryFrom<WordPieceSpec> for WordPiece {
+    type Error = String;
+    fn try_from(spec: WordPieceSpec) -> std::result::Result<Self, String> {
+        let max_id = spec.vocab.values().copied().max().unwrap_or(0) as usize;
+        if max_id > 16 * spec.vocab.len() + 1024 {
+            return Err(format!("vocab: id {max_id} is far beyond the {} entries", spec.vocab.len()));
+        }
+        let mut id_to_token = vec![None; if spec.vocab.is_empty() { 0 } else { max_id + 1 }];
+        for (token, &id) in &spec.vocab {
+            id_to_token[id as usize] = Some(token.clone());
+        }
+        let starts = Trie::build(spec.vocab.iter().map(|(t, &id)| (t.as_bytes(), id)));
+        let prefix = spec.continuing_subword_prefix.as_str();
+        let continuations = Trie::build(
+            spec.vocab.iter().filter_map(|(t, &id)| t.strip_prefix(prefix).map(|rest| (rest.as_bytes(), id))),
+        );
+        let unk_id = spec.vocab.get(&spec.unk_token).copied();
+        Ok(WordPiece { spec, unk_id, id_to_token, starts, continuations })
+    }
+}
+
+impl From<WordPiece> for WordPieceSpec {
+    fn from(w: WordPiece) -> Self {
+        w.spec
+    }
+}
+
+impl WordPiece {
+    pub fn from_vocab(vocab: FxHashMap<String, u32>) -> Result<WordPiece> {
+        let spec = WordPieceSpec {
+            unk_token: default_unk(),
+            continuing_subword_prefix: default_prefix(),
+            max_input_chars_per_word: default_max_chars(),
+            vocab,
+        };
+        WordPiece::try_from(spec).map_err(Error::Config)
+    }
+
+    /// Calls `emit(id, start, end)` for each piece of `word`, with byte offsets into `word`.
+    #[inline]
+    pub fn tokenize(&self, word: &str, mut emit: impl FnMut(u32, usize, usize)) -> Result<()> {
+        let bytes = word.as_bytes();
+        // Cheap bound first: a word of at most max bytes has at most max chars.
+        let too_long = bytes.len() > self.spec.max_input_chars_per_word
+            && word.chars().count() > self.spec.max_input_chars_per_word;
+        if !too_long {
+            if let Some((id, len)) = self.starts.longest_prefix(bytes) {
+                if len == bytes.len() {
+                    emit(id, 0, len);
+                    return Ok(());
+                }
+                if self.segment_rest(bytes, len, id, &mut emit) {
+                    return Ok(());
+                }
+            }
+        }
+        let unk = self.unk_id.ok_or_else(|| {
+            Error::Config(format!("model.unk_token: {:?} is not in the vocabulary", self.spec.unk_token))
+        })?;
+        emit(unk, 0, bytes.len());
+        Ok(())
+    }
+
+    /// Segments the remainder after a first piece; emits nothing and returns false if some part
+    /// cannot be matched (then the whole word is unknown).
+    #[inline]
+    fn segment_rest(&self, bytes: &[u8], first_len: usize, first_id: u32, emit: &mut impl FnMut(u32, usize, usize)) -> bool {
+        let mut pieces: smallvec_like::Pieces = Default::default();
+        pieces.push((first_id, 0, first_len));
+        let mut start = first_len;
+        while start < bytes.len() {
+            match self.continuations.longest_prefix(&bytes[start..]) {
+                Some((id, len)) => {
+                    pieces.push((id, start, start + len));
+                    start += len;
+                }
+                None => return false,
+            }
+        }
+        for (id, s, e) in pieces.iter() {
+            emit(id, s, e);
+        }
+        true
+    }
+
+    pub fn id_to_token(&self, id: u32) -> Option<&str> {
+        self.id_to_token.get(id as usize).and_then(|t| t.as_deref())
+    }
+
+    pub fn token_to_id(&self, token: &str) -> Option<u32> {
+        self.spec.vocab.get(token).copied()
+    }
+
+    pub fn vocab(&self) -> &FxHashMap<String, u32> {
+        &self.spec.vocab
+    }
+
+    /// One past the largest id.
+    pub fn id_bound(&self) -> usize {
+        self.id_to_token.len()
+    }
+
+    pub fn continuing_subword_prefix(&self) -> &str {
+        &self.spec.continuing_subword_prefix
+    }
+
+    pub fn unk_token(&self) -> &str {
+        &self.spec.unk_token
+    }
+}
+
+/// Pieces of one word, kept on the stack for ordinary words.
+mod smallvec_like {
+    #[derive(Default)]
+    pub struct Pieces {
+        inline: [(u32, usize, usize); 16],
+        len: usize,
+        spill: Vec<(u32, usize, usize)>,
+    }
+
+    impl Pieces {
+        #[inline]
+        pub fn push(&mut self, p: (u32, usize, usize)) {
+            if self.len < self.inline.len() {
+                self.inline[self.len] = p;
+                self.len += 1;
+            } else {
+                self.spill.push(p);
+            }
+        }
+
+        pub fn iter(&self) -> impl Iterator<Item = (u32, usize, usize)> + '_ {
+            self.inline[..self.len].iter().copied().chain(self.spill.iter().copied())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(words: &[&str]) -> WordPiece {
+        let vocab = words.iter().enumerate().map(|(i, w)| (w.to_string(), i as u32)).collect();
+        WordPiece::from_vocab(vocab).unwrap()
+    }
+
+    fn run(m: &WordPiece, word: &str) -> Vec<(u32, usize, usize)> {
+        let mut out = Vec::new();
+        m.tokenize(word, |id, s, e| out.push((id, s, e))).unwrap();
+        out
+    }
+
+    #[test]
+    fn greedy_longest_match_with_prefix() {
+        let m = model(&["[UNK]", "un", "##aff", "##able", "unaff", "##a"]);
+        assert_eq!(run(&m, "unaffable"), vec![(4, 0, 5), (3, 5, 9)]);
+        assert_eq!(run(&m, "unx"), vec![(0, 0, 3)]);
+    }
+
+    #[test]
+    fn overlong_word_is_unknown() {
+        let mut vocab: FxHashMap<String, u32> = FxHashMap::default();
+        vocab.insert("[UNK]".into(), 0);
+        vocab.insert("a".into(), 1);
+        vocab.insert("##a".into(), 2);
+        let m = WordPiece::from_vocab(vocab).unwrap();
+        assert_eq!(run(&m, &"a".repeat(100)).len(), 100);
+        assert_eq!(run(&m, &"a".repeat(101)), vec![(0, 0, 101)]);
+    }
+}

@@ -1,0 +1,121 @@
+//! A byte trie for longest-prefix lookup, built once from the vocabulary.
+//!
+//! Nodes store their children as a sorted run of (label, child) in two flat arrays, so a
+//! lookup is a short scan over contiguous bytes; the root, visited by every token, has a dense
+//! 256-entry table instead. Longest-prefix search walks at most as many bytes as the longest
+//! vocabulary entry, which is what makes WordPiece linear in the word length.
+
+use std::collections::BTreeMap;
+
+const NONE: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Default)]
+pub struct Trie {
+    root: Vec<u32>,
+    /// Per node: index of its first edge, number of edges, value (token id or NONE).
+    first_edge: Vec<u32>,
+    edge_count: Vec<u32>,
+    value: Vec<u32>,
+    labels: Vec<u8>,
+    targets: Vec<u32>,
+}
+
+impl Trie {
+    pub fn build<'a>(entries: impl IntoIterator<Item = (&'a [u8], u32)>) -> Trie {
+        // Temporary pointer trie, then flattened breadth-first.
+        let mut children: Vec<BTreeMap<u8, usize>> = vec![BTreeMap::new()];
+        let mut values: Vec<u32> = vec![NONE];
+        for (key, id) in entries {
+            let mut node = 0;
+            for &b in key {
+                node = match children[node].get(&b) {
+                    Some(&n) => n,
+                    None => {
+                        children.push(BTreeMap::new());
+                        values.push(NONE);
+                        let n = children.len() - 1;
+                        children[node].insert(b, n);
+                        n
+                    }
+                };
+            }
+            values[node] = id;
+        }
+        let mut trie = Trie { root: vec![NONE; 256], ..Default::default() };
+        let mut order = vec![0usize];
+        let mut new_index = vec![0u32; children.len()];
+        let mut i = 0;
+        while i < order.len() {
+            let node = order[i];
+            new_index[node] = i as u32;
+            order.extend(children[node].values().copied());
+            i += 1;
+        }
+        for &node in &order {
+            trie.first_edge.push(trie.labels.len() as u32);
+            trie.edge_count.push(children[node].len() as u32);
+            trie.value.push(values[node]);
+            for (&b, &child) in &children[node] {
+                trie.labels.push(b);
+                trie.targets.push(new_index[child]);
+            }
+        }
+        for (&b, &child) in &children[0] {
+            trie.root[b as usize] = new_index[child];
+        }
+        trie
+    }
+
+    #[inline]
+    fn child(&self, node: u32, byte: u8) -> u32 {
+        if node == 0 {
+            return self.root[byte as usize];
+        }
+        let first = self.first_edge[node as usize] as usize;
+        let count = self.edge_count[node as usize] as usize;
+        let labels = &self.labels[first..first + count];
+        let found = if count <= 8 {
+            labels.iter().position(|&l| l == byte)
+        } else {
+            labels.binary_search(&byte).ok()
+        };
+        match found {
+            Some(k) => self.targets[first + k],
+            None => NONE,
+        }
+    }
+
+    /// The longest entry that is a prefix of `bytes`: (value, length in bytes).
+    #[inline]
+    pub fn longest_prefix(&self, bytes: &[u8]) -> Option<(u32, usize)> {
+        let mut node = 0u32;
+        let mut best = None;
+        for (i, &b) in bytes.iter().enumerate() {
+            node = self.child(node, b);
+            if node == NONE {
+                break;
+            }
+            let v = self.value[node as usize];
+            if v != NONE {
+                best = Some((v, i + 1));
+            }
+        }
+        best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_longest_prefix() {
+        let words: [(&[u8], u32); 4] = [(b"a", 1), (b"ab", 2), (b"abcd", 3), (b"b", 4)];
+        let t = Trie::build(words);
+        assert_eq!(t.longest_prefix(b"abc"), Some((2, 2)));
+        assert_eq!(t.longest_prefix(b"abcde"), Some((3, 4)));
+        assert_eq!(t.longest_prefix(b"bz"), Some((4, 1)));
+        assert_eq!(t.longest_prefix(b"z"), None);
+        assert_eq!(t.longest_prefix(b""), None);
+    }
+}

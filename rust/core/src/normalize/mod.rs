@@ -1,0 +1,62 @@
+//! Normalizers: the first stage of the pipeline, rewriting text while keeping alignment.
+//!
+//! The enum mirrors the `normalizer` field of an HF `tokenizer.json` (tagged by `type`), so a
+//! file deserializes straight into it and serializes back unchanged.
+
+mod bert;
+mod lowercase;
+mod replace;
+mod strip_accents;
+mod unicode_forms;
+
+pub use bert::BertNormalizer;
+pub use replace::{Replace, ReplacePattern};
+pub use unicode_forms::UnicodeForm;
+
+use crate::normalized::Normalized;
+use serde::{Deserialize, Serialize};
+
+/// Type names a `normalizer` may have in a file we accept.
+pub const SUPPORTED: &[&str] =
+    &["BertNormalizer", "NFC", "NFD", "NFKC", "NFKD", "Lowercase", "StripAccents", "Replace", "Sequence"];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Normalizer {
+    BertNormalizer(BertNormalizer),
+    NFC {},
+    NFD {},
+    NFKC {},
+    NFKD {},
+    Lowercase {},
+    StripAccents {},
+    Replace(Replace),
+    Sequence { normalizers: Vec<Normalizer> },
+}
+
+impl Normalizer {
+    pub fn normalize(&self, n: &mut Normalized) {
+        match self {
+            Normalizer::BertNormalizer(b) => b.normalize(n),
+            Normalizer::NFC {} => unicode_forms::apply(UnicodeForm::Nfc, n),
+            Normalizer::NFD {} => unicode_forms::apply(UnicodeForm::Nfd, n),
+            Normalizer::NFKC {} => unicode_forms::apply(UnicodeForm::Nfkc, n),
+            Normalizer::NFKD {} => unicode_forms::apply(UnicodeForm::Nfkd, n),
+            Normalizer::Lowercase {} => lowercase::apply(n),
+            Normalizer::StripAccents {} => strip_accents::apply(n),
+            Normalizer::Replace(r) => r.apply(n),
+            Normalizer::Sequence { normalizers } => {
+                for inner in normalizers {
+                    inner.normalize(n);
+                }
+            }
+        }
+    }
+
+    /// Normalizes a plain string (no alignment); used for added-token contents.
+    pub fn normalize_str(&self, s: &str) -> String {
+        let mut n = Normalized::new(s, 0, false);
+        self.normalize(&mut n);
+        n.text().to_string()
+    }
+}

@@ -1,0 +1,225 @@
+//! A piece of text being normalized, with the way back to the original.
+//!
+//! For every byte of the normalized text we keep the range of original *characters* it came
+//! from, so token offsets come out directly in characters of the caller's string (what
+//! Python users index with). Alignment follows the rules of HF `tokenizers` so that offsets
+//! agree exactly: a character produced from another one takes that character's range; an
+//! inserted character takes the range of the character before it. When offsets are not
+//! wanted (`track == false`) no alignment is kept at all, which is the fast path.
+
+use std::ops::Range;
+
+#[derive(Debug, Clone, Default)]
+pub struct Normalized {
+    text: String,
+    align: Vec<(u32, u32)>,
+    track: bool,
+}
+
+impl Normalized {
+    /// Starts from `original`, whose first character is character `char_base` of the input.
+    pub fn new(original: &str, char_base: u32, track: bool) -> Self {
+        let mut n = Normalized { text: String::new(), align: Vec::new(), track };
+        n.reset(original, char_base, track);
+        n
+    }
+
+    /// Reuses the buffers for a new piece of text.
+    pub fn reset(&mut self, original: &str, char_base: u32, track: bool) {
+        self.track = track;
+        self.text.clear();
+        self.text.push_str(original);
+        self.align.clear();
+        if track {
+            let mut idx = char_base;
+            for c in original.chars() {
+                for _ in 0..c.len_utf8() {
+                    self.align.push((idx, idx + 1));
+                }
+                idx += 1;
+            }
+        }
+    }
+
+    /// Replaces the content with text built by a caller that already knows the alignment
+    /// (fast paths of specific normalizers). `align` must hold one entry per byte when tracking.
+    pub fn set(&mut self, text: String, align: Vec<(u32, u32)>) {
+        debug_assert!(!self.track || align.len() == text.len());
+        self.text = text;
+        self.align = align;
+    }
+
+    pub fn take_buffers(&mut self) -> (String, Vec<(u32, u32)>) {
+        (std::mem::take(&mut self.text), std::mem::take(&mut self.align))
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn tracks(&self) -> bool {
+        self.track
+    }
+
+    pub fn alignments(&self) -> &[(u32, u32)] {
+        &self.align
+    }
+
+    /// Range of original characters covered by a non-empty byte range of the normalized text.
+    #[inline]
+    pub fn original_span(&self, range: Range<usize>) -> (u32, u32) {
+        if !self.track || range.start >= range.end {
+            return (0, 0);
+        }
+        match (self.align.get(range.start), self.align.get(range.end - 1)) {
+            (Some(first), Some(last)) => (first.0, last.1),
+            _ => (0, 0),
+        }
+    }
+
+    /// Keeps the characters for which `keep` is true; kept ones keep their alignment.
+    pub fn filter(&mut self, keep: impl Fn(char) -> bool) {
+        self.rebuild(|c, emit| {
+            if keep(c) {
+                emit(c, false)
+            }
+        });
+    }
+
+    /// Replaces every character by `f(c)`, alignment unchanged.
+    pub fn map(&mut self, f: impl Fn(char) -> char) {
+        self.rebuild(|c, emit| emit(f(c), false));
+    }
+
+    /// Rebuilds the text character by character. `step` calls `emit(c, inserted)` for each output
+    /// character; all output of one input character takes that character's alignment, which is
+    /// what HF's transform gives for per-character rewrites (lowercase, padding around CJK, ...).
+    pub fn rebuild(&mut self, mut step: impl FnMut(char, &mut dyn FnMut(char, bool))) {
+        let mut text = String::with_capacity(self.text.len() + self.text.len() / 8);
+        let mut align = Vec::with_capacity(if self.track { self.align.len() } else { 0 });
+        let track = self.track;
+        for (b, c) in self.text.char_indices() {
+            let a = if track { self.align[b] } else { (0, 0) };
+            step(c, &mut |out: char, _inserted: bool| {
+                text.push(out);
+                if track {
+                    for _ in 0..out.len_utf8() {
+                        align.push(a);
+                    }
+                }
+            });
+        }
+        self.text = text;
+        self.align = align;
+    }
+
+    /// HF's general transform: `changes` yields each output character with the number of input
+    /// characters it stands for minus one (positive: inserted, negative: consumes more), after
+    /// skipping `initial_removed` input characters. Used for Unicode normalization forms, whose
+    /// reordering and composition span characters.
+    pub fn transform(&mut self, changes: impl IntoIterator<Item = (char, isize)>, initial_removed: usize) {
+        let old = std::mem::take(&mut self.text);
+        let old_align = std::mem::take(&mut self.align);
+        let mut old_chars = old.char_indices().peekable();
+        let mut offset = 0usize;
+        for _ in 0..initial_removed {
+            if let Some((_, c)) = old_chars.next() {
+                offset += c.len_utf8();
+            }
+        }
+        let mut text = String::with_capacity(old.len());
+        let mut align = Vec::with_capacity(old_align.len());
+        for (c, change) in changes {
+            let a = if !self.track {
+                (0, 0)
+            } else if change > 0 {
+                if offset == 0 {
+                    (0, 0)
+                } else {
+                    old_align.get(offset - 1).copied().unwrap_or((0, 0))
+                }
+            } else {
+                old_align.get(offset).copied().unwrap_or((0, 0))
+            };
+            if change <= 0 {
+                if let Some((_, oc)) = old_chars.next() {
+                    offset += oc.len_utf8();
+                }
+            }
+            if change < 0 {
+                for _ in 0..(-change) {
+                    if let Some((_, oc)) = old_chars.next() {
+                        offset += oc.len_utf8();
+                    }
+                }
+            }
+            text.push(c);
+            if self.track {
+                for _ in 0..c.len_utf8() {
+                    align.push(a);
+                }
+            }
+        }
+        self.text = text;
+        self.align = align;
+    }
+
+    /// Replaces each byte range of `matches` (sorted, non-overlapping) by `content`. The
+    /// replacement takes the alignment of the last replaced byte, as in HF.
+    pub fn replace_ranges(&mut self, matches: &[Range<usize>], content: &str) {
+        if matches.is_empty() {
+            return;
+        }
+        let mut text = String::with_capacity(self.text.len());
+        let mut align = Vec::with_capacity(self.align.len());
+        let mut last = 0;
+        for m in matches {
+            text.push_str(&self.text[last..m.start]);
+            if self.track {
+                align.extend_from_slice(&self.align[last..m.start]);
+            }
+            text.push_str(content);
+            if self.track {
+                let a = if m.end == 0 { (0, 0) } else { self.align[m.end - 1] };
+                align.extend(std::iter::repeat(a).take(content.len()));
+            }
+            last = m.end;
+        }
+        text.push_str(&self.text[last..]);
+        if self.track {
+            align.extend_from_slice(&self.align[last..]);
+        }
+        self.text = text;
+        self.align = align;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alignment_counts_characters_not_bytes() {
+        let n = Normalized::new("héllo", 10, true);
+        assert_eq!(n.original_span(0..1), (10, 11));
+        assert_eq!(n.original_span(1..3), (11, 12));
+        assert_eq!(n.original_span(0..6), (10, 15));
+    }
+
+    #[test]
+    fn filter_keeps_alignment_of_kept_chars() {
+        let mut n = Normalized::new("a\u{0}b", 0, true);
+        n.filter(|c| c != '\u{0}');
+        assert_eq!(n.text(), "ab");
+        assert_eq!(n.original_span(1..2), (2, 3));
+    }
+
+    #[test]
+    fn replacement_takes_the_last_replaced_char() {
+        let mut n = Normalized::new("abcd", 0, true);
+        n.replace_ranges(&[1..3], "XYZ");
+        assert_eq!(n.text(), "aXYZd");
+        assert_eq!(n.original_span(1..4), (2, 3));
+        assert_eq!(n.original_span(4..5), (3, 4));
+    }
+}

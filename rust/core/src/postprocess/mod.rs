@@ -1,0 +1,52 @@
+//! Post-processors: add the model's special tokens around one or two sequences and set the
+//! token type ids. Both kinds BERT files use reduce to one template of steps, applied by
+//! `Template::apply`; the enum keeps the file's own form so that saving writes it back.
+
+mod template;
+
+pub use template::{Piece, SequenceId, SpecialTokenSpec, Step, Template, TemplateProcessing};
+
+use crate::encoding::Encoding;
+use serde::{Deserialize, Serialize};
+
+/// Type names a `post_processor` may have in a file we accept.
+pub const SUPPORTED: &[&str] = &["TemplateProcessing", "BertProcessing"];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum PostProcessor {
+    TemplateProcessing(TemplateProcessing),
+    BertProcessing(BertProcessing),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BertProcessing {
+    pub sep: (String, u32),
+    pub cls: (String, u32),
+}
+
+impl PostProcessor {
+    pub fn templates(&self) -> (Template, Template) {
+        match self {
+            PostProcessor::TemplateProcessing(t) => (t.single_template(), t.pair_template()),
+            PostProcessor::BertProcessing(b) => {
+                let cls = Step::Special(vec![b.cls.1], 0);
+                let sep0 = Step::Special(vec![b.sep.1], 0);
+                let sep1 = Step::Special(vec![b.sep.1], 1);
+                (
+                    Template(vec![cls.clone(), Step::Sequence(0, 0), sep0.clone()]),
+                    Template(vec![cls, Step::Sequence(0, 0), sep0, Step::Sequence(1, 1), sep1]),
+                )
+            }
+        }
+    }
+}
+
+/// Without a post-processor sequences are simply joined.
+pub fn join(first: Encoding, second: Option<Encoding>) -> Encoding {
+    let mut out = first;
+    if let Some(s) = second {
+        out.merge_with(s);
+    }
+    out
+}

@@ -1,0 +1,356 @@
+//! The tokenizer: one file's components wired into the pipeline
+//! added tokens → normalizer → pre-tokenizer → model → truncation → post-processor → padding.
+
+use crate::added_vocab::{AddedToken, AddedVocabulary, Piece};
+use crate::decode::{self, Decoder, WordPieceDecoder};
+use crate::encoding::Encoding;
+use crate::error::{Error, Result};
+use crate::load::hf_json::{self, Model, TokenizerFile};
+use crate::load::vocab::parse_wordpiece_vocab;
+use crate::models::WordPiece;
+use crate::normalize::{BertNormalizer, Normalizer};
+use crate::normalized::Normalized;
+use crate::padding::PaddingParams;
+use crate::postprocess::{self, BertProcessing, PostProcessor, Step, Template};
+use crate::pretokenize::PreTokenizer;
+use crate::truncation::{self, TruncationParams};
+use rustc_hash::FxHashMap;
+use std::cell::RefCell;
+use std::ops::Range;
+
+/// Per-call choices; `None` truncation means none.
+#[derive(Debug, Clone)]
+pub struct EncodeOptions {
+    pub add_special_tokens: bool,
+    pub truncation: Option<TruncationParams>,
+    /// Compute offsets (costs alignment tracking during normalization).
+    pub offsets: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tokenizer {
+    file: TokenizerFile,
+    added: AddedVocabulary,
+    /// Single and pair templates of the post-processor, if any.
+    templates: Option<(Template, Template)>,
+}
+
+/// Buffers reused across calls on the same thread.
+#[derive(Default)]
+struct Scratch {
+    raw_pieces: Vec<Piece>,
+    norm_pieces: Vec<Piece>,
+    normalized: Normalized,
+    words: Vec<Range<usize>>,
+    words_scratch: Vec<Range<usize>>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+impl Tokenizer {
+    pub fn from_file_struct(file: TokenizerFile) -> Result<Tokenizer> {
+        let added = AddedVocabulary::new(file.added_tokens.clone(), file.normalizer.as_ref()).map_err(Error::Config)?;
+        let templates = file.post_processor.as_ref().map(PostProcessor::templates);
+        let tok = Tokenizer { file, added, templates };
+        tok.check_ids()?;
+        Ok(tok)
+    }
+
+    pub fn from_json(json: &str) -> Result<Tokenizer> {
+        Tokenizer::from_file_struct(hf_json::parse(json)?)
+    }
+
+    /// The BERT tokenizer HF's `BertWordPieceTokenizer` builds from a `vocab.txt`.
+    pub fn from_wordpiece_vocab(vocab_text: &str, lowercase: bool) -> Result<Tokenizer> {
+        let vocab = parse_wordpiece_vocab(vocab_text);
+        let id_of = |t: &str| vocab.get(t).copied();
+        let (Some(cls), Some(sep)) = (id_of("[CLS]"), id_of("[SEP]")) else {
+            return Err(Error::Config("vocab.txt: a BERT vocabulary needs [CLS] and [SEP]".to_string()));
+        };
+        let added_tokens = ["[UNK]", "[SEP]", "[CLS]", "[PAD]", "[MASK]"]
+            .iter()
+            .filter_map(|&t| {
+                id_of(t).map(|id| AddedToken {
+                    id,
+                    content: t.to_string(),
+                    single_word: false,
+                    lstrip: false,
+                    rstrip: false,
+                    normalized: false,
+                    special: true,
+                })
+            })
+            .collect();
+        let file = TokenizerFile {
+            version: "1.0".to_string(),
+            truncation: None,
+            padding: None,
+            added_tokens,
+            normalizer: Some(Normalizer::BertNormalizer(BertNormalizer { lowercase, ..Default::default() })),
+            pre_tokenizer: Some(PreTokenizer::BertPreTokenizer {}),
+            post_processor: Some(PostProcessor::BertProcessing(BertProcessing {
+                sep: ("[SEP]".to_string(), sep),
+                cls: ("[CLS]".to_string(), cls),
+            })),
+            decoder: Some(Decoder::WordPiece(WordPieceDecoder::default())),
+            model: Model::WordPiece(WordPiece::from_vocab(vocab)?),
+        };
+        Tokenizer::from_file_struct(file)
+    }
+
+    /// Ids the post-processor and padding insert must exist, or decoding them would fail later.
+    fn check_ids(&self) -> Result<()> {
+        if let Some((single, pair)) = &self.templates {
+            for step in single.0.iter().chain(pair.0.iter()) {
+                if let Step::Special(ids, _) = step {
+                    for &id in ids {
+                        if self.id_to_token(id).is_none() {
+                            return Err(Error::Config(format!(
+                                "post_processor: special token id {id} is not in the vocabulary"
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn to_json(&self, pretty: bool) -> Result<String> {
+        hf_json::to_json(&self.file, pretty)
+    }
+
+    pub fn truncation(&self) -> Option<&TruncationParams> {
+        self.file.truncation.as_ref()
+    }
+
+    pub fn padding(&self) -> Option<&PaddingParams> {
+        self.file.padding.as_ref()
+    }
+
+    pub fn set_truncation(&mut self, t: Option<TruncationParams>) {
+        self.file.truncation = t;
+    }
+
+    pub fn set_padding(&mut self, p: Option<PaddingParams>) {
+        self.file.padding = p;
+    }
+
+    fn model(&self) -> &WordPiece {
+        match &self.file.model {
+            Model::WordPiece(w) => w,
+        }
+    }
+
+    pub fn id_to_token(&self, id: u32) -> Option<&str> {
+        self.added.id_to_token(id).or_else(|| self.model().id_to_token(id))
+    }
+
+    pub fn token_to_id(&self, token: &str) -> Option<u32> {
+        self.added.token_to_id(token).or_else(|| self.model().token_to_id(token))
+    }
+
+    pub fn is_special(&self, id: u32) -> bool {
+        self.added.is_special(id)
+    }
+
+    pub fn get_vocab(&self) -> FxHashMap<String, u32> {
+        let mut v = self.model().vocab().clone();
+        for t in self.added.tokens() {
+            v.insert(t.content.clone(), t.id);
+        }
+        v
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        self.get_vocab().len()
+    }
+
+    /// One past the largest id any token has.
+    pub fn id_bound(&self) -> usize {
+        let added = self.added.tokens().iter().map(|t| t.id as usize + 1).max().unwrap_or(0);
+        self.model().id_bound().max(added)
+    }
+
+    /// Number of special tokens the post-processor adds.
+    pub fn num_special_tokens_to_add(&self, is_pair: bool) -> usize {
+        match &self.templates {
+            Some((single, pair)) => if is_pair { pair } else { single }.added_tokens(),
+            None => 0,
+        }
+    }
+
+    /// Tokenizes one sequence (no special tokens, no truncation) into `ids` and, when `offsets`
+    /// is given, character offsets into `text`.
+    pub fn tokenize_into(&self, text: &str, ids: &mut Vec<u32>, mut offsets: Option<&mut Vec<(u32, u32)>>) -> Result<()> {
+        let track = offsets.is_some();
+        SCRATCH.with(|cell| {
+            let mut guard = cell.borrow_mut();
+            let s = &mut *guard;
+            self.added.split_raw(text, &mut s.raw_pieces);
+            // Character index of the start of the current raw piece, counted incrementally.
+            let (mut seen_bytes, mut seen_chars) = (0usize, 0u32);
+            let mut char_index = |byte: usize| -> u32 {
+                if track && byte > seen_bytes {
+                    seen_chars += text[seen_bytes..byte].chars().count() as u32;
+                    seen_bytes = byte;
+                }
+                seen_chars
+            };
+            for piece in &s.raw_pieces {
+                match piece {
+                    Piece::Token(id, r) => {
+                        ids.push(*id);
+                        let (a, b) = (char_index(r.start), char_index(r.end));
+                        if let Some(o) = offsets.as_deref_mut() {
+                            o.push((a, b));
+                        }
+                    }
+                    Piece::Text(r) => {
+                        if r.is_empty() {
+                            continue;
+                        }
+                        let base = char_index(r.start);
+                        s.normalized.reset(&text[r.clone()], base, track);
+                        if let Some(n) = &self.file.normalizer {
+                            n.normalize(&mut s.normalized);
+                        }
+                        self.added.split_normalized(s.normalized.text(), &mut s.norm_pieces);
+                        for sub in &s.norm_pieces {
+                            match sub {
+                                Piece::Token(id, r) => {
+                                    ids.push(*id);
+                                    if let Some(o) = offsets.as_deref_mut() {
+                                        o.push(s.normalized.original_span(r.clone()));
+                                    }
+                                }
+                                Piece::Text(r) => self.tokenize_words(
+                                    &s.normalized,
+                                    r.clone(),
+                                    &mut s.words,
+                                    &mut s.words_scratch,
+                                    ids,
+                                    offsets.as_deref_mut(),
+                                )?,
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn tokenize_words(
+        &self,
+        normalized: &Normalized,
+        range: Range<usize>,
+        words: &mut Vec<Range<usize>>,
+        scratch: &mut Vec<Range<usize>>,
+        ids: &mut Vec<u32>,
+        mut offsets: Option<&mut Vec<(u32, u32)>>,
+    ) -> Result<()> {
+        if range.is_empty() {
+            return Ok(());
+        }
+        let text = normalized.text();
+        words.clear();
+        words.push(range);
+        if let Some(p) = &self.file.pre_tokenizer {
+            p.split(text, words, scratch);
+        }
+        let model = self.model();
+        for w in words.iter() {
+            let start = w.start;
+            model.tokenize(&text[w.clone()], |id, s, e| {
+                ids.push(id);
+                if let Some(o) = offsets.as_deref_mut() {
+                    o.push(normalized.original_span(start + s..start + e));
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    fn sequence(&self, text: &str, type_id: u32, offsets: bool) -> Result<Encoding> {
+        let mut ids = Vec::with_capacity(text.len() / 4 + 4);
+        let mut offs = Vec::new();
+        self.tokenize_into(text, &mut ids, if offsets { Some(&mut offs) } else { None })?;
+        if !offsets {
+            offs = vec![(0, 0); ids.len()];
+        }
+        let mut e = Encoding::from_tokens(ids, offs, type_id as u8);
+        e.type_ids.iter_mut().for_each(|t| *t = type_id);
+        Ok(e)
+    }
+
+    /// Encodes a text or a pair: tokens, truncation (leaving room for special tokens), then the
+    /// post-processor. Padding is the caller's (it depends on the batch).
+    pub fn encode(&self, text: &str, pair: Option<&str>, opts: &EncodeOptions) -> Result<Encoding> {
+        let mut first = self.sequence(text, 0, opts.offsets)?;
+        let mut second = match pair {
+            Some(p) => Some(self.sequence(p, 1, opts.offsets)?),
+            None => None,
+        };
+        if let Some(t) = &opts.truncation {
+            let mut t = t.clone();
+            let added = if opts.add_special_tokens { self.num_special_tokens_to_add(pair.is_some()) } else { 0 };
+            if added > 0 {
+                t.max_length = t.max_length.checked_sub(added).filter(|&m| m > 0).ok_or_else(|| {
+                    Error::InvalidArgument(format!(
+                        "max_length {} leaves no room for tokens after the {added} special tokens",
+                        t.max_length
+                    ))
+                })?;
+            }
+            truncation::truncate(&mut first, second.as_mut(), &t)?;
+        }
+        Ok(match &self.templates {
+            Some((single, pair_t)) => match second {
+                Some(s) => pair_t.apply(vec![first, s], opts.add_special_tokens),
+                None => single.apply(vec![first], opts.add_special_tokens),
+            },
+            None => postprocess::join(first, second),
+        })
+    }
+
+    /// Appends the ids of `text` with the single-sequence special tokens: the fast path for
+    /// ragged batches, which needs neither offsets nor an `Encoding`.
+    pub fn encode_ids_into(&self, text: &str, add_special_tokens: bool, ids: &mut Vec<u32>) -> Result<()> {
+        match (&self.templates, add_special_tokens) {
+            (Some((single, _)), true) => {
+                for step in &single.0 {
+                    match step {
+                        Step::Special(special, _) => ids.extend_from_slice(special),
+                        Step::Sequence(0, _) => self.tokenize_into(text, ids, None)?,
+                        Step::Sequence(..) => {}
+                    }
+                }
+                Ok(())
+            }
+            _ => self.tokenize_into(text, ids, None),
+        }
+    }
+
+    /// Decodes ids to text; an id outside the vocabulary is an error, not silently dropped.
+    pub fn decode(&self, ids: &[u32], skip_special_tokens: bool) -> Result<String> {
+        let mut tokens = Vec::with_capacity(ids.len());
+        for (position, &id) in ids.iter().enumerate() {
+            let token = self.id_to_token(id).ok_or(Error::IdOutOfRange {
+                id: id as i64,
+                position,
+                vocab_size: self.id_bound(),
+            })?;
+            if skip_special_tokens && self.added.is_special(id) {
+                continue;
+            }
+            tokens.push(token);
+        }
+        Ok(match &self.file.decoder {
+            Some(d) => d.decode(&tokens),
+            None => decode::join_with_spaces(&tokens),
+        })
+    }
+}
