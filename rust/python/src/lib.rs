@@ -1,1 +1,19 @@
+//! Python bindings of tokembed-core. Each binding converts its arguments, releases the GIL,
+//! calls the core and maps the error; there is no tokenization logic here.
 
+mod arrays;
+mod errors;
+mod texts;
+mod threads;
+mod tokenizer;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("TokenizerError", m.py().get_type::<errors::TokenizerError>())?;
+    m.add_class::<tokenizer::CoreTokenizer>()?;
+    m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,64 @@
+"""Results of encoding: one text (`Encoding`) or a padded batch (`BatchEncoding`)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, List, Sequence
+
+import numpy as np
+
+
+class Encoding:
+    """One encoded text or pair: NumPy arrays with one entry per token.
+
+    ``offsets`` is an ``(n, 2)`` array of character offsets into the text the token came from
+    (the pair's own text for tokens of the pair); special and padding tokens have ``(0, 0)``.
+    """
+
+    __slots__ = ("ids", "type_ids", "attention_mask", "special_tokens_mask", "offsets", "overflowing", "_to_tokens", "_tokens")
+
+    def __init__(self, arrays: dict, to_tokens: Callable[[np.ndarray], List[str]]):
+        self.ids: np.ndarray = arrays["ids"]
+        self.type_ids: np.ndarray = arrays["type_ids"]
+        self.attention_mask: np.ndarray = arrays["attention_mask"]
+        self.special_tokens_mask: np.ndarray = arrays["special_tokens_mask"]
+        self.offsets: np.ndarray = arrays["offsets"]
+        self.overflowing: List[Encoding] = [Encoding(o, to_tokens) for o in arrays["overflowing"]]
+        self._to_tokens = to_tokens
+        self._tokens: List[str] | None = None
+
+    @property
+    def tokens(self) -> List[str]:
+        """Token strings, computed on first use."""
+        if self._tokens is None:
+            self._tokens = self._to_tokens(self.ids)
+        return self._tokens
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __repr__(self) -> str:
+        return f"Encoding(num_tokens={len(self)}, overflowing={len(self.overflowing)})"
+
+
+class BatchEncoding(dict):
+    """A padded batch: a mapping of ``(batch, length)`` int64 arrays.
+
+    Keys: ``input_ids``, ``attention_mask``, ``token_type_ids``, ``special_tokens_mask``, and,
+    when asked for, ``offsets`` ``(batch, length, 2)`` and ``overflow_to_sample_mapping``
+    ``(batch,)``. Keys can also be read as attributes, and the mapping can be passed to a model
+    as keyword arguments.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def shape(self) -> Sequence[int]:
+        return self["input_ids"].shape
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}: {v.shape}" for k, v in self.items())
+        return f"BatchEncoding({fields})"

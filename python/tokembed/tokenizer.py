@@ -1,0 +1,315 @@
+"""The `Tokenizer` class: loading, settings, and the encode/decode calls users make."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import builtin, options
+from ._core import Tokenizer as _CoreTokenizer
+from ._core import TokenizerError
+from .encoding import BatchEncoding, Encoding
+
+PathLike = Union[str, "os.PathLike[str]"]
+Ids = Union[Sequence[int], np.ndarray]
+
+
+def _read_text(path: PathLike) -> str:
+    with open(path, "r", encoding="utf-8") as f:
+        return f.read()
+
+
+def _loads(text: Optional[str]) -> Optional[dict]:
+    return None if text is None else json.loads(text)
+
+
+def _ids_array(ids: Ids, what: str) -> np.ndarray:
+    arr = np.asarray(ids)
+    if arr.ndim != 1:
+        raise ValueError(f"{what} must be one-dimensional, got shape {arr.shape}")
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{what} must hold integers, got dtype {arr.dtype}")
+    return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+class Tokenizer:
+    """A tokenizer loaded from an HF ``tokenizer.json`` (or a BERT ``vocab.txt``).
+
+    Truncation and padding start as the file configures them; ``enable_truncation``,
+    ``enable_padding`` and their ``no_`` counterparts change them, and every batch call can
+    override them. Instances are immutable otherwise, thread-safe, and pickle as their JSON.
+    """
+
+    def __init__(self, core: _CoreTokenizer):
+        if not isinstance(core, _CoreTokenizer):
+            raise TypeError("use Tokenizer.from_file, from_str, from_pretrained, from_wordpiece_vocab or builtin")
+        self._core = core
+        self._truncation: Optional[dict] = _loads(core.file_truncation())
+        self._padding: Optional[dict] = _loads(core.file_padding())
+
+    # ----- loading and saving -------------------------------------------------------------
+    @classmethod
+    def from_str(cls, json_text: str) -> "Tokenizer":
+        """Loads the text of a ``tokenizer.json``."""
+        if not isinstance(json_text, str):
+            raise TypeError(f"json_text must be str, got {type(json_text).__name__}")
+        return cls(_CoreTokenizer.from_str(json_text))
+
+    @classmethod
+    def from_file(cls, path: PathLike) -> "Tokenizer":
+        """Loads a ``tokenizer.json`` file."""
+        text = _read_text(path)
+        try:
+            return cls.from_str(text)
+        except TokenizerError as e:
+            raise TokenizerError(f"{os.fspath(path)}: {e}") from None
+
+    @classmethod
+    def from_pretrained(cls, directory: PathLike) -> "Tokenizer":
+        """Loads a model folder: its ``tokenizer.json``, else its ``vocab.txt``. Offline only."""
+        d = Path(directory)
+        if not d.is_dir():
+            raise FileNotFoundError(
+                f"{os.fspath(directory)!r} is not a local folder (tokembed never downloads; "
+                f"for a built-in tokenizer use Tokenizer.builtin)"
+            )
+        if (d / "tokenizer.json").is_file():
+            return cls.from_file(d / "tokenizer.json")
+        if (d / "vocab.txt").is_file():
+            return cls.from_wordpiece_vocab(d / "vocab.txt")
+        raise FileNotFoundError(f"{os.fspath(directory)!r} holds neither tokenizer.json nor vocab.txt")
+
+    @classmethod
+    def from_wordpiece_vocab(cls, vocab_txt: PathLike, lowercase: bool = True) -> "Tokenizer":
+        """A BERT tokenizer from its ``vocab.txt``, as HF's ``BertWordPieceTokenizer`` builds it."""
+        text = _read_text(vocab_txt)
+        try:
+            return cls(_CoreTokenizer.from_wordpiece_vocab(text, bool(lowercase)))
+        except TokenizerError as e:
+            raise TokenizerError(f"{os.fspath(vocab_txt)}: {e}") from None
+
+    @classmethod
+    def builtin(cls, name: str = builtin.DEFAULT) -> "Tokenizer":
+        """A tokenizer shipped with the package; ``tokembed.Tokenizer.builtin_names()`` lists them."""
+        return cls.from_file(builtin.path(name))
+
+    @staticmethod
+    def builtin_names() -> List[str]:
+        return builtin.names()
+
+    @classmethod
+    def load(cls, name_or_path: PathLike) -> "Tokenizer":
+        """A built-in name, a ``tokenizer.json``, a ``vocab.txt`` or a model folder."""
+        p = Path(name_or_path)
+        if p.is_dir():
+            return cls.from_pretrained(p)
+        if p.is_file():
+            return cls.from_wordpiece_vocab(p) if p.suffix == ".txt" else cls.from_file(p)
+        if str(name_or_path) in builtin.names():
+            return cls.builtin(str(name_or_path))
+        raise FileNotFoundError(
+            f"{os.fspath(name_or_path)!r} is neither a file, a folder nor a built-in tokenizer "
+            f"({', '.join(builtin.names())})"
+        )
+
+    def to_str(self, pretty: bool = False) -> str:
+        """The ``tokenizer.json`` text, with the current truncation and padding."""
+        return self._core.to_str(pretty, json.dumps(self._truncation), json.dumps(self._padding))
+
+    def save(self, path: PathLike, pretty: bool = True) -> None:
+        """Writes a ``tokenizer.json`` that HF ``tokenizers`` (and tokembed) load back."""
+        text = self.to_str(pretty)
+        tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+
+    def __reduce__(self):
+        return (Tokenizer.from_str, (self.to_str(),))
+
+    # ----- settings -----------------------------------------------------------------------
+    @property
+    def truncation(self) -> Optional[dict]:
+        """Current truncation, in the ``tokenizer.json`` form, or None."""
+        return None if self._truncation is None else dict(self._truncation)
+
+    @property
+    def padding(self) -> Optional[dict]:
+        """Current padding, in the ``tokenizer.json`` form, or None."""
+        return None if self._padding is None else dict(self._padding)
+
+    def enable_truncation(
+        self, max_length: int, stride: int = 0, strategy: str = "longest_first", direction: str = "right"
+    ) -> None:
+        self._truncation = options.truncation_params(strategy, max_length, stride, direction, None)
+
+    def no_truncation(self) -> None:
+        self._truncation = None
+
+    def enable_padding(
+        self,
+        direction: str = "right",
+        pad_id: Optional[int] = None,
+        pad_type_id: int = 0,
+        pad_token: Optional[str] = None,
+        length: Optional[int] = None,
+        pad_to_multiple_of: Optional[int] = None,
+    ) -> None:
+        pad = self._default_pad()
+        if pad_token is not None:
+            pad["pad_token"] = pad_token
+            if pad_id is None:
+                found = self.token_to_id(pad_token)
+                pad["pad_id"] = 0 if found is None else found
+        if pad_id is not None:
+            pad["pad_id"] = int(pad_id)
+        pad["pad_type_id"] = int(pad_type_id)
+        pad["strategy"] = "BatchLongest" if length is None else {"Fixed": int(length)}
+        pad["pad_to_multiple_of"] = pad_to_multiple_of
+        pad["direction"] = options.side(direction, "direction")
+        self._padding = pad
+
+    def no_padding(self) -> None:
+        self._padding = None
+
+    def _default_pad(self) -> dict:
+        if self._padding:
+            return dict(self._padding)
+        pad_id = self.token_to_id("[PAD]")
+        return {
+            "strategy": "BatchLongest",
+            "direction": "Right",
+            "pad_to_multiple_of": None,
+            "pad_id": 0 if pad_id is None else pad_id,
+            "pad_type_id": 0,
+            "pad_token": "[PAD]",
+        }
+
+    # ----- encoding -----------------------------------------------------------------------
+    def encode(self, text: str, pair: Optional[str] = None, add_special_tokens: bool = True) -> Encoding:
+        """Encodes one text (or a pair), with the tokenizer's truncation and padding."""
+        arrays = self._core.encode(
+            text, pair, bool(add_special_tokens), _dumps(self._truncation), _dumps(self._padding)
+        )
+        return Encoding(arrays, self._core.ids_to_tokens)
+
+    def encode_batch(
+        self,
+        texts: Iterable[str],
+        pairs: Optional[Iterable[str]] = None,
+        *,
+        add_special_tokens: bool = True,
+        max_length: Optional[int] = None,
+        padding: Union[None, bool, str] = None,
+        truncation: Union[None, bool, str] = None,
+        stride: Optional[int] = None,
+        return_overflowing: bool = False,
+        return_offsets: bool = False,
+        pad_to_multiple_of: Optional[int] = None,
+        padding_side: Optional[str] = None,
+        truncation_side: Optional[str] = None,
+    ) -> BatchEncoding:
+        """Encodes texts (or pairs) in parallel into a padded batch of ``(B, L)`` arrays.
+
+        ``truncation``/``padding`` of ``None`` follow the tokenizer's settings (padding then
+        defaults to the longest row); ``True``, a strategy name, ``"longest"`` or
+        ``"max_length"`` override them, as do ``max_length``, ``stride``, the sides and
+        ``pad_to_multiple_of``. With ``return_overflowing`` the windows cut off by truncation
+        become extra rows, and ``overflow_to_sample_mapping`` says which input each row is from.
+        """
+        trunc = options.truncation_params(truncation, max_length, stride, truncation_side, self._truncation)
+        pad = options.padding_params(
+            padding, max_length, pad_to_multiple_of, padding_side, self._padding, trunc, self._default_pad()
+        )
+        arrays = self._core.encode_batch(
+            _as_list(texts, "texts"),
+            None if pairs is None else _as_list(pairs, "pairs"),
+            bool(add_special_tokens),
+            _dumps(trunc),
+            json.dumps(pad),
+            bool(return_overflowing),
+            bool(return_offsets),
+        )
+        return BatchEncoding(arrays)
+
+    def __call__(
+        self, texts: Union[str, Iterable[str]], pairs: Union[None, str, Iterable[str]] = None, **kwargs
+    ) -> BatchEncoding:
+        """Same as ``encode_batch``; a single str is a batch of one."""
+        if isinstance(texts, str):
+            texts = [texts]
+            if isinstance(pairs, str):
+                pairs = [pairs]
+        return self.encode_batch(texts, pairs, **kwargs)
+
+    def encode_batch_flat(self, texts: Iterable[str], add_special_tokens: bool = True) -> Tuple[np.ndarray, np.ndarray]:
+        """All ids in one ``uint32`` array, and ``int64`` row offsets of length ``B + 1``: the ids
+        of text ``i`` are ``ids[offsets[i]:offsets[i + 1]]``. Never truncates or pads."""
+        return self._core.encode_batch_flat(_as_list(texts, "texts"), bool(add_special_tokens))
+
+    def count_tokens(self, texts: Iterable[str], add_special_tokens: bool = True) -> np.ndarray:
+        """Number of tokens of each text, as ``encode_batch_flat`` would give them (``int64``)."""
+        return self._core.count_tokens(_as_list(texts, "texts"), bool(add_special_tokens))
+
+    def tokenize(self, text: str, pair: Optional[str] = None, add_special_tokens: bool = False) -> List[str]:
+        """Token strings of a text, without truncation or padding."""
+        arrays = self._core.encode(text, pair, bool(add_special_tokens), None, None)
+        return self._core.ids_to_tokens(arrays["ids"])
+
+    # ----- decoding -----------------------------------------------------------------------
+    def decode(self, ids: Ids, skip_special_tokens: bool = True) -> str:
+        """Text of a sequence of ids. An id outside the vocabulary raises ``IndexError``."""
+        return self._core.decode(_ids_array(ids, "ids"), bool(skip_special_tokens))
+
+    def decode_batch(self, sequences: Iterable[Ids], skip_special_tokens: bool = True) -> List[str]:
+        """Texts of many sequences (a list of id sequences or a 2-D array), in parallel."""
+        if isinstance(sequences, np.ndarray) and sequences.ndim == 2:
+            rows = [sequences[i] for i in range(sequences.shape[0])]
+        else:
+            rows = list(sequences)
+        arrays = [_ids_array(r, f"sequences[{i}]") for i, r in enumerate(rows)]
+        lengths = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
+        offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        flat = np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
+        return self._core.decode_flat(flat, offsets, bool(skip_special_tokens))
+
+    # ----- vocabulary ---------------------------------------------------------------------
+    def token_to_id(self, token: str) -> Optional[int]:
+        return self._core.token_to_id(token)
+
+    def id_to_token(self, id: int) -> Optional[str]:
+        return self._core.id_to_token(int(id))
+
+    def get_vocab(self) -> Dict[str, int]:
+        return self._core.get_vocab()
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of distinct tokens, added tokens included."""
+        return self._core.vocab_size()
+
+    def __len__(self) -> int:
+        return self.vocab_size
+
+    def num_special_tokens_to_add(self, is_pair: bool = False) -> int:
+        return self._core.num_special_tokens_to_add(bool(is_pair))
+
+    def __repr__(self) -> str:
+        return f"Tokenizer(vocab_size={self.vocab_size}, truncation={self._truncation}, padding={self._padding})"
+
+
+def _dumps(params: Optional[dict]) -> Optional[str]:
+    return None if params is None else json.dumps(params)
+
+
+def _as_list(texts, what: str) -> list:
+    if isinstance(texts, str):
+        raise TypeError(f"{what} must be a sequence of str, not a single str (wrap it in a list)")
+    if isinstance(texts, (bytes, bytearray)):
+        raise TypeError(f"{what} must be a sequence of str, got bytes")
+    return texts if isinstance(texts, (list, tuple)) else list(texts)

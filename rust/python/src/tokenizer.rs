@@ -1,0 +1,269 @@
+//! `tokembed._core.Tokenizer`: the core tokenizer behind the Python `tokembed.Tokenizer`.
+//!
+//! It is immutable: truncation and padding arrive with each call as the JSON objects of the
+//! `tokenizer.json` format (the Python class keeps the current settings), so no lock is held
+//! while the GIL is released.
+
+use crate::arrays::{vec1, vec2, vec3};
+use crate::errors::guarded;
+use crate::texts::{as_str, one_str, Texts};
+use numpy::PyReadonlyArray1;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use tokembed_core::batch;
+use tokembed_core::encoding::Encoding;
+use tokembed_core::padding::PaddingParams;
+use tokembed_core::tokenizer::EncodeOptions;
+use tokembed_core::truncation::TruncationParams;
+use tokembed_core::{Error, Tokenizer};
+
+#[pyclass(frozen, module = "tokembed._core", name = "Tokenizer")]
+pub struct CoreTokenizer {
+    inner: Tokenizer,
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(json: Option<&str>, what: &str) -> PyResult<Option<T>> {
+    match json {
+        None => Ok(None),
+        Some(s) => serde_json::from_str::<Option<T>>(s)
+            .map_err(|e| crate::errors::to_py(Error::Config(format!("{what}: {e}")))),
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: Option<&T>) -> Option<String> {
+    v.and_then(|v| serde_json::to_string(v).ok())
+}
+
+fn encoding_dict<'py>(py: Python<'py>, e: Encoding) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let n = e.ids.len();
+    d.set_item("ids", vec1(py, e.ids.iter().map(|&x| x as i64).collect::<Vec<_>>()))?;
+    d.set_item("type_ids", vec1(py, e.type_ids.iter().map(|&x| x as i64).collect::<Vec<_>>()))?;
+    d.set_item("attention_mask", vec1(py, e.attention_mask.iter().map(|&x| x as i64).collect::<Vec<_>>()))?;
+    d.set_item(
+        "special_tokens_mask",
+        vec1(py, e.special_tokens_mask.iter().map(|&x| x as i64).collect::<Vec<_>>()),
+    )?;
+    let offsets: Vec<i64> = e.offsets.iter().flat_map(|&(a, b)| [a as i64, b as i64]).collect();
+    d.set_item("offsets", vec2(py, offsets, n, 2)?)?;
+    let overflowing = PyList::empty(py);
+    for o in e.overflowing {
+        overflowing.append(encoding_dict(py, o)?)?;
+    }
+    d.set_item("overflowing", overflowing)?;
+    Ok(d)
+}
+
+impl CoreTokenizer {
+    fn checked_ids(&self, ids: &[i64]) -> PyResult<Vec<u32>> {
+        let bound = self.inner.id_bound();
+        ids.iter()
+            .enumerate()
+            .map(|(position, &id)| {
+                u32::try_from(id).ok().filter(|&v| (v as usize) < bound).ok_or_else(|| {
+                    crate::errors::to_py(Error::IdOutOfRange { id, position, vocab_size: bound })
+                })
+            })
+            .collect()
+    }
+}
+
+#[pymethods]
+impl CoreTokenizer {
+    #[staticmethod]
+    fn from_str(py: Python<'_>, json: &str) -> PyResult<Self> {
+        let inner = py.detach(|| guarded(|| Tokenizer::from_json(json)))?;
+        Ok(CoreTokenizer { inner })
+    }
+
+    #[staticmethod]
+    fn from_wordpiece_vocab(py: Python<'_>, vocab_text: &str, lowercase: bool) -> PyResult<Self> {
+        let inner = py.detach(|| guarded(|| Tokenizer::from_wordpiece_vocab(vocab_text, lowercase)))?;
+        Ok(CoreTokenizer { inner })
+    }
+
+    /// The tokenizer as `tokenizer.json` text, with the given truncation and padding.
+    #[pyo3(signature = (pretty, truncation, padding))]
+    fn to_str(&self, pretty: bool, truncation: Option<&str>, padding: Option<&str>) -> PyResult<String> {
+        let mut t = self.inner.clone();
+        t.set_truncation(parse_json::<TruncationParams>(truncation, "truncation")?);
+        t.set_padding(parse_json::<PaddingParams>(padding, "padding")?);
+        guarded(|| t.to_json(pretty))
+    }
+
+    fn file_truncation(&self) -> Option<String> {
+        to_json(self.inner.truncation())
+    }
+
+    fn file_padding(&self) -> Option<String> {
+        to_json(self.inner.padding())
+    }
+
+    #[pyo3(signature = (text, pair, add_special_tokens, truncation, padding))]
+    fn encode<'py>(
+        &self,
+        py: Python<'py>,
+        text: &Bound<'py, PyAny>,
+        pair: Option<&Bound<'py, PyAny>>,
+        add_special_tokens: bool,
+        truncation: Option<&str>,
+        padding: Option<&str>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let text = one_str(text, "text")?;
+        let pair = pair.map(|p| one_str(p, "pair")).transpose()?;
+        let (text, pair_str) = (as_str(&text, "text")?, pair.as_ref().map(|p| as_str(p, "pair")).transpose()?);
+        let opts = EncodeOptions {
+            add_special_tokens,
+            truncation: parse_json(truncation, "truncation")?,
+            offsets: true,
+        };
+        let padding: Option<PaddingParams> = parse_json(padding, "padding")?;
+        let inner = &self.inner;
+        let encoding = py.detach(|| {
+            guarded(|| {
+                let mut e = inner.encode(text, pair_str, &opts)?;
+                if let Some(p) = &padding {
+                    p.pad_all(std::slice::from_mut(&mut e));
+                }
+                Ok(e)
+            })
+        })?;
+        encoding_dict(py, encoding)
+    }
+
+    #[pyo3(signature = (texts, pairs, add_special_tokens, truncation, padding, return_overflowing, return_offsets))]
+    #[allow(clippy::too_many_arguments)]
+    fn encode_batch<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
+        pairs: Option<&Bound<'py, PyAny>>,
+        add_special_tokens: bool,
+        truncation: Option<&str>,
+        padding: &str,
+        return_overflowing: bool,
+        return_offsets: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let texts = Texts::collect(texts, "texts")?;
+        let pairs = pairs.map(|p| Texts::collect(p, "pairs")).transpose()?;
+        let text_strs = texts.as_strs("texts")?;
+        let pair_strs = pairs.as_ref().map(|p| p.as_strs("pairs")).transpose()?;
+        let opts = EncodeOptions {
+            add_special_tokens,
+            truncation: parse_json(truncation, "truncation")?,
+            offsets: return_offsets,
+        };
+        let padding: PaddingParams = parse_json(Some(padding), "padding")?
+            .ok_or_else(|| PyValueError::new_err("padding parameters are required"))?;
+        let inner = &self.inner;
+        let b = py.detach(|| {
+            guarded(|| {
+                let encodings = batch::encode_many(inner, &text_strs, pair_strs.as_deref(), &opts)?;
+                batch::pad_to_arrays(encodings, &padding, return_overflowing, return_offsets)
+            })
+        })?;
+        let d = PyDict::new(py);
+        let (rows, width) = (b.rows, b.width);
+        d.set_item("input_ids", vec2(py, b.input_ids, rows, width)?)?;
+        d.set_item("token_type_ids", vec2(py, b.token_type_ids, rows, width)?)?;
+        d.set_item("attention_mask", vec2(py, b.attention_mask, rows, width)?)?;
+        d.set_item("special_tokens_mask", vec2(py, b.special_tokens_mask, rows, width)?)?;
+        if let Some(o) = b.offsets {
+            d.set_item("offsets", vec3(py, o, (rows, width, 2))?)?;
+        }
+        if return_overflowing {
+            d.set_item("overflow_to_sample_mapping", vec1(py, b.overflow_to_sample_mapping))?;
+        }
+        Ok(d)
+    }
+
+    #[pyo3(signature = (texts, add_special_tokens))]
+    fn encode_batch_flat<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
+        add_special_tokens: bool,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        let texts = Texts::collect(texts, "texts")?;
+        let strs = texts.as_strs("texts")?;
+        let inner = &self.inner;
+        let (ids, offsets) = py.detach(|| guarded(|| batch::encode_flat(inner, &strs, add_special_tokens)))?;
+        Ok((vec1(py, ids), vec1(py, offsets)))
+    }
+
+    #[pyo3(signature = (texts, add_special_tokens))]
+    fn count_tokens<'py>(&self, py: Python<'py>, texts: &Bound<'py, PyAny>, add_special_tokens: bool) -> PyResult<Bound<'py, PyAny>> {
+        let texts = Texts::collect(texts, "texts")?;
+        let strs = texts.as_strs("texts")?;
+        let inner = &self.inner;
+        let counts = py.detach(|| guarded(|| batch::count(inner, &strs, add_special_tokens)))?;
+        Ok(vec1(py, counts))
+    }
+
+    fn decode(&self, py: Python<'_>, ids: PyReadonlyArray1<'_, i64>, skip_special_tokens: bool) -> PyResult<String> {
+        let ids = self.checked_ids(ids.as_slice()?)?;
+        let inner = &self.inner;
+        py.detach(|| guarded(|| inner.decode(&ids, skip_special_tokens)))
+    }
+
+    /// Decodes rows given as one flat id array and row offsets (length rows + 1).
+    fn decode_flat(
+        &self,
+        py: Python<'_>,
+        ids: PyReadonlyArray1<'_, i64>,
+        row_offsets: PyReadonlyArray1<'_, i64>,
+        skip_special_tokens: bool,
+    ) -> PyResult<Vec<String>> {
+        let ids = self.checked_ids(ids.as_slice()?)?;
+        let offsets = row_offsets.as_slice()?.to_vec();
+        let inner = &self.inner;
+        py.detach(|| {
+            guarded(|| {
+                use rayon::prelude::*;
+                tokembed_core::parallel::run(|| {
+                    offsets
+                        .par_windows(2)
+                        .enumerate()
+                        .map(|(row, w)| {
+                            let (s, e) = (w[0] as usize, w[1] as usize);
+                            let slice = ids.get(s..e).ok_or_else(|| {
+                                Error::InvalidArgument(format!("row {row}: offsets {s}..{e} are outside the ids"))
+                            })?;
+                            inner.decode(slice, skip_special_tokens).map_err(|e| e.context(&format!("sequences[{row}]")))
+                        })
+                        .collect()
+                })
+            })
+        })
+    }
+
+    fn ids_to_tokens(&self, ids: PyReadonlyArray1<'_, i64>) -> PyResult<Vec<String>> {
+        let ids = self.checked_ids(ids.as_slice()?)?;
+        Ok(ids.iter().map(|&id| self.inner.id_to_token(id).unwrap_or_default().to_string()).collect())
+    }
+
+    fn id_to_token(&self, id: i64) -> Option<String> {
+        u32::try_from(id).ok().and_then(|id| self.inner.id_to_token(id)).map(str::to_string)
+    }
+
+    fn token_to_id(&self, token: &str) -> Option<u32> {
+        self.inner.token_to_id(token)
+    }
+
+    fn get_vocab(&self) -> std::collections::HashMap<String, u32> {
+        self.inner.get_vocab().into_iter().collect()
+    }
+
+    fn vocab_size(&self) -> usize {
+        self.inner.vocab_size()
+    }
+
+    fn is_special(&self, id: i64) -> bool {
+        u32::try_from(id).map(|id| self.inner.is_special(id)).unwrap_or(false)
+    }
+
+    fn num_special_tokens_to_add(&self, is_pair: bool) -> usize {
+        self.inner.num_special_tokens_to_add(is_pair)
+    }
+}
