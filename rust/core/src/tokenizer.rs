@@ -2,6 +2,7 @@
 //! added tokens → normalizer → pre-tokenizer → model → truncation → post-processor → padding.
 
 use crate::added_vocab::{AddedToken, AddedVocabulary, Piece};
+use crate::chunking::{self, ChunkPolicy};
 use crate::decode::{self, Decoder, WordPieceDecoder};
 use crate::encoding::Encoding;
 use crate::error::{Error, Result};
@@ -33,6 +34,8 @@ pub struct Tokenizer {
     added: AddedVocabulary,
     /// Single and pair templates of the post-processor, if any.
     templates: Option<(Template, Template)>,
+    /// How long texts may be cut into independent chunks (None: never).
+    chunking: Option<ChunkPolicy>,
 }
 
 /// Buffers reused across calls on the same thread.
@@ -53,7 +56,8 @@ impl Tokenizer {
     pub fn from_file_struct(file: TokenizerFile) -> Result<Tokenizer> {
         let added = AddedVocabulary::new(file.added_tokens.clone(), file.normalizer.as_ref()).map_err(Error::Config)?;
         let templates = file.post_processor.as_ref().map(PostProcessor::templates);
-        let tok = Tokenizer { file, added, templates };
+        let chunking = chunking::policy(file.normalizer.as_ref(), file.pre_tokenizer.as_ref(), &added);
+        let tok = Tokenizer { file, added, templates, chunking };
         tok.check_ids()?;
         Ok(tok)
     }
@@ -184,7 +188,12 @@ impl Tokenizer {
 
     /// Tokenizes one sequence (no special tokens, no truncation) into `ids` and, when `offsets`
     /// is given, character offsets into `text`.
-    pub fn tokenize_into(&self, text: &str, ids: &mut Vec<u32>, mut offsets: Option<&mut Vec<(u32, u32)>>) -> Result<()> {
+    pub fn tokenize_into(
+        &self,
+        text: &str,
+        ids: &mut Vec<u32>,
+        mut offsets: Option<&mut Vec<(u32, u32)>>,
+    ) -> Result<()> {
         let track = offsets.is_some();
         SCRATCH.with(|cell| {
             let mut guard = cell.borrow_mut();
@@ -208,32 +217,31 @@ impl Tokenizer {
                             o.push((a, b));
                         }
                     }
-                    Piece::Text(r) => {
-                        if r.is_empty() {
-                            continue;
-                        }
-                        let base = char_index(r.start);
-                        s.normalized.reset(&text[r.clone()], base, track);
-                        if let Some(n) = &self.file.normalizer {
-                            n.normalize(&mut s.normalized);
-                        }
-                        self.added.split_normalized(s.normalized.text(), &mut s.norm_pieces);
-                        for sub in &s.norm_pieces {
-                            match sub {
-                                Piece::Token(id, r) => {
-                                    ids.push(*id);
-                                    if let Some(o) = offsets.as_deref_mut() {
-                                        o.push(s.normalized.original_span(r.clone()));
+                    Piece::Text(whole) => {
+                        for r in chunking::chunks(text, whole.clone(), self.chunking) {
+                            let base = char_index(r.start);
+                            s.normalized.reset(&text[r.clone()], base, track);
+                            if let Some(n) = &self.file.normalizer {
+                                n.normalize(&mut s.normalized);
+                            }
+                            self.added.split_normalized(s.normalized.text(), &mut s.norm_pieces);
+                            for sub in &s.norm_pieces {
+                                match sub {
+                                    Piece::Token(id, r) => {
+                                        ids.push(*id);
+                                        if let Some(o) = offsets.as_deref_mut() {
+                                            o.push(s.normalized.original_span(r.clone()));
+                                        }
                                     }
+                                    Piece::Text(r) => self.tokenize_words(
+                                        &s.normalized,
+                                        r.clone(),
+                                        &mut s.words,
+                                        &mut s.words_scratch,
+                                        ids,
+                                        offsets.as_deref_mut(),
+                                    )?,
                                 }
-                                Piece::Text(r) => self.tokenize_words(
-                                    &s.normalized,
-                                    r.clone(),
-                                    &mut s.words,
-                                    &mut s.words_scratch,
-                                    ids,
-                                    offsets.as_deref_mut(),
-                                )?,
                             }
                         }
                     }
