@@ -83,7 +83,12 @@ pub fn count(tok: &Tokenizer, texts: &[&str], add_special_tokens: bool) -> Resul
 }
 
 /// Full encodings of texts or pairs, in order.
-pub fn encode_many(tok: &Tokenizer, texts: &[&str], pairs: Option<&[&str]>, opts: &EncodeOptions) -> Result<Vec<Encoding>> {
+pub fn encode_many(
+    tok: &Tokenizer,
+    texts: &[&str],
+    pairs: Option<&[&str]>,
+    opts: &EncodeOptions,
+) -> Result<Vec<Encoding>> {
     if let Some(p) = pairs {
         if p.len() != texts.len() {
             return Err(Error::InvalidArgument(format!(

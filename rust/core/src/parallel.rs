@@ -57,7 +57,8 @@ fn pool(threads: usize) -> Option<Arc<ThreadPool>> {
             std::mem::forget(old);
         }
     }
-    let pool = Arc::new(ThreadPoolBuilder::new().num_threads(threads).thread_name(|i| format!("tokembed-{i}")).build().ok()?);
+    let pool =
+        Arc::new(ThreadPoolBuilder::new().num_threads(threads).thread_name(|i| format!("tokembed-{i}")).build().ok()?);
     *guard = Some(Pool { pid, threads, pool: pool.clone() });
     Some(pool)
 }

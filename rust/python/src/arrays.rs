@@ -9,12 +9,21 @@ pub fn vec1<'py, T: numpy::Element>(py: Python<'py>, v: Vec<T>) -> Bound<'py, Py
     PyArray1::from_vec(py, v).into_any()
 }
 
-pub fn vec2<'py, T: numpy::Element>(py: Python<'py>, v: Vec<T>, rows: usize, cols: usize) -> PyResult<Bound<'py, PyAny>> {
+pub fn vec2<'py, T: numpy::Element>(
+    py: Python<'py>,
+    v: Vec<T>,
+    rows: usize,
+    cols: usize,
+) -> PyResult<Bound<'py, PyAny>> {
     let a = Array2::from_shape_vec((rows, cols), v).map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(a.into_pyarray(py).into_any())
 }
 
-pub fn vec3<'py, T: numpy::Element>(py: Python<'py>, v: Vec<T>, shape: (usize, usize, usize)) -> PyResult<Bound<'py, PyAny>> {
+pub fn vec3<'py, T: numpy::Element>(
+    py: Python<'py>,
+    v: Vec<T>,
+    shape: (usize, usize, usize),
+) -> PyResult<Bound<'py, PyAny>> {
     let a = Array3::from_shape_vec(shape, v).map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(a.into_pyarray(py).into_any())
 }

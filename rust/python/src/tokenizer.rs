@@ -41,10 +41,7 @@ fn encoding_dict<'py>(py: Python<'py>, e: Encoding) -> PyResult<Bound<'py, PyDic
     d.set_item("ids", vec1(py, e.ids.iter().map(|&x| x as i64).collect::<Vec<_>>()))?;
     d.set_item("type_ids", vec1(py, e.type_ids.iter().map(|&x| x as i64).collect::<Vec<_>>()))?;
     d.set_item("attention_mask", vec1(py, e.attention_mask.iter().map(|&x| x as i64).collect::<Vec<_>>()))?;
-    d.set_item(
-        "special_tokens_mask",
-        vec1(py, e.special_tokens_mask.iter().map(|&x| x as i64).collect::<Vec<_>>()),
-    )?;
+    d.set_item("special_tokens_mask", vec1(py, e.special_tokens_mask.iter().map(|&x| x as i64).collect::<Vec<_>>()))?;
     let offsets: Vec<i64> = e.offsets.iter().flat_map(|&(a, b)| [a as i64, b as i64]).collect();
     d.set_item("offsets", vec2(py, offsets, n, 2)?)?;
     let overflowing = PyList::empty(py);
@@ -61,9 +58,10 @@ impl CoreTokenizer {
         ids.iter()
             .enumerate()
             .map(|(position, &id)| {
-                u32::try_from(id).ok().filter(|&v| (v as usize) < bound).ok_or_else(|| {
-                    crate::errors::to_py(Error::IdOutOfRange { id, position, vocab_size: bound })
-                })
+                u32::try_from(id)
+                    .ok()
+                    .filter(|&v| (v as usize) < bound)
+                    .ok_or_else(|| crate::errors::to_py(Error::IdOutOfRange { id, position, vocab_size: bound }))
             })
             .collect()
     }
@@ -113,11 +111,8 @@ impl CoreTokenizer {
         let text = one_str(text, "text")?;
         let pair = pair.map(|p| one_str(p, "pair")).transpose()?;
         let (text, pair_str) = (as_str(&text, "text")?, pair.as_ref().map(|p| as_str(p, "pair")).transpose()?);
-        let opts = EncodeOptions {
-            add_special_tokens,
-            truncation: parse_json(truncation, "truncation")?,
-            offsets: true,
-        };
+        let opts =
+            EncodeOptions { add_special_tokens, truncation: parse_json(truncation, "truncation")?, offsets: true };
         let padding: Option<PaddingParams> = parse_json(padding, "padding")?;
         let inner = &self.inner;
         let encoding = py.detach(|| {
@@ -193,7 +188,12 @@ impl CoreTokenizer {
     }
 
     #[pyo3(signature = (texts, add_special_tokens))]
-    fn count_tokens<'py>(&self, py: Python<'py>, texts: &Bound<'py, PyAny>, add_special_tokens: bool) -> PyResult<Bound<'py, PyAny>> {
+    fn count_tokens<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
+        add_special_tokens: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let texts = Texts::collect(texts, "texts")?;
         let strs = texts.as_strs("texts")?;
         let inner = &self.inner;
@@ -230,7 +230,9 @@ impl CoreTokenizer {
                             let slice = ids.get(s..e).ok_or_else(|| {
                                 Error::InvalidArgument(format!("row {row}: offsets {s}..{e} are outside the ids"))
                             })?;
-                            inner.decode(slice, skip_special_tokens).map_err(|e| e.context(&format!("sequences[{row}]")))
+                            inner
+                                .decode(slice, skip_special_tokens)
+                                .map_err(|e| e.context(&format!("sequences[{row}]")))
                         })
                         .collect()
                 })

@@ -49,8 +49,7 @@ pub struct TokenizerFile {
 }
 
 pub fn parse(json: &str) -> Result<TokenizerFile> {
-    let mut value: Value =
-        serde_json::from_str(json).map_err(|e| Error::Config(format!("not valid JSON: {e}")))?;
+    let mut value: Value = serde_json::from_str(json).map_err(|e| Error::Config(format!("not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(Error::Config("the top level of a tokenizer.json must be an object".to_string()));
     }

@@ -36,7 +36,10 @@ pub struct WordPieceSpec {
     pub vocab: FxHashMap<String, u32>,
 }
 
-fn serialize_vocab_by_id<S: serde::Serializer>(vocab: &FxHashMap<String, u32>, s: S) -> std::result::Result<S::Ok, S::Error> {
+fn serialize_vocab_by_id<S: serde::Serializer>(
+    vocab: &FxHashMap<String, u32>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;
     let mut entries: Vec<_> = vocab.iter().collect();
     entries.sort_by_key(|(_, &id)| id);
@@ -123,7 +126,13 @@ impl WordPiece {
     /// Segments the remainder after a first piece; emits nothing and returns false if some part
     /// cannot be matched (then the whole word is unknown).
     #[inline]
-    fn segment_rest(&self, bytes: &[u8], first_len: usize, first_id: u32, emit: &mut impl FnMut(u32, usize, usize)) -> bool {
+    fn segment_rest(
+        &self,
+        bytes: &[u8],
+        first_len: usize,
+        first_id: u32,
+        emit: &mut impl FnMut(u32, usize, usize),
+    ) -> bool {
         let mut pieces: smallvec_like::Pieces = Default::default();
         pieces.push((first_id, 0, first_len));
         let mut start = first_len;

@@ -74,11 +74,7 @@ impl Trie {
         let first = self.first_edge[node as usize] as usize;
         let count = self.edge_count[node as usize] as usize;
         let labels = &self.labels[first..first + count];
-        let found = if count <= 8 {
-            labels.iter().position(|&l| l == byte)
-        } else {
-            labels.binary_search(&byte).ok()
-        };
+        let found = if count <= 8 { labels.iter().position(|&l| l == byte) } else { labels.binary_search(&byte).ok() };
         match found {
             Some(k) => self.targets[first + k],
             None => NONE,
