@@ -155,34 +155,60 @@ pub fn pad_to_arrays(
         }
     }
     let n = rows.len();
+    // Zeroed buffers come from the allocator as untouched pages; every cell is then written by
+    // the parallel fill below, so page faults and writes are spread over the threads.
     let mut b = PaddedBatch {
         rows: n,
         width,
-        input_ids: vec![padding.pad_id as i64; n * width],
+        input_ids: vec![0; n * width],
         attention_mask: vec![0; n * width],
-        token_type_ids: vec![padding.pad_type_id as i64; n * width],
-        special_tokens_mask: vec![1; n * width],
+        token_type_ids: vec![0; n * width],
+        special_tokens_mask: vec![0; n * width],
         offsets: if with_offsets { Some(vec![0; n * width * 2]) } else { None },
-        overflow_to_sample_mapping: Vec::with_capacity(n),
+        overflow_to_sample_mapping: rows.iter().map(|(sample, _)| *sample as i64).collect(),
     };
-    for (r, (sample, e)) in rows.iter().enumerate() {
-        b.overflow_to_sample_mapping.push(*sample as i64);
+    if width == 0 {
+        return Ok(b);
+    }
+    let fill = |e: &Encoding, ids: &mut [i64], mask: &mut [i64], types: &mut [i64], special: &mut [i64]| {
+        ids.fill(padding.pad_id as i64);
+        mask.fill(0);
+        types.fill(padding.pad_type_id as i64);
+        special.fill(1);
         let start = match padding.direction {
-            Direction::Right => r * width,
-            Direction::Left => r * width + (width - e.len()),
+            Direction::Right => 0,
+            Direction::Left => width - e.len(),
         };
         for (k, &id) in e.ids.iter().enumerate() {
-            b.input_ids[start + k] = id as i64;
-            b.attention_mask[start + k] = e.attention_mask[k] as i64;
-            b.token_type_ids[start + k] = e.type_ids[k] as i64;
-            b.special_tokens_mask[start + k] = e.special_tokens_mask[k] as i64;
+            ids[start + k] = id as i64;
+            mask[start + k] = e.attention_mask[k] as i64;
+            types[start + k] = e.type_ids[k] as i64;
+            special[start + k] = e.special_tokens_mask[k] as i64;
         }
-        if let Some(o) = b.offsets.as_mut() {
-            for (k, &(s, t)) in e.offsets.iter().enumerate() {
-                o[2 * (start + k)] = s as i64;
-                o[2 * (start + k) + 1] = t as i64;
-            }
+        start
+    };
+    parallel::run(|| {
+        let rows_out = b
+            .input_ids
+            .par_chunks_mut(width)
+            .zip(b.attention_mask.par_chunks_mut(width))
+            .zip(b.token_type_ids.par_chunks_mut(width))
+            .zip(b.special_tokens_mask.par_chunks_mut(width))
+            .zip(rows.par_iter());
+        match b.offsets.as_mut() {
+            Some(offsets) => rows_out.zip(offsets.par_chunks_mut(2 * width)).for_each(
+                |(((((ids, mask), types), special), (_, e)), offs)| {
+                    let start = fill(e, ids, mask, types, special);
+                    for (k, &(s, t)) in e.offsets.iter().enumerate() {
+                        offs[2 * (start + k)] = s as i64;
+                        offs[2 * (start + k) + 1] = t as i64;
+                    }
+                },
+            ),
+            None => rows_out.for_each(|((((ids, mask), types), special), (_, e))| {
+                fill(e, ids, mask, types, special);
+            }),
         }
-    }
+    });
     Ok(b)
 }
