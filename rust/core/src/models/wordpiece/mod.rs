@@ -32,22 +32,8 @@ pub struct WordPieceSpec {
     pub continuing_subword_prefix: String,
     #[serde(default = "default_max_chars")]
     pub max_input_chars_per_word: usize,
-    #[serde(serialize_with = "serialize_vocab_by_id")]
+    #[serde(serialize_with = "crate::models::serialize_vocab_by_id")]
     pub vocab: FxHashMap<String, u32>,
-}
-
-fn serialize_vocab_by_id<S: serde::Serializer>(
-    vocab: &FxHashMap<String, u32>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut entries: Vec<_> = vocab.iter().collect();
-    entries.sort_by_key(|(_, &id)| id);
-    let mut map = s.serialize_map(Some(entries.len()))?;
-    for (k, v) in entries {
-        map.serialize_entry(k, v)?;
-    }
-    map.end()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,14 +49,7 @@ pub struct WordPiece {
 impl TryFrom<WordPieceSpec> for WordPiece {
     type Error = String;
     fn try_from(spec: WordPieceSpec) -> std::result::Result<Self, String> {
-        let max_id = spec.vocab.values().copied().max().unwrap_or(0) as usize;
-        if max_id > 16 * spec.vocab.len() + 1024 {
-            return Err(format!("vocab: id {max_id} is far beyond the {} entries", spec.vocab.len()));
-        }
-        let mut id_to_token = vec![None; if spec.vocab.is_empty() { 0 } else { max_id + 1 }];
-        for (token, &id) in &spec.vocab {
-            id_to_token[id as usize] = Some(token.clone());
-        }
+        let id_to_token = crate::models::ids_to_tokens(&spec.vocab)?;
         let starts = Trie::build(spec.vocab.iter().map(|(t, &id)| (t.as_bytes(), id)));
         let prefix = spec.continuing_subword_prefix.as_str();
         let continuations = Trie::build(

@@ -1,0 +1,265 @@
+//! BPE: a word starts as one symbol per character (or per byte, with byte fallback) and is
+//! merged pair by pair in the order of the file's merge list (see `merge`).
+//!
+//! The `model` object of an HF `tokenizer.json` with `"type": "BPE"`. Byte-level tokenizers
+//! (GPT-2 and after) map bytes to printable characters before the model, so for them a
+//! character is a byte; that mapping is the pre-tokenizer's job, not the model's.
+
+mod merge;
+
+pub use merge::{merge_word, Merges, Symbol};
+
+use crate::error::{Error, Result};
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+/// A merge as files write it: `"a b"` (older files) or `["a", "b"]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum MergeSpec {
+    Joined(String),
+    Pair(String, String),
+}
+
+impl MergeSpec {
+    fn parts(&self) -> Option<(&str, &str)> {
+        match self {
+            MergeSpec::Joined(s) => s.split_once(' ').filter(|(_, b)| !b.contains(' ')),
+            MergeSpec::Pair(a, b) => Some((a, b)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BpeSpec {
+    #[serde(default)]
+    pub dropout: Option<f32>,
+    #[serde(default)]
+    pub unk_token: Option<String>,
+    #[serde(default)]
+    pub continuing_subword_prefix: Option<String>,
+    #[serde(default)]
+    pub end_of_word_suffix: Option<String>,
+    #[serde(default)]
+    pub fuse_unk: bool,
+    #[serde(default)]
+    pub byte_fallback: bool,
+    #[serde(default)]
+    pub ignore_merges: bool,
+    #[serde(serialize_with = "crate::models::serialize_vocab_by_id")]
+    pub vocab: FxHashMap<String, u32>,
+    pub merges: Vec<MergeSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "BpeSpec", into = "BpeSpec")]
+pub struct Bpe {
+    spec: BpeSpec,
+    merges: Merges,
+    id_to_token: Vec<Option<String>>,
+    unk_id: Option<u32>,
+    /// Ids of `<0x00>`..`<0xFF>` when byte fallback is on and all of them exist.
+    byte_ids: Option<Vec<u32>>,
+}
+
+impl TryFrom<BpeSpec> for Bpe {
+    type Error = String;
+    fn try_from(spec: BpeSpec) -> std::result::Result<Self, String> {
+        if spec.dropout.is_some_and(|p| p > 0.0) {
+            return Err("dropout: BPE dropout is not supported (it makes encoding random); set it to null".to_string());
+        }
+        let id_to_token = crate::models::ids_to_tokens(&spec.vocab)?;
+        let prefix_len = spec.continuing_subword_prefix.as_ref().map_or(0, |p| p.len());
+        let mut merges = Merges::default();
+        for (rank, m) in spec.merges.iter().enumerate() {
+            let (a, b) = m.parts().ok_or_else(|| format!("merges[{rank}]: {m:?} is not a pair of tokens"))?;
+            let id = |t: &str| {
+                spec.vocab
+                    .get(t)
+                    .copied()
+                    .ok_or_else(|| format!("merges[{rank}]: token {t:?} is not in the vocabulary"))
+            };
+            let merged = format!("{a}{}", b.get(prefix_len..).filter(|_| prefix_len > 0).unwrap_or(b));
+            let key = (id(a)?, id(b)?);
+            let new_id = id(&merged)?;
+            // A pair listed twice keeps its first (best) rank.
+            merges.entry(key).or_insert((rank as u32, new_id));
+        }
+        let unk_id = match &spec.unk_token {
+            Some(u) => {
+                Some(spec.vocab.get(u).copied().ok_or_else(|| format!("unk_token: {u:?} is not in the vocabulary"))?)
+            }
+            None => None,
+        };
+        let byte_ids = if spec.byte_fallback {
+            (0..=255u8).map(|b| spec.vocab.get(&format!("<0x{b:02X}>")).copied()).collect()
+        } else {
+            None
+        };
+        Ok(Bpe { spec, merges, id_to_token, unk_id, byte_ids })
+    }
+}
+
+impl From<Bpe> for BpeSpec {
+    fn from(b: Bpe) -> Self {
+        b.spec
+    }
+}
+
+impl Bpe {
+    /// Calls `emit(id, start, end)` for each token of `word`, with byte offsets into `word`.
+    pub fn tokenize(
+        &self,
+        word: &str,
+        symbols: &mut Vec<Symbol>,
+        mut emit: impl FnMut(u32, usize, usize),
+    ) -> Result<()> {
+        if word.is_empty() {
+            return Ok(());
+        }
+        if self.spec.ignore_merges {
+            if let Some(&id) = self.spec.vocab.get(word) {
+                emit(id, 0, word.len());
+                return Ok(());
+            }
+        }
+        self.initial_symbols(word, symbols)?;
+        merge_word(symbols, &self.merges);
+        for s in symbols.iter() {
+            emit(s.id, s.start as usize, s.end as usize);
+        }
+        Ok(())
+    }
+
+    /// One symbol per character (with the continuation prefix and end-of-word suffix the file
+    /// asks for); unknown characters become bytes (byte fallback) or the unknown token, fused
+    /// into one when `fuse_unk` says so, or are dropped when the file has no unknown token.
+    fn initial_symbols(&self, word: &str, symbols: &mut Vec<Symbol>) -> Result<()> {
+        symbols.clear();
+        let mut pending_unk: Option<Symbol> = None;
+        let mut key = String::new();
+        let mut chars = word.char_indices().peekable();
+        while let Some((start, c)) = chars.next() {
+            let end = chars.peek().map_or(word.len(), |&(i, _)| i);
+            key.clear();
+            if start > 0 {
+                if let Some(p) = &self.spec.continuing_subword_prefix {
+                    key.push_str(p);
+                }
+            }
+            key.push(c);
+            if end == word.len() {
+                if let Some(s) = &self.spec.end_of_word_suffix {
+                    key.push_str(s);
+                }
+            }
+            let (start, end) = (start as u32, end as u32);
+            if let Some(&id) = self.spec.vocab.get(key.as_str()) {
+                symbols.extend(pending_unk.take());
+                symbols.push(Symbol { id, start, end });
+                continue;
+            }
+            if let Some(bytes) = &self.byte_ids {
+                symbols.extend(pending_unk.take());
+                for (k, b) in key.bytes().enumerate() {
+                    let at = (start + k as u32).min(end);
+                    symbols.push(Symbol { id: bytes[b as usize], start: at, end: (at + 1).min(end) });
+                }
+                continue;
+            }
+            // Without an unknown token the file gives no way to say "unknown": HF drops the
+            // character, and so do we, for parity.
+            let Some(unk) = self.unk_id else { continue };
+            pending_unk = match pending_unk {
+                Some(p) if self.spec.fuse_unk => Some(Symbol { end, ..p }),
+                Some(p) => {
+                    symbols.push(p);
+                    Some(Symbol { id: unk, start, end })
+                }
+                None => Some(Symbol { id: unk, start, end }),
+            };
+        }
+        symbols.extend(pending_unk);
+        Ok(())
+    }
+
+    pub fn id_to_token(&self, id: u32) -> Option<&str> {
+        self.id_to_token.get(id as usize).and_then(|t| t.as_deref())
+    }
+
+    pub fn token_to_id(&self, token: &str) -> Option<u32> {
+        self.spec.vocab.get(token).copied()
+    }
+
+    pub fn vocab(&self) -> &FxHashMap<String, u32> {
+        &self.spec.vocab
+    }
+
+    pub fn id_bound(&self) -> usize {
+        self.id_to_token.len()
+    }
+
+    pub fn from_spec(spec: BpeSpec) -> Result<Bpe> {
+        Bpe::try_from(spec).map_err(|e| Error::Config(format!("model.{e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(vocab: &[&str], merges: &[&str]) -> BpeSpec {
+        BpeSpec {
+            dropout: None,
+            unk_token: None,
+            continuing_subword_prefix: None,
+            end_of_word_suffix: None,
+            fuse_unk: false,
+            byte_fallback: false,
+            ignore_merges: false,
+            vocab: vocab.iter().enumerate().map(|(i, t)| (t.to_string(), i as u32)).collect(),
+            merges: merges.iter().map(|m| MergeSpec::Joined(m.to_string())).collect(),
+        }
+    }
+
+    fn run(b: &Bpe, word: &str) -> Vec<(u32, usize, usize)> {
+        let mut out = Vec::new();
+        b.tokenize(word, &mut Vec::new(), |id, s, e| out.push((id, s, e))).unwrap();
+        out
+    }
+
+    #[test]
+    fn merges_in_rank_order() {
+        let b = Bpe::from_spec(spec(&["a", "b", "c", "ab", "bc", "abc"], &["b c", "a bc"])).unwrap();
+        assert_eq!(run(&b, "abc"), vec![(5, 0, 3)]);
+        assert_eq!(run(&b, "ab"), vec![(0, 0, 1), (1, 1, 2)]);
+    }
+
+    #[test]
+    fn unknown_characters_fuse_when_asked() {
+        let mut s = spec(&["<unk>", "a"], &[]);
+        s.unk_token = Some("<unk>".into());
+        s.fuse_unk = true;
+        let b = Bpe::from_spec(s).unwrap();
+        assert_eq!(run(&b, "xya"), vec![(0, 0, 2), (1, 2, 3)]);
+    }
+
+    #[test]
+    fn byte_fallback_spells_unknown_characters_as_bytes() {
+        let mut vocab: Vec<String> = (0..=255u8).map(|b| format!("<0x{b:02X}>")).collect();
+        vocab.push("a".into());
+        let refs: Vec<&str> = vocab.iter().map(String::as_str).collect();
+        let mut s = spec(&refs, &[]);
+        s.byte_fallback = true;
+        let b = Bpe::from_spec(s).unwrap();
+        assert_eq!(run(&b, "é"), vec![(0xC3, 0, 1), (0xA9, 1, 2)]);
+    }
+
+    #[test]
+    fn dropout_is_refused_with_a_clear_error() {
+        let mut s = spec(&["a"], &[]);
+        s.dropout = Some(0.1);
+        let err = Bpe::from_spec(s).unwrap_err().to_string();
+        assert!(err.starts_with("model.dropout"), "{err}");
+    }
+}
