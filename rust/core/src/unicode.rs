@@ -42,6 +42,14 @@ pub fn is_chinese_char(c: char) -> bool {
         | 0x2F800..=0x2FA1F)
 }
 
+/// Nonspacing marks (Mn) only: what BERT's accent stripping removes. Spacing (Mc) and
+/// enclosing (Me) marks stay, unlike in the `StripAccents` normalizer.
+#[inline]
+pub fn is_nonspacing_mark(c: char) -> bool {
+    c.is_mark_nonspacing()
+}
+
+/// Marks of any kind (Mn, Mc, Me): what the `StripAccents` normalizer removes.
 #[inline]
 pub fn is_combining_mark(c: char) -> bool {
     unicode_normalization_alignments::char::is_combining_mark(c)

@@ -1,12 +1,21 @@
 //! BERT's normalizer: clean control characters, pad CJK ideographs with spaces, strip accents
-//! (NFD then drop marks) and lowercase.
+//! (NFD then drop nonspacing marks) and lowercase.
 //!
-//! Every step rewrites one character at a time, so we run them fused in a single pass; ASCII
-//! text, the common case, takes a byte loop with no decoding at all.
+//! HF runs the steps one after the other over the whole text. Cleaning, CJK padding and
+//! lowercasing rewrite one character at a time, so we run them fused in a single pass; ASCII
+//! text, the common case, takes a byte loop with no decoding at all. Accent stripping is an NFD
+//! of the whole text followed by dropping nonspacing marks (Mn; spacing and enclosing marks
+//! stay). Decomposing character by character gives the same text and offsets unless NFD's
+//! canonical reordering moves a mark that stays (one with a combining class, not Mn, such as
+//! the musical symbol stems U+1D165..): only then do we run HF's steps one by one.
 
 use crate::normalized::Normalized;
-use crate::unicode::{is_bert_control, is_bert_whitespace, is_chinese_char, is_combining_mark};
+use crate::unicode::{is_bert_control, is_bert_whitespace, is_chinese_char, is_nonspacing_mark};
 use serde::{Deserialize, Serialize};
+use unicode_normalization_alignments::char::{canonical_combining_class, decompose_canonical};
+use unicode_normalization_alignments::UnicodeNormalization;
+
+type Buffers = (String, Vec<(u32, u32)>);
 
 fn yes() -> bool {
     true
@@ -71,10 +80,32 @@ impl BertNormalizer {
 
     fn normalize_unicode(&self, n: &mut Normalized) {
         let strip = self.strips_accents();
-        n.rebuild(|c, emit| {
+        if let Some((text, align)) = self.per_char(n, strip, self.lowercase) {
+            n.set(text, align);
+            return;
+        }
+        // A kept mark could be reordered: clean and pad, then HF's NFD over the whole text.
+        if let Some((text, align)) = self.per_char(n, false, false) {
+            n.set(text, align);
+        }
+        self.strip_accents_then_lowercase(n);
+    }
+
+    /// The per-character steps in one pass over `n`, into new buffers: cleaning, CJK padding,
+    /// then (when asked) accent stripping by per-character decomposition and lowercasing. Every
+    /// output character takes the range of the input character it comes from, which is what
+    /// HF's transforms give. `None` when stripping met a mark that stays and has a combining
+    /// class, whose place and range only a whole-text NFD decides.
+    fn per_char(&self, n: &Normalized, strip: bool, lowercase: bool) -> Option<Buffers> {
+        let track = n.tracks();
+        let (old, old_align) = (n.text(), n.alignments());
+        let mut text = String::with_capacity(old.len() + old.len() / 8);
+        let mut align = Vec::with_capacity(if track { old_align.len() + old_align.len() / 8 } else { 0 });
+        let mut kept_mark = false;
+        for (b, c) in old.char_indices() {
             let c = if self.clean_text {
                 if c == '\0' || c == '\u{fffd}' || is_bert_control(c) {
-                    return;
+                    continue;
                 }
                 if is_bert_whitespace(c) {
                     ' '
@@ -84,35 +115,115 @@ impl BertNormalizer {
             } else {
                 c
             };
-            if self.handle_chinese_chars && is_chinese_char(c) {
-                emit(' ', false);
-                self.finish(c, strip, emit);
-                emit(' ', true);
-            } else {
-                self.finish(c, strip, emit);
+            let a = if track { old_align[b] } else { (0, 0) };
+            let mut emit = |out: char| {
+                text.push(out);
+                if track {
+                    align.extend(std::iter::repeat_n(a, out.len_utf8()));
+                }
+            };
+            let mut finish = |d: char| {
+                if lowercase {
+                    d.to_lowercase().for_each(&mut emit);
+                } else {
+                    emit(d);
+                }
+            };
+            let padded = self.handle_chinese_chars && is_chinese_char(c);
+            if padded {
+                finish(' ');
             }
-        });
+            if strip && !c.is_ascii() {
+                decompose_canonical(c, |d| {
+                    if !is_nonspacing_mark(d) {
+                        kept_mark |= canonical_combining_class(d) != 0;
+                        finish(d);
+                    }
+                });
+                if kept_mark {
+                    return None;
+                }
+            } else {
+                finish(c);
+            }
+            if padded {
+                finish(' ');
+            }
+        }
+        Some((text, align))
     }
 
-    /// Accent stripping and lowercasing of one character.
-    fn finish(&self, c: char, strip: bool, emit: &mut dyn FnMut(char, bool)) {
-        let lower = |d: char, emit: &mut dyn FnMut(char, bool)| {
+    /// HF's `nfd()` then `filter(!is_mark_nonspacing)` then `lowercase()`, in one pass over the
+    /// NFD output. Alignment follows HF's transform: a character NFD inserts takes the range of
+    /// the byte before it, any other takes the range of the input byte it stands at (canonical
+    /// reordering moves characters, not ranges); filtering and lowercasing keep ranges.
+    fn strip_accents_then_lowercase(&self, n: &mut Normalized) {
+        if n.text().is_ascii() {
             if self.lowercase {
-                for l in d.to_lowercase() {
-                    emit(l, true)
-                }
-            } else {
-                emit(d, true)
+                let lowered = n.text().to_ascii_lowercase();
+                let (_, align) = n.take_buffers();
+                n.set(lowered, align);
             }
-        };
-        if strip {
-            unicode_normalization_alignments::char::decompose_canonical(c, |d| {
-                if !is_combining_mark(d) {
-                    lower(d, emit)
-                }
-            });
-        } else {
-            lower(c, emit)
+            return;
         }
+        let track = n.tracks();
+        let (old, old_align) = n.take_buffers();
+        let mut text = String::with_capacity(old.len());
+        let mut align = Vec::with_capacity(if track { old_align.len() } else { 0 });
+        let mut input = old.chars();
+        let mut offset = 0usize;
+        for (c, change) in old.nfd() {
+            let a = match (track, change > 0) {
+                (false, _) => (0, 0),
+                (true, true) => offset.checked_sub(1).and_then(|i| old_align.get(i)).copied().unwrap_or((0, 0)),
+                (true, false) => old_align.get(offset).copied().unwrap_or((0, 0)),
+            };
+            // NFD only ever replaces or inserts characters (change is 0 or 1).
+            if change <= 0 {
+                offset += input.next().map_or(0, char::len_utf8);
+            }
+            if is_nonspacing_mark(c) {
+                continue;
+            }
+            let mut push = |out: char| {
+                text.push(out);
+                if track {
+                    align.extend(std::iter::repeat_n(a, out.len_utf8()));
+                }
+            };
+            if self.lowercase {
+                c.to_lowercase().for_each(&mut push);
+            } else {
+                push(c);
+            }
+        }
+        n.set(text, align);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> Normalized {
+        let mut n = Normalized::new(text, 0, true);
+        BertNormalizer::default().normalize(&mut n);
+        n
+    }
+
+    #[test]
+    fn accent_stripping_keeps_spacing_marks() {
+        // U+093E DEVANAGARI VOWEL SIGN AA is Mc: HF keeps it; the acute accent (Mn) goes.
+        assert_eq!(run("\u{93e}").text(), "\u{93e}");
+        assert_eq!(run("É\u{93e}").text(), "e\u{93e}");
+    }
+
+    #[test]
+    fn a_reordered_kept_mark_takes_the_range_of_its_new_place() {
+        // NFD sorts U+1D165 (Mc, class 216) before U+0301 (Mn, class 230); the transform gives
+        // ranges by position, so the kept stem gets the range of the accent it moved past.
+        let n = run("a\u{301}\u{1d165}");
+        assert_eq!(n.text(), "a\u{1d165}");
+        assert_eq!(n.original_span(1..n.text().len()), (1, 2));
     }
 }
