@@ -14,7 +14,17 @@ class Encoding:
     (the pair's own text for tokens of the pair); special and padding tokens have ``(0, 0)``.
     """
 
-    __slots__ = ("ids", "type_ids", "attention_mask", "special_tokens_mask", "offsets", "overflowing", "_to_tokens", "_tokens")
+    __slots__ = (
+        "ids",
+        "type_ids",
+        "attention_mask",
+        "special_tokens_mask",
+        "offsets",
+        "overflowing",
+        "_to_tokens",
+        "_token_texts",
+        "_tokens",
+    )
 
     def __init__(self, arrays: dict, to_tokens: Callable[[np.ndarray], List[str]]):
         self.ids: np.ndarray = arrays["ids"]
@@ -24,13 +34,19 @@ class Encoding:
         self.offsets: np.ndarray = arrays["offsets"]
         self.overflowing: List[Encoding] = [Encoding(o, to_tokens) for o in arrays["overflowing"]]
         self._to_tokens = to_tokens
+        # (position, string) of the tokens not named by the vocabulary (added tokens as matched,
+        # template tokens as the post-processor names them).
+        self._token_texts = arrays["token_texts"]
         self._tokens: List[str] | None = None
 
     @property
     def tokens(self) -> List[str]:
         """Token strings, computed on first use."""
         if self._tokens is None:
-            self._tokens = self._to_tokens(self.ids)
+            tokens = self._to_tokens(self.ids)
+            for position, text in self._token_texts:
+                tokens[position] = text
+            self._tokens = tokens
         return self._tokens
 
     def __len__(self) -> int:

@@ -258,7 +258,7 @@ class Tokenizer:
     def tokenize(self, text: str, pair: Optional[str] = None, add_special_tokens: bool = False) -> List[str]:
         """Token strings of a text, without truncation or padding."""
         arrays = self._core.encode(text, pair, bool(add_special_tokens), None, None)
-        return self._core.ids_to_tokens(arrays["ids"])
+        return Encoding(arrays, self._core.ids_to_tokens).tokens
 
     # ----- decoding -----------------------------------------------------------------------
     def decode(self, ids: Ids, skip_special_tokens: bool = True) -> str:

@@ -52,6 +52,11 @@ pub struct AddedVocabulary {
     by_id: FxHashMap<u32, usize>,
     by_content: FxHashMap<String, u32>,
     special_ids: FxHashSet<u32>,
+    /// Contents of the special tokens: decoding skips a token by its string, as HF does.
+    special_contents: FxHashSet<String>,
+    /// Normalized content of `normalized` tokens, where it differs from the content: HF (0.23)
+    /// names such a token by this form when turning an id back into a string.
+    normalized_names: FxHashMap<u32, String>,
     raw: Option<Matcher>,
     normalized: Option<Matcher>,
 }
@@ -61,6 +66,8 @@ impl AddedVocabulary {
         let mut by_id = FxHashMap::default();
         let mut by_content = FxHashMap::default();
         let mut special_ids = FxHashSet::default();
+        let mut special_contents = FxHashSet::default();
+        let mut normalized_names = FxHashMap::default();
         let (mut raw_patterns, mut raw_tokens) = (Vec::new(), Vec::new());
         let (mut norm_patterns, mut norm_tokens) = (Vec::new(), Vec::new());
         for (i, t) in tokens.iter().enumerate() {
@@ -71,12 +78,16 @@ impl AddedVocabulary {
             by_content.insert(t.content.clone(), t.id);
             if t.special {
                 special_ids.insert(t.id);
+                special_contents.insert(t.content.clone());
             }
             if t.normalized {
                 let content = match normalizer {
                     Some(n) => n.normalize_str(&t.content),
                     None => t.content.clone(),
                 };
+                if content != t.content {
+                    normalized_names.insert(t.id, content.clone());
+                }
                 if !content.is_empty() {
                     norm_patterns.push(content);
                     norm_tokens.push(i);
@@ -93,6 +104,8 @@ impl AddedVocabulary {
             by_id,
             by_content,
             special_ids,
+            special_contents,
+            normalized_names,
         })
     }
 
@@ -100,8 +113,11 @@ impl AddedVocabulary {
         &self.tokens
     }
 
+    /// The string of an added token's id: its normalized form for a `normalized` token that the
+    /// normalizer changes, else its content (HF's `simple_id_to_token`).
     pub fn id_to_token(&self, id: u32) -> Option<&str> {
-        self.by_id.get(&id).map(|&i| self.tokens[i].content.as_str())
+        let &i = self.by_id.get(&id)?;
+        Some(self.normalized_names.get(&id).unwrap_or(&self.tokens[i].content))
     }
 
     pub fn token_to_id(&self, content: &str) -> Option<u32> {
@@ -110,6 +126,12 @@ impl AddedVocabulary {
 
     pub fn is_special(&self, id: u32) -> bool {
         self.special_ids.contains(&id)
+    }
+
+    /// Whether a token string is the content of a special token. Decoding skips by string, so
+    /// a special token named by its normalized form is kept, as in HF.
+    pub fn is_special_content(&self, token: &str) -> bool {
+        self.special_contents.contains(token)
     }
 
     pub fn has_raw(&self) -> bool {

@@ -20,6 +20,11 @@ pub struct Encoding {
     pub attention_mask: Vec<u8>,
     /// Which input a token came from: 0 (text), 1 (pair), or `NO_SEQUENCE` for added tokens.
     pub sequence_ids: Vec<u8>,
+    /// `(position, string)` of the tokens whose string is not the vocabulary's for their id, in
+    /// position order. HF reports what an added token matched (in normalized form, with the
+    /// whitespace `lstrip`/`rstrip` took) and the names a post-processor template gives its
+    /// tokens; keeping only these exceptions costs nothing for ordinary text.
+    pub token_texts: Vec<(usize, Box<str>)>,
     pub overflowing: Vec<Encoding>,
 }
 
@@ -36,12 +41,14 @@ impl Encoding {
             special_tokens_mask: vec![0; n],
             attention_mask: vec![1; n],
             sequence_ids: vec![sequence; n],
+            token_texts: Vec::new(),
             overflowing: Vec::new(),
         }
     }
 
-    /// Added tokens (from a post-processor template): special, attended, no offsets.
-    pub fn special(ids: &[u32], type_id: u32) -> Encoding {
+    /// Added tokens (from a post-processor template): special, attended, no offsets; `texts`
+    /// are the template's names that differ from the vocabulary's.
+    pub fn special(ids: &[u32], type_id: u32, texts: &[(usize, Box<str>)]) -> Encoding {
         let n = ids.len();
         Encoding {
             ids: ids.to_vec(),
@@ -50,6 +57,7 @@ impl Encoding {
             special_tokens_mask: vec![1; n],
             attention_mask: vec![1; n],
             sequence_ids: vec![NO_SEQUENCE; n],
+            token_texts: texts.to_vec(),
             overflowing: Vec::new(),
         }
     }
@@ -70,6 +78,12 @@ impl Encoding {
             special_tokens_mask: self.special_tokens_mask[start..stop].to_vec(),
             attention_mask: self.attention_mask[start..stop].to_vec(),
             sequence_ids: self.sequence_ids[start..stop].to_vec(),
+            token_texts: self
+                .token_texts
+                .iter()
+                .filter(|(i, _)| (start..stop).contains(i))
+                .map(|(i, t)| (i - start, t.clone()))
+                .collect(),
             overflowing: Vec::new(),
         }
     }
@@ -137,6 +151,8 @@ impl Encoding {
             n.merge_with(theirs.clone());
             overflowing.push(n);
         }
+        let shift = self.len();
+        self.token_texts.extend(other.token_texts.into_iter().map(|(i, t)| (i + shift, t)));
         self.ids.extend(other.ids);
         self.type_ids.extend(other.type_ids);
         self.offsets.extend(other.offsets);
@@ -175,6 +191,7 @@ impl Encoding {
                 prepend(&mut self.special_tokens_mask, 1, n);
                 prepend(&mut self.attention_mask, 0, n);
                 prepend(&mut self.sequence_ids, NO_SEQUENCE, n);
+                self.token_texts.iter_mut().for_each(|(i, _)| *i += n);
             }
         }
     }
@@ -204,5 +221,19 @@ mod tests {
         assert_eq!(e.ids, vec![6, 7, 8, 9]);
         let rest: Vec<_> = e.overflowing.iter().map(|o| o.ids.clone()).collect();
         assert_eq!(rest, vec![vec![3, 4, 5, 6], vec![0, 1, 2, 3]]);
+    }
+
+    #[test]
+    fn token_texts_follow_their_tokens() {
+        let mut e = enc(6);
+        e.token_texts = vec![(1, "a".into()), (4, "b".into())];
+        e.truncate(3, 0, Direction::Right);
+        assert_eq!(e.token_texts, vec![(1, "a".into())]);
+        assert_eq!(e.overflowing[0].token_texts, vec![(1, "b".into())]);
+        let mut merged = Encoding::special(&[7], 0, &[(0, "s".into())]);
+        merged.merge_with(e.overflowing[0].clone());
+        assert_eq!(merged.token_texts, vec![(0, "s".into()), (2, "b".into())]);
+        merged.pad(6, 0, 0, Direction::Left);
+        assert_eq!(merged.token_texts, vec![(2, "s".into()), (4, "b".into())]);
     }
 }

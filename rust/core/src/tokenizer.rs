@@ -15,7 +15,7 @@ use crate::padding::PaddingParams;
 use crate::postprocess::{self, BertProcessing, PostProcessor, Step, Template};
 use crate::pretokenize::PreTokenizer;
 use crate::truncation::{self, TruncationParams};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::RefCell;
 use std::ops::Range;
 
@@ -36,6 +36,17 @@ pub struct Tokenizer {
     templates: Option<(Template, Template)>,
     /// How long texts may be cut into independent chunks (None: never).
     chunking: Option<ChunkPolicy>,
+    /// Model ids that an added token renames (same id, other string): HF still reports the
+    /// model's string for the tokens the model produces. Almost always empty.
+    renamed_model_ids: FxHashSet<u32>,
+}
+
+/// Where the tokens of a text go: ids, and when asked their offsets and the token texts that
+/// differ from the vocabulary (see `Encoding::token_texts`).
+struct Sink<'a> {
+    ids: &'a mut Vec<u32>,
+    offsets: Option<&'a mut Vec<(u32, u32)>>,
+    texts: Option<&'a mut Vec<(usize, Box<str>)>>,
 }
 
 /// Buffers reused across calls on the same thread.
@@ -55,9 +66,17 @@ thread_local! {
 impl Tokenizer {
     pub fn from_file_struct(file: TokenizerFile) -> Result<Tokenizer> {
         let added = AddedVocabulary::new(file.added_tokens.clone(), file.normalizer.as_ref()).map_err(Error::Config)?;
-        let templates = file.post_processor.as_ref().map(PostProcessor::templates);
         let chunking = chunking::policy(file.normalizer.as_ref(), file.pre_tokenizer.as_ref(), &added);
-        let tok = Tokenizer { file, added, templates, chunking };
+        let mut tok = Tokenizer { file, added, templates: None, chunking, renamed_model_ids: FxHashSet::default() };
+        tok.renamed_model_ids = (tok.added.tokens().iter())
+            .map(|t| t.id)
+            .filter(|&id| tok.model().id_to_token(id).is_some_and(|m| tok.id_to_token(id) != Some(m)))
+            .collect();
+        if let Some((mut single, mut pair)) = tok.file.post_processor.as_ref().map(PostProcessor::templates) {
+            single.forget_vocabulary_names(|id| tok.id_to_token(id));
+            pair.forget_vocabulary_names(|id| tok.id_to_token(id));
+            tok.templates = Some((single, pair));
+        }
         tok.check_ids()?;
         Ok(tok)
     }
@@ -108,7 +127,7 @@ impl Tokenizer {
     fn check_ids(&self) -> Result<()> {
         if let Some((single, pair)) = &self.templates {
             for step in single.0.iter().chain(pair.0.iter()) {
-                if let Step::Special(ids, _) = step {
+                if let Step::Special(ids, ..) = step {
                     for &id in ids {
                         if self.id_to_token(id).is_none() {
                             return Err(Error::Config(format!(
@@ -187,12 +206,14 @@ impl Tokenizer {
     }
 
     /// Tokenizes one sequence (no special tokens, no truncation) into `ids` and, when `offsets`
-    /// is given, character offsets into `text`.
+    /// is given, character offsets into `text`; when `texts` is given, the strings of added
+    /// tokens that differ from their content (see `Encoding::token_texts`), by index in `ids`.
     pub fn tokenize_into(
         &self,
         text: &str,
         ids: &mut Vec<u32>,
         mut offsets: Option<&mut Vec<(u32, u32)>>,
+        mut texts: Option<&mut Vec<(usize, Box<str>)>>,
     ) -> Result<()> {
         let track = offsets.is_some();
         SCRATCH.with(|cell| {
@@ -211,6 +232,7 @@ impl Tokenizer {
             for piece in &s.raw_pieces {
                 match piece {
                     Piece::Token(id, r) => {
+                        self.note_added_text(*id, &text[r.clone()], ids.len(), texts.as_deref_mut());
                         ids.push(*id);
                         let (a, b) = (char_index(r.start), char_index(r.end));
                         if let Some(o) = offsets.as_deref_mut() {
@@ -228,6 +250,8 @@ impl Tokenizer {
                             for sub in &s.norm_pieces {
                                 match sub {
                                     Piece::Token(id, r) => {
+                                        let matched = &s.normalized.text()[r.clone()];
+                                        self.note_added_text(*id, matched, ids.len(), texts.as_deref_mut());
                                         ids.push(*id);
                                         if let Some(o) = offsets.as_deref_mut() {
                                             o.push(s.normalized.original_span(r.clone()));
@@ -238,8 +262,11 @@ impl Tokenizer {
                                         r.clone(),
                                         &mut s.words,
                                         &mut s.words_scratch,
-                                        ids,
-                                        offsets.as_deref_mut(),
+                                        Sink {
+                                            ids: &mut *ids,
+                                            offsets: offsets.as_deref_mut(),
+                                            texts: texts.as_deref_mut(),
+                                        },
                                     )?,
                                 }
                             }
@@ -251,15 +278,26 @@ impl Tokenizer {
         })
     }
 
+    /// HF names an added token by the text it matched, which differs from its content when
+    /// `lstrip`/`rstrip` took whitespace or when it matched in normalized form; we keep the name
+    /// only in that case.
+    fn note_added_text(&self, id: u32, matched: &str, position: usize, texts: Option<&mut Vec<(usize, Box<str>)>>) {
+        if let Some(texts) = texts {
+            if self.id_to_token(id) != Some(matched) {
+                texts.push((position, matched.into()));
+            }
+        }
+    }
+
     fn tokenize_words(
         &self,
         normalized: &Normalized,
         range: Range<usize>,
         words: &mut Vec<Range<usize>>,
         scratch: &mut Vec<Range<usize>>,
-        ids: &mut Vec<u32>,
-        mut offsets: Option<&mut Vec<(u32, u32)>>,
+        sink: Sink<'_>,
     ) -> Result<()> {
+        let Sink { ids, mut offsets, mut texts } = sink;
         if range.is_empty() {
             return Ok(());
         }
@@ -273,6 +311,11 @@ impl Tokenizer {
         for w in words.iter() {
             let start = w.start;
             model.tokenize(&text[w.clone()], |id, s, e| {
+                if !self.renamed_model_ids.is_empty() && self.renamed_model_ids.contains(&id) {
+                    if let (Some(t), Some(name)) = (texts.as_deref_mut(), model.id_to_token(id)) {
+                        t.push((ids.len(), name.into()));
+                    }
+                }
                 ids.push(id);
                 if let Some(o) = offsets.as_deref_mut() {
                     o.push(normalized.original_span(start + s..start + e));
@@ -285,11 +328,13 @@ impl Tokenizer {
     fn sequence(&self, text: &str, type_id: u32, offsets: bool) -> Result<Encoding> {
         let mut ids = Vec::with_capacity(text.len() / 4 + 4);
         let mut offs = Vec::new();
-        self.tokenize_into(text, &mut ids, if offsets { Some(&mut offs) } else { None })?;
+        let mut texts = Vec::new();
+        self.tokenize_into(text, &mut ids, if offsets { Some(&mut offs) } else { None }, Some(&mut texts))?;
         if !offsets {
             offs = vec![(0, 0); ids.len()];
         }
         let mut e = Encoding::from_tokens(ids, offs, type_id as u8);
+        e.token_texts = texts;
         e.type_ids.iter_mut().for_each(|t| *t = type_id);
         Ok(e)
     }
@@ -331,14 +376,14 @@ impl Tokenizer {
             (Some((single, _)), true) => {
                 for step in &single.0 {
                     match step {
-                        Step::Special(special, _) => ids.extend_from_slice(special),
-                        Step::Sequence(0, _) => self.tokenize_into(text, ids, None)?,
+                        Step::Special(special, ..) => ids.extend_from_slice(special),
+                        Step::Sequence(0, _) => self.tokenize_into(text, ids, None, None)?,
                         Step::Sequence(..) => {}
                     }
                 }
                 Ok(())
             }
-            _ => self.tokenize_into(text, ids, None),
+            _ => self.tokenize_into(text, ids, None, None),
         }
     }
 
@@ -351,7 +396,7 @@ impl Tokenizer {
                 position,
                 vocab_size: self.id_bound(),
             })?;
-            if skip_special_tokens && self.added.is_special(id) {
+            if skip_special_tokens && self.added.is_special_content(token) {
                 continue;
             }
             tokens.push(token);

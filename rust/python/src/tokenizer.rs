@@ -44,6 +44,8 @@ fn encoding_dict<'py>(py: Python<'py>, e: Encoding) -> PyResult<Bound<'py, PyDic
     d.set_item("special_tokens_mask", vec1(py, e.special_tokens_mask.iter().map(|&x| x as i64).collect::<Vec<_>>()))?;
     let offsets: Vec<i64> = e.offsets.iter().flat_map(|&(a, b)| [a as i64, b as i64]).collect();
     d.set_item("offsets", vec2(py, offsets, n, 2)?)?;
+    let token_texts: Vec<(usize, String)> = e.token_texts.into_iter().map(|(i, t)| (i, t.into())).collect();
+    d.set_item("token_texts", token_texts)?;
     let overflowing = PyList::empty(py);
     for o in e.overflowing {
         overflowing.append(encoding_dict(py, o)?)?;

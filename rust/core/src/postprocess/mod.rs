@@ -30,9 +30,9 @@ impl PostProcessor {
         match self {
             PostProcessor::TemplateProcessing(t) => (t.single_template(), t.pair_template()),
             PostProcessor::BertProcessing(b) => {
-                let cls = Step::Special(vec![b.cls.1], 0);
-                let sep0 = Step::Special(vec![b.sep.1], 0);
-                let sep1 = Step::Special(vec![b.sep.1], 1);
+                let cls = Step::Special(vec![b.cls.1], 0, vec![(0, b.cls.0.as_str().into())]);
+                let sep0 = Step::Special(vec![b.sep.1], 0, vec![(0, b.sep.0.as_str().into())]);
+                let sep1 = Step::Special(vec![b.sep.1], 1, vec![(0, b.sep.0.as_str().into())]);
                 (
                     Template(vec![cls.clone(), Step::Sequence(0, 0), sep0.clone()]),
                     Template(vec![cls, Step::Sequence(0, 0), sep0, Step::Sequence(1, 1), sep1]),

@@ -77,10 +77,16 @@ impl TemplateProcessing {
                 .iter()
                 .map(|p| match p {
                     Piece::Sequence { id, type_id } => Step::Sequence(usize::from(*id == SequenceId::B), *type_id),
-                    Piece::SpecialToken { id, type_id } => Step::Special(
-                        self.spec.special_tokens.get(id).map(|t| t.ids.clone()).unwrap_or_default(),
-                        *type_id,
-                    ),
+                    Piece::SpecialToken { id, type_id } => {
+                        let (ids, names) = match self.spec.special_tokens.get(id) {
+                            Some(t) => {
+                                let names = t.tokens.iter().map(|n| n.as_str().into()).enumerate().collect();
+                                (t.ids.clone(), names)
+                            }
+                            None => Default::default(),
+                        };
+                        Step::Special(ids, *type_id, names)
+                    }
                 })
                 .collect(),
         )
@@ -100,8 +106,10 @@ impl TemplateProcessing {
 pub enum Step {
     /// Sequence index (0 = A, 1 = B) and the type id its tokens get.
     Sequence(usize, u32),
-    /// Special token ids and their type id.
-    Special(Vec<u32>, u32),
+    /// Special token ids, their type id, and the names the template gives them as
+    /// `(index, name)`: HF reports these names as the tokens. `Template::forget_vocabulary_names`
+    /// keeps only those that differ from the vocabulary's.
+    Special(Vec<u32>, u32, Vec<(usize, Box<str>)>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,7 +118,17 @@ pub struct Template(pub Vec<Step>);
 impl Template {
     /// How many tokens the template adds.
     pub fn added_tokens(&self) -> usize {
-        self.0.iter().map(|s| if let Step::Special(ids, _) = s { ids.len() } else { 0 }).sum()
+        self.0.iter().map(|s| if let Step::Special(ids, ..) = s { ids.len() } else { 0 }).sum()
+    }
+
+    /// Drops the names that equal the vocabulary's string for their id, so that encodings only
+    /// carry the names that differ (usually none).
+    pub fn forget_vocabulary_names<'v>(&mut self, vocabulary: impl Fn(u32) -> Option<&'v str>) {
+        for step in &mut self.0 {
+            if let Step::Special(ids, _, names) = step {
+                names.retain(|(i, name)| ids.get(*i).and_then(|&id| vocabulary(id)) != Some(&**name));
+            }
+        }
     }
 
     /// Builds the final encoding. As in HF, the template's type id is given to the main window
@@ -125,9 +143,9 @@ impl Template {
                         parts.push(seq.clone());
                     }
                 }
-                Step::Special(ids, type_id) => {
+                Step::Special(ids, type_id, names) => {
                     if add_special_tokens {
-                        parts.push(Encoding::special(ids, *type_id));
+                        parts.push(Encoding::special(ids, *type_id, names));
                     }
                 }
             }
