@@ -1,6 +1,7 @@
 //! Reading tokenizer files: HF `tokenizer.json` and BERT's `vocab.txt`.
 
 pub mod hf_json;
+pub mod tiktoken;
 pub mod vocab;
 
 pub use hf_json::{Model, TokenizerFile};
