@@ -18,6 +18,7 @@ pub mod padding;
 pub mod parallel;
 pub mod postprocess;
 pub mod pretokenize;
+pub mod regex_split;
 pub mod tokenizer;
 pub mod truncation;
 pub mod unicode;

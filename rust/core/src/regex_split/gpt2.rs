@@ -1,0 +1,44 @@
+//! GPT-2 split (also r50k/p50k and HF's ByteLevel default):
+//! `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`.
+//!
+//! Every character is a letter, a number, white space or "punctuation", so some alternative always
+//! matches and the pieces tile the text. At each position the first alternative that can match is
+//! decided by the current character and, for an apostrophe or a space, the next one or two; the
+//! piece is then a maximal run of one class, found in one forward pass. The only backtracking of
+//! the regex, `\s+(?!\S)` giving back the last space before a word, becomes "stop one character
+//! short of the end of the run", known once the run is scanned. Each byte is read at most twice
+//! (a run's last space is read again as the start of the next piece): linear time.
+
+use super::classes::{Class, Classes};
+use super::scan::Text;
+use std::ops::Range;
+
+/// Appends the GPT-2 pieces of `text` to `out`.
+pub fn split(text: &str, classes: &Classes, out: &mut Vec<Range<usize>>) {
+    Text::new(text, classes).tile(out, next_piece);
+}
+
+/// End of the piece starting at `i`, `None` at the end of the text.
+#[inline(always)]
+fn next_piece(text: &Text, i: usize) -> Option<usize> {
+    let class = text.class(i)?;
+    let contraction = text.contraction(i, false);
+    if contraction > 0 {
+        return Some(i + contraction);
+    }
+    // ` ?X+`: a space takes the run that follows it, whatever its class but space.
+    let (run_start, run_class) = match text.byte(i) {
+        Some(b' ') => match text.class(i + 1) {
+            Some(next) if next != Class::Space => (i + 1, next),
+            _ => (i, class),
+        },
+        _ => (i, class),
+    };
+    let end = match run_class {
+        c if c.is_letter() => text.run(run_start, Class::is_letter),
+        Class::Number => text.run(run_start, |c| c == Class::Number),
+        Class::Space => text.space_tail(&text.space_run(i), i),
+        _ => text.run(run_start, Class::is_punct),
+    };
+    Some(end)
+}

@@ -1,0 +1,95 @@
+//! Regex pre-tokenization of byte-level BPE tokenizers: the pieces a split pattern cuts a text in.
+//!
+//! [`Splitter`] is the one entry point. For the patterns of GPT-2, cl100k_base / Llama-3, Qwen2 and
+//! o200k_base ([`KnownPattern`]) it runs a hand-written scanner: one forward pass over the
+//! characters with ASCII fast paths, no backtracking, linear time. For any other pattern it runs
+//! the general engine [`RegexSplitter`] (`fancy-regex`, as tiktoken does). The scanners give
+//! exactly the matches the engine gives for their pattern, which the tests check on real corpora,
+//! random strings and long runs.
+//!
+//! Character classes (`\p{L}`, `\p{N}`, `\s`, ...) come from the regex crate's own Unicode tables
+//! ([`classes`]), case-insensitive contractions fold as the regex crate folds (`'ſ` is `'s`).
+
+pub mod cl100k;
+pub mod classes;
+pub mod engine;
+pub mod gpt2;
+pub mod known;
+pub mod o200k;
+mod scan;
+
+#[cfg(test)]
+mod tests;
+
+use std::ops::Range;
+
+pub use engine::RegexSplitter;
+pub use known::KnownPattern;
+
+/// Splits texts with a pattern: a hand-written scanner for a known pattern, else the general engine.
+#[derive(Clone, Debug)]
+pub enum Splitter {
+    Known(KnownPattern),
+    Regex(RegexSplitter),
+}
+
+impl Splitter {
+    /// The splitter for `pattern`: its scanner if the text is a known spelling, else the compiled
+    /// pattern (an error if it does not compile).
+    pub fn new(pattern: &str) -> Result<Self, String> {
+        match KnownPattern::from_regex(pattern) {
+            Some(known) => Ok(Splitter::Known(known)),
+            None => RegexSplitter::new(pattern).map(Splitter::Regex),
+        }
+    }
+
+    /// The splitter of a tokenizer family by name (see [`KnownPattern::from_name`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        KnownPattern::from_name(name).map(Splitter::Known)
+    }
+
+    /// The known pattern this splitter scans, if any.
+    pub fn known(&self) -> Option<KnownPattern> {
+        match self {
+            Splitter::Known(known) => Some(*known),
+            Splitter::Regex(_) => None,
+        }
+    }
+
+    /// Appends the byte ranges of the pattern's matches in `text` to `out`, in order.
+    ///
+    /// Never fails: should the general engine give up (see [`RegexSplitter::try_split`]), the text
+    /// from the end of the last match it found on is appended as one last range, so no text is
+    /// lost. Use [`Splitter::try_split`] to see that error instead.
+    pub fn split(&self, text: &str, out: &mut Vec<Range<usize>>) {
+        let first = out.len();
+        if self.try_split(text, out).is_err() {
+            let resume = out.get(first..).and_then(|found| found.last()).map_or(0, |last| last.end);
+            if resume < text.len() {
+                out.push(resume..text.len());
+            }
+        }
+    }
+
+    /// Like [`Splitter::split`], but reports the general engine's failure as an error (the matches
+    /// found before it stay in `out`). The scanners never fail.
+    pub fn try_split(&self, text: &str, out: &mut Vec<Range<usize>>) -> Result<(), String> {
+        match self {
+            Splitter::Known(known) => {
+                scan(*known, text, out);
+                Ok(())
+            }
+            Splitter::Regex(regex) => regex.try_split(text, out),
+        }
+    }
+}
+
+/// Runs the scanner of `known` over `text`.
+fn scan(known: KnownPattern, text: &str, out: &mut Vec<Range<usize>>) {
+    let table = classes::classes();
+    match (known, known.cl100k_style()) {
+        (_, Some(style)) => cl100k::split(text, table, style, out),
+        (KnownPattern::Gpt2, None) => gpt2::split(text, table, out),
+        (_, None) => o200k::split(text, table, out),
+    }
+}
