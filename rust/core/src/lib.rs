@@ -6,6 +6,7 @@
 
 pub mod added_vocab;
 pub mod batch;
+pub mod byte_level;
 pub mod chunking;
 pub mod decode;
 pub mod encoding;
