@@ -217,8 +217,21 @@ impl CoreTokenizer {
         row_offsets: PyReadonlyArray1<'_, i64>,
         skip_special_tokens: bool,
     ) -> PyResult<Vec<String>> {
-        let ids = self.checked_ids(ids.as_slice()?)?;
         let offsets = row_offsets.as_slice()?.to_vec();
+        let ids = self.checked_ids(ids.as_slice()?).map_err(|e| {
+            // Say which sequence and where in it, not where in the flattened array.
+            let bound = self.inner.id_bound();
+            let flat = ids.as_slice().unwrap_or_default();
+            match flat.iter().position(|&id| id < 0 || id as usize >= bound) {
+                Some(pos) => {
+                    let row = offsets.partition_point(|&o| o <= pos as i64).saturating_sub(1);
+                    let start = offsets.get(row).copied().unwrap_or(0) as usize;
+                    let inner = Error::IdOutOfRange { id: flat[pos], position: pos - start, vocab_size: bound };
+                    pyo3::exceptions::PyIndexError::new_err(format!("sequences[{row}]: {inner}"))
+                }
+                None => e,
+            }
+        })?;
         let inner = &self.inner;
         py.detach(|| {
             guarded(|| {
@@ -232,9 +245,7 @@ impl CoreTokenizer {
                             let slice = ids.get(s..e).ok_or_else(|| {
                                 Error::InvalidArgument(format!("row {row}: offsets {s}..{e} are outside the ids"))
                             })?;
-                            inner
-                                .decode(slice, skip_special_tokens)
-                                .map_err(|e| e.context(&format!("sequences[{row}]")))
+                            inner.decode(slice, skip_special_tokens).map_err(|e| e.context(&format!("sequences[{row}]")))
                         })
                         .collect()
                 })
