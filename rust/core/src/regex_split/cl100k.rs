@@ -13,7 +13,7 @@
 //! linear time.
 
 use super::classes::{Class, Classes};
-use super::scan::Text;
+use super::scan::{ascii_letters, Text};
 use std::ops::Range;
 
 /// The members of the cl100k family differ in these two points only.
@@ -40,12 +40,12 @@ fn next_piece(text: &Text, i: usize, style: Cl100kStyle) -> Option<usize> {
         return Some(i + contraction);
     }
     if class.is_letter() {
-        return Some(text.run(i, Class::is_letter));
+        return Some(text.run_words(i, ascii_letters, Class::is_letter));
     }
     let byte = text.byte(i);
     let newline = matches!(byte, Some(b'\r' | b'\n'));
     if !newline && class != Class::Number && text.class(i + len).is_some_and(Class::is_letter) {
-        return Some(text.run(i + len, Class::is_letter));
+        return Some(text.run_words(i + len, ascii_letters, Class::is_letter));
     }
     if class == Class::Number {
         return Some(text.digits(i, style.max_digits));

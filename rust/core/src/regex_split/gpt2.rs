@@ -10,7 +10,7 @@
 //! (a run's last space is read again as the start of the next piece): linear time.
 
 use super::classes::{Class, Classes};
-use super::scan::Text;
+use super::scan::{ascii_letters, Text};
 use std::ops::Range;
 
 /// Appends the GPT-2 pieces of `text` to `out`.
@@ -35,7 +35,7 @@ fn next_piece(text: &Text, i: usize) -> Option<usize> {
         _ => (i, class),
     };
     let end = match run_class {
-        c if c.is_letter() => text.run(run_start, Class::is_letter),
+        c if c.is_letter() => text.run_words(run_start, ascii_letters, Class::is_letter),
         Class::Number => text.run(run_start, |c| c == Class::Number),
         Class::Space => text.space_tail(&text.space_run(i), i),
         _ => text.run(run_start, Class::is_punct),

@@ -20,7 +20,7 @@
 //! next piece through the second alternative, so each byte is read a bounded number of times.
 
 use super::classes::{Class, Classes};
-use super::scan::Text;
+use super::scan::{ascii_lower, ascii_upper, Text};
 use std::ops::Range;
 
 /// Appends the o200k_base pieces of `text` to `out`.
@@ -93,17 +93,21 @@ fn upper_then_lower(text: &Text, p: usize) -> Option<usize> {
             _ => break,
         }
     }
-    let end = if text.class(q) == Some(Class::Lower) { text.run(q, Class::is_o200k_lower) } else { last_caseless_end? };
+    let end = if text.class(q) == Some(Class::Lower) {
+        text.run_words(q, ascii_lower, Class::is_o200k_lower)
+    } else {
+        last_caseless_end?
+    };
     Some(end + text.contraction(end, true))
 }
 
 /// `U+ W* C?` at `p`: greedy, nothing to give back.
 #[inline(always)]
 fn upper_run(text: &Text, p: usize) -> Option<usize> {
-    let q = text.run(p, Class::is_o200k_upper);
+    let q = text.run_words(p, ascii_upper, Class::is_o200k_upper);
     if q == p {
         return None;
     }
-    let end = text.run(q, Class::is_o200k_lower);
+    let end = text.run_words(q, ascii_lower, Class::is_o200k_lower);
     Some(end + text.contraction(end, true))
 }

@@ -86,6 +86,36 @@ impl<'a> Text<'a> {
         i
     }
 
+    /// [`Text::run`] that checks eight ASCII bytes at a time: `ascii_mask` sets the high bit of
+    /// each byte of a word that `keep` accepts, and must agree with `keep` on every ASCII byte.
+    /// A word of kept bytes is skipped whole; anything else takes one scalar step.
+    #[inline(always)]
+    pub fn run_words(&self, mut i: usize, ascii_mask: impl Fn(u64) -> u64, keep: impl Fn(Class) -> bool) -> usize {
+        loop {
+            if let Some(word) = self.bytes.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+                let kept = ascii_mask(u64::from_le_bytes(word)) & HIGH_BITS;
+                let skip = (!kept & HIGH_BITS).trailing_zeros() as usize / 8;
+                i += skip;
+                if skip == 8 {
+                    continue;
+                }
+            }
+            match self.bytes.get(i) {
+                None => return i,
+                Some(&b) if b < 0x80 => {
+                    if !keep(self.classes.ascii(b)) {
+                        return i;
+                    }
+                    i += 1;
+                }
+                Some(_) => match self.at(i) {
+                    Some((class, len)) if keep(class) => i += len,
+                    _ => return i,
+                },
+            }
+        }
+    }
+
     /// End of the maximal run of bytes in `set` (ASCII bytes only) starting at `i`.
     #[inline(always)]
     pub fn run_bytes(&self, mut i: usize, set: &[u8]) -> usize {
@@ -172,4 +202,35 @@ impl<'a> Text<'a> {
         }
         0
     }
+}
+
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+const LOW_7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+
+/// High bit set in each byte of `word` that is an ASCII byte in `lo..=hi` (`hi < 0x7F`).
+#[inline(always)]
+fn ascii_in_range(word: u64, lo: u8, hi: u8) -> u64 {
+    // Bytes are reduced to 7 bits first so the per-byte additions cannot carry into a neighbour.
+    let low = word & LOW_7;
+    let at_least_lo = low + 0x0101_0101_0101_0101 * (0x80 - lo as u64);
+    let above_hi = low + 0x0101_0101_0101_0101 * (0x7F - hi as u64);
+    at_least_lo & !above_hi & !word & HIGH_BITS
+}
+
+/// ASCII letters `A-Z a-z` (`\p{L}` on ASCII).
+#[inline(always)]
+pub fn ascii_letters(word: u64) -> u64 {
+    ascii_in_range(word | 0x2020_2020_2020_2020, b'a', b'z') & !word & HIGH_BITS
+}
+
+/// ASCII lowercase letters (o200k's lower set on ASCII).
+#[inline(always)]
+pub fn ascii_lower(word: u64) -> u64 {
+    ascii_in_range(word, b'a', b'z')
+}
+
+/// ASCII uppercase letters (o200k's upper set on ASCII).
+#[inline(always)]
+pub fn ascii_upper(word: u64) -> u64 {
+    ascii_in_range(word, b'A', b'Z')
 }

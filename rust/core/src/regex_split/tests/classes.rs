@@ -3,6 +3,12 @@
 use super::super::classes::{classes, Class};
 use super::super::scan::Text;
 
+/// A class-membership test of the scanners.
+type Membership = fn(Class) -> bool;
+
+/// An eight-bytes-at-a-time membership test of the scanners.
+type WordMask = fn(u64) -> u64;
+
 /// Every Unicode scalar value, in order.
 fn all_chars() -> impl Iterator<Item = char> {
     (0..=0x10FFFFu32).filter_map(char::from_u32)
@@ -29,7 +35,7 @@ fn matched_by(pattern: &str) -> Vec<bool> {
 #[test]
 fn class_table_equals_regex_classes_on_all_of_unicode() {
     let table = classes();
-    let checks: [(&str, fn(Class) -> bool); 7] = [
+    let checks: [(&str, Membership); 7] = [
         (r"\p{L}", Class::is_letter),
         (r"\p{N}", |c| c == Class::Number),
         (r"\s", |c| c == Class::Space),
@@ -79,4 +85,28 @@ fn contraction_letters_fold_as_the_regex_crate_folds() {
     assert!(matched_by("(?i)k")['\u{212A}' as usize]);
     assert_eq!(Text::new("'\u{17F}", table).contraction(0, true), 3);
     assert_eq!(Text::new("'\u{212A}", table).contraction(0, true), 0);
+}
+
+#[test]
+fn word_masks_agree_with_classes_on_every_ascii_byte_and_lane() {
+    use super::super::scan::{ascii_letters, ascii_lower, ascii_upper};
+    let table = classes();
+    let masks: [(WordMask, Membership); 3] =
+        [(ascii_letters, Class::is_letter), (ascii_lower, Class::is_o200k_lower), (ascii_upper, Class::is_o200k_upper)];
+    for (mask, keep) in masks {
+        for lane in 0..8 {
+            for filler in [0u8, b'a', b'Z', 0x7F, 0x80, 0xFF] {
+                for b in 0..=255u8 {
+                    let mut word = [filler; 8];
+                    word[lane] = b;
+                    let hit = mask(u64::from_le_bytes(word)) >> (lane * 8 + 7) & 1 == 1;
+                    assert_eq!(
+                        hit,
+                        b < 0x80 && keep(table.ascii(b)),
+                        "byte {b:#04x} in lane {lane} among {filler:#04x}"
+                    );
+                }
+            }
+        }
+    }
 }
