@@ -2,20 +2,52 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List
+from typing import Dict, List
 
 _DATA = Path(__file__).parent / "data"
 
 DEFAULT = "bert-base-uncased"
 
 
+@dataclass(frozen=True)
+class Builtin:
+    path: Path
+    tiktoken: bool = False
+    pattern: str = ""
+    special_tokens: Dict[str, int] = field(default_factory=dict)
+
+
+# tiktoken's special tokens for its encodings (facts from tiktoken's published definitions).
+_BUILTINS = {
+    "bert-base-uncased": Builtin(_DATA / "bert-base-uncased" / "tokenizer.json"),
+    "gpt2": Builtin(_DATA / "gpt2" / "gpt2.tiktoken", True, "gpt2", {"<|endoftext|>": 50256}),
+    "cl100k_base": Builtin(
+        _DATA / "cl100k_base" / "cl100k_base.tiktoken",
+        True,
+        "cl100k_base",
+        {
+            "<|endoftext|>": 100257,
+            "<|fim_prefix|>": 100258,
+            "<|fim_middle|>": 100259,
+            "<|fim_suffix|>": 100260,
+            "<|endofprompt|>": 100276,
+        },
+    ),
+}
+
+
 def names() -> List[str]:
-    return sorted(p.name for p in _DATA.iterdir() if (p / "tokenizer.json").is_file())
+    return sorted(name for name, b in _BUILTINS.items() if b.path.is_file())
+
+
+def spec(name: str) -> Builtin:
+    b = _BUILTINS.get(name)
+    if b is None or not b.path.is_file():
+        raise ValueError(f"no built-in tokenizer named {name!r}; built-ins: {', '.join(names())}")
+    return b
 
 
 def path(name: str) -> Path:
-    candidate = _DATA / name / "tokenizer.json"
-    if "/" in name or "\\" in name or not candidate.is_file():
-        raise ValueError(f"no built-in tokenizer named {name!r}; built-ins: {', '.join(names())}")
-    return candidate
+    return spec(name).path

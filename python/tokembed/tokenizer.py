@@ -93,9 +93,26 @@ class Tokenizer:
             raise TokenizerError(f"{os.fspath(vocab_txt)}: {e}") from None
 
     @classmethod
+    def from_tiktoken(
+        cls, path: PathLike, pattern: str, special_tokens: Optional[Dict[str, int]] = None
+    ) -> "Tokenizer":
+        """A tiktoken encoding from its ``.tiktoken`` ranks file. ``pattern`` is a known name
+        (``"gpt2"``, ``"cl100k_base"``, ``"o200k_base"``, ``"llama3"``, ``"qwen2"``) or the
+        regex itself; ``special_tokens`` maps special token strings to their ids."""
+        text = _read_text(path)
+        specials = sorted((special_tokens or {}).items(), key=lambda kv: kv[1])
+        try:
+            return cls(_CoreTokenizer.from_tiktoken(text, pattern, specials))
+        except TokenizerError as e:
+            raise TokenizerError(f"{os.fspath(path)}: {e}") from None
+
+    @classmethod
     def builtin(cls, name: str = builtin.DEFAULT) -> "Tokenizer":
         """A tokenizer shipped with the package; ``tokembed.Tokenizer.builtin_names()`` lists them."""
-        return cls.from_file(builtin.path(name))
+        spec = builtin.spec(name)
+        if spec.tiktoken:
+            return cls.from_tiktoken(spec.path, spec.pattern, spec.special_tokens)
+        return cls.from_file(spec.path)
 
     @staticmethod
     def builtin_names() -> List[str]:

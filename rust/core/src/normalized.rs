@@ -77,6 +77,21 @@ impl Normalized {
         }
     }
 
+    /// A copy of the byte range `range` with `prefix` put in front, as HF's `prepend` does: the
+    /// new character takes the range of the first character of the piece.
+    pub fn with_prefix(&self, range: Range<usize>, prefix: char) -> Normalized {
+        let mut text = String::with_capacity(range.len() + prefix.len_utf8());
+        text.push(prefix);
+        text.push_str(&self.text[range.clone()]);
+        let mut align = Vec::new();
+        if self.track {
+            let first = self.align.get(range.start).copied().unwrap_or((0, 0));
+            align.extend(std::iter::repeat(first).take(prefix.len_utf8()));
+            align.extend_from_slice(&self.align[range]);
+        }
+        Normalized { text, align, track: self.track }
+    }
+
     /// Keeps the characters for which `keep` is true; kept ones keep their alignment.
     pub fn filter(&mut self, keep: impl Fn(char) -> bool) {
         self.rebuild(|c, emit| {

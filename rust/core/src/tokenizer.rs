@@ -6,14 +6,16 @@ use crate::chunking::{self, ChunkPolicy};
 use crate::decode::{self, Decoder, WordPieceDecoder};
 use crate::encoding::Encoding;
 use crate::error::{Error, Result};
-use crate::load::hf_json::{self, Model, TokenizerFile};
+use crate::load::hf_json::{self, TokenizerFile};
 use crate::load::vocab::parse_wordpiece_vocab;
-use crate::models::WordPiece;
+use crate::load::tiktoken;
+use crate::regex_split::KnownPattern;
+use crate::models::{Bpe, Model, ModelScratch, WordPiece};
 use crate::normalize::{BertNormalizer, Normalizer};
 use crate::normalized::Normalized;
 use crate::padding::PaddingParams;
 use crate::postprocess::{self, BertProcessing, PostProcessor, Step, Template};
-use crate::pretokenize::PreTokenizer;
+use crate::pretokenize::{PreTokenizer, Split};
 use crate::truncation::{self, TruncationParams};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::RefCell;
@@ -39,6 +41,8 @@ pub struct Tokenizer {
     /// Model ids that an added token renames (same id, other string): HF still reports the
     /// model's string for the tokens the model produces. Almost always empty.
     renamed_model_ids: FxHashSet<u32>,
+    /// The pre-tokenizer maps text to bytes (GPT-2 style): BPE starts from bytes.
+    byte_level: bool,
 }
 
 /// Where the tokens of a text go: ids, and when asked their offsets and the token texts that
@@ -55,8 +59,15 @@ struct Scratch {
     raw_pieces: Vec<Piece>,
     norm_pieces: Vec<Piece>,
     normalized: Normalized,
+    words: WordBuffers,
+}
+
+/// Buffers of the pre-tokenizer and the model.
+#[derive(Default)]
+struct WordBuffers {
     words: Vec<Range<usize>>,
-    words_scratch: Vec<Range<usize>>,
+    split_scratch: Vec<Range<usize>>,
+    model: ModelScratch,
 }
 
 thread_local! {
@@ -67,7 +78,20 @@ impl Tokenizer {
     pub fn from_file_struct(file: TokenizerFile) -> Result<Tokenizer> {
         let added = AddedVocabulary::new(file.added_tokens.clone(), file.normalizer.as_ref()).map_err(Error::Config)?;
         let chunking = chunking::policy(file.normalizer.as_ref(), file.pre_tokenizer.as_ref(), &added);
-        let mut tok = Tokenizer { file, added, templates: None, chunking, renamed_model_ids: FxHashSet::default() };
+        let byte_level = file.pre_tokenizer.as_ref().is_some_and(PreTokenizer::is_byte_level);
+        if file.pre_tokenizer.as_ref().is_some_and(PreTokenizer::unsupported_prefix_space) {
+            return Err(Error::Config(
+                "pre_tokenizer: a ByteLevel with add_prefix_space inside a Sequence is not supported yet".to_string(),
+            ));
+        }
+        let mut tok = Tokenizer {
+            file,
+            added,
+            templates: None,
+            chunking,
+            renamed_model_ids: FxHashSet::default(),
+            byte_level,
+        };
         tok.renamed_model_ids = (tok.added.tokens().iter())
             .map(|t| t.id)
             .filter(|&id| tok.model().id_to_token(id).is_some_and(|m| tok.id_to_token(id) != Some(m)))
@@ -83,6 +107,53 @@ impl Tokenizer {
 
     pub fn from_json(json: &str) -> Result<Tokenizer> {
         Tokenizer::from_file_struct(hf_json::parse(json)?)
+    }
+
+    /// A tiktoken encoding: the ranks of a `.tiktoken` file, the regex that splits text into
+    /// pieces, and the special tokens (recognised in text, as HF does for added tokens).
+    pub fn from_tiktoken(ranks_text: &str, pattern: &str, special_tokens: &[(String, u32)]) -> Result<Tokenizer> {
+        // A known name ("gpt2", "cl100k_base", "o200k_base", "llama3", ...) stands for its regex.
+        let pattern: &str = match KnownPattern::from_name(pattern) {
+            Some(known) => known.pattern(),
+            None => pattern,
+        };
+        let ranks = tiktoken::parse_ranks(ranks_text)?;
+        let model = Bpe::from_spec(tiktoken::bpe_spec(&ranks)?)?;
+        let split: Split = serde_json::from_value(serde_json::json!({
+            "pattern": {"Regex": pattern},
+            "behavior": "Isolated",
+            "invert": false,
+        }))
+        .map_err(|e| Error::Config(format!("pattern: {e}")))?;
+        let added_tokens = special_tokens
+            .iter()
+            .map(|(content, id)| AddedToken {
+                id: *id,
+                content: content.clone(),
+                single_word: false,
+                lstrip: false,
+                rstrip: false,
+                normalized: false,
+                special: true,
+            })
+            .collect();
+        let file = TokenizerFile {
+            version: "1.0".to_string(),
+            truncation: None,
+            padding: None,
+            added_tokens,
+            normalizer: None,
+            pre_tokenizer: Some(PreTokenizer::Sequence {
+                pretokenizers: vec![
+                    PreTokenizer::Split(split),
+                    PreTokenizer::ByteLevel { add_prefix_space: false, trim_offsets: true, use_regex: false },
+                ],
+            }),
+            post_processor: None,
+            decoder: Some(Decoder::ByteLevel { add_prefix_space: None, trim_offsets: None, use_regex: None }),
+            model: Model::Bpe(model),
+        };
+        Tokenizer::from_file_struct(file)
     }
 
     /// The BERT tokenizer HF's `BertWordPieceTokenizer` builds from a `vocab.txt`.
@@ -161,10 +232,8 @@ impl Tokenizer {
         self.file.padding = p;
     }
 
-    fn model(&self) -> &WordPiece {
-        match &self.file.model {
-            Model::WordPiece(w) => w,
-        }
+    fn model(&self) -> &Model {
+        &self.file.model
     }
 
     pub fn id_to_token(&self, id: u32) -> Option<&str> {
@@ -257,11 +326,23 @@ impl Tokenizer {
                                             o.push(s.normalized.original_span(r.clone()));
                                         }
                                     }
+                                    Piece::Text(r) if self.needs_prefix_space(&s.normalized.text()[r.clone()]) => {
+                                        let prefixed = s.normalized.with_prefix(r.clone(), ' ');
+                                        self.tokenize_words(
+                                            &prefixed,
+                                            0..prefixed.text().len(),
+                                            &mut s.words,
+                                            Sink {
+                                                ids: &mut *ids,
+                                                offsets: offsets.as_deref_mut(),
+                                                texts: texts.as_deref_mut(),
+                                            },
+                                        )?
+                                    }
                                     Piece::Text(r) => self.tokenize_words(
                                         &s.normalized,
                                         r.clone(),
                                         &mut s.words,
-                                        &mut s.words_scratch,
                                         Sink {
                                             ids: &mut *ids,
                                             offsets: offsets.as_deref_mut(),
@@ -289,12 +370,18 @@ impl Tokenizer {
         }
     }
 
+    /// ByteLevel's `add_prefix_space`: a piece that does not start with a space gets one.
+    fn needs_prefix_space(&self, piece: &str) -> bool {
+        !piece.is_empty()
+            && !piece.starts_with(' ')
+            && self.file.pre_tokenizer.as_ref().is_some_and(PreTokenizer::adds_prefix_space)
+    }
+
     fn tokenize_words(
         &self,
         normalized: &Normalized,
         range: Range<usize>,
-        words: &mut Vec<Range<usize>>,
-        scratch: &mut Vec<Range<usize>>,
+        buffers: &mut WordBuffers,
         sink: Sink<'_>,
     ) -> Result<()> {
         let Sink { ids, mut offsets, mut texts } = sink;
@@ -302,15 +389,16 @@ impl Tokenizer {
             return Ok(());
         }
         let text = normalized.text();
+        let WordBuffers { words, split_scratch, model: model_scratch } = buffers;
         words.clear();
         words.push(range);
         if let Some(p) = &self.file.pre_tokenizer {
-            p.split(text, words, scratch);
+            p.split(text, words, split_scratch);
         }
         let model = self.model();
         for w in words.iter() {
             let start = w.start;
-            model.tokenize(&text[w.clone()], |id, s, e| {
+            model.tokenize(&text[w.clone()], self.byte_level, model_scratch, |id, s, e| {
                 if !self.renamed_model_ids.is_empty() && self.renamed_model_ids.contains(&id) {
                     if let (Some(t), Some(name)) = (texts.as_deref_mut(), model.id_to_token(id)) {
                         t.push((ids.len(), name.into()));
@@ -360,13 +448,19 @@ impl Tokenizer {
             }
             truncation::truncate(&mut first, second.as_mut(), &t)?;
         }
-        Ok(match &self.templates {
+        let mut out = match &self.templates {
             Some((single, pair_t)) => match second {
                 Some(s) => pair_t.apply(vec![first, s], opts.add_special_tokens),
                 None => single.apply(vec![first], opts.add_special_tokens),
             },
             None => postprocess::join(first, second),
-        })
+        };
+        if let (true, Some(add_prefix_space)) =
+            (opts.offsets, self.file.post_processor.as_ref().and_then(PostProcessor::trims_offsets))
+        {
+            postprocess::byte_level::trim_offsets(&mut out, &|_, id| self.id_to_token(id), add_prefix_space);
+        }
+        Ok(out)
     }
 
     /// Appends the ids of `text` with the single-sequence special tokens: the fast path for

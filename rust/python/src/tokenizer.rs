@@ -78,6 +78,12 @@ impl CoreTokenizer {
     }
 
     #[staticmethod]
+    fn from_tiktoken(py: Python<'_>, ranks_text: &str, pattern: &str, special_tokens: Vec<(String, u32)>) -> PyResult<Self> {
+        let inner = py.detach(|| guarded(|| Tokenizer::from_tiktoken(ranks_text, pattern, &special_tokens)))?;
+        Ok(CoreTokenizer { inner })
+    }
+
+    #[staticmethod]
     fn from_wordpiece_vocab(py: Python<'_>, vocab_text: &str, lowercase: bool) -> PyResult<Self> {
         let inner = py.detach(|| guarded(|| Tokenizer::from_wordpiece_vocab(vocab_text, lowercase)))?;
         Ok(CoreTokenizer { inner })

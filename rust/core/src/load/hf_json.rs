@@ -8,7 +8,7 @@
 use crate::added_vocab::AddedToken;
 use crate::decode::{self, Decoder};
 use crate::error::{Error, Result};
-use crate::models::{self, WordPiece};
+use crate::models::{self, Model};
 use crate::normalize::{self, Normalizer};
 use crate::padding::PaddingParams;
 use crate::postprocess::{self, PostProcessor};
@@ -16,12 +16,6 @@ use crate::pretokenize::{self, PreTokenizer};
 use crate::truncation::TruncationParams;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type")]
-pub enum Model {
-    WordPiece(WordPiece),
-}
 
 fn version() -> String {
     "1.0".to_string()

@@ -4,4 +4,4 @@ pub mod hf_json;
 pub mod tiktoken;
 pub mod vocab;
 
-pub use hf_json::{Model, TokenizerFile};
+pub use hf_json::TokenizerFile;

@@ -2,6 +2,7 @@
 //! token type ids. Both kinds BERT files use reduce to one template of steps, applied by
 //! `Template::apply`; the enum keeps the file's own form so that saving writes it back.
 
+pub mod byte_level;
 mod template;
 
 pub use template::{Piece, SequenceId, SpecialTokenSpec, Step, Template, TemplateProcessing};
@@ -10,13 +11,26 @@ use crate::encoding::Encoding;
 use serde::{Deserialize, Serialize};
 
 /// Type names a `post_processor` may have in a file we accept.
-pub const SUPPORTED: &[&str] = &["TemplateProcessing", "BertProcessing"];
+pub const SUPPORTED: &[&str] = &["TemplateProcessing", "BertProcessing", "ByteLevel"];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum PostProcessor {
     TemplateProcessing(TemplateProcessing),
     BertProcessing(BertProcessing),
+    /// Joins sequences (no special tokens) and, with `trim_offsets`, trims spaces from offsets.
+    ByteLevel {
+        #[serde(default = "yes")]
+        add_prefix_space: bool,
+        #[serde(default = "yes")]
+        trim_offsets: bool,
+        #[serde(default = "yes")]
+        use_regex: bool,
+    },
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,6 +52,19 @@ impl PostProcessor {
                     Template(vec![cls, Step::Sequence(0, 0), sep0, Step::Sequence(1, 1), sep1]),
                 )
             }
+            PostProcessor::ByteLevel { .. } => {
+                (Template(vec![Step::Sequence(0, 0)]), Template(vec![Step::Sequence(0, 0), Step::Sequence(1, 1)]))
+            }
+        }
+    }
+}
+
+impl PostProcessor {
+    /// `Some(add_prefix_space)` when offsets are to be trimmed of spaces.
+    pub fn trims_offsets(&self) -> Option<bool> {
+        match self {
+            PostProcessor::ByteLevel { add_prefix_space, trim_offsets: true, .. } => Some(*add_prefix_space),
+            _ => None,
         }
     }
 }

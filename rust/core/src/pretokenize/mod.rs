@@ -5,9 +5,11 @@
 //! `pre_tokenizer` field of an HF `tokenizer.json`.
 
 mod bert;
+mod pattern_split;
 mod split;
 mod whitespace;
 
+pub use pattern_split::Split;
 pub use split::SplitBehavior;
 
 use crate::unicode::is_bert_punctuation;
@@ -16,7 +18,7 @@ use std::ops::Range;
 
 /// Type names a `pre_tokenizer` may have in a file we accept.
 pub const SUPPORTED: &[&str] =
-    &["BertPreTokenizer", "Whitespace", "WhitespaceSplit", "Punctuation", "Digits", "Sequence"];
+    &["BertPreTokenizer", "Whitespace", "WhitespaceSplit", "Punctuation", "Digits", "Split", "ByteLevel", "Sequence"];
 
 fn isolated() -> SplitBehavior {
     SplitBehavior::Isolated
@@ -36,7 +38,22 @@ pub enum PreTokenizer {
         #[serde(default)]
         individual_digits: bool,
     },
+    Split(Split),
+    /// GPT-2's byte-level step: split with GPT-2's pattern (`use_regex`) and hand the model
+    /// bytes. `add_prefix_space` is applied by the tokenizer, which owns the text.
+    ByteLevel {
+        #[serde(default = "yes")]
+        add_prefix_space: bool,
+        #[serde(default = "yes")]
+        trim_offsets: bool,
+        #[serde(default = "yes")]
+        use_regex: bool,
+    },
     Sequence { pretokenizers: Vec<PreTokenizer> },
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl PreTokenizer {
@@ -49,14 +66,26 @@ impl PreTokenizer {
             return;
         }
         scratch.clear();
+        let mut matches = Vec::new();
         for piece in pieces.iter() {
-            self.split_piece(text, piece.clone(), scratch);
+            self.split_piece(text, piece.clone(), &mut matches, scratch);
         }
         std::mem::swap(pieces, scratch);
     }
 
-    fn split_piece(&self, text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
+    fn split_piece(
+        &self,
+        text: &str,
+        range: Range<usize>,
+        matches: &mut Vec<Range<usize>>,
+        out: &mut Vec<Range<usize>>,
+    ) {
         match self {
+            PreTokenizer::Split(s) => s.split(text, range, matches, out),
+            PreTokenizer::ByteLevel { use_regex: true, .. } => {
+                pattern_split::byte_level_split(text, range, matches, out)
+            }
+            PreTokenizer::ByteLevel { use_regex: false, .. } => out.push(range),
             PreTokenizer::BertPreTokenizer {} => bert::split(text, range, out),
             PreTokenizer::Whitespace {} => whitespace::split_words(text, range, out),
             PreTokenizer::WhitespaceSplit {} => {
@@ -77,6 +106,32 @@ impl PreTokenizer {
                 }
                 out.extend(pieces);
             }
+        }
+    }
+
+    /// Whether the model gets bytes (a ByteLevel step is present).
+    pub fn is_byte_level(&self) -> bool {
+        match self {
+            PreTokenizer::ByteLevel { .. } => true,
+            PreTokenizer::Sequence { pretokenizers } => pretokenizers.iter().any(|p| p.is_byte_level()),
+            _ => false,
+        }
+    }
+
+    /// Whether a space is put before each piece that lacks one: only a top-level ByteLevel can
+    /// ask for it here; inside a Sequence it is refused at load time.
+    pub fn adds_prefix_space(&self) -> bool {
+        matches!(self, PreTokenizer::ByteLevel { add_prefix_space: true, .. })
+    }
+
+    /// A ByteLevel with `add_prefix_space` inside a Sequence (which would put a space before
+    /// every piece of the previous step) is not supported yet.
+    pub fn unsupported_prefix_space(&self) -> bool {
+        match self {
+            PreTokenizer::Sequence { pretokenizers } => {
+                pretokenizers.iter().any(|p| p.adds_prefix_space() || p.unsupported_prefix_space())
+            }
+            _ => false,
         }
     }
 }

@@ -40,6 +40,38 @@ pub fn split_on_char(
     if last < range.end {
         events.push((last..range.end, false));
     }
+    apply_behavior(events, behavior, out);
+}
+
+/// Appends the pieces of `text[range]` cut by the byte ranges `matches` (sorted, within the
+/// range, non-overlapping); `invert` makes the text between matches the delimiters instead.
+pub fn split_on_matches(
+    range: Range<usize>,
+    matches: impl IntoIterator<Item = Range<usize>>,
+    behavior: SplitBehavior,
+    invert: bool,
+    out: &mut Vec<Range<usize>>,
+) {
+    let mut events: Vec<(Range<usize>, bool)> = Vec::new();
+    let mut last = range.start;
+    for m in matches {
+        if m.is_empty() {
+            continue;
+        }
+        if last < m.start {
+            events.push((last..m.start, invert));
+        }
+        last = m.end;
+        events.push((m, !invert));
+    }
+    if last < range.end {
+        events.push((last..range.end, invert));
+    }
+    apply_behavior(events, behavior, out);
+}
+
+/// Turns (piece, is_delimiter) events into pieces as `behavior` says, never an empty one.
+fn apply_behavior(events: Vec<(Range<usize>, bool)>, behavior: SplitBehavior, out: &mut Vec<Range<usize>>) {
     let start_len = out.len();
     match behavior {
         SplitBehavior::Removed => out.extend(events.into_iter().filter(|(_, d)| !d).map(|(r, _)| r)),

@@ -88,7 +88,9 @@ impl KnownPattern {
     pub fn from_name(name: &str) -> Option<KnownPattern> {
         match name {
             "gpt2" | "r50k_base" | "p50k_base" | "p50k_edit" => Some(KnownPattern::Gpt2),
-            "cl100k_base" | "llama3" => Some(KnownPattern::Cl100k),
+            // tiktoken's current cl100k_base ends with `\s++$`; Llama-3 files keep the older form.
+            "cl100k_base" => Some(KnownPattern::Cl100kTrailingSpace),
+            "llama3" => Some(KnownPattern::Cl100k),
             "qwen2" => Some(KnownPattern::Qwen2),
             "o200k_base" => Some(KnownPattern::O200k),
             _ => None,

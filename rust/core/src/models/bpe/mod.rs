@@ -9,7 +9,9 @@ mod merge;
 
 pub use merge::{merge_word, Merges, Symbol};
 
+use crate::byte_level::{byte_to_char, decode_chars};
 use crate::error::{Error, Result};
+use std::sync::OnceLock;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +62,17 @@ pub struct Bpe {
     unk_id: Option<u32>,
     /// Ids of `<0x00>`..`<0xFF>` when byte fallback is on and all of them exist.
     byte_ids: Option<Vec<u32>>,
+    /// Tables for byte-level input, built on first use.
+    byte_level: OnceLock<ByteTables>,
+}
+
+/// The vocabulary seen from raw bytes: what a byte-level BPE starts from.
+#[derive(Debug, Clone)]
+struct ByteTables {
+    /// Id of the one-byte token of each byte (its byte-level character).
+    single: [Option<u32>; 256],
+    /// Tokens by their bytes, for pieces that are whole tokens.
+    by_bytes: FxHashMap<Box<[u8]>, u32>,
 }
 
 impl TryFrom<BpeSpec> for Bpe {
@@ -96,7 +109,7 @@ impl TryFrom<BpeSpec> for Bpe {
         } else {
             None
         };
-        Ok(Bpe { spec, merges, id_to_token, unk_id, byte_ids })
+        Ok(Bpe { spec, merges, id_to_token, unk_id, byte_ids, byte_level: OnceLock::new() })
     }
 }
 
@@ -129,6 +142,58 @@ impl Bpe {
             emit(s.id, s.start as usize, s.end as usize);
         }
         Ok(())
+    }
+
+    fn byte_tables(&self) -> &ByteTables {
+        self.byte_level.get_or_init(|| {
+            let mut single = [None; 256];
+            for (b, slot) in single.iter_mut().enumerate() {
+                *slot = self.spec.vocab.get(byte_to_char(b as u8).to_string().as_str()).copied();
+            }
+            let by_bytes =
+                self.spec.vocab.iter().filter_map(|(t, &id)| Some((decode_chars(t)?.into_boxed_slice(), id))).collect();
+            ByteTables { single, by_bytes }
+        })
+    }
+
+    /// Tokenizes a piece of a byte-level tokenizer (GPT-2 and after): the symbols start as the
+    /// piece's bytes, looked up without building the byte-level string. Offsets are bytes of
+    /// `word`. A vocabulary missing some one-byte token falls back to the character path.
+    pub fn tokenize_bytes(&self, word: &[u8], symbols: &mut Vec<Symbol>, mut emit: impl FnMut(u32, usize, usize)) -> Result<()> {
+        if word.is_empty() {
+            return Ok(());
+        }
+        let tables = self.byte_tables();
+        if self.spec.ignore_merges {
+            if let Some(&id) = tables.by_bytes.get(word) {
+                emit(id, 0, word.len());
+                return Ok(());
+            }
+        }
+        symbols.clear();
+        for (i, &b) in word.iter().enumerate() {
+            match tables.single[b as usize] {
+                Some(id) => symbols.push(Symbol { id, start: i as u32, end: i as u32 + 1 }),
+                None => return self.tokenize_bytes_as_chars(word, symbols, emit),
+            }
+        }
+        merge_word(symbols, &self.merges);
+        for s in symbols.iter() {
+            emit(s.id, s.start as usize, s.end as usize);
+        }
+        Ok(())
+    }
+
+    /// The general path for byte-level input: the byte-level string through `tokenize`, with
+    /// offsets mapped back from its characters (one per byte) to bytes.
+    fn tokenize_bytes_as_chars(&self, word: &[u8], symbols: &mut Vec<Symbol>, mut emit: impl FnMut(u32, usize, usize)) -> Result<()> {
+        let mapped: String = word.iter().map(|&b| byte_to_char(b)).collect();
+        let mut byte_of_offset = vec![0usize; mapped.len() + 1];
+        for (k, (i, _)) in mapped.char_indices().enumerate() {
+            byte_of_offset[i] = k;
+        }
+        byte_of_offset[mapped.len()] = word.len();
+        self.tokenize(&mapped, symbols, |id, s, e| emit(id, byte_of_offset[s], byte_of_offset[e]))
     }
 
     /// One symbol per character (with the continuation prefix and end-of-word suffix the file

@@ -1,0 +1,67 @@
+"""Byte-level BPE (GPT-2, cl100k_base) against tiktoken and HF `tokenizers` on every corpus line."""
+
+from __future__ import annotations
+
+import pytest
+import tiktoken
+import tiktoken.load
+import tiktoken_ext.openai_public as openai_public
+from tokenizers import Tokenizer as HFTokenizer
+
+import tokembed
+from conftest import CORPORA, DATA, corpus_lines
+
+TOKENIZERS = DATA / "tokenizers"
+RANKS = {"r50k_base": TOKENIZERS / "gpt2" / "gpt2.tiktoken", "cl100k_base": TOKENIZERS / "cl100k_base" / "cl100k_base.tiktoken"}
+
+
+def tiktoken_encoding(name: str) -> tiktoken.Encoding:
+    """tiktoken's own definition of the encoding (pattern, special tokens), with the ranks read
+    from the local file instead of downloaded."""
+    original = openai_public.load_tiktoken_bpe
+    openai_public.load_tiktoken_bpe = lambda *_, **__: tiktoken.load.load_tiktoken_bpe(str(RANKS[name]))
+    try:
+        return tiktoken.Encoding(**getattr(openai_public, name)())
+    finally:
+        openai_public.load_tiktoken_bpe = original
+
+
+CASES = {
+    "gpt2-tiktoken": (lambda: tokembed.Tokenizer.builtin("gpt2"), lambda: tiktoken_encoding("r50k_base")),
+    "cl100k-tiktoken": (lambda: tokembed.Tokenizer.builtin("cl100k_base"), lambda: tiktoken_encoding("cl100k_base")),
+    "gpt2-json": (lambda: tokembed.Tokenizer.from_file(TOKENIZERS / "gpt2" / "tokenizer.json"),
+                  lambda: HFTokenizer.from_file(str(TOKENIZERS / "gpt2" / "tokenizer.json"))),
+    "cl100k-json": (lambda: tokembed.Tokenizer.from_file(TOKENIZERS / "cl100k_base" / "tokenizer.json"),
+                    lambda: HFTokenizer.from_file(str(TOKENIZERS / "cl100k_base" / "tokenizer.json"))),
+}
+
+
+def reference_ids(ref, lines):
+    if isinstance(ref, tiktoken.Encoding):
+        return ref.encode_batch(lines, allowed_special="all")
+    return [e.ids for e in ref.encode_batch(lines)]
+
+
+@pytest.fixture(scope="module", params=sorted(CASES))
+def pair(request):
+    ours, ref = CASES[request.param]
+    return ours(), ref()
+
+
+@pytest.mark.parametrize("corpus", CORPORA, ids=lambda p: p.name)
+def test_every_corpus_line_matches(pair, corpus):
+    ours, ref = pair
+    lines = corpus_lines(corpus)
+    lines = lines + ["<|endoftext|>" + lines[i] + "<|endoftext|>" for i in range(0, len(lines), 50)]
+    expected = reference_ids(ref, lines)
+    ids, offsets = ours.encode_batch_flat(lines)
+    for i, e in enumerate(expected):
+        assert ids[offsets[i] : offsets[i + 1]].tolist() == e, f"{corpus.name} line {i}: {lines[i]!r}"
+
+
+@pytest.mark.parametrize("corpus", CORPORA, ids=lambda p: p.name)
+def test_decode_matches(pair, corpus):
+    ours, ref = pair
+    lines = [line for line in corpus_lines(corpus)[:2000] if line]
+    for ids in reference_ids(ref, lines):
+        assert ours.decode(ids) == ref.decode(ids)
