@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import multiprocessing
 import pickle
 import subprocess
@@ -308,3 +309,29 @@ def test_cli_pair_json_stdin_and_paths(tmp_path):
 def test_console_script_is_installed():
     out = subprocess.run(["tokembed", "tokenize", "hi"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "[CLS]:101 hi:7632 [SEP]:102"
+
+
+def _cpu_ticks_per_thread() -> dict:
+    ticks = {}
+    for tid in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{tid}/stat") as f:
+            stat = f.read()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks[tid] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc to see threads")
+@pytest.mark.parametrize("threads", [1, 2])
+def test_batches_use_exactly_the_threads_asked_for(tok, threads):
+    texts = corpus_lines(CORPORA[4])[:60000]
+    tokembed.set_num_threads(threads)
+    tok.count_tokens(texts)
+    before = _cpu_ticks_per_thread()
+    for _ in range(3):
+        tok.count_tokens(texts)
+    after = _cpu_ticks_per_thread()
+    used = [after[t] - before.get(t, 0) for t in after]
+    busy = [u for u in used if u >= max(used) / 4]
+    assert len(busy) == threads, f"CPU ticks per thread: {sorted(used, reverse=True)[:5]}"
+    tokembed.set_num_threads(2)

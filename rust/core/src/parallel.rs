@@ -63,14 +63,11 @@ fn pool(threads: usize) -> Option<Arc<ThreadPool>> {
     Some(pool)
 }
 
-/// Runs `f` inside the pool (or on this thread when one thread is asked for, or when no pool
-/// can be built), so that rayon's parallel iterators in `f` use our threads.
+/// Runs `f` inside our pool, so that rayon's parallel iterators in `f` use our threads (and
+/// exactly as many as asked: outside a pool they would use rayon's global pool, sized to the
+/// machine). Without a pool, `f` runs on this thread, still correct.
 pub fn run<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    let threads = num_threads();
-    if threads <= 1 {
-        return f();
-    }
-    match pool(threads) {
+    match pool(num_threads().max(1)) {
         Some(p) => p.install(f),
         None => f(),
     }
