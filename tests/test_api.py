@@ -324,7 +324,9 @@ def _cpu_ticks_per_thread() -> dict:
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc to see threads")
 @pytest.mark.parametrize("threads", [1, 2])
 def test_batches_use_exactly_the_threads_asked_for(tok, threads):
-    texts = corpus_lines(CORPORA[4])[:60000]
+    # Few long texts: the work is tokenizing, not collecting Python strings on the caller.
+    lines = corpus_lines(CORPORA[4])[:120000]
+    texts = ["\n".join(lines[i : i + 100]) for i in range(0, len(lines), 100)]
     tokembed.set_num_threads(threads)
     tok.count_tokens(texts)
     before = _cpu_ticks_per_thread()
@@ -332,6 +334,6 @@ def test_batches_use_exactly_the_threads_asked_for(tok, threads):
         tok.count_tokens(texts)
     after = _cpu_ticks_per_thread()
     used = [after[t] - before.get(t, 0) for t in after]
-    busy = [u for u in used if u >= max(used) / 4]
+    busy = [u for u in used if u >= max(used) / 2]
     assert len(busy) == threads, f"CPU ticks per thread: {sorted(used, reverse=True)[:5]}"
     tokembed.set_num_threads(2)

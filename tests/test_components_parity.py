@@ -563,8 +563,8 @@ UNSUPPORTED = {
             ],
         }
     ),
-    "pre_tokenizer.type: 'ByteLevel' is not supported": lambda d: d.update(
-        pre_tokenizer={"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
+    "pre_tokenizer.type: 'UnicodeScripts' is not supported": lambda d: d.update(
+        pre_tokenizer={"type": "UnicodeScripts"}
     ),
     "pre_tokenizer.pretokenizers[2].type: 'Metaspace' is not supported": lambda d: d.update(
         pre_tokenizer={
@@ -591,8 +591,8 @@ UNSUPPORTED = {
             "processors": [d["post_processor"], {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True}],
         }
     ),
-    "decoder.type: 'ByteLevel' is not supported": lambda d: d.update(
-        decoder={"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True}
+    "decoder.type: 'Metaspace' is not supported": lambda d: d.update(
+        decoder={"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": True}
     ),
     "decoder.type: 'Sequence' is not supported": lambda d: d.update(
         decoder={
@@ -600,8 +600,8 @@ UNSUPPORTED = {
             "decoders": [{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": True}],
         }
     ),
-    "model.type: 'BPE' is not supported": lambda d: d.update(
-        model={"type": "BPE", "dropout": None, "unk_token": None, "vocab": {"a": 0}, "merges": []}
+    "model.type: 'WordLevel' is not supported": lambda d: d.update(
+        model={"type": "WordLevel", "unk_token": "[UNK]", "vocab": {"[UNK]": 0}}
     ),
     "model.type: 'Unigram' is not supported": lambda d: d.update(
         model={"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0]]}

@@ -11,47 +11,29 @@ use crate::parallel;
 use crate::tokenizer::{EncodeOptions, Tokenizer};
 use rayon::prelude::*;
 
-/// Enough chunks per thread to balance uneven documents, few enough to keep tasks coarse.
-fn chunk_size(n: usize) -> usize {
-    let threads = parallel::num_threads().max(1);
-    n.div_ceil(threads * 8).max(1)
-}
-
 /// All ids in one buffer and row offsets (`rows + 1` entries).
 pub fn encode_flat(tok: &Tokenizer, texts: &[&str], add_special_tokens: bool) -> Result<(Vec<u32>, Vec<i64>)> {
-    let chunk = chunk_size(texts.len());
-    let parts: Vec<Result<(Vec<u32>, Vec<usize>)>> = parallel::run(|| {
-        texts
-            .par_chunks(chunk)
-            .enumerate()
-            .map(|(c, group)| {
-                let mut ids = Vec::with_capacity(group.iter().map(|t| t.len() / 4).sum());
-                let mut lens = Vec::with_capacity(group.len());
-                for (i, text) in group.iter().enumerate() {
-                    let before = ids.len();
-                    tok.encode_ids_into(text, add_special_tokens, &mut ids)
-                        .map_err(|e| e.context(&format!("texts[{}]", c * chunk + i)))?;
-                    lens.push(ids.len() - before);
-                }
-                Ok((ids, lens))
-            })
-            .collect()
+    let parts = parallel::map_chunks(texts, |start, group| -> Result<(Vec<u32>, Vec<usize>)> {
+        let mut ids = Vec::with_capacity(group.iter().map(|t| t.len() / 4).sum());
+        let mut lens = Vec::with_capacity(group.len());
+        for (i, text) in group.iter().enumerate() {
+            let before = ids.len();
+            tok.encode_ids_into(text, add_special_tokens, &mut ids)
+                .map_err(|e| e.context(&format!("texts[{}]", start + i)))?;
+            lens.push(ids.len() - before);
+        }
+        Ok((ids, lens))
     });
-    let mut total = 0;
-    let mut parts_ok = Vec::with_capacity(parts.len());
-    for p in parts {
-        let p = p?;
-        total += p.0.len();
-        parts_ok.push(p);
-    }
-    let mut ids = Vec::with_capacity(total);
+    let parts = parts.into_iter().collect::<Result<Vec<_>>>()?;
+    let mut ids = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
     let mut offsets = Vec::with_capacity(texts.len() + 1);
-    offsets.push(0i64);
-    for (part_ids, lens) in parts_ok {
+    let mut end = 0i64;
+    offsets.push(end);
+    for (part_ids, lens) in parts {
         ids.extend_from_slice(&part_ids);
         for l in lens {
-            let last = *offsets.last().unwrap_or(&0);
-            offsets.push(last + l as i64);
+            end += l as i64;
+            offsets.push(end);
         }
     }
     Ok((ids, offsets))
@@ -59,27 +41,20 @@ pub fn encode_flat(tok: &Tokenizer, texts: &[&str], add_special_tokens: bool) ->
 
 /// Number of tokens of each text (as `encode_flat` would give them).
 pub fn count(tok: &Tokenizer, texts: &[&str], add_special_tokens: bool) -> Result<Vec<i64>> {
-    let chunk = chunk_size(texts.len());
-    parallel::run(|| {
-        texts
-            .par_chunks(chunk)
+    let parts = parallel::map_chunks(texts, |start, group| -> Result<Vec<i64>> {
+        let mut ids = Vec::new();
+        group
+            .iter()
             .enumerate()
-            .map(|(c, group)| {
-                let mut ids = Vec::new();
-                group
-                    .iter()
-                    .enumerate()
-                    .map(|(i, text)| {
-                        ids.clear();
-                        tok.encode_ids_into(text, add_special_tokens, &mut ids)
-                            .map_err(|e| e.context(&format!("texts[{}]", c * chunk + i)))?;
-                        Ok(ids.len() as i64)
-                    })
-                    .collect::<Result<Vec<i64>>>()
+            .map(|(i, text)| {
+                ids.clear();
+                tok.encode_ids_into(text, add_special_tokens, &mut ids)
+                    .map_err(|e| e.context(&format!("texts[{}]", start + i)))?;
+                Ok(ids.len() as i64)
             })
-            .collect::<Result<Vec<Vec<i64>>>>()
-            .map(|v| v.concat())
-    })
+            .collect()
+    });
+    Ok(parts.into_iter().collect::<Result<Vec<_>>>()?.concat())
 }
 
 /// Full encodings of texts or pairs, in order.
@@ -98,14 +73,17 @@ pub fn encode_many(
             )));
         }
     }
-    parallel::run(|| {
-        texts
-            .par_iter()
+    let parts = parallel::map_chunks(texts, |start, group| -> Result<Vec<Encoding>> {
+        group
+            .iter()
             .enumerate()
-            .with_min_len(chunk_size(texts.len()))
-            .map(|(i, t)| tok.encode(t, pairs.map(|p| p[i]), opts).map_err(|e| e.context(&format!("texts[{i}]"))))
+            .map(|(i, t)| {
+                let pair = pairs.and_then(|p| p.get(start + i).copied());
+                tok.encode(t, pair, opts).map_err(|e| e.context(&format!("texts[{}]", start + i)))
+            })
             .collect()
-    })
+    });
+    Ok(parts.into_iter().collect::<Result<Vec<_>>>()?.concat())
 }
 
 /// A padded batch as row-major `(rows, width)` buffers.

@@ -6,6 +6,7 @@
 //! parent's pool is leaked in the child, never dropped, because dropping it would signal
 //! threads that are not there and could block on locks they held at the fork.
 
+use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -71,4 +72,17 @@ pub fn run<R: Send>(f: impl FnOnce() -> R + Send) -> R {
         Some(p) => p.install(f),
         None => f(),
     }
+}
+
+/// Maps `f(start, chunk)` over consecutive chunks of `items` (`start` is the index of the
+/// chunk's first item) and returns the results in order. Several chunks per thread balance
+/// uneven items; a batch that is a single chunk, or a single thread, runs on the calling thread,
+/// because handing work to the pool costs more than small work.
+pub fn map_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &[T]) -> R + Sync + Send) -> Vec<R> {
+    let threads = num_threads().max(1);
+    let chunk = items.len().div_ceil(threads * 8).max(1);
+    if threads == 1 || items.len() <= chunk {
+        return items.chunks(chunk).enumerate().map(|(c, group)| f(c * chunk, group)).collect();
+    }
+    run(|| items.par_chunks(chunk).enumerate().map(|(c, group)| f(c * chunk, group)).collect())
 }

@@ -54,6 +54,22 @@ impl BertNormalizer {
     }
 
     fn normalize_ascii(&self, n: &mut Normalized) {
+        // Nothing to remove (the usual case): rewrite the bytes in place, alignment unchanged.
+        let removes = |b: u8| self.clean_text && (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r') || b == 0x7f);
+        if !n.text().bytes().any(removes) {
+            let (text, align) = n.take_buffers();
+            let mut bytes = text.into_bytes();
+            for b in bytes.iter_mut() {
+                if self.clean_text && matches!(*b, b'\t' | b'\n' | b'\r') {
+                    *b = b' ';
+                } else if self.lowercase {
+                    b.make_ascii_lowercase();
+                }
+            }
+            // ASCII stays ASCII, so this cannot fail.
+            n.set(String::from_utf8(bytes).unwrap_or_default(), align);
+            return;
+        }
         let track = n.tracks();
         let mut text = Vec::with_capacity(n.text().len());
         let mut align = Vec::with_capacity(if track { n.text().len() } else { 0 });

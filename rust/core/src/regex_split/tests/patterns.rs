@@ -64,7 +64,8 @@ fn every_spelling_is_recognised_and_compiles() {
 fn names() {
     assert_eq!(KnownPattern::from_name("gpt2"), Some(KnownPattern::Gpt2));
     assert_eq!(KnownPattern::from_name("r50k_base"), Some(KnownPattern::Gpt2));
-    assert_eq!(KnownPattern::from_name("cl100k_base"), Some(KnownPattern::Cl100k));
+    // The name means what tiktoken means by it today: the spelling with `\s++$`.
+    assert_eq!(KnownPattern::from_name("cl100k_base"), Some(KnownPattern::Cl100kTrailingSpace));
     assert_eq!(KnownPattern::from_name("llama3"), Some(KnownPattern::Cl100k));
     assert_eq!(KnownPattern::from_name("qwen2"), Some(KnownPattern::Qwen2));
     assert_eq!(KnownPattern::from_name("o200k_base"), Some(KnownPattern::O200k));
