@@ -32,6 +32,22 @@ pub struct AddedToken {
     pub special: bool,
 }
 
+impl AddedToken {
+    /// A special token matched as written (not normalized), with no stripping: how tokenizers
+    /// built from a vocabulary file declare [CLS], <|endoftext|> and the like.
+    pub fn special(id: u32, content: &str) -> AddedToken {
+        AddedToken {
+            id,
+            content: content.to_string(),
+            single_word: false,
+            lstrip: false,
+            rstrip: false,
+            normalized: false,
+            special: true,
+        }
+    }
+}
+
 /// A piece of text after splitting on added tokens: either an added token or text to process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece {

@@ -125,18 +125,7 @@ impl Tokenizer {
             "invert": false,
         }))
         .map_err(|e| Error::Config(format!("pattern: {e}")))?;
-        let added_tokens = special_tokens
-            .iter()
-            .map(|(content, id)| AddedToken {
-                id: *id,
-                content: content.clone(),
-                single_word: false,
-                lstrip: false,
-                rstrip: false,
-                normalized: false,
-                special: true,
-            })
-            .collect();
+        let added_tokens = special_tokens.iter().map(|(content, id)| AddedToken::special(*id, content)).collect();
         let file = TokenizerFile {
             version: "1.0".to_string(),
             truncation: None,
@@ -165,17 +154,7 @@ impl Tokenizer {
         };
         let added_tokens = ["[UNK]", "[SEP]", "[CLS]", "[PAD]", "[MASK]"]
             .iter()
-            .filter_map(|&t| {
-                id_of(t).map(|id| AddedToken {
-                    id,
-                    content: t.to_string(),
-                    single_word: false,
-                    lstrip: false,
-                    rstrip: false,
-                    normalized: false,
-                    special: true,
-                })
-            })
+            .filter_map(|&t| id_of(t).map(|id| AddedToken::special(id, t)))
             .collect();
         let file = TokenizerFile {
             version: "1.0".to_string(),
