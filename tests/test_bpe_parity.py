@@ -65,3 +65,32 @@ def test_decode_matches(pair, corpus):
     lines = [line for line in corpus_lines(corpus)[:2000] if line]
     for ids in reference_ids(ref, lines):
         assert ours.decode(ids) == ref.decode(ids)
+
+
+SPECIAL_TEXTS = ["<|endoftext|>", "a<|endoftext|>b", "x <|fim_prefix|> y <|endofprompt|>", "<|endoftext", "plain"]
+
+
+@pytest.mark.parametrize("builtin, name", [("gpt2", "r50k_base"), ("cl100k_base", "cl100k_base")])
+def test_split_special_tokens_is_encode_ordinary(builtin, name):
+    ours = tokembed.Tokenizer.builtin(builtin)
+    tik = tiktoken_encoding(name)
+    lines = [line for line in corpus_lines(CORPORA[0])[:500]] + SPECIAL_TEXTS
+    ids, offsets = ours.encode_batch_flat(lines, split_special_tokens=True)
+    assert [ids[offsets[i] : offsets[i + 1]].tolist() for i in range(len(lines))] == tik.encode_ordinary_batch(lines)
+    assert ours.count_tokens(lines, split_special_tokens=True).tolist() == [len(t) for t in tik.encode_ordinary_batch(lines)]
+    for text in SPECIAL_TEXTS:
+        assert ours.encode(text, split_special_tokens=True).ids.tolist() == tik.encode_ordinary(text)
+        assert ours.encode(text).ids.tolist() == tik.encode(text, allowed_special="all")
+        batch = ours.encode_batch([text], split_special_tokens=True, padding="longest")
+        assert batch["input_ids"][0].tolist() == tik.encode_ordinary(text)
+
+
+def test_split_special_tokens_matches_hf_encode_special_tokens():
+    path = TOKENIZERS / "bert-base-uncased" / "tokenizer.json"
+    hf = HFTokenizer.from_file(str(path))
+    hf.no_padding()
+    hf.encode_special_tokens = True
+    ours = tokembed.Tokenizer.from_file(path)
+    ours.no_padding()
+    for text in ["[CLS] hello [SEP] world [MASK]", "[PAD][UNK]", "no specials"]:
+        assert ours.encode(text, split_special_tokens=True).ids.tolist() == hf.encode(text).ids

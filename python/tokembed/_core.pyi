@@ -28,6 +28,7 @@ class Tokenizer:
         add_special_tokens: bool,
         truncation: Optional[str],
         padding: Optional[str],
+        split_special_tokens: bool = False,
     ) -> Dict[str, object]: ...
     def encode_batch(
         self,
@@ -38,11 +39,14 @@ class Tokenizer:
         padding: str,
         return_overflowing: bool,
         return_offsets: bool,
+        split_special_tokens: bool = False,
     ) -> Dict[str, npt.NDArray[np.int64]]: ...
     def encode_batch_flat(
-        self, texts: List[str], add_special_tokens: bool
+        self, texts: List[str], add_special_tokens: bool, split_special_tokens: bool = False
     ) -> Tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]: ...
-    def count_tokens(self, texts: List[str], add_special_tokens: bool) -> npt.NDArray[np.int64]: ...
+    def count_tokens(
+        self, texts: List[str], add_special_tokens: bool, split_special_tokens: bool = False
+    ) -> npt.NDArray[np.int64]: ...
     def decode(self, ids: npt.NDArray[np.int64], skip_special_tokens: bool) -> str: ...
     def decode_flat(
         self, ids: npt.NDArray[np.int64], row_offsets: npt.NDArray[np.int64], skip_special_tokens: bool

@@ -207,10 +207,17 @@ class Tokenizer:
         }
 
     # ----- encoding -----------------------------------------------------------------------
-    def encode(self, text: str, pair: Optional[str] = None, add_special_tokens: bool = True) -> Encoding:
-        """Encodes one text (or a pair), with the tokenizer's truncation and padding."""
+    def encode(
+        self, text: str, pair: Optional[str] = None, add_special_tokens: bool = True, split_special_tokens: bool = False
+    ) -> Encoding:
+        """Encodes one text (or a pair), with the tokenizer's truncation and padding.
+
+        Special tokens written in the text (``[CLS]``, ``<|endoftext|>``) are recognised as
+        such, as HF does; ``split_special_tokens=True`` encodes them as ordinary text, as
+        tiktoken's ``encode_ordinary`` does. The batch calls take the same option."""
         arrays = self._core.encode(
-            text, pair, bool(add_special_tokens), _dumps(self._truncation), _dumps(self._padding)
+            text, pair, bool(add_special_tokens), _dumps(self._truncation), _dumps(self._padding),
+            bool(split_special_tokens),
         )
         return Encoding(arrays, self._core.ids_to_tokens)
 
@@ -229,6 +236,7 @@ class Tokenizer:
         pad_to_multiple_of: Optional[int] = None,
         padding_side: Optional[str] = None,
         truncation_side: Optional[str] = None,
+        split_special_tokens: bool = False,
     ) -> BatchEncoding:
         """Encodes texts (or pairs) in parallel into a padded batch of ``(B, L)`` arrays.
 
@@ -250,6 +258,7 @@ class Tokenizer:
             json.dumps(pad),
             bool(return_overflowing),
             bool(return_offsets),
+            bool(split_special_tokens),
         )
         return BatchEncoding(arrays)
 
@@ -263,18 +272,26 @@ class Tokenizer:
                 pairs = [pairs]
         return self.encode_batch(texts, pairs, **kwargs)
 
-    def encode_batch_flat(self, texts: Iterable[str], add_special_tokens: bool = True) -> Tuple[np.ndarray, np.ndarray]:
+    def encode_batch_flat(
+        self, texts: Iterable[str], add_special_tokens: bool = True, split_special_tokens: bool = False
+    ) -> Tuple[np.ndarray, np.ndarray]:
         """All ids in one ``uint32`` array, and ``int64`` row offsets of length ``B + 1``: the ids
         of text ``i`` are ``ids[offsets[i]:offsets[i + 1]]``. Never truncates or pads."""
-        return self._core.encode_batch_flat(_as_list(texts, "texts"), bool(add_special_tokens))
+        return self._core.encode_batch_flat(
+            _as_list(texts, "texts"), bool(add_special_tokens), bool(split_special_tokens)
+        )
 
-    def count_tokens(self, texts: Iterable[str], add_special_tokens: bool = True) -> np.ndarray:
+    def count_tokens(
+        self, texts: Iterable[str], add_special_tokens: bool = True, split_special_tokens: bool = False
+    ) -> np.ndarray:
         """Number of tokens of each text, as ``encode_batch_flat`` would give them (``int64``)."""
-        return self._core.count_tokens(_as_list(texts, "texts"), bool(add_special_tokens))
+        return self._core.count_tokens(_as_list(texts, "texts"), bool(add_special_tokens), bool(split_special_tokens))
 
-    def tokenize(self, text: str, pair: Optional[str] = None, add_special_tokens: bool = False) -> List[str]:
+    def tokenize(
+        self, text: str, pair: Optional[str] = None, add_special_tokens: bool = False, split_special_tokens: bool = False
+    ) -> List[str]:
         """Token strings of a text, without truncation or padding."""
-        arrays = self._core.encode(text, pair, bool(add_special_tokens), None, None)
+        arrays = self._core.encode(text, pair, bool(add_special_tokens), None, None, bool(split_special_tokens))
         return Encoding(arrays, self._core.ids_to_tokens).tokens
 
     # ----- decoding -----------------------------------------------------------------------

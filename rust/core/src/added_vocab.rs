@@ -158,17 +158,19 @@ impl AddedVocabulary {
         self.normalized.is_some()
     }
 
-    /// Splits original text on tokens matched before normalization.
-    pub fn split_raw(&self, text: &str, out: &mut Vec<Piece>) {
-        self.split(self.raw.as_ref(), text, out)
+    /// Splits original text on tokens matched before normalization. With `skip_special`,
+    /// special tokens are left in the text, to be encoded as ordinary text (HF's
+    /// `encode_special_tokens`, tiktoken's `encode_ordinary`).
+    pub fn split_raw(&self, text: &str, skip_special: bool, out: &mut Vec<Piece>) {
+        self.split(self.raw.as_ref(), text, skip_special, out)
     }
 
     /// Splits normalized text on tokens matched after normalization.
-    pub fn split_normalized(&self, text: &str, out: &mut Vec<Piece>) {
-        self.split(self.normalized.as_ref(), text, out)
+    pub fn split_normalized(&self, text: &str, skip_special: bool, out: &mut Vec<Piece>) {
+        self.split(self.normalized.as_ref(), text, skip_special, out)
     }
 
-    fn split(&self, matcher: Option<&Matcher>, text: &str, out: &mut Vec<Piece>) {
+    fn split(&self, matcher: Option<&Matcher>, text: &str, skip_special: bool, out: &mut Vec<Piece>) {
         out.clear();
         let Some(m) = matcher else {
             out.push(Piece::Text(0..text.len()));
@@ -177,6 +179,9 @@ impl AddedVocabulary {
         let mut done = 0;
         for mat in m.automaton.find_iter(text) {
             let token = &self.tokens[m.token_of_pattern[mat.pattern().as_usize()]];
+            if skip_special && token.special {
+                continue;
+            }
             let (mut start, mut stop) = (mat.start(), mat.end());
             if token.single_word {
                 let alone_before = text[..start].chars().next_back().is_none_or(|c| !is_word_char(c));
@@ -235,8 +240,10 @@ mod tests {
     fn splits_around_the_longest_match() {
         let v = AddedVocabulary::new(vec![token(1, "[A]"), token(2, "[A]B")], None).unwrap();
         let mut out = Vec::new();
-        v.split_raw("x[A]By", &mut out);
+        v.split_raw("x[A]By", false, &mut out);
         assert_eq!(out, vec![Piece::Text(0..1), Piece::Token(2, 1..5), Piece::Text(5..6)]);
+        v.split_raw("x[A]By", true, &mut out);
+        assert_eq!(out, vec![Piece::Text(0..6)]);
     }
 
     #[test]
@@ -246,7 +253,7 @@ mod tests {
         t.rstrip = true;
         let v = AddedVocabulary::new(vec![t], None).unwrap();
         let mut out = Vec::new();
-        v.split_raw("a  <m>  b", &mut out);
+        v.split_raw("a  <m>  b", false, &mut out);
         assert_eq!(out, vec![Piece::Text(0..1), Piece::Token(7, 1..8), Piece::Text(8..9)]);
     }
 }

@@ -12,13 +12,18 @@ use crate::tokenizer::{EncodeOptions, Tokenizer};
 use rayon::prelude::*;
 
 /// All ids in one buffer and row offsets (`rows + 1` entries).
-pub fn encode_flat(tok: &Tokenizer, texts: &[&str], add_special_tokens: bool) -> Result<(Vec<u32>, Vec<i64>)> {
+pub fn encode_flat(
+    tok: &Tokenizer,
+    texts: &[&str],
+    add_special_tokens: bool,
+    split_special_tokens: bool,
+) -> Result<(Vec<u32>, Vec<i64>)> {
     let parts = parallel::map_chunks(texts, |start, group| -> Result<(Vec<u32>, Vec<usize>)> {
         let mut ids = Vec::with_capacity(group.iter().map(|t| t.len() / 4).sum());
         let mut lens = Vec::with_capacity(group.len());
         for (i, text) in group.iter().enumerate() {
             let before = ids.len();
-            tok.encode_ids_into(text, add_special_tokens, &mut ids)
+            tok.encode_ids_into(text, add_special_tokens, split_special_tokens, &mut ids)
                 .map_err(|e| e.context(&format!("texts[{}]", start + i)))?;
             lens.push(ids.len() - before);
         }
@@ -40,7 +45,12 @@ pub fn encode_flat(tok: &Tokenizer, texts: &[&str], add_special_tokens: bool) ->
 }
 
 /// Number of tokens of each text (as `encode_flat` would give them).
-pub fn count(tok: &Tokenizer, texts: &[&str], add_special_tokens: bool) -> Result<Vec<i64>> {
+pub fn count(
+    tok: &Tokenizer,
+    texts: &[&str],
+    add_special_tokens: bool,
+    split_special_tokens: bool,
+) -> Result<Vec<i64>> {
     let parts = parallel::map_chunks(texts, |start, group| -> Result<Vec<i64>> {
         let mut ids = Vec::new();
         group
@@ -48,7 +58,7 @@ pub fn count(tok: &Tokenizer, texts: &[&str], add_special_tokens: bool) -> Resul
             .enumerate()
             .map(|(i, text)| {
                 ids.clear();
-                tok.encode_ids_into(text, add_special_tokens, &mut ids)
+                tok.encode_ids_into(text, add_special_tokens, split_special_tokens, &mut ids)
                     .map_err(|e| e.context(&format!("texts[{}]", start + i)))?;
                 Ok(ids.len() as i64)
             })

@@ -28,6 +28,8 @@ pub struct EncodeOptions {
     pub truncation: Option<TruncationParams>,
     /// Compute offsets (costs alignment tracking during normalization).
     pub offsets: bool,
+    /// Encode special tokens found in the text as ordinary text.
+    pub split_special_tokens: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -259,6 +261,7 @@ impl Tokenizer {
     pub fn tokenize_into(
         &self,
         text: &str,
+        split_special_tokens: bool,
         ids: &mut Vec<u32>,
         mut offsets: Option<&mut Vec<(u32, u32)>>,
         mut texts: Option<&mut Vec<(usize, Box<str>)>>,
@@ -267,7 +270,7 @@ impl Tokenizer {
         SCRATCH.with(|cell| {
             let mut guard = cell.borrow_mut();
             let s = &mut *guard;
-            self.added.split_raw(text, &mut s.raw_pieces);
+            self.added.split_raw(text, split_special_tokens, &mut s.raw_pieces);
             // Character index of the start of the current raw piece, counted incrementally.
             let (mut seen_bytes, mut seen_chars) = (0usize, 0u32);
             let mut char_index = |byte: usize| -> u32 {
@@ -294,7 +297,7 @@ impl Tokenizer {
                             if let Some(n) = &self.file.normalizer {
                                 n.normalize(&mut s.normalized);
                             }
-                            self.added.split_normalized(s.normalized.text(), &mut s.norm_pieces);
+                            self.added.split_normalized(s.normalized.text(), split_special_tokens, &mut s.norm_pieces);
                             for sub in &s.norm_pieces {
                                 match sub {
                                     Piece::Token(id, r) => {
@@ -392,11 +395,12 @@ impl Tokenizer {
         Ok(())
     }
 
-    fn sequence(&self, text: &str, type_id: u32, offsets: bool) -> Result<Encoding> {
+    fn sequence(&self, text: &str, type_id: u32, opts: &EncodeOptions) -> Result<Encoding> {
+        let (offsets, split_special_tokens) = (opts.offsets, opts.split_special_tokens);
         let mut ids = Vec::with_capacity(text.len() / 4 + 4);
         let mut offs = Vec::new();
         let mut texts = Vec::new();
-        self.tokenize_into(text, &mut ids, if offsets { Some(&mut offs) } else { None }, Some(&mut texts))?;
+        self.tokenize_into(text, split_special_tokens, &mut ids, if offsets { Some(&mut offs) } else { None }, Some(&mut texts))?;
         if !offsets {
             offs = vec![(0, 0); ids.len()];
         }
@@ -409,9 +413,9 @@ impl Tokenizer {
     /// Encodes a text or a pair: tokens, truncation (leaving room for special tokens), then the
     /// post-processor. Padding is the caller's (it depends on the batch).
     pub fn encode(&self, text: &str, pair: Option<&str>, opts: &EncodeOptions) -> Result<Encoding> {
-        let mut first = self.sequence(text, 0, opts.offsets)?;
+        let mut first = self.sequence(text, 0, opts)?;
         let mut second = match pair {
-            Some(p) => Some(self.sequence(p, 1, opts.offsets)?),
+            Some(p) => Some(self.sequence(p, 1, opts)?),
             None => None,
         };
         if let Some(t) = &opts.truncation {
@@ -444,19 +448,25 @@ impl Tokenizer {
 
     /// Appends the ids of `text` with the single-sequence special tokens: the fast path for
     /// ragged batches, which needs neither offsets nor an `Encoding`.
-    pub fn encode_ids_into(&self, text: &str, add_special_tokens: bool, ids: &mut Vec<u32>) -> Result<()> {
+    pub fn encode_ids_into(
+        &self,
+        text: &str,
+        add_special_tokens: bool,
+        split_special_tokens: bool,
+        ids: &mut Vec<u32>,
+    ) -> Result<()> {
         match (&self.templates, add_special_tokens) {
             (Some((single, _)), true) => {
                 for step in &single.0 {
                     match step {
                         Step::Special(special, ..) => ids.extend_from_slice(special),
-                        Step::Sequence(0, _) => self.tokenize_into(text, ids, None, None)?,
+                        Step::Sequence(0, _) => self.tokenize_into(text, split_special_tokens, ids, None, None)?,
                         Step::Sequence(..) => {}
                     }
                 }
                 Ok(())
             }
-            _ => self.tokenize_into(text, ids, None, None),
+            _ => self.tokenize_into(text, split_special_tokens, ids, None, None),
         }
     }
 

@@ -106,7 +106,8 @@ impl CoreTokenizer {
         to_json(self.inner.padding())
     }
 
-    #[pyo3(signature = (text, pair, add_special_tokens, truncation, padding))]
+    #[pyo3(signature = (text, pair, add_special_tokens, truncation, padding, split_special_tokens=false))]
+    #[allow(clippy::too_many_arguments)]
     fn encode<'py>(
         &self,
         py: Python<'py>,
@@ -115,12 +116,18 @@ impl CoreTokenizer {
         add_special_tokens: bool,
         truncation: Option<&str>,
         padding: Option<&str>,
+        split_special_tokens: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
         let text = one_str(text, "text")?;
         let pair = pair.map(|p| one_str(p, "pair")).transpose()?;
         let (text, pair_str) = (as_str(&text, "text")?, pair.as_ref().map(|p| as_str(p, "pair")).transpose()?);
         let opts =
-            EncodeOptions { add_special_tokens, truncation: parse_json(truncation, "truncation")?, offsets: true };
+            EncodeOptions {
+                add_special_tokens,
+                truncation: parse_json(truncation, "truncation")?,
+                offsets: true,
+                split_special_tokens,
+            };
         let padding: Option<PaddingParams> = parse_json(padding, "padding")?;
         let inner = &self.inner;
         let encoding = py.detach(|| {
@@ -135,7 +142,7 @@ impl CoreTokenizer {
         encoding_dict(py, encoding)
     }
 
-    #[pyo3(signature = (texts, pairs, add_special_tokens, truncation, padding, return_overflowing, return_offsets))]
+    #[pyo3(signature = (texts, pairs, add_special_tokens, truncation, padding, return_overflowing, return_offsets, split_special_tokens=false))]
     #[allow(clippy::too_many_arguments)]
     fn encode_batch<'py>(
         &self,
@@ -147,6 +154,7 @@ impl CoreTokenizer {
         padding: &str,
         return_overflowing: bool,
         return_offsets: bool,
+        split_special_tokens: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
         let texts = Texts::collect(texts, "texts")?;
         let pairs = pairs.map(|p| Texts::collect(p, "pairs")).transpose()?;
@@ -156,6 +164,7 @@ impl CoreTokenizer {
             add_special_tokens,
             truncation: parse_json(truncation, "truncation")?,
             offsets: return_offsets,
+            split_special_tokens,
         };
         let padding: PaddingParams = parse_json(Some(padding), "padding")?
             .ok_or_else(|| PyValueError::new_err("padding parameters are required"))?;
@@ -181,31 +190,33 @@ impl CoreTokenizer {
         Ok(d)
     }
 
-    #[pyo3(signature = (texts, add_special_tokens))]
+    #[pyo3(signature = (texts, add_special_tokens, split_special_tokens=false))]
     fn encode_batch_flat<'py>(
         &self,
         py: Python<'py>,
         texts: &Bound<'py, PyAny>,
         add_special_tokens: bool,
+        split_special_tokens: bool,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let texts = Texts::collect(texts, "texts")?;
         let strs = texts.as_strs("texts")?;
         let inner = &self.inner;
-        let (ids, offsets) = py.detach(|| guarded(|| batch::encode_flat(inner, &strs, add_special_tokens)))?;
+        let (ids, offsets) = py.detach(|| guarded(|| batch::encode_flat(inner, &strs, add_special_tokens, split_special_tokens)))?;
         Ok((vec1(py, ids), vec1(py, offsets)))
     }
 
-    #[pyo3(signature = (texts, add_special_tokens))]
+    #[pyo3(signature = (texts, add_special_tokens, split_special_tokens=false))]
     fn count_tokens<'py>(
         &self,
         py: Python<'py>,
         texts: &Bound<'py, PyAny>,
         add_special_tokens: bool,
+        split_special_tokens: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let texts = Texts::collect(texts, "texts")?;
         let strs = texts.as_strs("texts")?;
         let inner = &self.inner;
-        let counts = py.detach(|| guarded(|| batch::count(inner, &strs, add_special_tokens)))?;
+        let counts = py.detach(|| guarded(|| batch::count(inner, &strs, add_special_tokens, split_special_tokens)))?;
         Ok(vec1(py, counts))
     }
 
