@@ -94,3 +94,30 @@ def test_split_special_tokens_matches_hf_encode_special_tokens():
     ours.no_padding()
     for text in ["[CLS] hello [SEP] world [MASK]", "[PAD][UNK]", "no specials"]:
         assert ours.encode(text, split_special_tokens=True).ids.tolist() == hf.encode(text).ids
+
+
+@pytest.mark.parametrize("builtin, name", [("gpt2", "r50k_base"), ("cl100k_base", "cl100k_base")])
+def test_decode_bytes_and_stream(builtin, name):
+    ours = tokembed.Tokenizer.builtin(builtin)
+    tik = tiktoken_encoding(name)
+    texts = ["héllo wörld 🙂👍🏽 日本語のテキスト", "plain ascii", "Ünïcödé\n\ttabs", "🙂" * 7]
+    texts += [line for line in corpus_lines(CORPORA[1])[:300] if line]
+    for text in texts:
+        ids = tik.encode_ordinary(text)
+        assert ours.decode_bytes(ids) == tik.decode_bytes(ids)
+        for cut in range(len(ids)):  # prefixes may end inside a character
+            assert ours.decode_bytes(ids[:cut]) == tik.decode_bytes(ids[:cut])
+            assert ours.decode(ids[:cut]) == tik.decode(ids[:cut])
+        stream = ours.decode_stream()
+        pieces = [stream.step(i) for i in ids]
+        assert "".join(p for p in pieces if p) + stream.flush() == text
+        assert all(p is None or "\ufffd" not in p for p in pieces)
+
+
+def test_decode_stream_wordpiece_matches_decode():
+    tok = tokembed.Tokenizer.builtin("bert-base-uncased")
+    for line in [line for line in corpus_lines(CORPORA[2])[:300] if line]:
+        ids = tok.encode_batch_flat([line])[0]
+        stream = tok.decode_stream()
+        pieces = [stream.step(i) for i in ids]
+        assert "".join(p for p in pieces if p) + stream.flush() == tok.decode(ids)

@@ -6,12 +6,13 @@ give the ids of HF ``tokenizers``, with batches returned as NumPy arrays.
 
 from ._core import TokenizerError, get_num_threads, set_num_threads
 from .encoding import BatchEncoding, Encoding
-from .tokenizer import Tokenizer
+from .tokenizer import DecodeStream, Tokenizer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BatchEncoding",
+    "DecodeStream",
     "Encoding",
     "Tokenizer",
     "TokenizerError",

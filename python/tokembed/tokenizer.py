@@ -299,6 +299,16 @@ class Tokenizer:
         """Text of a sequence of ids. An id outside the vocabulary raises ``IndexError``."""
         return self._core.decode(_ids_array(ids, "ids"), bool(skip_special_tokens))
 
+    def decode_bytes(self, ids: Ids, skip_special_tokens: bool = True) -> bytes:
+        """The bytes ids stand for, before any UTF-8 decoding: for byte-level tokenizers a
+        sequence may end in the middle of a character, which ``decode`` would replace."""
+        return self._core.decode_bytes(_ids_array(ids, "ids"), bool(skip_special_tokens))
+
+    def decode_stream(self, skip_special_tokens: bool = True) -> "DecodeStream":
+        """A decoder for generation loops: feed ids one at a time, get text as soon as it is
+        complete (see ``DecodeStream``)."""
+        return DecodeStream(self, skip_special_tokens)
+
     def decode_batch(self, sequences: Iterable[Ids], skip_special_tokens: bool = True) -> List[str]:
         """Texts of many sequences (a list of id sequences or a 2-D array), in parallel."""
         if isinstance(sequences, np.ndarray) and sequences.ndim == 2:
@@ -347,3 +357,42 @@ def _as_list(texts, what: str) -> list:
     if isinstance(texts, (bytes, bytearray)):
         raise TypeError(f"{what} must be a sequence of str, got bytes")
     return texts if isinstance(texts, (list, tuple)) else list(texts)
+
+
+class DecodeStream:
+    """Text from ids arriving one at a time, as soon as whole characters are known.
+
+    ``step(id)`` returns the new text, or ``None`` while the ids so far end inside a character
+    (a byte-level token can hold part of one) or add no text. ``flush()`` returns what is still
+    pending at the end. The pieces add up to ``decode`` of all the ids. Only the pending ids and
+    a few ids of context (which tell the decoder a token is not the first) are decoded at each
+    step, so a long generation costs linear time.
+    """
+
+    CONTEXT = 4
+
+    def __init__(self, tokenizer: Tokenizer, skip_special_tokens: bool = True):
+        self._tokenizer = tokenizer
+        self._skip = bool(skip_special_tokens)
+        self._ids: List[int] = []
+        self._emitted = ""  # decode of self._ids as far as it was returned
+
+    def step(self, id: int) -> Optional[str]:
+        self._ids.append(int(id))
+        text = self._tokenizer.decode(self._ids, self._skip)
+        if len(text) <= len(self._emitted) or text.endswith("\ufffd"):
+            return None
+        return self._advance(text)
+
+    def flush(self) -> str:
+        """The pending text, even if it ends with an incomplete character (as U+FFFD)."""
+        text = self._tokenizer.decode(self._ids, self._skip)
+        return self._advance(text) if len(text) > len(self._emitted) else ""
+
+    def _advance(self, text: str) -> str:
+        if not text.startswith(self._emitted):
+            raise ValueError("the decoder changed text it had already produced; this tokenizer cannot stream")
+        new_text = text[len(self._emitted) :]
+        self._ids = self._ids[-self.CONTEXT :]
+        self._emitted = self._tokenizer.decode(self._ids, self._skip)
+        return new_text

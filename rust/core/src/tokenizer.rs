@@ -472,6 +472,25 @@ impl Tokenizer {
 
     /// Decodes ids to text; an id outside the vocabulary is an error, not silently dropped.
     pub fn decode(&self, ids: &[u32], skip_special_tokens: bool) -> Result<String> {
+        let tokens = self.tokens_to_decode(ids, skip_special_tokens)?;
+        Ok(match &self.file.decoder {
+            Some(d) => d.decode(&tokens),
+            None => decode::join_with_spaces(&tokens),
+        })
+    }
+
+    /// The bytes ids stand for. For a byte-level decoder these are the raw bytes, which may end
+    /// inside a character (what a streaming decoder needs); otherwise the decoded text's UTF-8.
+    pub fn decode_bytes(&self, ids: &[u32], skip_special_tokens: bool) -> Result<Vec<u8>> {
+        match &self.file.decoder {
+            Some(Decoder::ByteLevel { .. }) => {
+                Ok(decode::byte_level::token_bytes(&self.tokens_to_decode(ids, skip_special_tokens)?))
+            }
+            _ => Ok(self.decode(ids, skip_special_tokens)?.into_bytes()),
+        }
+    }
+
+    fn tokens_to_decode(&self, ids: &[u32], skip_special_tokens: bool) -> Result<Vec<&str>> {
         let mut tokens = Vec::with_capacity(ids.len());
         for (position, &id) in ids.iter().enumerate() {
             let token = self.id_to_token(id).ok_or(Error::IdOutOfRange {
@@ -484,9 +503,6 @@ impl Tokenizer {
             }
             tokens.push(token);
         }
-        Ok(match &self.file.decoder {
-            Some(d) => d.decode(&tokens),
-            None => decode::join_with_spaces(&tokens),
-        })
+        Ok(tokens)
     }
 }

@@ -226,6 +226,18 @@ impl CoreTokenizer {
         py.detach(|| guarded(|| inner.decode(&ids, skip_special_tokens)))
     }
 
+    fn decode_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        ids: PyReadonlyArray1<'_, i64>,
+        skip_special_tokens: bool,
+    ) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        let ids = self.checked_ids(ids.as_slice()?)?;
+        let inner = &self.inner;
+        let bytes = py.detach(|| guarded(|| inner.decode_bytes(&ids, skip_special_tokens)))?;
+        Ok(pyo3::types::PyBytes::new(py, &bytes))
+    }
+
     /// Decodes rows given as one flat id array and row offsets (length rows + 1).
     fn decode_flat(
         &self,
