@@ -121,3 +121,23 @@ def test_decode_stream_wordpiece_matches_decode():
         stream = tok.decode_stream()
         pieces = [stream.step(i) for i in ids]
         assert "".join(p for p in pieces if p) + stream.flush() == tok.decode(ids)
+
+
+@pytest.mark.parametrize("add_prefix_space, trim_offsets", [(False, False), (True, True)])
+def test_vocab_json_and_merges_txt_match_hf(add_prefix_space, trim_offsets):
+    from tokenizers.implementations import ByteLevelBPETokenizer
+
+    vocab, merges = TOKENIZERS / "gpt2" / "vocab.json", TOKENIZERS / "gpt2" / "merges.txt"
+    specials = {"<|endoftext|>": 50256}
+    ours = tokembed.Tokenizer.from_bpe_files(vocab, merges, specials, add_prefix_space, trim_offsets)
+    hf = ByteLevelBPETokenizer(str(vocab), str(merges), add_prefix_space=add_prefix_space, trim_offsets=trim_offsets)
+    hf.add_special_tokens(["<|endoftext|>"])
+    lines = [line for corpus in CORPORA for line in corpus_lines(corpus)[:1500]] + SPECIAL_TEXTS
+    ids, offsets = ours.encode_batch_flat(lines)
+    theirs = hf.encode_batch(lines)
+    for i, (line, e) in enumerate(zip(lines, theirs)):
+        assert ids[offsets[i] : offsets[i + 1]].tolist() == e.ids, line
+    for line, e in list(zip(lines, theirs))[::10]:
+        mine = ours.encode(line)
+        assert [tuple(o) for o in mine.offsets.tolist()] == e.offsets, line
+        assert ours.decode(e.ids) == hf.decode(e.ids)

@@ -107,6 +107,26 @@ class Tokenizer:
             raise TokenizerError(f"{os.fspath(path)}: {e}") from None
 
     @classmethod
+    def from_bpe_files(
+        cls,
+        vocab_json: PathLike,
+        merges_txt: PathLike,
+        special_tokens: Optional[Dict[str, int]] = None,
+        add_prefix_space: bool = False,
+        trim_offsets: bool = False,
+    ) -> "Tokenizer":
+        """A byte-level BPE from GPT-2 style ``vocab.json`` and ``merges.txt``, configured as HF's
+        ``ByteLevelBPETokenizer`` configures it; ``special_tokens`` maps strings to ids."""
+        specials = sorted((special_tokens or {}).items(), key=lambda kv: kv[1])
+        try:
+            core = _CoreTokenizer.from_byte_level_bpe(
+                _read_text(vocab_json), _read_text(merges_txt), bool(add_prefix_space), bool(trim_offsets), specials
+            )
+        except TokenizerError as e:
+            raise TokenizerError(f"{os.fspath(vocab_json)}, {os.fspath(merges_txt)}: {e}") from None
+        return cls(core)
+
+    @classmethod
     def builtin(cls, name: str = builtin.DEFAULT) -> "Tokenizer":
         """A tokenizer shipped with the package; ``tokembed.Tokenizer.builtin_names()`` lists them."""
         spec = builtin.spec(name)

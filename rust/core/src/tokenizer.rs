@@ -8,8 +8,9 @@ use crate::encoding::Encoding;
 use crate::error::{Error, Result};
 use crate::load::hf_json::{self, TokenizerFile};
 use crate::load::vocab::parse_wordpiece_vocab;
-use crate::load::tiktoken;
+use crate::load::{bpe_merges, tiktoken};
 use crate::regex_split::KnownPattern;
+use crate::models::bpe::BpeSpec;
 use crate::models::{Bpe, Model, ModelScratch, WordPiece};
 use crate::normalize::{BertNormalizer, Normalizer};
 use crate::normalized::Normalized;
@@ -141,6 +142,43 @@ impl Tokenizer {
                 ],
             }),
             post_processor: None,
+            decoder: Some(Decoder::ByteLevel { add_prefix_space: None, trim_offsets: None, use_regex: None }),
+            model: Model::Bpe(model),
+        };
+        Tokenizer::from_file_struct(file)
+    }
+
+    /// A byte-level BPE from GPT-2's `vocab.json` and `merges.txt`, as HF's
+    /// `ByteLevelBPETokenizer` builds it, with the given special tokens.
+    pub fn from_byte_level_bpe(
+        vocab_json: &str,
+        merges_txt: &str,
+        add_prefix_space: bool,
+        trim_offsets: bool,
+        special_tokens: &[(String, u32)],
+    ) -> Result<Tokenizer> {
+        let vocab: FxHashMap<String, u32> =
+            serde_json::from_str(vocab_json).map_err(|e| Error::Config(format!("vocab.json: {e}")))?;
+        let merges = bpe_merges::parse_merges(merges_txt)?;
+        let model = Bpe::from_spec(BpeSpec {
+            dropout: None,
+            unk_token: None,
+            continuing_subword_prefix: None,
+            end_of_word_suffix: None,
+            fuse_unk: false,
+            byte_fallback: false,
+            ignore_merges: false,
+            vocab,
+            merges,
+        })?;
+        let file = TokenizerFile {
+            version: "1.0".to_string(),
+            truncation: None,
+            padding: None,
+            added_tokens: special_tokens.iter().map(|(content, id)| AddedToken::special(*id, content)).collect(),
+            normalizer: None,
+            pre_tokenizer: Some(PreTokenizer::ByteLevel { add_prefix_space, trim_offsets: true, use_regex: true }),
+            post_processor: Some(PostProcessor::ByteLevel { add_prefix_space: true, trim_offsets, use_regex: true }),
             decoder: Some(Decoder::ByteLevel { add_prefix_space: None, trim_offsets: None, use_regex: None }),
             model: Model::Bpe(model),
         };

@@ -84,6 +84,23 @@ impl CoreTokenizer {
     }
 
     #[staticmethod]
+    fn from_byte_level_bpe(
+        py: Python<'_>,
+        vocab_json: &str,
+        merges_txt: &str,
+        add_prefix_space: bool,
+        trim_offsets: bool,
+        special_tokens: Vec<(String, u32)>,
+    ) -> PyResult<Self> {
+        let inner = py.detach(|| {
+            guarded(|| {
+                Tokenizer::from_byte_level_bpe(vocab_json, merges_txt, add_prefix_space, trim_offsets, &special_tokens)
+            })
+        })?;
+        Ok(CoreTokenizer { inner })
+    }
+
+    #[staticmethod]
     fn from_wordpiece_vocab(py: Python<'_>, vocab_text: &str, lowercase: bool) -> PyResult<Self> {
         let inner = py.detach(|| guarded(|| Tokenizer::from_wordpiece_vocab(vocab_text, lowercase)))?;
         Ok(CoreTokenizer { inner })

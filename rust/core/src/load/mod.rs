@@ -1,5 +1,6 @@
 //! Reading tokenizer files: HF `tokenizer.json` and BERT's `vocab.txt`.
 
+pub mod bpe_merges;
 pub mod hf_json;
 pub mod tiktoken;
 pub mod vocab;
