@@ -160,17 +160,7 @@ impl Tokenizer {
         let vocab: FxHashMap<String, u32> =
             serde_json::from_str(vocab_json).map_err(|e| Error::Config(format!("vocab.json: {e}")))?;
         let merges = bpe_merges::parse_merges(merges_txt)?;
-        let model = Bpe::from_spec(BpeSpec {
-            dropout: None,
-            unk_token: None,
-            continuing_subword_prefix: None,
-            end_of_word_suffix: None,
-            fuse_unk: false,
-            byte_fallback: false,
-            ignore_merges: false,
-            vocab,
-            merges,
-        })?;
+        let model = Bpe::from_spec(BpeSpec::new(vocab, merges, false))?;
         let file = TokenizerFile {
             version: "1.0".to_string(),
             truncation: None,

@@ -48,17 +48,7 @@ pub fn bpe_spec(ranks: &[(Vec<u8>, u32)]) -> Result<BpeSpec> {
         }
     }
     let vocab = ranks.iter().map(|(b, r)| (encode_bytes(b), *r)).collect();
-    Ok(BpeSpec {
-        dropout: None,
-        unk_token: None,
-        continuing_subword_prefix: None,
-        end_of_word_suffix: None,
-        fuse_unk: false,
-        byte_fallback: false,
-        ignore_merges: true,
-        vocab,
-        merges,
-    })
+    Ok(BpeSpec::new(vocab, merges, true))
 }
 
 #[cfg(test)]

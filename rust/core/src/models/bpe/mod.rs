@@ -53,6 +53,23 @@ pub struct BpeSpec {
     pub merges: Vec<MergeSpec>,
 }
 
+impl BpeSpec {
+    /// A plain BPE: no unknown token, prefix, suffix, byte fallback or dropout.
+    pub fn new(vocab: FxHashMap<String, u32>, merges: Vec<MergeSpec>, ignore_merges: bool) -> BpeSpec {
+        BpeSpec {
+            dropout: None,
+            unk_token: None,
+            continuing_subword_prefix: None,
+            end_of_word_suffix: None,
+            fuse_unk: false,
+            byte_fallback: false,
+            ignore_merges,
+            vocab,
+            merges,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "BpeSpec", into = "BpeSpec")]
 pub struct Bpe {
@@ -274,17 +291,11 @@ mod tests {
     use super::*;
 
     fn spec(vocab: &[&str], merges: &[&str]) -> BpeSpec {
-        BpeSpec {
-            dropout: None,
-            unk_token: None,
-            continuing_subword_prefix: None,
-            end_of_word_suffix: None,
-            fuse_unk: false,
-            byte_fallback: false,
-            ignore_merges: false,
-            vocab: vocab.iter().enumerate().map(|(i, t)| (t.to_string(), i as u32)).collect(),
-            merges: merges.iter().map(|m| MergeSpec::Joined(m.to_string())).collect(),
-        }
+        BpeSpec::new(
+            vocab.iter().enumerate().map(|(i, t)| (t.to_string(), i as u32)).collect(),
+            merges.iter().map(|m| MergeSpec::Joined(m.to_string())).collect(),
+            false,
+        )
     }
 
     fn run(b: &Bpe, word: &str) -> Vec<(u32, usize, usize)> {
