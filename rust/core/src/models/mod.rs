@@ -1,6 +1,7 @@
 //! Models turn one pre-tokenized word into token ids.
 
 pub mod bpe;
+mod trie;
 mod vocab;
 pub mod wordpiece;
 
@@ -26,7 +27,7 @@ pub enum Model {
 /// Buffers a model reuses between words.
 #[derive(Default)]
 pub struct ModelScratch {
-    symbols: Vec<bpe::Symbol>,
+    bpe: bpe::BpeScratch,
 }
 
 impl Model {
@@ -42,8 +43,8 @@ impl Model {
     ) -> Result<()> {
         match self {
             Model::WordPiece(w) => w.tokenize(word, emit),
-            Model::Bpe(b) if byte_level => b.tokenize_bytes(word.as_bytes(), &mut scratch.symbols, emit),
-            Model::Bpe(b) => b.tokenize(word, &mut scratch.symbols, emit),
+            Model::Bpe(b) if byte_level => b.tokenize_bytes(word.as_bytes(), &mut scratch.bpe, emit),
+            Model::Bpe(b) => b.tokenize(word, &mut scratch.bpe.symbols, emit),
         }
     }
 

@@ -6,12 +6,11 @@
 //! list of symbols, with stale entries skipped when popped, so a word of n symbols costs
 //! O(n log n) and a megabyte without a split point stays affordable.
 
-use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// Pair of symbol ids → (rank, id of the merged symbol).
-pub type Merges = FxHashMap<(u32, u32), (u32, u32)>;
+pub use super::merge_table::MergeTable as Merges;
 
 /// A symbol of a word: token id and its byte range in the word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,20 +36,41 @@ pub fn merge_word(symbols: &mut Vec<Symbol>, merges: &Merges) {
 }
 
 fn merge_by_scan(symbols: &mut Vec<Symbol>, merges: &Merges) {
-    loop {
-        let mut best: Option<(u32, usize, u32)> = None;
-        for i in 0..symbols.len() - 1 {
-            if let Some(&(rank, new_id)) = merges.get(&(symbols[i].id, symbols[i + 1].id)) {
-                if best.is_none_or(|(r, _, _)| rank < r) {
-                    best = Some((rank, i, new_id));
-                }
+    // The rank and result of each adjacent pair, kept beside the symbols: a merge changes only
+    // the two pairs around it, so a word costs one lookup per pair plus two per merge, and
+    // finding the next merge is a scan over a small array.
+    const NO_MERGE: (u32, u32) = (u32::MAX, 0);
+    let pair = |a: &Symbol, b: &Symbol| merges.get(a.id, b.id).unwrap_or(NO_MERGE);
+    let (mut on_stack, mut on_heap) = ([NO_MERGE; SCAN_LIMIT], Vec::new());
+    let pairs: &mut [(u32, u32)] = if symbols.len() <= SCAN_LIMIT {
+        &mut on_stack
+    } else {
+        on_heap.resize(symbols.len(), NO_MERGE);
+        &mut on_heap
+    };
+    for i in 0..symbols.len() - 1 {
+        pairs[i] = pair(&symbols[i], &symbols[i + 1]);
+    }
+    while symbols.len() > 1 {
+        let live = &pairs[..symbols.len() - 1];
+        let mut i = 0;
+        for (k, p) in live.iter().enumerate().skip(1) {
+            if p.0 < live[i].0 {
+                i = k;
             }
         }
-        let Some((_, i, new_id)) = best else { return };
+        let (rank, new_id) = live[i];
+        if rank == u32::MAX {
+            return;
+        }
         symbols[i] = Symbol { id: new_id, start: symbols[i].start, end: symbols[i + 1].end };
         symbols.remove(i + 1);
-        if symbols.len() < 2 {
-            return;
+        pairs.copy_within(i + 1..symbols.len(), i);
+        if i + 1 < symbols.len() {
+            pairs[i] = pair(&symbols[i], &symbols[i + 1]);
+        }
+        if i > 0 {
+            pairs[i - 1] = pair(&symbols[i - 1], &symbols[i]);
         }
     }
 }
@@ -66,7 +86,7 @@ fn merge_by_heap(symbols: &mut Vec<Symbol>, merges: &Merges) {
     // keep the left-to-right order of symbols, so ties go to the leftmost pair.
     let mut heap: BinaryHeap<Reverse<(u32, usize)>> = BinaryHeap::with_capacity(n);
     for i in 0..n - 1 {
-        if let Some(&(rank, _)) = merges.get(&(symbols[i].id, symbols[i + 1].id)) {
+        if let Some((rank, _)) = merges.get(symbols[i].id, symbols[i + 1].id) {
             heap.push(Reverse((rank, i)));
         }
     }
@@ -76,7 +96,7 @@ fn merge_by_heap(symbols: &mut Vec<Symbol>, merges: &Merges) {
             continue;
         }
         // The entry is stale if either symbol changed since it was pushed.
-        let Some(&(current_rank, new_id)) = merges.get(&(symbols[left].id, symbols[right].id)) else { continue };
+        let Some((current_rank, new_id)) = merges.get(symbols[left].id, symbols[right].id) else { continue };
         if current_rank != rank {
             continue;
         }
@@ -86,13 +106,13 @@ fn merge_by_heap(symbols: &mut Vec<Symbol>, merges: &Merges) {
         next[left] = after;
         if after != NONE {
             prev[after] = left;
-            if let Some(&(r, _)) = merges.get(&(new_id, symbols[after].id)) {
+            if let Some((r, _)) = merges.get(new_id, symbols[after].id) {
                 heap.push(Reverse((r, left)));
             }
         }
         let before = prev[left];
         if before != NONE {
-            if let Some(&(r, _)) = merges.get(&(symbols[before].id, new_id)) {
+            if let Some((r, _)) = merges.get(symbols[before].id, new_id) {
                 heap.push(Reverse((r, before)));
             }
         }
@@ -117,7 +137,11 @@ mod tests {
 
     /// Symbols: 1=a 2=b 3=c; merges: (a,b)->4 rank 0, (4,c)->5 rank 1, (a,a)->6 rank 2, (6,6)->7 rank 3.
     fn merges() -> Merges {
-        [((1, 2), (0, 4)), ((4, 3), (1, 5)), ((1, 1), (2, 6)), ((6, 6), (3, 7))].into_iter().collect()
+        let mut m = Merges::default();
+        for ((l, r), (rank, id)) in [((1, 2), (0, 4)), ((4, 3), (1, 5)), ((1, 1), (2, 6)), ((6, 6), (3, 7))] {
+            m.insert_first(l, r, rank, id);
+        }
+        m
     }
 
     #[test]

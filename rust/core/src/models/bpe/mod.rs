@@ -5,9 +5,14 @@
 //! (GPT-2 and after) map bytes to printable characters before the model, so for them a
 //! character is a byte; that mapping is the pre-tokenizer's job, not the model's.
 
+mod backtrack;
 mod merge;
+mod merge_table;
+mod pair_memo;
 
 pub use merge::{merge_word, Merges, Symbol};
+
+use backtrack::{LongPieceEncoder, SearchScratch};
 
 use crate::byte_level::{byte_to_char, decode_chars};
 use crate::error::{Error, Result};
@@ -90,6 +95,34 @@ struct ByteTables {
     single: [Option<u32>; 256],
     /// Tokens by their bytes, for pieces that are whole tokens.
     by_bytes: FxHashMap<Box<[u8]>, u32>,
+    /// The same for tokens of up to 7 bytes, keyed by `short_key`: most pieces are short, and
+    /// an integer key hashes and compares without a call to memcmp.
+    short: FxHashMap<u64, u32>,
+    /// The search for long pieces, built on the first one (None if some byte has no token).
+    long: OnceLock<Option<LongPieceEncoder>>,
+}
+
+/// Byte-level pieces longer than this take the search of `backtrack` instead of the merge
+/// loop, which costs O(n log n) with a heap and thrashes the caches on megabyte pieces.
+const LONG_PIECE: usize = 48;
+
+/// Up to 7 bytes and their length packed in a u64 (None when longer).
+#[inline]
+fn short_key(bytes: &[u8]) -> Option<u64> {
+    if bytes.len() > 7 {
+        return None;
+    }
+    let mut key = [0u8; 8];
+    key[..bytes.len()].copy_from_slice(bytes);
+    key[7] = bytes.len() as u8;
+    Some(u64::from_le_bytes(key))
+}
+
+/// Buffers a BPE model reuses between words.
+#[derive(Debug, Default)]
+pub struct BpeScratch {
+    pub symbols: Vec<Symbol>,
+    search: SearchScratch,
 }
 
 impl TryFrom<BpeSpec> for Bpe {
@@ -113,7 +146,7 @@ impl TryFrom<BpeSpec> for Bpe {
             let key = (id(a)?, id(b)?);
             let new_id = id(&merged)?;
             // A pair listed twice keeps its first (best) rank.
-            merges.entry(key).or_insert((rank as u32, new_id));
+            merges.insert_first(key.0, key.1, rank as u32, new_id);
         }
         let unk_id = match &spec.unk_token {
             Some(u) => {
@@ -167,24 +200,50 @@ impl Bpe {
             for (b, slot) in single.iter_mut().enumerate() {
                 *slot = self.spec.vocab.get(byte_to_char(b as u8).to_string().as_str()).copied();
             }
-            let by_bytes =
+            let by_bytes: FxHashMap<Box<[u8]>, u32> =
                 self.spec.vocab.iter().filter_map(|(t, &id)| Some((decode_chars(t)?.into_boxed_slice(), id))).collect();
-            ByteTables { single, by_bytes }
+            let short = by_bytes.iter().filter_map(|(b, &id)| Some((short_key(b)?, id))).collect();
+            ByteTables { single, by_bytes, short, long: OnceLock::new() }
         })
+    }
+
+    fn long_piece_encoder<'a>(&self, tables: &'a ByteTables) -> Option<&'a LongPieceEncoder> {
+        tables
+            .long
+            .get_or_init(|| {
+                let tokens = tables.by_bytes.iter().map(|(b, &id)| (&b[..], id));
+                LongPieceEncoder::build(tokens, &tables.single, &self.merges, self.id_bound())
+            })
+            .as_ref()
     }
 
     /// Tokenizes a piece of a byte-level tokenizer (GPT-2 and after): the symbols start as the
     /// piece's bytes, looked up without building the byte-level string. Offsets are bytes of
     /// `word`. A vocabulary missing some one-byte token falls back to the character path.
-    pub fn tokenize_bytes(&self, word: &[u8], symbols: &mut Vec<Symbol>, mut emit: impl FnMut(u32, usize, usize)) -> Result<()> {
+    pub fn tokenize_bytes(&self, word: &[u8], scratch: &mut BpeScratch, mut emit: impl FnMut(u32, usize, usize)) -> Result<()> {
         if word.is_empty() {
             return Ok(());
         }
         let tables = self.byte_tables();
         if self.spec.ignore_merges {
-            if let Some(&id) = tables.by_bytes.get(word) {
+            let whole = match short_key(word) {
+                Some(key) => tables.short.get(&key),
+                None => tables.by_bytes.get(word),
+            };
+            if let Some(&id) = whole {
                 emit(id, 0, word.len());
                 return Ok(());
+            }
+        }
+        let symbols = &mut scratch.symbols;
+        if word.len() > LONG_PIECE && self.is_plain() {
+            if let Some(long) = self.long_piece_encoder(tables) {
+                if long.encode(word, &self.merges, &mut scratch.search, symbols) {
+                    for s in symbols.iter() {
+                        emit(s.id, s.start as usize, s.end as usize);
+                    }
+                    return Ok(());
+                }
             }
         }
         symbols.clear();
@@ -199,6 +258,13 @@ impl Bpe {
             emit(s.id, s.start as usize, s.end as usize);
         }
         Ok(())
+    }
+
+    /// No prefix or suffix decorates the symbols: the search's assumption that a token is its
+    /// bytes.
+    fn is_plain(&self) -> bool {
+        self.spec.continuing_subword_prefix.as_deref().is_none_or(str::is_empty)
+            && self.spec.end_of_word_suffix.as_deref().is_none_or(str::is_empty)
     }
 
     /// The general path for byte-level input: the byte-level string through `tokenize`, with

@@ -6,12 +6,10 @@
 //! entry) byte steps instead of the quadratic shrink-and-hash of the textbook loop. A word
 //! with an unmatchable rest, or longer than `max_input_chars_per_word`, becomes the unknown token.
 
-mod trie;
-
 use crate::error::{Error, Result};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use trie::Trie;
+use crate::models::trie::Trie;
 
 fn default_unk() -> String {
     "[UNK]".to_string()

@@ -2,7 +2,8 @@
 //!
 //! Nodes store their children as a sorted run of (label, child) in two flat arrays, so a
 //! lookup is a short scan over contiguous bytes; the root, visited by every token, has a dense
-//! 256-entry table instead. Longest-prefix search walks at most as many bytes as the longest
+//! 256-entry table instead, and the nodes two bytes deep, where a large vocabulary branches the
+//! most, are reached in one step through a dense 65536-entry table. Longest-prefix search walks at most as many bytes as the longest
 //! vocabulary entry, which is what makes WordPiece linear in the word length.
 
 use std::collections::BTreeMap;
@@ -12,6 +13,8 @@ const NONE: u32 = u32::MAX;
 #[derive(Debug, Clone, Default)]
 pub struct Trie {
     root: Vec<u32>,
+    /// The node reached by two bytes `(b0 << 8) | b1`, or NONE.
+    two_bytes: Vec<u32>,
     /// Per node: index of its first edge, number of edges, value (token id or NONE).
     first_edge: Vec<u32>,
     edge_count: Vec<u32>,
@@ -63,6 +66,12 @@ impl Trie {
         for (&b, &child) in &children[0] {
             trie.root[b as usize] = new_index[child];
         }
+        trie.two_bytes = vec![NONE; 1 << 16];
+        for (&b0, &first) in &children[0] {
+            for (&b1, &second) in &children[first] {
+                trie.two_bytes[(b0 as usize) << 8 | b1 as usize] = new_index[second];
+            }
+        }
         trie
     }
 
@@ -84,8 +93,41 @@ impl Trie {
     /// The longest entry that is a prefix of `bytes`: (value, length in bytes).
     #[inline]
     pub fn longest_prefix(&self, bytes: &[u8]) -> Option<(u32, usize)> {
+        let &[b0, b1, ..] = bytes else { return self.longest_prefix_from(0, 0, bytes, None) };
+        let first = self.root[b0 as usize];
+        if first == NONE {
+            return None;
+        }
+        let v = self.value[first as usize];
+        let best = if v != NONE { Some((v, 1)) } else { None };
+        let second = self.two_bytes[(b0 as usize) << 8 | b1 as usize];
+        if second == NONE {
+            return best;
+        }
+        let v = self.value[second as usize];
+        let best = if v != NONE { Some((v, 2)) } else { best };
+        self.longest_prefix_from(second, 2, &bytes[2..], best)
+    }
+
+    /// Appends (value, length) of every entry that is a prefix of `bytes`, shortest first.
+    #[inline]
+    pub fn prefixes(&self, bytes: &[u8], out: &mut Vec<(u32, u32)>) {
         let mut node = 0u32;
-        let mut best = None;
+        for (i, &b) in bytes.iter().enumerate() {
+            node = if i == 1 { self.two_bytes[(bytes[0] as usize) << 8 | b as usize] } else { self.child(node, b) };
+            if node == NONE {
+                return;
+            }
+            let v = self.value[node as usize];
+            if v != NONE {
+                out.push((v, i as u32 + 1));
+            }
+        }
+    }
+
+    /// Continues a longest-prefix walk at `node`, `depth` bytes deep, over the rest `bytes`.
+    #[inline]
+    fn longest_prefix_from(&self, mut node: u32, depth: usize, bytes: &[u8], mut best: Option<(u32, usize)>) -> Option<(u32, usize)> {
         for (i, &b) in bytes.iter().enumerate() {
             node = self.child(node, b);
             if node == NONE {
@@ -93,7 +135,7 @@ impl Trie {
             }
             let v = self.value[node as usize];
             if v != NONE {
-                best = Some((v, i + 1));
+                best = Some((v, depth + i + 1));
             }
         }
         best
@@ -113,5 +155,8 @@ mod tests {
         assert_eq!(t.longest_prefix(b"bz"), Some((4, 1)));
         assert_eq!(t.longest_prefix(b"z"), None);
         assert_eq!(t.longest_prefix(b""), None);
+        let mut all = Vec::new();
+        t.prefixes(b"abcde", &mut all);
+        assert_eq!(all, vec![(1, 1), (2, 2), (3, 4)]);
     }
 }

@@ -1,0 +1,307 @@
+//! Long byte-level pieces: BPE as a search over whole tokens, in about linear time.
+//!
+//! Why the search gives exactly the ids of the merge loop. The merge loop (lowest rank first,
+//! leftmost on ties) is local: watched over the span of two adjacent tokens of its result, a
+//! run over a text makes the same merges, in the same order, as the run over those two tokens'
+//! bytes alone, because a merge inside the span is chosen as the minimum over the whole text and
+//! so also over the span. Two facts follow:
+//! 1. in the encoding of any text, every two adjacent tokens are *compatible*: the merge loop
+//!    over their concatenated bytes gives back those two tokens;
+//! 2. a cover of a text by *reachable* tokens (the merge loop over a token's bytes gives the
+//!    token) in which every adjacent pair is compatible is the encoding of the text: the first
+//!    merge across one of its boundaries would also be the run over that pair crossing it.
+//! So the encoding is the only such cover, and a depth-first search that tries the longest
+//! token first and backs up on incompatible pairs finds it. By fact 2 applied to prefixes, the
+//! search stands at a position with only one possible stack, so a position it left without
+//! success is dead for every path and never tried again.
+//!
+//! Compatibility is decided without running the merge loop: each token keeps the trace of its
+//! own run (rank of each merge, first and last part after it). The runs of the two sides
+//! interleave in rank order as they would over the pair, and the pair is incompatible as soon
+//! as the parts that meet in the middle would merge before either side's next merge.
+
+use super::merge::{Merges, Symbol};
+use super::pair_memo::PairMemo;
+use std::sync::atomic::{AtomicU64, Ordering};
+use crate::models::trie::Trie;
+
+/// Rank of "no merge": above every real rank.
+const NEVER: u32 = u32::MAX;
+
+/// One state of a token's own merge run: the rank of the merge that led to it (unused for the
+/// initial state) and the token's first and last parts.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    rank: u32,
+    first: u32,
+    last: u32,
+}
+
+/// Tables for the search, built once per vocabulary from its bytes and merges.
+#[derive(Debug, Clone)]
+pub struct LongPieceEncoder {
+    /// Reachable tokens by their bytes.
+    trie: Trie,
+    /// Byte length of each id; 0 for ids that are not reachable tokens.
+    len: Vec<u32>,
+    /// `traces[trace_start[id]..trace_start[id + 1]]`: the states of the token's merge run.
+    trace_start: Vec<u32>,
+    traces: Vec<Step>,
+    /// Distinguishes this encoder's memo entries from another's in a shared scratch.
+    serial: u64,
+}
+
+static SERIALS: AtomicU64 = AtomicU64::new(1);
+
+/// Buffers one thread reuses between pieces.
+#[derive(Debug, Default)]
+pub struct SearchScratch {
+    tokens: Vec<u32>,
+    frames: Vec<Frame>,
+    candidates: Vec<(u32, u32)>,
+    dead: Vec<bool>,
+    memo: PairMemo,
+}
+
+/// A position of the search and the range of its candidates not tried yet.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    pos: u32,
+    lo: u32,
+    hi: u32,
+}
+
+impl LongPieceEncoder {
+    /// `tokens` are (bytes, id) of the whole vocabulary; `single[b]` the id of byte b's token.
+    pub fn build<'a>(
+        tokens: impl IntoIterator<Item = (&'a [u8], u32)>,
+        single: &[Option<u32>; 256],
+        merges: &Merges,
+        id_bound: usize,
+    ) -> Option<LongPieceEncoder> {
+        let single: Vec<u32> = single.iter().map(|s| s.ok_or(())).collect::<Result<_, ()>>().ok()?;
+        let mut by_id: Vec<Option<&[u8]>> = vec![None; id_bound];
+        for (bytes, id) in tokens {
+            if !bytes.is_empty() {
+                *by_id.get_mut(id as usize)? = Some(bytes);
+            }
+        }
+        let mut len = vec![0u32; id_bound];
+        let mut trace_start = Vec::with_capacity(id_bound + 1);
+        let mut traces = Vec::new();
+        let mut parts = Vec::new();
+        for (id, bytes) in by_id.iter().enumerate() {
+            trace_start.push(traces.len() as u32);
+            let Some(bytes) = bytes else { continue };
+            let mark = traces.len();
+            if own_run(bytes, &single, merges, &mut parts, &mut traces) == Some(id as u32) {
+                len[id] = bytes.len() as u32;
+            } else {
+                traces.truncate(mark);
+            }
+        }
+        trace_start.push(traces.len() as u32);
+        let reachable = || by_id.iter().enumerate().filter(|(id, _)| len[*id] > 0);
+        let trie = Trie::build(reachable().map(|(id, bytes)| (bytes.unwrap(), id as u32)));
+        let serial = SERIALS.fetch_add(1, Ordering::Relaxed);
+        Some(LongPieceEncoder { trie, len, trace_start, traces, serial })
+    }
+
+    /// The encoding of `word` as symbols with byte offsets; false if the vocabulary cannot
+    /// cover it (not possible when every byte has a token, kept as a guard) or the piece is
+    /// beyond 4 GB (positions are u32).
+    pub fn encode(&self, word: &[u8], merges: &Merges, scratch: &mut SearchScratch, out: &mut Vec<Symbol>) -> bool {
+        let n = word.len();
+        if u32::try_from(n).is_err() {
+            return false;
+        }
+        let SearchScratch { tokens, frames, candidates, dead, memo } = scratch;
+        memo.reset_for(self.serial, self.len.len());
+        tokens.clear();
+        frames.clear();
+        candidates.clear();
+        dead.clear();
+        dead.resize(n + 1, false);
+        // A frame is a position and its untried candidates, `candidates[lo..hi]` (shortest
+        // first, tried from the end); `tokens[k]` is the token frame k chose, which led to frame k + 1.
+        self.trie.prefixes(word, candidates);
+        frames.push(Frame { pos: 0, lo: 0, hi: candidates.len() as u32 });
+        'search: while let Some(frame) = frames.last_mut() {
+            let previous = tokens.last().copied();
+            while frame.hi > frame.lo {
+                frame.hi -= 1;
+                let (token, len) = candidates[frame.hi as usize];
+                let end = frame.pos as usize + len as usize;
+                if dead[end] || !previous.is_none_or(|p| memo.get_or(p, token, || self.compatible(p, token, merges))) {
+                    continue;
+                }
+                tokens.push(token);
+                if end == n {
+                    break 'search;
+                }
+                let lo = candidates.len() as u32;
+                self.trie.prefixes(&word[end..], candidates);
+                frames.push(Frame { pos: end as u32, lo, hi: candidates.len() as u32 });
+                continue 'search;
+            }
+            // No way on from here, whatever comes before: back to the previous frame.
+            dead[frame.pos as usize] = true;
+            candidates.truncate(frame.lo as usize);
+            frames.pop();
+            tokens.pop();
+        }
+        if frames.is_empty() {
+            return false;
+        }
+        out.clear();
+        let mut start = 0u32;
+        for &id in tokens.iter() {
+            let end = start + self.len[id as usize];
+            out.push(Symbol { id, start, end });
+            start = end;
+        }
+        true
+    }
+
+    fn trace(&self, id: u32) -> &[Step] {
+        let (s, e) = (self.trace_start[id as usize] as usize, self.trace_start[id as usize + 1] as usize);
+        &self.traces[s..e]
+    }
+
+    /// Whether the merge loop over `left`'s bytes followed by `right`'s gives `[left, right]`.
+    #[inline(never)]
+    fn compatible(&self, left: u32, right: u32, merges: &Merges) -> bool {
+        let (a, b) = (self.trace(left), self.trace(right));
+        let (mut i, mut j) = (0, 0);
+        let mut meeting = (a[0].last, b[0].first);
+        let mut middle = rank_of(merges, meeting);
+        loop {
+            let next_a = a.get(i + 1).map_or(NEVER, |s| s.rank);
+            let next_b = b.get(j + 1).map_or(NEVER, |s| s.rank);
+            // Ties go to the leftmost pair: the left side beats the middle, the middle the right.
+            if middle < next_a && middle <= next_b {
+                return false;
+            }
+            if next_a == NEVER && next_b == NEVER {
+                return true;
+            }
+            if next_a <= next_b {
+                i += 1;
+            } else {
+                j += 1;
+            }
+            let now = (a[i].last, b[j].first);
+            if now != meeting {
+                meeting = now;
+                middle = rank_of(merges, meeting);
+            }
+        }
+    }
+}
+
+fn rank_of(merges: &Merges, pair: (u32, u32)) -> u32 {
+    merges.get(pair.0, pair.1).map_or(NEVER, |(rank, _)| rank)
+}
+
+/// Runs the merge loop over a token's bytes, appending its states to `trace`; returns the id
+/// it ends in when it ends in one symbol.
+fn own_run(bytes: &[u8], single: &[u32], merges: &Merges, parts: &mut Vec<u32>, trace: &mut Vec<Step>) -> Option<u32> {
+    parts.clear();
+    parts.extend(bytes.iter().map(|&b| single[b as usize]));
+    trace.push(Step { rank: NEVER, first: parts[0], last: parts[parts.len() - 1] });
+    while parts.len() > 1 {
+        let mut best: Option<(u32, usize, u32)> = None;
+        for i in 0..parts.len() - 1 {
+            if let Some((rank, merged)) = merges.get(parts[i], parts[i + 1]) {
+                if best.is_none_or(|(r, _, _)| rank < r) {
+                    best = Some((rank, i, merged));
+                }
+            }
+        }
+        let (rank, i, merged) = best?;
+        parts[i] = merged;
+        parts.remove(i + 1);
+        trace.push(Step { rank, first: parts[0], last: parts[parts.len() - 1] });
+    }
+    Some(parts[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::bpe::merge::merge_word;
+
+    /// A byte vocabulary (ids = byte values) plus merges given as (left bytes, right bytes),
+    /// ranked in order; merged tokens get ids from 256 on.
+    fn vocab(merge_list: &[(&str, &str)]) -> (Vec<(Vec<u8>, u32)>, Merges) {
+        let mut tokens: Vec<(Vec<u8>, u32)> = (0..=255u8).map(|b| (vec![b], b as u32)).collect();
+        let mut merges = Merges::default();
+        for (rank, (a, b)) in merge_list.iter().enumerate() {
+            let id_of = |t: &[u8], tokens: &Vec<(Vec<u8>, u32)>| tokens.iter().find(|(x, _)| x == t).map(|(_, i)| *i);
+            let (ia, ib) = (id_of(a.as_bytes(), &tokens).unwrap(), id_of(b.as_bytes(), &tokens).unwrap());
+            let joined = [a.as_bytes(), b.as_bytes()].concat();
+            let id = match id_of(&joined, &tokens) {
+                Some(id) => id,
+                None => {
+                    tokens.push((joined, tokens.len() as u32));
+                    tokens.len() as u32 - 1
+                }
+            };
+            merges.insert_first(ia, ib, rank as u32, id);
+        }
+        (tokens, merges)
+    }
+
+    fn encoder(tokens: &[(Vec<u8>, u32)], merges: &Merges) -> LongPieceEncoder {
+        let single: [Option<u32>; 256] = std::array::from_fn(|b| Some(b as u32));
+        LongPieceEncoder::build(tokens.iter().map(|(b, i)| (b.as_slice(), *i)), &single, merges, tokens.len()).unwrap()
+    }
+
+    fn by_merging(word: &[u8], merges: &Merges) -> Vec<Symbol> {
+        let mut symbols: Vec<Symbol> =
+            word.iter().enumerate().map(|(i, &b)| Symbol { id: b as u32, start: i as u32, end: i as u32 + 1 }).collect();
+        merge_word(&mut symbols, merges);
+        symbols
+    }
+
+    fn by_search(enc: &LongPieceEncoder, word: &[u8], merges: &Merges) -> Vec<Symbol> {
+        let mut out = Vec::new();
+        assert!(enc.encode(word, merges, &mut SearchScratch::default(), &mut out));
+        out
+    }
+
+    #[test]
+    fn equals_the_merge_loop_on_runs_and_mixtures() {
+        let (tokens, merges) =
+            vocab(&[("a", "a"), ("aa", "aa"), ("a", "b"), ("aa", "a"), ("ab", "a"), ("b", "aa"), ("aaaa", "aaaa")]);
+        let enc = encoder(&tokens, &merges);
+        for n in 1..70 {
+            let word = vec![b'a'; n];
+            assert_eq!(by_search(&enc, &word, &merges), by_merging(&word, &merges), "a x {n}");
+        }
+        let mut seed = 7u32;
+        for _ in 0..300 {
+            let word: Vec<u8> = (0..seed % 90 + 1)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    b"aab"[(seed >> 16) as usize % 3]
+                })
+                .collect();
+            assert_eq!(by_search(&enc, &word, &merges), by_merging(&word, &merges), "{:?}", String::from_utf8_lossy(&word));
+        }
+    }
+
+    #[test]
+    fn unreachable_tokens_are_never_used() {
+        // "ab" is a token, but "a a" merges first inside "aab", so "aab" is never [a, ab].
+        let (tokens, merges) = vocab(&[("a", "a"), ("a", "b"), ("aa", "b")]);
+        let enc = encoder(&tokens, &merges);
+        assert_eq!(by_search(&enc, b"aab", &merges), by_merging(b"aab", &merges));
+        // A token whose own bytes merge differently ("c" + "d" is only listed after "cd" exists
+        // through a rank no pair reaches) is not reachable.
+        let mut tokens = tokens;
+        tokens.push((b"cd".to_vec(), tokens.len() as u32));
+        let enc = encoder(&tokens, &merges);
+        assert_eq!(by_search(&enc, b"cdcd", &merges).len(), 4);
+    }
+}
