@@ -3,12 +3,14 @@
 //! Text flows through `normalize` → `pretokenize` → `models` → `postprocess`, with
 //! `added_vocab` matching user-defined tokens around that pipeline; `tokenizer` ties the
 //! stages together and `batch` runs them over many texts on a fork-safe thread pool.
+//! `embed` turns ids into the vectors a transformer starts from.
 
 pub mod added_vocab;
 pub mod batch;
 pub mod byte_level;
 pub mod chunking;
 pub mod decode;
+pub mod embed;
 pub mod encoding;
 pub mod error;
 pub mod load;
