@@ -593,3 +593,23 @@ def test_json_family_generated(jfam, text):
     for seq in (theirs.ids, theirs.ids[1:]):
         assert jfam.ours.decode(seq) == jfam.hf.decode(seq)
         assert jfam.ours.decode(seq, skip_special_tokens=False) == jfam.hf.decode(seq, skip_special_tokens=False)
+
+
+# ----- long pieces --------------------------------------------------------------------------------------------
+
+
+def test_tiktoken_family_long_pieces(tfam):
+    """Pieces of 20 KB without a split point take the search over whole tokens, not the merge loop."""
+    from test_bpe_long_pieces import pathological
+
+    for kind, text in pathological(20_000).items():
+        assert tfam.ours.encode(text, split_special_tokens=True).ids.tolist() == tfam.tik.encode_ordinary(text), kind
+
+
+def test_json_family_long_pieces(jfam):
+    from test_bpe_long_pieces import pathological
+
+    for kind, text in pathological(20_000).items():
+        ours, theirs = jfam.ours.encode(text), jfam.hf.encode(text)
+        assert ours.ids.tolist() == theirs.ids, kind
+        assert [tuple(o) for o in ours.offsets.tolist()] == theirs.offsets, kind
