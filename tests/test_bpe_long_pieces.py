@@ -83,3 +83,17 @@ texts = st.tuples(around, long_runs, around, long_runs).map("".join)
 def test_generated_long_runs_match_tiktoken_and_hf(text):
     for name in OURS:
         assert OURS[name].encode_batch_flat([text])[0].tolist() == reference(name, text), name
+
+
+def test_a_general_split_regex_that_gives_up_raises_instead_of_guessing():
+    """fancy-regex bounds its backtracking stack; a look-ahead after two million spaces exceeds it.
+    The pieces would then differ from the pattern's meaning, so the call fails and says why."""
+    custom = tokembed.Tokenizer.from_tiktoken(TOKENIZERS / "gpt2" / "gpt2.tiktoken", r"\s+(?!\S)|\s+|\S+", {})
+    text = " " * 2_000_000 + "x"
+    with pytest.raises(ValueError, match=r"split pattern .* failed: .*stack"):
+        custom.encode(text)
+    with pytest.raises(ValueError, match=r"texts\[1\].*split pattern"):
+        custom.encode_batch_flat(["fine", text])
+    # Shorter runs split as the pattern says: 999 spaces, " ", "x".
+    pieces = [" " * 999, " ", "x"]
+    assert custom.encode("".join(pieces)).ids.tolist() == sum((TIKTOKEN["gpt2"].encode_ordinary(p) for p in pieces), [])

@@ -403,7 +403,7 @@ impl Tokenizer {
         words.clear();
         words.push(range);
         if let Some(p) = &self.file.pre_tokenizer {
-            p.split(text, words, split_scratch);
+            p.split(text, words, split_scratch)?;
         }
         let model = self.model();
         for w in words.iter() {

@@ -12,6 +12,7 @@ mod whitespace;
 pub use pattern_split::Split;
 pub use split::SplitBehavior;
 
+use crate::error::Result;
 use crate::unicode::is_bert_punctuation;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -58,19 +59,21 @@ fn yes() -> bool {
 
 impl PreTokenizer {
     /// Replaces `pieces` (ranges of `text`) by their sub-pieces. Empty pieces are dropped.
-    pub fn split(&self, text: &str, pieces: &mut Vec<Range<usize>>, scratch: &mut Vec<Range<usize>>) {
+    /// Fails only when a general split regex gives up (see `RegexSplitter::try_split`).
+    pub fn split(&self, text: &str, pieces: &mut Vec<Range<usize>>, scratch: &mut Vec<Range<usize>>) -> Result<()> {
         if let PreTokenizer::Sequence { pretokenizers } = self {
             for p in pretokenizers {
-                p.split(text, pieces, scratch);
+                p.split(text, pieces, scratch)?;
             }
-            return;
+            return Ok(());
         }
         scratch.clear();
         let mut matches = Vec::new();
         for piece in pieces.iter() {
-            self.split_piece(text, piece.clone(), &mut matches, scratch);
+            self.split_piece(text, piece.clone(), &mut matches, scratch)?;
         }
         std::mem::swap(pieces, scratch);
+        Ok(())
     }
 
     fn split_piece(
@@ -79,9 +82,9 @@ impl PreTokenizer {
         range: Range<usize>,
         matches: &mut Vec<Range<usize>>,
         out: &mut Vec<Range<usize>>,
-    ) {
+    ) -> Result<()> {
         match self {
-            PreTokenizer::Split(s) => s.split(text, range, matches, out),
+            PreTokenizer::Split(s) => s.split(text, range, matches, out)?,
             PreTokenizer::ByteLevel { use_regex: true, .. } => {
                 pattern_split::byte_level_split(text, range, matches, out)
             }
@@ -102,11 +105,12 @@ impl PreTokenizer {
                 let mut pieces = vec![range];
                 let mut scratch = Vec::new();
                 for p in pretokenizers {
-                    p.split(text, &mut pieces, &mut scratch);
+                    p.split(text, &mut pieces, &mut scratch)?;
                 }
                 out.extend(pieces);
             }
         }
+        Ok(())
     }
 
     /// Whether the model gets bytes (a ByteLevel step is present).

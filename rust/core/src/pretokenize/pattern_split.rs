@@ -3,7 +3,8 @@
 
 use super::split::{split_on_matches, SplitBehavior};
 use crate::normalize::ReplacePattern;
-use crate::regex_split::{KnownPattern, Splitter};
+use crate::error::Error;
+use crate::regex_split::{self, KnownPattern, Splitter};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
@@ -48,18 +49,29 @@ impl From<Split> for SplitSpec {
 }
 
 impl Split {
-    pub fn split(&self, text: &str, range: Range<usize>, matches: &mut Vec<Range<usize>>, out: &mut Vec<Range<usize>>) {
+    pub fn split(
+        &self,
+        text: &str,
+        range: Range<usize>,
+        matches: &mut Vec<Range<usize>>,
+        out: &mut Vec<Range<usize>>,
+    ) -> crate::error::Result<()> {
         matches.clear();
         let base = range.start;
         let piece = &text[range.clone()];
         match &self.matcher {
             Matcher::Literal(s) => matches.extend(piece.match_indices(s.as_str()).map(|(i, m)| base + i..base + i + m.len())),
             Matcher::Pattern(p) => {
-                p.split(piece, matches);
+                // Refused rather than papered over: a piece split differently from the
+                // pattern's meaning would give ids that differ from the reference's silently.
+                p.try_split(piece, matches).map_err(|e| {
+                    Error::InvalidArgument(format!("pre_tokenizer: on bytes {base}..{} of the text: {e}", range.end))
+                })?;
                 matches.iter_mut().for_each(|m| *m = base + m.start..base + m.end);
             }
         }
         split_on_matches(range, matches.drain(..), self.spec.behavior, self.spec.invert, out);
+        Ok(())
     }
 }
 
@@ -67,7 +79,7 @@ impl Split {
 pub fn byte_level_split(text: &str, range: Range<usize>, matches: &mut Vec<Range<usize>>, out: &mut Vec<Range<usize>>) {
     matches.clear();
     let base = range.start;
-    Splitter::Known(KnownPattern::Gpt2).split(&text[range.clone()], matches);
+    regex_split::scan(KnownPattern::Gpt2, &text[range.clone()], matches);
     matches.iter_mut().for_each(|m| *m = base + m.start..base + m.end);
     split_on_matches(range, matches.drain(..), SplitBehavior::Isolated, false, out);
 }

@@ -56,23 +56,9 @@ impl Splitter {
         }
     }
 
-    /// Appends the byte ranges of the pattern's matches in `text` to `out`, in order.
-    ///
-    /// Never fails: should the general engine give up (see [`RegexSplitter::try_split`]), the text
-    /// from the end of the last match it found on is appended as one last range, so no text is
-    /// lost. Use [`Splitter::try_split`] to see that error instead.
-    pub fn split(&self, text: &str, out: &mut Vec<Range<usize>>) {
-        let first = out.len();
-        if self.try_split(text, out).is_err() {
-            let resume = out.get(first..).and_then(|found| found.last()).map_or(0, |last| last.end);
-            if resume < text.len() {
-                out.push(resume..text.len());
-            }
-        }
-    }
-
-    /// Like [`Splitter::split`], but reports the general engine's failure as an error (the matches
-    /// found before it stay in `out`). The scanners never fail.
+    /// Appends the byte ranges of the pattern's matches in `text` to `out`, in order. Only the
+    /// general engine can fail (see [`RegexSplitter::try_split`]); the matches found before the
+    /// failure stay in `out`. The scanners never fail.
     pub fn try_split(&self, text: &str, out: &mut Vec<Range<usize>>) -> Result<(), String> {
         match self {
             Splitter::Known(known) => {
@@ -85,7 +71,7 @@ impl Splitter {
 }
 
 /// Runs the scanner of `known` over `text`.
-fn scan(known: KnownPattern, text: &str, out: &mut Vec<Range<usize>>) {
+pub fn scan(known: KnownPattern, text: &str, out: &mut Vec<Range<usize>>) {
     let table = classes::classes();
     match (known, known.cl100k_style()) {
         (_, Some(style)) => cl100k::split(text, table, style, out),
