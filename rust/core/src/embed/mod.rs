@@ -4,5 +4,13 @@
 //! over slices; the bindings borrow NumPy buffers and call them without the GIL.
 
 // Module declarations: tables and the fused input embedder below this line.
+pub mod dtype;
+pub mod gather;
+#[cfg(target_arch = "x86_64")]
+pub mod gather_x86;
+pub mod ids;
+pub mod row_writer;
+pub mod rows_parallel;
+pub mod table;
 
 // Positional encodings below this line.
