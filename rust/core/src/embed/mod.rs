@@ -14,3 +14,4 @@ pub mod rows_parallel;
 pub mod table;
 
 // Positional encodings below this line.
+pub mod positional;
