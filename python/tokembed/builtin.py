@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List
 
-_DATA = Path(__file__).parent / "data"
+_ASSETS = Path(__file__).parent / "assets"
 
 DEFAULT = "bert-base-uncased"
 
@@ -21,10 +21,10 @@ class Builtin:
 
 # tiktoken's special tokens for its encodings (facts from tiktoken's published definitions).
 _BUILTINS = {
-    "bert-base-uncased": Builtin(_DATA / "bert-base-uncased" / "tokenizer.json"),
-    "gpt2": Builtin(_DATA / "gpt2" / "gpt2.tiktoken", True, "gpt2", {"<|endoftext|>": 50256}),
+    "bert-base-uncased": Builtin(_ASSETS / "bert-base-uncased" / "tokenizer.json"),
+    "gpt2": Builtin(_ASSETS / "gpt2" / "gpt2.tiktoken", True, "gpt2", {"<|endoftext|>": 50256}),
     "cl100k_base": Builtin(
-        _DATA / "cl100k_base" / "cl100k_base.tiktoken",
+        _ASSETS / "cl100k_base" / "cl100k_base.tiktoken",
         True,
         "cl100k_base",
         {
