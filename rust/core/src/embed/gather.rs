@@ -97,7 +97,9 @@ mod tests {
             FloatKind::BF16 => bf16::from_f32(x).to_f32(),
         };
         ids.iter()
-            .flat_map(|&r| values[r as usize * dim..(r as usize + 1) * dim].iter().map(|&x| round(round(x, table_kind), out_kind)))
+            .flat_map(|&r| {
+                values[r as usize * dim..(r as usize + 1) * dim].iter().map(|&x| round(round(x, table_kind), out_kind))
+            })
             .collect()
     }
 

@@ -10,7 +10,11 @@ pub const PARALLEL_MIN_BYTES: usize = 1 << 20;
 
 /// Calls `work(first_row, chunk)` on consecutive chunks of whole rows of `out` (rows of `dim`
 /// elements), on the pool's threads when the output is large enough to pay for them.
-pub fn for_each_row_chunk<'a>(out: FloatSliceMut<'a>, dim: usize, work: impl Fn(usize, FloatSliceMut<'a>) + Sync + Send) {
+pub fn for_each_row_chunk<'a>(
+    out: FloatSliceMut<'a>,
+    dim: usize,
+    work: impl Fn(usize, FloatSliceMut<'a>) + Sync + Send,
+) {
     let dim = dim.max(1);
     let rows = out.len() / dim;
     let bytes = out.len() * out.kind().size_bytes();

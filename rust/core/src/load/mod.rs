@@ -2,6 +2,7 @@
 
 pub mod bpe_merges;
 pub mod hf_json;
+pub mod safetensors;
 pub mod tiktoken;
 pub mod vocab;
 

@@ -1,0 +1,234 @@
+//! The input embedding of a transformer in one pass over the output:
+//! `LayerNorm(token[id] * scale + segment[type] + position[pos])`, every part optional but the
+//! token table.
+//!
+//! Doing it row by row keeps the row in L1 between the gathers, the sum and the normalization,
+//! so the output is written exactly once (streamed when large) instead of once per step as a
+//! chain of array operations does. The sum is done in PyTorch's order for BERT,
+//! `(token + segment) + position`, so float32 results match PyTorch's bit for bit before the
+//! normalization.
+
+use super::dtype::{FloatSlice, FloatSliceMut};
+use super::gather::check_ids_fit;
+use super::ids::CheckedIds;
+use super::layernorm::LayerNorm;
+use super::row_writer::{prefetch_row, RowWriter, PREFETCH_ROWS_AHEAD};
+use super::rows_parallel::for_each_row_chunk;
+use super::table::TableView;
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Copy)]
+pub struct InputEmbedder<'a> {
+    token: TableView<'a>,
+    position: Option<TableView<'a>>,
+    segment: Option<TableView<'a>>,
+    layer_norm: Option<LayerNorm<'a>>,
+    token_scale: Option<f32>,
+}
+
+/// The ids of one call, all of the same length (the flattened batch).
+#[derive(Debug, Clone, Copy)]
+pub struct InputIds<'a> {
+    pub tokens: &'a CheckedIds,
+    /// Segment (token type) of each token; None means segment 0 everywhere, as in BERT.
+    pub segments: Option<&'a CheckedIds>,
+    /// Required when there is a position table.
+    pub positions: Option<&'a CheckedIds>,
+}
+
+fn same_dim(what: &str, got: usize, dim: usize) -> Result<()> {
+    if got != dim {
+        return Err(Error::InvalidArgument(format!("the {what} has dim {got}, but the token table has dim {dim}")));
+    }
+    Ok(())
+}
+
+impl<'a> InputEmbedder<'a> {
+    pub fn new(
+        token: TableView<'a>,
+        position: Option<TableView<'a>>,
+        segment: Option<TableView<'a>>,
+        layer_norm: Option<LayerNorm<'a>>,
+        token_scale: Option<f32>,
+    ) -> Result<Self> {
+        let dim = token.dim();
+        if let Some(p) = &position {
+            same_dim("position table", p.dim(), dim)?;
+        }
+        if let Some(s) = &segment {
+            same_dim("segment table", s.dim(), dim)?;
+            if s.rows() == 0 {
+                return Err(Error::InvalidArgument("the segment table has no rows".into()));
+            }
+        }
+        if let Some(ln) = &layer_norm {
+            same_dim("layer_norm weight", ln.dim(), dim)?;
+        }
+        Ok(InputEmbedder { token, position, segment, layer_norm, token_scale })
+    }
+
+    pub fn dim(&self) -> usize {
+        self.token.dim()
+    }
+
+    fn check_ids(&self, ids: &InputIds<'_>) -> Result<()> {
+        let n = ids.tokens.len();
+        check_ids_fit(&self.token, ids.tokens)?;
+        match (&self.segment, ids.segments) {
+            (Some(table), Some(s)) => {
+                check_ids_fit(table, s)?;
+                same_len("token_type_ids", s.len(), n)?;
+            }
+            (None, Some(_)) => {
+                return Err(Error::InvalidArgument("token_type_ids given, but there is no segment table".into()))
+            }
+            _ => {}
+        }
+        match (&self.position, ids.positions) {
+            (Some(table), Some(p)) => {
+                check_ids_fit(table, p)?;
+                same_len("position_ids", p.len(), n)?;
+            }
+            (Some(_), None) => return Err(Error::InvalidArgument("position ids are required".into())),
+            (None, Some(_)) => {
+                return Err(Error::InvalidArgument("position_ids given, but there is no position table".into()))
+            }
+            (None, None) => {}
+        }
+        Ok(())
+    }
+
+    /// Writes the embedding of every token to `out` (`tokens.len() * dim` float32 values).
+    pub fn embed(&self, ids: &InputIds<'_>, out: &mut [f32]) -> Result<()> {
+        self.check_ids(ids)?;
+        let dim = self.dim();
+        if out.len() != ids.tokens.len() * dim {
+            return Err(Error::InvalidArgument(format!(
+                "the output has {} elements, but {} tokens of dim {dim} need {}",
+                out.len(),
+                ids.tokens.len(),
+                ids.tokens.len() * dim
+            )));
+        }
+        let writer = RowWriter::for_output(std::mem::size_of_val(out));
+        for_each_row_chunk(FloatSliceMut::F32(out), dim, |first, mut chunk| {
+            let count = chunk.len() / dim;
+            self.embed_rows(ids, first..first + count, chunk.as_bytes_mut(), writer);
+        });
+        Ok(())
+    }
+
+    fn embed_rows(&self, ids: &InputIds<'_>, range: std::ops::Range<usize>, out: &mut [u8], writer: RowWriter) {
+        let dim = self.dim();
+        let tokens = &ids.tokens.rows()[range.clone()];
+        let segments = ids.segments.map(|s| &s.rows()[range.clone()]);
+        let positions = ids.positions.map(|p| &p.rows()[range.clone()]);
+        let mut acc = vec![0f32; dim];
+        let mut widened = vec![0f32; dim];
+        for (i, dst) in out.chunks_exact_mut(dim * 4).enumerate() {
+            if let Some(&ahead) = tokens.get(i + PREFETCH_ROWS_AHEAD) {
+                prefetch_row(self.token.row_address(ahead as usize));
+            }
+            self.token.row(tokens[i] as usize).to_f32(&mut acc);
+            if let Some(scale) = self.token_scale {
+                acc.iter_mut().for_each(|v| *v *= scale);
+            }
+            if let Some(table) = &self.segment {
+                let row = segments.map_or(0, |s| s[i] as usize);
+                add_row(&mut acc, table.row(row), &mut widened);
+            }
+            if let (Some(table), Some(p)) = (&self.position, positions) {
+                add_row(&mut acc, table.row(p[i] as usize), &mut widened);
+            }
+            if let Some(ln) = &self.layer_norm {
+                ln.apply(&mut acc);
+            }
+            writer.copy(FloatSlice::F32(&acc).as_bytes(), dst);
+        }
+        writer.finish();
+    }
+}
+
+fn same_len(what: &str, got: usize, want: usize) -> Result<()> {
+    if got != want {
+        return Err(Error::InvalidArgument(format!("{what} has {got} ids, but there are {want} tokens")));
+    }
+    Ok(())
+}
+
+/// `acc += row`, widening half-precision rows through `scratch`.
+fn add_row(acc: &mut [f32], row: FloatSlice<'_>, scratch: &mut [f32]) {
+    let values: &[f32] = match row {
+        FloatSlice::F32(r) => r,
+        other => {
+            other.to_f32(scratch);
+            scratch
+        }
+    };
+    for (a, &v) in acc.iter_mut().zip(values) {
+        *a += v;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embed::ids::IdsView;
+
+    fn values(n: usize, salt: usize) -> Vec<f32> {
+        (0..n).map(|i| (((i * 31 + salt * 17) % 97) as f32 - 48.0) / 16.0).collect()
+    }
+
+    #[test]
+    fn sum_and_layernorm_match_a_step_by_step_reference() {
+        let (vocab, max_len, types, dim, seq, batch) = (50, 16, 3, 37, 9, 3);
+        let (tok, pos, seg) = (values(vocab * dim, 1), values(max_len * dim, 2), values(types * dim, 3));
+        let (w, b) = (values(dim, 4), values(dim, 5));
+        let token = TableView::new(FloatSlice::F32(&tok), vocab, dim).unwrap();
+        let position = TableView::new(FloatSlice::F32(&pos), max_len, dim).unwrap();
+        let segment = TableView::new(FloatSlice::F32(&seg), types, dim).unwrap();
+        let ln = LayerNorm::new(&w, &b, 1e-12).unwrap();
+        let e = InputEmbedder::new(token, Some(position), Some(segment), Some(ln), Some(2.0)).unwrap();
+
+        let raw_tokens: Vec<i64> = (0..batch * seq).map(|i| (i * 7 % vocab) as i64).collect();
+        let raw_types: Vec<u8> = (0..batch * seq).map(|i| (i % types) as u8).collect();
+        let tokens = CheckedIds::check(IdsView::I64(&raw_tokens), vocab).unwrap();
+        let segments = CheckedIds::check(IdsView::U8(&raw_types), types).unwrap();
+        let positions = CheckedIds::sequential(seq, batch, max_len).unwrap();
+        let ids = InputIds { tokens: &tokens, segments: Some(&segments), positions: Some(&positions) };
+        let mut out = vec![0f32; batch * seq * dim];
+        e.embed(&ids, &mut out).unwrap();
+
+        for t in 0..batch * seq {
+            let (id, ty, p) = (raw_tokens[t] as usize, raw_types[t] as usize, t % seq);
+            let mut row: Vec<f32> =
+                (0..dim).map(|j| (tok[id * dim + j] * 2.0 + seg[ty * dim + j]) + pos[p * dim + j]).collect();
+            ln.apply(&mut row);
+            assert_eq!(&out[t * dim..(t + 1) * dim], &row[..], "token {t}");
+        }
+    }
+
+    #[test]
+    fn missing_segment_ids_mean_segment_zero_and_mismatches_are_refused() {
+        let dim = 4;
+        let (tok, seg) = (values(5 * dim, 1), values(2 * dim, 2));
+        let token = TableView::new(FloatSlice::F32(&tok), 5, dim).unwrap();
+        let segment = TableView::new(FloatSlice::F32(&seg), 2, dim).unwrap();
+        let e = InputEmbedder::new(token, None, Some(segment), None, None).unwrap();
+        let tokens = CheckedIds::check(IdsView::I32(&[3]), 5).unwrap();
+        let mut out = vec![0f32; dim];
+        e.embed(&InputIds { tokens: &tokens, segments: None, positions: None }, &mut out).unwrap();
+        let want: Vec<f32> = (0..dim).map(|j| tok[3 * dim + j] + seg[j]).collect();
+        assert_eq!(out, want);
+
+        let positions = CheckedIds::sequential(1, 1, 1).unwrap();
+        let with_pos = InputIds { tokens: &tokens, segments: None, positions: Some(&positions) };
+        assert!(e.embed(&with_pos, &mut out).is_err());
+        let long = CheckedIds::check(IdsView::I32(&[0, 1]), 2).unwrap();
+        let bad_len = InputIds { tokens: &tokens, segments: Some(&long), positions: None };
+        assert!(e.embed(&bad_len, &mut out).is_err());
+        assert!(e.embed(&InputIds { tokens: &tokens, segments: None, positions: None }, &mut out[..3]).is_err());
+        let other_dim = TableView::new(FloatSlice::F32(&seg[..6]), 2, 3).unwrap();
+        assert!(InputEmbedder::new(token, Some(other_dim), None, None, None).is_err());
+    }
+}
