@@ -6,6 +6,14 @@ give the ids of HF ``tokenizers``, with batches returned as NumPy arrays.
 
 from ._core import TokenizerError, get_num_threads, set_num_threads
 from .encoding import BatchEncoding, Encoding
+from .positional import (
+    RotaryEmbedding,
+    alibi_bias,
+    alibi_slopes,
+    position_ids,
+    sinusoidal_table,
+    t5_relative_position_bucket,
+)
 from .tokenizer import DecodeStream, Tokenizer
 
 __version__ = "0.1.0"
@@ -14,9 +22,15 @@ __all__ = [
     "BatchEncoding",
     "DecodeStream",
     "Encoding",
+    "RotaryEmbedding",
     "Tokenizer",
     "TokenizerError",
+    "alibi_bias",
+    "alibi_slopes",
     "get_num_threads",
+    "position_ids",
     "set_num_threads",
+    "sinusoidal_table",
+    "t5_relative_position_bucket",
     "__version__",
 ]

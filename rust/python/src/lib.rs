@@ -3,6 +3,7 @@
 
 mod arrays;
 mod errors;
+mod positional;
 mod texts;
 mod threads;
 mod tokenizer;
@@ -15,5 +16,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tokenizer::CoreTokenizer>()?;
     m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;
+    m.add_class::<positional::CoreRope>()?;
+    m.add_function(wrap_pyfunction!(positional::sinusoidal_table, m)?)?;
+    m.add_function(wrap_pyfunction!(positional::alibi_slopes, m)?)?;
+    m.add_function(wrap_pyfunction!(positional::alibi_bias, m)?)?;
+    m.add_function(wrap_pyfunction!(positional::t5_relative_position_bucket, m)?)?;
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! - `rope`: the rotary kernel that rotates query/key vectors by their position.
 //! - `alibi`: ALiBi head slopes and the linear attention bias built from them.
 //! - `t5`: T5's relative position buckets.
+//! - `trig`: fast, correctly rounded f32 sin/cos for the RoPE tables.
 //!
 //! Learned absolute positions are a plain table lookup and use the embedding tables of `embed`.
 //!
@@ -17,6 +18,7 @@ pub mod rope;
 pub mod rope_scaling;
 pub mod sinusoidal;
 pub mod t5;
+pub mod trig;
 
 pub use alibi::{alibi_bias, alibi_slopes};
 pub use rope::{Rope, RopeFloat, RopeLayout};

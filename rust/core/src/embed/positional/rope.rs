@@ -18,6 +18,7 @@
 //! Rows are split over the pool; small inputs stay on the calling thread.
 
 use super::rope_scaling::{Frequencies, RopeScaling};
+use super::trig::sin_cos_f32;
 use crate::parallel;
 use crate::{Error, Result};
 use rayon::prelude::*;
@@ -333,10 +334,9 @@ fn fill_cos_sin(positions: &[i64], freqs: &Frequencies, cos: &mut [f32], sin: &m
     for (i, &p) in positions.iter().enumerate() {
         let p = p as f32;
         for (k, &f) in freqs.inv_freq.iter().enumerate() {
-            let angle = (p * f) as f64;
-            let (s, c) = angle.sin_cos();
-            cos[i * half + k] = c as f32 * scale;
-            sin[i * half + k] = s as f32 * scale;
+            let (s, c) = sin_cos_f32(p * f);
+            cos[i * half + k] = c * scale;
+            sin[i * half + k] = s * scale;
         }
     }
 }
