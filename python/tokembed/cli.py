@@ -1,5 +1,8 @@
 """The ``tokembed`` command line.
 
+``tokembed encode INPUT... --output PREFIX`` tokenizes corpora into token shards (see
+``cli_encode``).
+
 ``tokembed tokenize [TEXT ...]`` prints the tokens and ids of each text (or of each line of
 ``--file`` or of standard input), with the built-in ``bert-base-uncased`` unless
 ``--tokenizer`` names another built-in, a ``tokenizer.json``, a ``vocab.txt`` or a folder.
@@ -14,6 +17,7 @@ from typing import Iterable, List, Optional
 
 from . import __version__, builtin
 from ._core import TokenizerError
+from .cli_encode import add_encode_parser, run_encode
 from .tokenizer import Tokenizer
 
 
@@ -21,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tokembed", description="Text to transformer inputs, exactly and fast.")
     p.add_argument("--version", action="version", version=f"tokembed {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
+    add_encode_parser(sub)
     t = sub.add_parser("tokenize", help="print the tokens and ids of texts")
     t.add_argument("texts", nargs="*", metavar="TEXT", help="texts to tokenize (default: lines of --file or stdin)")
     t.add_argument(
@@ -77,11 +82,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if args.command == "tokenize":
             return _tokenize(args)
-    except (OSError, ValueError, TokenizerError) as e:
-        print(f"tokembed: error: {e}", file=sys.stderr)
-        return 2
+        if args.command == "encode":
+            return run_encode(args)
     except BrokenPipeError:
         return 0
+    except (OSError, ValueError, ImportError, TokenizerError) as e:
+        print(f"tokembed: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tokembed: interrupted", file=sys.stderr)
+        return 130
     return 1
 
 

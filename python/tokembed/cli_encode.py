@@ -1,0 +1,130 @@
+"""``tokembed encode``: corpora to token shards for training (the main job of the command line)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from . import builtin
+from .data.formats import FORMATS
+from .preprocess import ERRORS, encode_files
+from .preprocess.sources import KINDS
+from .preprocess.tokenizer_facts import DEFAULT_TOKENIZER
+
+DESCRIPTION = """\
+Tokenize corpora into token shards for training, streaming with bounded memory.
+
+Inputs: .txt (a document per line; --document-per-file for a document per file), .jsonl and
+.jsonl.gz (the document under --json-key), .parquet (the column --json-key), globs ('data/**/*.jsonl.gz'),
+and - for standard input. Every document gets exactly the ids of Tokenizer.encode_batch_flat.
+
+Outputs, all beside PREFIX, written under temporary names and renamed only when complete
+(a crash or Ctrl-C never leaves a truncated file that looks whole), then PREFIX.meta.json
+(tokenizer and its hash, dtype, documents, tokens, inputs):
+  bin       PREFIX.bin: raw ids, nanoGPT's format (np.memmap(path, dtype=np.uint16))
+  npy       PREFIX.npy + PREFIX.offsets.npy (document offsets), np.load(mmap_mode="r")
+  megatron  PREFIX.bin + PREFIX.idx, as Megatron-LM's MMapIndexedDataset reads them
+  parquet   PREFIX.parquet, a list<uint32> column 'ids', a row per document (needs pyarrow)
+
+Exit status: 0 when the shard is written (problems that were skipped or repaired are reported
+as file:line and counted in the summary), 2 on an error (under --errors strict, the first bad
+document), 130 when interrupted; no final-named output is left in the last two cases.
+"""
+
+
+def add_encode_parser(sub: "argparse._SubParsersAction") -> None:
+    e = sub.add_parser(
+        "encode",
+        help="tokenize corpora into token shards (nanoGPT .bin, .npy, Megatron, Parquet)",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    e.add_argument("inputs", nargs="+", metavar="INPUT", help="files, globs, or - for standard input")
+    e.add_argument("-o", "--output", required=True, metavar="PREFIX", help="output prefix: PREFIX.bin and so on")
+    e.add_argument(
+        "--tokenizer",
+        default=DEFAULT_TOKENIZER,
+        metavar="NAME|PATH",
+        help=f"built-in name ({', '.join(builtin.names())}), tokenizer.json, vocab.txt or folder "
+        f"(default: {DEFAULT_TOKENIZER}, a byte-level LLM tokenizer that fits training shards and uint16)",
+    )
+    e.add_argument("--format", choices=FORMATS, default="bin", help="shard format (default: bin)")
+    e.add_argument(
+        "--dtype",
+        choices=("auto", "uint16", "uint32", "int32"),
+        default="auto",
+        help="stored id type (default auto: uint16 when the vocabulary fits, else uint32; "
+        "int32 for megatron, which has no uint32; uint32 for parquet)",
+    )
+    e.add_argument("--json-key", default="text", metavar="KEY", help="JSONL key or Parquet column of the text (default: text)")
+    e.add_argument(
+        "--input-format", choices=("auto",) + KINDS, default="auto", help="kind of the inputs (default: from the file names)"
+    )
+    e.add_argument("--document-per-file", action="store_true", help="a .txt file is one document (default: a document per line)")
+    e.add_argument("--keep-empty", action="store_true", help="keep empty documents (default: left out and counted)")
+    e.add_argument("--append-eos", action="store_true", help="put the tokenizer's end-of-text token after every document")
+    e.add_argument("--eos-id", type=int, metavar="ID", help="the id --append-eos appends, for tokenizers without an EOS token")
+    e.add_argument("--no-special-tokens", action="store_true", help="do not add the tokenizer's [CLS]/[SEP] and the like")
+    e.add_argument(
+        "--split-special-tokens",
+        action="store_true",
+        help="encode special-token text found in documents (e.g. '<|endoftext|>') as ordinary text",
+    )
+    e.add_argument(
+        "--errors",
+        choices=ERRORS,
+        default="replace",
+        help="invalid UTF-8: replace with U+FFFD (default), skip the document, or stop (strict: also stops "
+        "at a malformed JSON line or a missing key, which are otherwise skipped); all are reported as file:line",
+    )
+    e.add_argument("--workers", type=int, metavar="N", help="encoding threads (default: one per core)")
+    e.add_argument("--batch-mb", type=float, default=4.0, metavar="MB", help="documents encoded per batch (default: 4 MB)")
+    e.add_argument("--overwrite", action="store_true", help="replace an existing shard at PREFIX")
+    e.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+
+
+def _terminate(signum, frame) -> None:
+    # SIGTERM (a job scheduler stopping us) cleans up like Ctrl-C does.
+    raise KeyboardInterrupt
+
+
+def run_encode(args: argparse.Namespace) -> int:
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {args.workers}")
+    if args.batch_mb <= 0:
+        raise ValueError(f"--batch-mb must be positive, got {args.batch_mb}")
+    previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
+    try:
+        summary = encode_files(
+            args.inputs,
+            args.output,
+            args.tokenizer,
+            format=args.format,
+            dtype=args.dtype,
+            json_key=args.json_key,
+            input_format=args.input_format,
+            document_per_file=args.document_per_file,
+            keep_empty=args.keep_empty,
+            append_eos=args.append_eos,
+            eos_id=args.eos_id,
+            add_special_tokens=not args.no_special_tokens,
+            split_special_tokens=args.split_special_tokens,
+            errors=args.errors,
+            workers=args.workers,
+            batch_bytes=int(args.batch_mb * 1e6),
+            overwrite=args.overwrite,
+            progress=False if args.quiet else None,
+        )
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if not args.quiet:
+        print(summary.text(), file=sys.stderr)
+    return 0
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+

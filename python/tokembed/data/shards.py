@@ -1,0 +1,69 @@
+"""Open a shard written by ``tokembed encode`` (or ``tokembed.ray``) in any format."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
+
+import numpy as np
+
+from .formats import read_bin, read_megatron, read_npy, read_parquet
+from .metadata import read_metadata
+
+
+@dataclass
+class Shards:
+    """The ids of a shard (memory-mapped except for Parquet) and, except for the raw ``bin``
+    format, the document ``offsets``: document ``i`` is ``ids[offsets[i]:offsets[i + 1]]``."""
+
+    prefix: str
+    format: str
+    ids: np.ndarray
+    offsets: Optional[np.ndarray]
+    metadata: Optional[Dict[str, Any]]
+
+    def __len__(self) -> int:
+        """Number of documents."""
+        if self.offsets is None:
+            raise TypeError(f"a {self.format} shard keeps no document boundaries")
+        return len(self.offsets) - 1
+
+    def document(self, i: int) -> np.ndarray:
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"document {i} out of range for {n} documents")
+        i %= n
+        assert self.offsets is not None
+        return self.ids[int(self.offsets[i]) : int(self.offsets[i + 1])]
+
+
+def detect_format(prefix: str) -> str:
+    if os.path.isfile(prefix + ".idx"):
+        return "megatron"
+    if os.path.isfile(prefix + ".offsets.npy"):
+        return "npy"
+    if os.path.isfile(prefix + ".parquet"):
+        return "parquet"
+    if os.path.isfile(prefix + ".bin"):
+        return "bin"
+    raise FileNotFoundError(f"no shard at {prefix!r} (looked for .idx, .offsets.npy, .parquet, .bin)")
+
+
+def open_shards(prefix: "str | os.PathLike[str]", format: Optional[str] = None, dtype: Optional[str] = None) -> Shards:
+    """Opens the shard at ``prefix``. The format comes from its metadata file, else from the
+    files present; ``dtype`` is needed only for a raw ``.bin`` without metadata."""
+    prefix = os.fspath(prefix)
+    meta = read_metadata(prefix)
+    fmt = format or (meta or {}).get("format") or detect_format(prefix)
+    if fmt == "bin":
+        return Shards(prefix, fmt, read_bin(prefix + ".bin", dtype or (meta or {}).get("dtype")), None, meta)
+    if fmt == "npy":
+        ids, offsets = read_npy(prefix)
+    elif fmt == "megatron":
+        ids, offsets = read_megatron(prefix)
+    elif fmt == "parquet":
+        ids, offsets = read_parquet(prefix + ".parquet")
+    else:
+        raise ValueError(f"unknown shard format {fmt!r}")
+    return Shards(prefix, fmt, ids, offsets, meta)

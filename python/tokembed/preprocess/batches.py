@@ -1,0 +1,48 @@
+"""Documents in batches of a few megabytes: big enough that encoding a batch keeps every thread
+busy and per-call costs vanish, small enough that memory stays flat whatever the corpus size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, List
+
+
+@dataclass
+class Piece:
+    """Documents a reader produced, and how many input bytes (as stored) they took."""
+
+    texts: List[str]
+    nbytes: int
+
+
+@dataclass
+class Batch:
+    texts: List[str] = field(default_factory=list)
+    nbytes: int = 0  # input bytes, for progress
+    text_bytes: int = 0  # about how much text (characters), for sizing batches
+
+
+def batches(pieces: Iterable[Piece], batch_bytes: int, first_batch_bytes: int = 256 << 10) -> Iterator[Batch]:
+    """Pieces gathered into batches of about ``batch_bytes`` (a piece is never split: readers
+    make them about the size asked for already, except single documents). The first batches
+    are smaller, doubling up to ``batch_bytes``, so that encoding starts early."""
+    current = Batch()
+    target = min(first_batch_bytes, batch_bytes)
+    for piece in pieces:
+        # Input bytes size line chunks exactly; text size covers compressed input and
+        # documents whole files.
+        size = max(piece.nbytes, sum(map(len, piece.texts)))
+        if not current.texts and size >= target:
+            yield Batch(piece.texts, piece.nbytes, size)  # already big enough: no copying
+            target = min(2 * target, batch_bytes)
+            continue
+        current.texts.extend(piece.texts)
+        current.nbytes += piece.nbytes
+        current.text_bytes += size
+        if current.text_bytes >= target:
+            yield current
+            current = Batch()
+            target = min(2 * target, batch_bytes)
+    if current.texts or current.nbytes:
+        yield current
+

@@ -1,0 +1,79 @@
+"""JSON Lines inputs (``.jsonl``, ``.jsonl.gz``): one JSON object per line, the document under
+``key``. Blank lines are ignored; a line that is not JSON, not an object with ``key``, or whose
+value is not a string is reported with its file and line."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Iterator, List, Optional
+
+from .lines import LineChunk, line_chunks
+from .problems import MALFORMED_JSON, MISSING_KEY, NOT_TEXT, InputLog
+from .batches import Piece
+from .sources import InputFile
+
+
+# JSON may escape half of a surrogate pair ("\ud800"): a character no UTF-8 text can hold.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def parse_lines(chunk: LineChunk, where: str, key: str, log: InputLog, keep_empty: bool) -> List[str]:
+    texts: List[str] = []
+    empty = 0
+    for i, line in enumerate(chunk.lines()):
+        number = chunk.first_line + i
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except UnicodeDecodeError as e:
+            if not log.invalid_utf8(where, number, e):
+                continue
+            try:
+                record = json.loads(line.decode("utf-8", "replace"))
+            except ValueError as e2:
+                log.problem(where, number, MALFORMED_JSON, f"malformed JSON ({e2})", "skipped")
+                continue
+        except ValueError as e:
+            log.problem(where, number, MALFORMED_JSON, f"malformed JSON ({e})", "skipped")
+            continue
+        text = _text_of(record, key, where, number, log)
+        if text is None:
+            continue
+        if b"\\u" in line or b"\\U" in line:
+            text = _checked_surrogates(text, where, number, log)
+            if text is None:
+                continue
+        if not text and not keep_empty:
+            empty += 1
+            continue
+        texts.append(text)
+    log.skipped_empty(empty)
+    return texts
+
+
+def _text_of(record: object, key: str, where: str, number: int, log: InputLog) -> Optional[str]:
+    if not isinstance(record, dict) or key not in record:
+        what = "an object" if isinstance(record, dict) else f"a JSON {type(record).__name__}"
+        log.problem(where, number, MISSING_KEY, f"missing key {key!r} ({what})", "skipped")
+        return None
+    text = record[key]
+    if not isinstance(text, str):
+        log.problem(where, number, NOT_TEXT, f"{key!r} is a JSON {type(text).__name__}, not a string", "skipped")
+        return None
+    return text
+
+
+def _checked_surrogates(text: str, where: str, number: int, log: InputLog) -> Optional[str]:
+    found = _LONE_SURROGATE.search(text)
+    if found is None:
+        return text
+    # The same policy as for invalid UTF-8 bytes.
+    detail = f"lone surrogate \\u{ord(found.group()):04x} escaped in JSON"
+    return _LONE_SURROGATE.sub("\ufffd", text) if log.invalid_utf8(where, number, detail) else None
+
+
+def read_jsonl(source: InputFile, chunk_bytes: int, key: str, log: InputLog, keep_empty: bool) -> Iterator[Piece]:
+    for chunk in line_chunks(source, chunk_bytes):
+        yield Piece(parse_lines(chunk, source.path, key, log, keep_empty), chunk.nbytes)

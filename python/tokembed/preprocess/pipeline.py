@@ -1,0 +1,195 @@
+"""The encode job: inputs → documents in batches → ``encode_batch_flat`` → shard writer.
+
+A reader thread parses and decodes the next batch, and a writer thread stores the previous one,
+while the current one is encoded (the encoder releases the GIL and runs on the Rust thread
+pool); queues of two batches bound the memory. The shard files get their final names only when
+everything is written, then the metadata file is written last.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from .._core import get_num_threads, set_num_threads
+from ..data.formats import choose_dtype, open_writer, writer_class
+from ..data.metadata import metadata_path, write_metadata
+from ..tokenizer import Tokenizer
+from .batches import batches
+from .problems import InputLog
+from .progress import Progress, progress_wanted
+from .reading import read_documents
+from .sources import expand_inputs
+from .stages import WriteBehind, read_ahead
+from .shard_metadata import shard_metadata
+from .tokenizer_facts import DEFAULT_TOKENIZER, eos_to_append, max_token_id, resolve_tokenizer
+
+BATCH_BYTES = 4 << 20
+
+
+@dataclass
+class EncodeSummary:
+    """What an encode run did (also written, with more, to the metadata file)."""
+
+    output: str
+    format: str
+    dtype: str
+    files: List[str]
+    metadata: str
+    documents: int
+    tokens: int
+    input_bytes: int
+    seconds: float
+    skipped: Dict[str, int] = field(default_factory=dict)
+
+    def text(self) -> str:
+        s = max(self.seconds, 1e-9)
+        lines = [
+            f"tokembed encode: {self.documents:,} documents, {self.tokens:,} tokens from "
+            f"{self.input_bytes / 1e6:,.1f} MB in {self.seconds:.2f} s "
+            f"({self.input_bytes / s / 1e6:,.1f} MB/s, {self.documents / s:,.0f} docs/s, {self.tokens / s / 1e6:,.2f}M tokens/s)"
+        ]
+        if self.skipped:
+            lines.append("  left out or repaired: " + ", ".join(f"{kind}: {n:,}" for kind, n in self.skipped.items()))
+        lines.append(f"  wrote {', '.join(self.files)} ({self.dtype}) and {self.metadata}")
+        return "\n".join(lines)
+
+
+def encode_files(
+    inputs: Sequence[str],
+    output: Union[str, "os.PathLike[str]"],
+    tokenizer: Union[str, "os.PathLike[str]", Tokenizer] = DEFAULT_TOKENIZER,
+    *,
+    format: str = "bin",
+    dtype: str = "auto",
+    json_key: str = "text",
+    input_format: str = "auto",
+    document_per_file: bool = False,
+    keep_empty: bool = False,
+    append_eos: bool = False,
+    eos_id: Optional[int] = None,
+    add_special_tokens: bool = True,
+    split_special_tokens: bool = False,
+    errors: str = "replace",
+    workers: Optional[int] = None,
+    batch_bytes: int = BATCH_BYTES,
+    overwrite: bool = False,
+    progress: Optional[bool] = None,
+    report: Optional[Callable[[str], None]] = None,
+) -> EncodeSummary:
+    """Tokenizes ``inputs`` (paths or globs of ``.txt``, ``.jsonl[.gz]``, ``.parquet``; ``-`` is
+    standard input) into a shard at ``output`` (a prefix: the files are ``output.bin`` etc.)
+    and writes ``output.meta.json``. Every document gets exactly the ids of
+    ``tokenizer.encode_batch_flat`` (plus EOS with ``append_eos``). See ``tokembed encode
+    --help`` for the options; ``progress=None`` shows a bar when standard error is a terminal.
+    """
+    prefix = os.fspath(output)
+    writer_cls = writer_class(format)
+    files = expand_inputs(inputs, input_format)
+    tok, tokenizer_label = resolve_tokenizer(tokenizer)
+    eos = eos_to_append(tok, append_eos, eos_id)
+    max_id = max(max_token_id(tok), eos if eos is not None else 0)
+    stored = choose_dtype(format, dtype, max_id)
+    finals = writer_cls.paths_for(prefix) + [metadata_path(prefix)]
+    existing = [p for p in finals if os.path.exists(p)]
+    if existing and not overwrite:
+        raise FileExistsError(f"{', '.join(existing)} already exist; use --overwrite to replace them")
+    if os.path.dirname(prefix):
+        os.makedirs(os.path.dirname(prefix), exist_ok=True)
+
+    known = [f.size for f in files]
+    total = None if any(s is None for s in known) else sum(known)  # type: ignore[arg-type]
+    bar = Progress(total, progress_wanted() if progress is None else progress)
+    log = InputLog(errors, report or bar.note)
+    threads_before = get_num_threads()
+    if workers is not None:
+        set_num_threads(workers)
+    try:
+        with open_writer(prefix, format, stored) as writer:
+            started = time.perf_counter()
+
+            def store(encoded: Tuple[np.ndarray, np.ndarray, int]) -> None:
+                ids, offsets, nbytes = encoded
+                if eos is not None:
+                    ids, offsets = append_to_each(ids, offsets, eos)
+                writer.write(ids, offsets)
+                bar.update(nbytes, len(offsets) - 1, len(ids))
+
+            pieces = read_documents(
+                files,
+                log,
+                chunk_bytes=batch_bytes,
+                json_key=json_key,
+                document_per_file=document_per_file,
+                keep_empty=keep_empty,
+            )
+            ahead = read_ahead(batches(pieces, batch_bytes))
+            behind = WriteBehind(store)
+            try:
+                for batch in ahead:
+                    ids, offsets = tok.encode_batch_flat(batch.texts, add_special_tokens, split_special_tokens)
+                    behind.put((ids, offsets, batch.nbytes))
+                behind.close()
+            except BaseException:
+                behind.abandon()
+                raise
+            finally:
+                ahead.close()  # type: ignore[attr-defined]
+            # Old metadata goes before the new files take their names: the metadata marks a
+            # complete shard, and for a moment this one is not.
+            _remove_if_present(metadata_path(prefix))
+        seconds = time.perf_counter() - started
+    finally:
+        bar.close()
+        if workers is not None:
+            set_num_threads(threads_before)
+
+    meta = shard_metadata(
+        writer,
+        tok,
+        tokenizer_label,
+        max_id,
+        eos,
+        add_special_tokens=bool(add_special_tokens),
+        split_special_tokens=bool(split_special_tokens),
+        inputs=[{"path": f.path, "kind": f.kind, "bytes": f.size} for f in files],
+        input_bytes=bar.nbytes,
+        json_key=json_key,
+        document_per_file=bool(document_per_file),
+        keep_empty=bool(keep_empty),
+        errors=errors,
+        skipped=log.as_dict(),
+        seconds=round(seconds, 3),
+    )
+    meta_path = write_metadata(prefix, meta)
+    return EncodeSummary(
+        output=prefix,
+        format=format,
+        dtype=stored,
+        files=writer.paths,
+        metadata=meta_path,
+        documents=writer.documents,
+        tokens=writer.tokens,
+        input_bytes=bar.nbytes,
+        seconds=seconds,
+        skipped=log.as_dict(),
+    )
+
+
+def append_to_each(ids: np.ndarray, offsets: np.ndarray, token: int):
+    """``token`` after every document of a flat batch: new ``(ids, offsets)``."""
+    with_token = np.insert(ids, offsets[1:], np.asarray(token, dtype=ids.dtype))
+    return with_token, offsets + np.arange(len(offsets), dtype=offsets.dtype)
+
+
+def _remove_if_present(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+

@@ -1,0 +1,64 @@
+"""What the encoder needs to know of a tokenizer: which it is (and its hash, for the metadata),
+its end-of-sequence token, and its largest id (for the stored type)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Optional, Tuple, Union
+
+from ..tokenizer import Tokenizer
+
+DEFAULT_TOKENIZER = "gpt2"
+
+# End-of-document tokens of the usual LLM tokenizer families, in the order they are looked for.
+EOS_CANDIDATES = ("<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>", "<|eos|>", "<|im_end|>")
+
+
+def resolve_tokenizer(spec: Union[str, "os.PathLike[str]", Tokenizer]) -> Tuple[Tokenizer, str]:
+    """The tokenizer and how to name it in the metadata (a built-in name or an absolute path)."""
+    if isinstance(spec, Tokenizer):
+        return spec, "<Tokenizer object>"
+    tok = Tokenizer.load(spec)
+    label = os.fspath(spec)
+    if os.path.exists(label):
+        label = os.path.abspath(label)
+    return tok, label
+
+
+def find_eos(tok: Tokenizer) -> Optional[Tuple[str, int]]:
+    for token in EOS_CANDIDATES:
+        found = tok.token_to_id(token)
+        if found is not None:
+            return token, found
+    return None
+
+
+def max_token_id(tok: Tokenizer) -> int:
+    vocab = tok.get_vocab()
+    return max(vocab.values()) if vocab else 0
+
+
+def tokenizer_sha256(tok: Tokenizer) -> str:
+    """SHA-256 of the tokenizer's ``tokenizer.json`` serialization: the same for the same
+    vocabulary, rules and settings, whatever file it was loaded from."""
+    return hashlib.sha256(tok.to_str().encode("utf-8")).hexdigest()
+
+
+def eos_to_append(tok: Tokenizer, append_eos: bool, eos_id: Optional[int]) -> Optional[int]:
+    """The id to put after every document: ``eos_id`` if given, else the tokenizer's own EOS;
+    None when ``append_eos`` is off."""
+    if eos_id is not None and not append_eos:
+        raise ValueError("an EOS id is given but appending EOS is not asked for (--append-eos)")
+    if not append_eos:
+        return None
+    if eos_id is not None:
+        if int(eos_id) < 0:
+            raise ValueError(f"the EOS id must not be negative, got {eos_id}")
+        return int(eos_id)
+    found = find_eos(tok)
+    if found is None:
+        raise ValueError(
+            "this tokenizer has no end-of-text token (<|endoftext|>, </s>, ...); give its id (--eos-id)"
+        )
+    return found[1]
