@@ -63,9 +63,9 @@ fn apply_new<'py, T: RopeFloat + numpy::Element>(
     // NumPy's zeros: calloc'd pages that NumPy marks for huge pages, so first touch is cheap
     // (a Vec would fault in 4 KB pages, several times slower than the rotation itself).
     let out = PyArrayDyn::<T>::zeros(py, IxDyn(x.shape()), false);
-    let x = x.readonly();
+    let x = x.try_readonly().map_err(|e| PyValueError::new_err(format!("x: {e}")))?;
     {
-        let mut dst = out.readwrite();
+        let mut dst = out.try_readwrite().map_err(|e| PyValueError::new_err(format!("out: {e}")))?;
         let (src, dst) = (x.as_slice()?, dst.as_slice_mut()?);
         py.detach(|| guarded(|| rope.apply(src, dst, positions, seq_len)))?;
     }
@@ -81,7 +81,7 @@ fn apply_out<T: RopeFloat + numpy::Element>(
 ) -> PyResult<()> {
     let py = x.py();
     let out = out.cast::<PyArrayDyn<T>>().map_err(|_| PyTypeError::new_err("out must be an array of x's dtype"))?;
-    let x = x.readonly();
+    let x = x.try_readonly().map_err(|e| PyValueError::new_err(format!("x: {e}")))?;
     let mut out = out.try_readwrite().map_err(|e| PyValueError::new_err(format!("out: {e}")))?;
     let (x, out) = (x.as_slice()?, out.as_slice_mut()?);
     py.detach(|| guarded(|| rope.apply(x, out, positions, seq_len)))
