@@ -10,11 +10,11 @@ from typing import Optional, TextIO
 
 
 class Progress:
-    def __init__(self, total_bytes: Optional[int], enabled: bool, stream: TextIO = sys.stderr):
+    def __init__(self, total_bytes: Optional[int], enabled: bool, stream: Optional[TextIO] = None):
         self.documents = 0
         self.tokens = 0
         self.nbytes = 0
-        self._stream = stream
+        self._stream = stream if stream is not None else sys.stderr
         self._start = time.perf_counter()
         self._lock = threading.Lock()
         self._bar = None
@@ -27,7 +27,7 @@ class Progress:
                 unit_scale=True,
                 unit_divisor=1000,
                 desc="encode",
-                file=stream,
+                file=self._stream,
                 dynamic_ncols=True,
                 mininterval=0.5,
                 smoothing=0.1,
@@ -64,7 +64,8 @@ class Progress:
                 self._bar = None
 
 
-def progress_wanted(stream: TextIO = sys.stderr) -> bool:
+def progress_wanted(stream: Optional[TextIO] = None) -> bool:
+    stream = stream if stream is not None else sys.stderr
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

@@ -1,0 +1,351 @@
+"""``tokembed encode`` end to end: every document of the real corpora comes back with exactly the
+ids of ``Tokenizer.encode_batch_flat``, in every format, with 1 and 2 workers, read with our
+readers and with independent ones; inputs of every kind; bad input reported with file and line;
+no truncated shard under a final name after a crash, an interrupt or an error."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tokembed
+from tokembed.cli import main
+from tokembed.data import FORMATS, open_shards
+from tokembed.preprocess import encode_files
+from conftest import CORPORA, DATA
+from shard_reference import corpus_documents, read_documents_independently
+
+GPT2_EOS = 50256  # tiktoken's <|endoftext|> for gpt2
+
+
+@pytest.fixture(scope="module")
+def gpt2():
+    return tokembed.Tokenizer.builtin("gpt2")
+
+
+@pytest.fixture(scope="module")
+def corpora_reference(gpt2):
+    docs = [d for path in CORPORA for d in corpus_documents(path)]
+    ids, offsets = gpt2.encode_batch_flat(docs)
+    return docs, ids.astype(np.int64), offsets
+
+
+def run_cli(*args):
+    return main(["encode", *map(str, args)])
+
+
+def assert_same_documents(prefix, fmt, ids, offsets):
+    """Both our reader and an independent one give ``ids`` split at ``offsets``."""
+    stored, docs, all_ids = read_documents_independently(str(prefix), fmt)
+    assert np.array_equal(all_ids.astype(np.int64), ids)
+    ours = open_shards(prefix)
+    assert np.array_equal(np.asarray(ours.ids, dtype=np.int64), ids)
+    if fmt != "bin":  # nanoGPT's raw format keeps no document boundaries
+        assert [len(d) for d in docs] == np.diff(offsets).tolist()
+        assert np.array_equal(np.asarray(ours.offsets), offsets)
+    return stored
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_corpus_document_has_the_ids_of_encode_batch_flat(tmp_path, corpora_reference, gpt2, fmt, workers):
+    docs, ids, offsets = corpora_reference
+    prefix = tmp_path / "corpora"
+    # Small batches: many batch boundaries, and the read-ahead and write-behind threads busy.
+    assert run_cli(DATA / "corpora" / "*.txt", "-o", prefix, "--format", fmt, "--workers", workers, "--batch-mb", 1, "-q") == 0
+    stored = assert_same_documents(prefix, fmt, ids, offsets)
+    assert stored == ("uint32" if fmt == "parquet" else "uint16")
+    meta = json.loads((tmp_path / "corpora.meta.json").read_text())
+    assert meta["documents"] == len(docs) and meta["tokens"] == len(ids)
+    assert meta["format"] == fmt and meta["dtype"] == stored
+    assert meta["tokenizer"]["name"] == "gpt2"
+    assert meta["tokenizer"]["sha256"] == hashlib.sha256(gpt2.to_str().encode()).hexdigest()
+    assert [i["path"] for i in meta["inputs"]] == [str(p) for p in CORPORA]
+    assert meta["input_bytes"] == sum(p.stat().st_size for p in CORPORA)
+    assert sorted(os.listdir(tmp_path)) == sorted(meta["files"] + ["corpora.meta.json"])
+
+
+@pytest.mark.parametrize("fmt", ["bin", "megatron"])
+def test_append_eos_puts_the_eos_after_every_document(tmp_path, corpora_reference, fmt):
+    docs, ids, offsets = corpora_reference
+    n = offsets[len(docs) // 3]  # a third of the documents is enough here
+    corpus = tmp_path / "part.txt"
+    corpus.write_text("\n".join(docs[: len(docs) // 3]) + "\n", encoding="utf-8")
+    assert run_cli(corpus, "-o", tmp_path / "eos", "--format", fmt, "--append-eos", "-q") == 0
+    expected = []
+    for i in range(len(docs) // 3):
+        expected.extend(ids[offsets[i] : offsets[i + 1]].tolist())
+        expected.append(GPT2_EOS)
+    assert n + len(docs) // 3 == len(expected)
+    _, _, got = read_documents_independently(str(tmp_path / "eos"), fmt)
+    assert got.tolist() == expected
+    meta = json.loads((tmp_path / "eos.meta.json").read_text())
+    assert meta["append_eos"] is True and meta["eos_id"] == GPT2_EOS
+
+
+def test_eos_needs_an_id_when_the_tokenizer_has_none(tmp_path, capsys):
+    corpus = tmp_path / "a.txt"
+    corpus.write_text("hello world\nsecond\n")
+    assert run_cli(corpus, "-o", tmp_path / "x", "--tokenizer", "bert-base-uncased", "--append-eos") == 2
+    assert "--eos-id" in capsys.readouterr().err
+    assert not list(tmp_path.glob("x*"))
+    assert run_cli(corpus, "-o", tmp_path / "x", "--tokenizer", "bert-base-uncased", "--append-eos", "--eos-id", 102, "-q") == 0
+    bert = tokembed.Tokenizer.builtin("bert-base-uncased")
+    expected = [i for t in ["hello world", "second"] for i in bert.encode_batch_flat([t])[0].tolist() + [102]]
+    assert open_shards(tmp_path / "x").ids.tolist() == expected
+
+
+def test_jsonl_gz_and_parquet_inputs_give_the_same_ids(tmp_path, gpt2):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    # Real documents of a few kilobytes, with newlines and non-ASCII text inside.
+    text = (DATA / "corpora" / "de_manpages_3MB.txt").read_text(encoding="utf-8")[:600_000]
+    docs = [text[i : i + 3000] for i in range(0, len(text), 3000)]
+    records = "".join(json.dumps({"id": i, "text": d}, ensure_ascii=i % 2 == 0) + "\n" for i, d in enumerate(docs))
+    (tmp_path / "a.jsonl").write_text(records, encoding="utf-8")
+    with gzip.open(tmp_path / "b.jsonl.gz", "wt", encoding="utf-8") as f:
+        f.write(records)
+    pq.write_table(pa.table({"body": docs}), tmp_path / "c.parquet", row_group_size=50)
+    ids, offsets = gpt2.encode_batch_flat(docs)
+    for name, extra in [("a.jsonl", []), ("b.jsonl.gz", []), ("c.parquet", ["--json-key", "body"])]:
+        prefix = tmp_path / f"out_{name.split('.')[0]}"
+        assert run_cli(tmp_path / name, "-o", prefix, "--format", "npy", "--batch-mb", 0.2, "-q", *extra) == 0
+        assert_same_documents(prefix, "npy", ids.astype(np.int64), offsets)
+
+
+def test_document_per_file(tmp_path, gpt2):
+    paths = CORPORA[:3]
+    assert run_cli(*paths, "-o", tmp_path / "whole", "--document-per-file", "--format", "npy", "-q") == 0
+    docs = [p.read_bytes().decode("utf-8") for p in paths]
+    ids, offsets = gpt2.encode_batch_flat(docs)
+    assert_same_documents(tmp_path / "whole", "npy", ids.astype(np.int64), offsets)
+
+
+def test_standard_input_and_keep_empty(tmp_path, gpt2):
+    text = "first line\n\nthird, after an empty one\r\nlast without newline"
+    args = [sys.executable, "-m", "tokembed", "encode", "-", "-o", str(tmp_path / "s"), "--format", "npy", "--keep-empty"]
+    done = subprocess.run(args, input=text.encode(), capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    docs = ["first line", "", "third, after an empty one", "last without newline"]
+    ids, offsets = gpt2.encode_batch_flat(docs)
+    assert_same_documents(tmp_path / "s", "npy", ids.astype(np.int64), offsets)
+
+
+def test_dtype_follows_the_vocabulary(tmp_path):
+    corpus = CORPORA[0]
+    cl100k = tokembed.Tokenizer.builtin("cl100k_base")
+    ids, offsets = cl100k.encode_batch_flat(corpus_documents(corpus))
+    for fmt, dtype in [("bin", "uint32"), ("megatron", "int32"), ("npy", "uint32")]:
+        prefix = tmp_path / fmt
+        assert run_cli(corpus, "-o", prefix, "--tokenizer", "cl100k_base", "--format", fmt, "-q") == 0
+        assert assert_same_documents(prefix, fmt, ids.astype(np.int64), offsets) == dtype
+    assert run_cli(corpus, "-o", tmp_path / "narrow", "--tokenizer", "cl100k_base", "--dtype", "uint16") == 2
+
+
+# ----- bad input ---------------------------------------------------------------------------
+
+
+def write_bad_inputs(folder: Path):
+    (folder / "a.txt").write_bytes(b"good line\nbad \xff\xfe line\n\nanother\n")
+    lines = [
+        b'{"text": "one"}',
+        b"not json",
+        b'{"other": 1}',
+        b'{"text": 5}',
+        b'{"text": "bad \xff"}',
+        b'{"text": "lone \\ud800 x"}',
+        b"",
+        b'{"text": "last"}',
+    ]
+    (folder / "b.jsonl").write_bytes(b"\n".join(lines))
+
+
+@pytest.mark.parametrize("policy", ["replace", "skip"])
+def test_bad_input_is_reported_with_file_and_line_and_counted(tmp_path, capsys, gpt2, policy):
+    write_bad_inputs(tmp_path)
+    assert run_cli(tmp_path / "a.txt", tmp_path / "b.jsonl", "-o", tmp_path / "out", "--errors", policy, "--format", "npy") == 0
+    err = capsys.readouterr().err
+    a, b = tmp_path / "a.txt", tmp_path / "b.jsonl"
+    for where in [f"{a}:2: invalid UTF-8", f"{b}:2: malformed JSON", f"{b}:3: missing key 'text'", f"{b}:4: 'text' is a JSON int",
+                  f"{b}:5: invalid UTF-8", f"{b}:6: invalid UTF-8: lone surrogate"]:
+        assert where in err
+    if policy == "replace":
+        docs = ["good line", "bad \ufffd\ufffd line", "another", "one", "bad \ufffd", "lone \ufffd x", "last"]
+    else:
+        docs = ["good line", "another", "one", "last"]
+    ids, offsets = gpt2.encode_batch_flat(docs)
+    assert_same_documents(tmp_path / "out", "npy", ids.astype(np.int64), offsets)
+    meta = json.loads((tmp_path / "out.meta.json").read_text())
+    assert meta["skipped"] == {
+        "empty documents": 1,
+        "invalid UTF-8": 3,
+        "malformed JSON": 1,
+        "missing key": 1,
+        "text not a string": 1,
+    }
+    assert "invalid UTF-8: 3" in err and "malformed JSON: 1" in err  # the summary
+
+
+def test_strict_stops_at_the_first_bad_document_and_writes_nothing(tmp_path, capsys):
+    write_bad_inputs(tmp_path)
+    assert run_cli(tmp_path / "a.txt", "-o", tmp_path / "out", "--errors", "strict") == 2
+    assert f"{tmp_path / 'a.txt'}:2: invalid UTF-8" in capsys.readouterr().err
+    assert run_cli(tmp_path / "b.jsonl", "-o", tmp_path / "out", "--errors", "strict") == 2
+    assert f"{tmp_path / 'b.jsonl'}:2: malformed JSON" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["a.txt", "b.jsonl"]
+
+
+def test_missing_inputs_and_unknown_kinds_are_errors(tmp_path, capsys):
+    assert run_cli(tmp_path / "nothing*.txt", "-o", tmp_path / "o") == 2
+    assert "no file matches" in capsys.readouterr().err
+    (tmp_path / "data.csv").write_text("a,b\n")
+    assert run_cli(tmp_path / "data.csv", "-o", tmp_path / "o") == 2
+    assert "--input-format" in capsys.readouterr().err
+    assert run_cli(tmp_path / "data.csv", "-o", tmp_path / "o", "--input-format", "text", "-q") == 0
+
+
+# ----- nothing lost, nothing half-written ----------------------------------------------------
+
+
+def test_an_existing_shard_is_kept_unless_overwrite(tmp_path, capsys):
+    corpus = CORPORA[2]
+    assert run_cli(corpus, "-o", tmp_path / "s", "-q") == 0
+    before = (tmp_path / "s.bin").read_bytes()
+    assert run_cli(CORPORA[0], "-o", tmp_path / "s") == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (tmp_path / "s.bin").read_bytes() == before
+    assert run_cli(CORPORA[0], "-o", tmp_path / "s", "--overwrite", "-q") == 0
+    assert (tmp_path / "s.bin").read_bytes() != before
+
+
+def test_an_exception_midway_leaves_no_file(tmp_path, monkeypatch):
+    calls = []
+    original = tokembed.Tokenizer.encode_batch_flat
+
+    def failing(self, texts, *args):
+        calls.append(len(texts))
+        if len(calls) == 3:
+            raise RuntimeError("simulated crash in the encoder")
+        return original(self, texts, *args)
+
+    monkeypatch.setattr(tokembed.Tokenizer, "encode_batch_flat", failing)
+    for fmt in FORMATS:
+        calls.clear()
+        with pytest.raises(RuntimeError, match="simulated crash"):
+            encode_files([str(CORPORA[-1])], tmp_path / "s", format=fmt, batch_bytes=200_000, progress=False)
+        assert len(calls) == 3
+        assert os.listdir(tmp_path) == []
+
+
+def test_a_write_error_midway_is_reported_and_leaves_no_file(tmp_path, monkeypatch, capsys):
+    from tokembed.data.formats.megatron import MegatronWriter
+
+    writes = []
+    original = MegatronWriter._write
+
+    def disk_full(self, ids, offsets):
+        writes.append(1)
+        if len(writes) == 2:
+            raise OSError(28, "No space left on device")
+        return original(self, ids, offsets)
+
+    monkeypatch.setattr(MegatronWriter, "_write", disk_full)
+    assert run_cli(CORPORA[-1], "-o", tmp_path / "s", "--format", "megatron", "--batch-mb", 0.2) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []
+
+
+def _start_on_stdin(tmp_path, fmt):
+    args = [sys.executable, "-m", "tokembed", "encode", "-", "-o", str(tmp_path / "s"), "--format", fmt, "--batch-mb", "0.3"]
+    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Enough text for a few batches to be encoded and written; the input stays open, so the
+    # process is surely mid-run when it is stopped.
+    proc.stdin.write(CORPORA[-1].read_bytes()[:250_000] * 8)
+    proc.stdin.flush()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        temps = [p for p in tmp_path.iterdir() if ".tmp-" in p.name and p.stat().st_size > 100_000]
+        if temps:
+            return proc
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("no temporary output appeared")
+
+
+@pytest.mark.parametrize("fmt", ["bin", "megatron"])
+def test_killed_midway_leaves_no_file_under_a_final_name(tmp_path, fmt):
+    proc = _start_on_stdin(tmp_path, fmt)
+    proc.kill()  # SIGKILL: no clean-up can run
+    proc.wait(timeout=30)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names and all(".tmp-" in n for n in names), names
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_midway_cleans_up(tmp_path, sig):
+    proc = _start_on_stdin(tmp_path, "npy")
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"interrupted" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+# ----- what the user sees --------------------------------------------------------------------
+
+
+def test_summary_but_no_progress_bar_when_not_a_terminal(tmp_path):
+    args = [sys.executable, "-m", "tokembed", "encode", str(CORPORA[2]), "-o", str(tmp_path / "s")]
+    done = subprocess.run(args, capture_output=True, timeout=120)
+    assert done.returncode == 0 and done.stdout == b""
+    err = done.stderr.decode()
+    assert "\r" not in err and "it/s" not in err
+    assert err.startswith("tokembed encode: ") and "documents" in err and "MB/s" in err and "tokens/s" in err
+    quiet = subprocess.run(args + ["--overwrite", "-q"], capture_output=True, timeout=120)
+    assert quiet.returncode == 0 and quiet.stderr == b""
+
+
+def test_progress_bar_on_a_terminal(tmp_path):
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a real terminal's size
+    args = [sys.executable, "-m", "tokembed", "encode", str(CORPORA[-1]), "-o", str(tmp_path / "s"), "--batch-mb", "0.5"]
+    proc = subprocess.Popen(args, stderr=follower, stdout=subprocess.DEVNULL)
+    os.close(follower)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(leader)
+    assert proc.wait(timeout=120) == 0
+    text = out.decode("utf-8", "replace")
+    assert "encode" in text and "B/s" in text and "docs/s" in text and "tok/s" in text and "100%" in text
+    assert "tokembed encode: " in text  # the summary after the bar
+
+
+def test_builtin_tokenizers_ship_as_assets_and_data_is_the_module():
+    package = Path(tokembed.__file__).parent
+    for name in ("bert-base-uncased/tokenizer.json", "gpt2/gpt2.tiktoken", "cl100k_base/cl100k_base.tiktoken"):
+        assert (package / "assets" / name).is_file()
+    assert (package / "data" / "__init__.py").is_file()
+    assert tokembed.Tokenizer.builtin("gpt2").encode_batch_flat(["Hello world"])[0].tolist() == [15496, 995]

@@ -1,0 +1,72 @@
+"""tokembed.ray on a local Ray instance (2 CPUs, actors of half a CPU so the pool cannot wait
+forever for CPUs): a Ray Dataset of real corpus documents tokenized on an actor pool, written
+as shards, reads back with exactly the ids of ``encode_batch_flat``."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+import tokembed
+from tokembed.data import open_shards
+from conftest import CORPORA
+from shard_reference import corpus_documents, read_documents_independently
+
+ray = pytest.importorskip("ray")
+pytest.importorskip("ray.data")
+tokembed_ray = pytest.importorskip("tokembed.ray")
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def documents():
+    # A few hundred real documents of every corpus: enough for many batches and blocks.
+    return [d for path in CORPORA for d in corpus_documents(path)[:300]]
+
+
+def test_tokenizers_pickle_as_their_files():
+    for name in ("gpt2", "bert-base-uncased"):
+        tok = tokembed.Tokenizer.builtin(name)
+        clone = pickle.loads(pickle.dumps(tok))
+        texts = [p.read_text(encoding="utf-8")[:2000] for p in CORPORA]
+        assert [a.tolist() for a in tok.encode_batch_flat(texts)] == [a.tolist() for a in clone.encode_batch_flat(texts)]
+
+
+@pytest.mark.parametrize("fmt", ["npy", "megatron", "parquet"])
+def test_actor_pool_tokenization_writes_the_same_shards(local_ray, documents, tmp_path, fmt):
+    gpt2 = tokembed.Tokenizer.builtin("gpt2")
+    ds = local_ray.data.from_items([{"text": d} for d in documents], override_num_blocks=6)
+    tokenized = tokembed_ray.tokenize_dataset(
+        ds, gpt2, append_eos=True, concurrency=2, num_cpus=0.5, batch_size=200
+    )
+    meta = tokembed_ray.write_shards(tokenized, tmp_path / "ray", tokenizer=gpt2, format=fmt)
+    ids, offsets = gpt2.encode_batch_flat(documents)
+    expected = [ids[offsets[i] : offsets[i + 1]].tolist() + [50256] for i in range(len(documents))]
+    _, docs, _ = read_documents_independently(str(tmp_path / "ray"), fmt)
+    assert [d.tolist() for d in docs] == expected
+    ours = open_shards(tmp_path / "ray")
+    assert [ours.document(i).tolist() for i in range(len(ours))] == expected
+    assert meta["documents"] == len(documents) and meta["tokens"] == sum(map(len, expected))
+    assert sorted(os.listdir(tmp_path)) == sorted(meta["files"] + ["ray.meta.json"])
+
+
+def test_tokenized_dataset_has_a_list_uint32_column(local_ray, documents):
+    import pyarrow as pa
+
+    ds = local_ray.data.from_items([{"text": d, "n": i} for i, d in enumerate(documents[:50])])
+    tokenized = tokembed_ray.tokenize_dataset(ds, "gpt2", concurrency=1, num_cpus=0.5, keep_text=True)
+    table = pa.concat_tables(list(tokenized.iter_batches(batch_format="pyarrow", batch_size=None)))
+    assert table.schema.field("ids").type == pa.list_(pa.uint32())
+    gpt2 = tokembed.Tokenizer.builtin("gpt2")
+    rows = sorted(table.to_pylist(), key=lambda r: r["n"])
+    assert [r["ids"] for r in rows] == [gpt2.encode_batch_flat([r["text"]])[0].tolist() for r in rows]
