@@ -18,7 +18,7 @@
 //! Rows are split over the pool; small inputs stay on the calling thread.
 
 use super::rope_scaling::{Frequencies, RopeScaling};
-use super::trig::sin_cos_f32;
+use super::trig::sin_cos_row;
 use crate::parallel;
 use crate::{Error, Result};
 use rayon::prelude::*;
@@ -156,10 +156,15 @@ impl Rope {
         let (mut cos, mut sin) = (vec![0f32; positions.len() * half], vec![0f32; positions.len() * half]);
         fill_cos_sin(positions, &freqs, &mut cos, &mut sin);
         let expand = |v: Vec<f32>| -> Vec<f32> {
+            let mut wide = Vec::with_capacity(2 * v.len());
             match self.layout {
-                RopeLayout::NeoX => v.chunks(half.max(1)).flat_map(|r| r.iter().chain(r)).copied().collect(),
-                RopeLayout::Interleaved => v.iter().flat_map(|&c| [c, c]).collect(),
+                RopeLayout::NeoX => v.chunks_exact(half).for_each(|r| {
+                    wide.extend_from_slice(r);
+                    wide.extend_from_slice(r);
+                }),
+                RopeLayout::Interleaved => wide.extend(v.iter().flat_map(|&c| [c, c])),
             }
+            wide
         };
         Ok((expand(cos), expand(sin)))
     }
@@ -331,13 +336,8 @@ fn check_positions(positions: &[i64]) -> Result<()> {
 fn fill_cos_sin(positions: &[i64], freqs: &Frequencies, cos: &mut [f32], sin: &mut [f32]) {
     let half = freqs.inv_freq.len();
     let scale = freqs.attention_scaling as f32;
-    for (i, &p) in positions.iter().enumerate() {
-        let p = p as f32;
-        for (k, &f) in freqs.inv_freq.iter().enumerate() {
-            let (s, c) = sin_cos_f32(p * f);
-            cos[i * half + k] = c * scale;
-            sin[i * half + k] = s * scale;
-        }
+    for ((&p, c), s) in positions.iter().zip(cos.chunks_exact_mut(half)).zip(sin.chunks_exact_mut(half)) {
+        sin_cos_row(p as f32, &freqs.inv_freq, scale, c, s);
     }
 }
 
