@@ -5,6 +5,7 @@ give the ids of HF ``tokenizers``, with batches returned as NumPy arrays.
 """
 
 from ._core import TokenizerError, get_num_threads, set_num_threads
+from .embedding import EmbeddingTable, InputEmbedder
 from .encoding import BatchEncoding, Encoding
 from .positional import (
     RotaryEmbedding,
@@ -21,7 +22,9 @@ __version__ = "0.1.0"
 __all__ = [
     "BatchEncoding",
     "DecodeStream",
+    "EmbeddingTable",
     "Encoding",
+    "InputEmbedder",
     "RotaryEmbedding",
     "Tokenizer",
     "TokenizerError",

@@ -1,7 +1,7 @@
 # Type stubs of the Rust extension module `tokembed._core` (hand-written; tests/test_stubs.py
 # checks them against the module). Users call the Python classes of `tokembed` instead.
 
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -105,3 +105,43 @@ class Rope:
     def apply_inplace(
         self, x: npt.NDArray[np.floating], positions: npt.NDArray[np.int64], seq_len: Optional[int] = None
     ) -> None: ...
+
+# ----- embedding tables (rust/python/src/embedding.rs) --------------------------------------
+# Tables and outputs are float32 arrays, or the uint16 bit patterns of float16/bfloat16 arrays
+# with the format named alongside ("float32", "float16", "bfloat16").
+
+_Table = Tuple[npt.NDArray[Any], str]
+
+def embedding_gather(
+    table: npt.NDArray[Any], table_kind: str, ids: npt.NDArray[np.integer], out: npt.NDArray[Any], out_kind: str
+) -> None: ...
+def embedding_input(
+    token: _Table,
+    position: Optional[_Table],
+    segment: Optional[_Table],
+    layer_norm: Optional[Tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], float]],
+    scale: Optional[float],
+    input_ids: npt.NDArray[np.integer],
+    token_type_ids: Optional[npt.NDArray[np.integer]],
+    position_ids: Optional[npt.NDArray[np.integer]],
+    out: npt.NDArray[np.float32],
+) -> None: ...
+def embedding_backward_dense(
+    ids: npt.NDArray[np.integer], grad_output: npt.NDArray[np.float32], vocab: int, dim: int, padding_idx: Optional[int]
+) -> npt.NDArray[np.float32]: ...
+def embedding_backward_sparse(
+    ids: npt.NDArray[np.integer], grad_output: npt.NDArray[np.float32], vocab: int, dim: int, padding_idx: Optional[int]
+) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]: ...
+def embedding_sgd_step(
+    table: npt.NDArray[Any],
+    table_kind: str,
+    ids: npt.NDArray[np.integer],
+    grad_output: npt.NDArray[np.float32],
+    lr: float,
+    padding_idx: Optional[int],
+) -> None: ...
+def embedding_nearest(
+    table: npt.NDArray[Any], table_kind: str, queries: npt.NDArray[np.float32], k: int, metric: str
+) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]: ...
+def embedding_fill_normal(out: npt.NDArray[Any], out_kind: str, dim: int, seed: int, std: float) -> None: ...
+def load_safetensors(path: str, names: List[str]) -> List[Tuple[str, npt.NDArray[Any]]]: ...

@@ -2,6 +2,7 @@
 //! calls the core and maps the error; there is no tokenization logic here.
 
 mod arrays;
+mod embedding;
 mod errors;
 mod positional;
 mod texts;
@@ -21,5 +22,17 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(positional::alibi_slopes, m)?)?;
     m.add_function(wrap_pyfunction!(positional::alibi_bias, m)?)?;
     m.add_function(wrap_pyfunction!(positional::t5_relative_position_bucket, m)?)?;
+    for f in [
+        wrap_pyfunction!(embedding::embedding_gather, m)?,
+        wrap_pyfunction!(embedding::embedding_input, m)?,
+        wrap_pyfunction!(embedding::embedding_backward_dense, m)?,
+        wrap_pyfunction!(embedding::embedding_backward_sparse, m)?,
+        wrap_pyfunction!(embedding::embedding_sgd_step, m)?,
+        wrap_pyfunction!(embedding::embedding_nearest, m)?,
+        wrap_pyfunction!(embedding::embedding_fill_normal, m)?,
+        wrap_pyfunction!(embedding::load_safetensors, m)?,
+    ] {
+        m.add_function(f)?;
+    }
     Ok(())
 }

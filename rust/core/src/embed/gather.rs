@@ -56,7 +56,7 @@ pub fn gather_rows(table: &TableView<'_>, rows: &[u32], mut out: FloatSliceMut<'
     let out_row_bytes = dim * out_kind.size_bytes();
     for (i, (&r, dst)) in rows.iter().zip(out.as_bytes_mut().chunks_exact_mut(out_row_bytes)).enumerate() {
         if let Some(&ahead) = rows.get(i + PREFETCH_ROWS_AHEAD) {
-            prefetch_row(table.row_address(ahead as usize));
+            prefetch_row(table.row_address(ahead as usize), table.row_bytes());
         }
         let src = table.row(r as usize);
         if same_format {

@@ -65,13 +65,13 @@ pub fn store_fence() {
     }
 }
 
-/// Asks for the cache line at `addr` ahead of use. A hint only: it never faults, so any
-/// address is allowed.
-pub fn prefetch(addr: *const u8) {
+/// Asks for the cache line at `addr` to be brought into L2 ahead of use. A hint only: it never
+/// faults, so any address is allowed.
+pub fn prefetch_l2(addr: *const u8) {
     // SAFETY: prefetch instructions do not access memory architecturally and cannot fault.
     #[allow(unused_unsafe)]
     unsafe {
-        _mm_prefetch::<_MM_HINT_T0>(addr.cast::<i8>())
+        _mm_prefetch::<_MM_HINT_T1>(addr.cast::<i8>())
     }
 }
 

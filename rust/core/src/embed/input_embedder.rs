@@ -14,6 +14,7 @@ use super::ids::CheckedIds;
 use super::layernorm::LayerNorm;
 use super::row_writer::{prefetch_row, RowWriter, PREFETCH_ROWS_AHEAD};
 use super::rows_parallel::for_each_row_chunk;
+use super::simd::{multiversion, Isa};
 use super::table::TableView;
 use crate::{Error, Result};
 
@@ -111,36 +112,41 @@ impl<'a> InputEmbedder<'a> {
             )));
         }
         let writer = RowWriter::for_output(std::mem::size_of_val(out));
+        let isa = Isa::detect();
         for_each_row_chunk(FloatSliceMut::F32(out), dim, |first, mut chunk| {
             let count = chunk.len() / dim;
-            self.embed_rows(ids, first..first + count, chunk.as_bytes_mut(), writer);
+            embed_rows(isa, self, ids, first..first + count, chunk.as_bytes_mut(), writer);
         });
         Ok(())
     }
+}
 
-    fn embed_rows(&self, ids: &InputIds<'_>, range: std::ops::Range<usize>, out: &mut [u8], writer: RowWriter) {
-        let dim = self.dim();
+multiversion! {
+    /// Embeds the tokens `range` into `out` (their rows, as bytes), then fences streamed stores.
+    /// Compiled per vector width: the sum and the LayerNorm are the arithmetic of the pass.
+    fn embed_rows(e: &InputEmbedder<'_>, ids: &InputIds<'_>, range: std::ops::Range<usize>, out: &mut [u8], writer: RowWriter) {
+        let dim = e.dim();
         let tokens = &ids.tokens.rows()[range.clone()];
         let segments = ids.segments.map(|s| &s.rows()[range.clone()]);
         let positions = ids.positions.map(|p| &p.rows()[range.clone()]);
         let mut acc = vec![0f32; dim];
         let mut widened = vec![0f32; dim];
-        for (i, dst) in out.chunks_exact_mut(dim * 4).enumerate() {
+        for (i, dst) in out.chunks_exact_mut(dim * std::mem::size_of::<f32>()).enumerate() {
             if let Some(&ahead) = tokens.get(i + PREFETCH_ROWS_AHEAD) {
-                prefetch_row(self.token.row_address(ahead as usize));
+                prefetch_row(e.token.row_address(ahead as usize), e.token.row_bytes());
             }
-            self.token.row(tokens[i] as usize).to_f32(&mut acc);
-            if let Some(scale) = self.token_scale {
+            e.token.row(tokens[i] as usize).to_f32(&mut acc);
+            if let Some(scale) = e.token_scale {
                 acc.iter_mut().for_each(|v| *v *= scale);
             }
-            if let Some(table) = &self.segment {
+            if let Some(table) = &e.segment {
                 let row = segments.map_or(0, |s| s[i] as usize);
                 add_row(&mut acc, table.row(row), &mut widened);
             }
-            if let (Some(table), Some(p)) = (&self.position, positions) {
+            if let (Some(table), Some(p)) = (&e.position, positions) {
                 add_row(&mut acc, table.row(p[i] as usize), &mut widened);
             }
-            if let Some(ln) = &self.layer_norm {
+            if let Some(ln) = &e.layer_norm {
                 ln.apply(&mut acc);
             }
             writer.copy(FloatSlice::F32(&acc).as_bytes(), dst);
@@ -157,6 +163,7 @@ fn same_len(what: &str, got: usize, want: usize) -> Result<()> {
 }
 
 /// `acc += row`, widening half-precision rows through `scratch`.
+#[inline(always)]
 fn add_row(acc: &mut [f32], row: FloatSlice<'_>, scratch: &mut [f32]) {
     let values: &[f32] = match row {
         FloatSlice::F32(r) => r,
@@ -206,6 +213,27 @@ mod tests {
             ln.apply(&mut row);
             assert_eq!(&out[t * dim..(t + 1) * dim], &row[..], "token {t}");
         }
+    }
+
+    #[test]
+    fn every_vector_width_gives_the_same_bits() {
+        let (vocab, dim, n) = (40, 389, 23);
+        let tok = values(vocab * dim, 7);
+        let (w, b) = (values(dim, 8), values(dim, 9));
+        let token = TableView::new(FloatSlice::F32(&tok), vocab, dim).unwrap();
+        let e = InputEmbedder::new(token, None, None, Some(LayerNorm::new(&w, &b, 1e-6).unwrap()), Some(0.5)).unwrap();
+        let raw: Vec<u16> = (0..n).map(|i| (i * 13 % vocab) as u16).collect();
+        let tokens = CheckedIds::check(IdsView::U16(&raw), vocab).unwrap();
+        let ids = InputIds { tokens: &tokens, segments: None, positions: None };
+        let outputs: Vec<Vec<f32>> = Isa::available()
+            .into_iter()
+            .map(|isa| {
+                let mut out = vec![0f32; n * dim];
+                embed_rows(isa, &e, &ids, 0..n, FloatSliceMut::F32(&mut out).as_bytes_mut(), RowWriter::Cached);
+                out
+            })
+            .collect();
+        assert!(outputs.windows(2).all(|w| w[0] == w[1]), "{} widths disagree", outputs.len());
     }
 
     #[test]

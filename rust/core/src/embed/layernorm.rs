@@ -40,6 +40,8 @@ impl<'a> LayerNorm<'a> {
     }
 
     /// Normalizes `x` (length `dim()`) in place. A row containing NaN or infinity becomes NaN.
+    /// Inlined so that it takes the vector width of the kernel calling it (see `simd`).
+    #[inline(always)]
     pub fn apply(&self, x: &mut [f32]) {
         let (mean, var) = mean_and_variance(x);
         let rstd = 1.0 / (var.max(0.0) + self.eps).sqrt();
@@ -50,6 +52,7 @@ impl<'a> LayerNorm<'a> {
     }
 }
 
+#[inline(always)]
 fn lane_sum(x: &[f32], f: impl Fn(f32) -> f64) -> f64 {
     let mut acc = [0f64; LANES];
     let chunks = x.chunks_exact(LANES);
@@ -67,6 +70,7 @@ fn lane_sum(x: &[f32], f: impl Fn(f32) -> f64) -> f64 {
 }
 
 /// Mean and population variance of `x`, in float64.
+#[inline(always)]
 pub fn mean_and_variance(x: &[f32]) -> (f64, f64) {
     let n = x.len().max(1) as f64;
     let mean = lane_sum(x, |v| v as f64) / n;

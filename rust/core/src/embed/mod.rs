@@ -16,6 +16,7 @@ pub mod nearest;
 pub mod random;
 pub mod row_writer;
 pub mod rows_parallel;
+pub mod simd;
 pub mod table;
 
 // Positional encodings below this line.

@@ -8,6 +8,7 @@
 //! id, NaN scores (rows or queries containing NaN) last. Scores use eight-lane float32 sums, in
 //! the same order on every CPU.
 
+use super::simd::{multiversion, Isa};
 use super::table::TableView;
 use crate::parallel;
 use crate::{Error, Result};
@@ -42,6 +43,7 @@ const BLOCK_BYTES: usize = 16 << 10;
 const PARALLEL_MIN_BYTES: usize = 1 << 20;
 const LANES: usize = 8;
 
+#[inline(always)]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
@@ -58,6 +60,7 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     total
 }
 
+#[inline(always)]
 fn better(a: (f32, u32), b: (f32, u32)) -> bool {
     match (a.0.is_nan(), b.0.is_nan()) {
         (false, true) => true,
@@ -79,6 +82,7 @@ impl TopK {
         TopK { k, best: Vec::with_capacity(k + 1) }
     }
 
+    #[inline(always)]
     fn offer(&mut self, candidate: (f32, u32)) {
         if self.best.len() == self.k && !better(candidate, self.best[self.k - 1]) {
             return;
@@ -89,6 +93,7 @@ impl TopK {
     }
 }
 
+#[inline(always)]
 fn cosine(dot: f32, query_norm: f32, row_norm: f32) -> f32 {
     // A zero vector has no direction; it is orthogonal to everything rather than NaN.
     if query_norm == 0.0 || row_norm == 0.0 {
@@ -98,15 +103,16 @@ fn cosine(dot: f32, query_norm: f32, row_norm: f32) -> f32 {
     }
 }
 
-/// Scores the rows `rows` of the table against every query.
-fn scan(
-    table: &TableView<'_>,
-    queries: &[f32],
-    norms: &[f32],
-    k: usize,
-    metric: Metric,
-    rows: std::ops::Range<usize>,
-) -> Vec<TopK> {
+multiversion! {
+    /// Scores the rows `rows` of the table against every query (compiled per vector width).
+    fn scan(
+        table: &TableView<'_>,
+        queries: &[f32],
+        norms: &[f32],
+        k: usize,
+        metric: Metric,
+        rows: std::ops::Range<usize>,
+    ) -> Vec<TopK> {
     let dim = table.dim();
     let block_rows = (BLOCK_BYTES / (dim * 4)).max(1);
     let mut lists = vec![TopK::new(k); norms.len()];
@@ -132,6 +138,7 @@ fn scan(
     }
     lists
 }
+}
 
 /// The `k` rows of `table` nearest to each query (`queries` holds whole float32 vectors).
 pub fn nearest(table: &TableView<'_>, queries: &[f32], k: usize, metric: Metric) -> Result<Neighbours> {
@@ -150,16 +157,17 @@ pub fn nearest(table: &TableView<'_>, queries: &[f32], k: usize, metric: Metric)
     }
     let norms: Vec<f32> =
         queries.chunks_exact(dim).map(|q| if metric == Metric::Cosine { dot(q, q).sqrt() } else { 0.0 }).collect();
-    let table_bytes = table.rows() * dim * table.kind().size_bytes();
+    let table_bytes = table.rows() * table.row_bytes();
+    let isa = Isa::detect();
     let threads = parallel::num_threads().max(1);
     let parts = if threads == 1 || table_bytes < PARALLEL_MIN_BYTES { 1 } else { threads * 4 };
     let part_rows = table.rows().div_ceil(parts);
     let ranges: Vec<_> =
         (0..parts).map(|p| (p * part_rows).min(table.rows())..((p + 1) * part_rows).min(table.rows())).collect();
     let scanned: Vec<Vec<TopK>> = if parts == 1 {
-        vec![scan(table, queries, &norms, k, metric, 0..table.rows())]
+        vec![scan(isa, table, queries, &norms, k, metric, 0..table.rows())]
     } else {
-        parallel::run(|| ranges.into_par_iter().map(|r| scan(table, queries, &norms, k, metric, r)).collect())
+        parallel::run(|| ranges.into_par_iter().map(|r| scan(isa, table, queries, &norms, k, metric, r)).collect())
     };
     let mut ids = Vec::with_capacity(norms.len() * k);
     let mut scores = Vec::with_capacity(norms.len() * k);
@@ -213,6 +221,22 @@ mod tests {
             }
             assert!(got.scores.windows(5).step_by(5).all(|w| w.windows(2).all(|p| p[0] >= p[1])));
         }
+    }
+
+    #[test]
+    fn every_vector_width_gives_the_same_scores() {
+        let (rows, dim) = (70, 45);
+        let values: Vec<f32> = (0..rows * dim).map(|i| ((i * 7919 % 1013) as f32 - 506.0) / 97.0).collect();
+        let table = TableView::new(FloatSlice::F32(&values), rows, dim).unwrap();
+        let queries: Vec<f32> = values[3 * dim..5 * dim].iter().map(|v| v * 1.5 + 0.25).collect();
+        let norms: Vec<f32> = queries.chunks_exact(dim).map(|q| dot(q, q).sqrt()).collect();
+        let lists: Vec<Vec<Vec<(f32, u32)>>> = Isa::available()
+            .into_iter()
+            .map(|isa| {
+                scan(isa, &table, &queries, &norms, 7, Metric::Cosine, 0..rows).into_iter().map(|t| t.best).collect()
+            })
+            .collect();
+        assert!(lists.windows(2).all(|w| w[0] == w[1]), "{} widths disagree", lists.len());
     }
 
     #[test]

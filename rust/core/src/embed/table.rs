@@ -55,9 +55,15 @@ impl<'a> TableView<'a> {
 
     /// Row `r`. Callers pass rows checked against `rows()` (see `ids::CheckedIds`); the slice
     /// access is still bounds-checked, which costs one compare per row.
+    #[inline]
     pub fn row(&self, r: usize) -> FloatSlice<'a> {
         let start = r * self.dim;
         self.data.get(start..start + self.dim).expect("row checked against the table size")
+    }
+
+    /// Bytes of one row.
+    pub fn row_bytes(&self) -> usize {
+        self.dim * self.kind().size_bytes()
     }
 
     /// Start address of row `r`, for prefetching only (never dereferenced here).
