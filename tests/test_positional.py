@@ -336,6 +336,56 @@ def test_position_ids():
     np.testing.assert_array_equal(table[position_ids(2, 4, 3)][1, 2], table[5])
 
 
+def alibi_slopes64(n: int) -> np.ndarray:
+    """ALiBi slopes from the paper's recipe (as Bloom extends it to any head count), exact."""
+    p = 2 ** math.floor(math.log2(n))
+    slopes = [2.0 ** (-8.0 * (h + 1) / p) for h in range(p)]
+    slopes += [2.0 ** (-4.0 * (2 * i + 1) / p) for i in range(min(p, n - p))]
+    return np.array(slopes)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 6, 7, 12, 20, 24, 40, 64, 80, 96, 100])
+def test_alibi_slopes_formula(n):
+    # Bloom rounds the base to float32 first, so compare within a few float32 ulps of the exact value.
+    np.testing.assert_allclose(alibi_slopes(n), alibi_slopes64(n), rtol=5e-7)
+
+
+def t5_bucket64(relative: int, bidirectional: bool, num_buckets: int, max_distance: int):
+    """T5's bucket in exact arithmetic, and how close the log step lands to a bucket edge."""
+    offset, n = 0, relative
+    if bidirectional:
+        num_buckets //= 2
+        offset = num_buckets if relative > 0 else 0
+        n = abs(relative)
+    else:
+        n = -min(relative, 0)
+    max_exact = num_buckets // 2
+    if n < max_exact:
+        return offset + n, 1.0
+    v = math.log(n / max_exact) / math.log(max_distance / max_exact) * (num_buckets - max_exact)
+    return offset + min(max_exact + int(v), num_buckets - 1), abs(v - round(v))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.integers(-(10**6), 10**6), min_size=1, max_size=50),
+    st.booleans(),
+    st.integers(4, 128),
+    st.integers(2, 2000),
+)
+def test_t5_buckets_match_exact_math_away_from_edges(relative, bidirectional, num_buckets, max_distance):
+    max_exact = (num_buckets // 2 if bidirectional else num_buckets) // 2
+    if max_distance <= max_exact:
+        with pytest.raises(ValueError, match="max_distance"):
+            t5_relative_position_bucket(relative, bidirectional, num_buckets, max_distance)
+        return
+    got = t5_relative_position_bucket(np.array(relative), bidirectional, num_buckets, max_distance)
+    for r, b in zip(relative, got):
+        want, edge = t5_bucket64(r, bidirectional, num_buckets, max_distance)
+        if edge > 1e-4:  # at an edge, HF's float32 log decides (the golden file checks those)
+            assert b == want, (r, b, want)
+
+
 # ---------------------------------------------------------------------------------------------
 # kernel properties
 
