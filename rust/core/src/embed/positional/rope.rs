@@ -7,8 +7,9 @@
 //! the rest pass through.
 //!
 //! Exactness: like HF we take the angle as the f32 product `f32(position) * inv_freq`, then its
-//! cos/sin (computed in f64 and rounded, so within torch's ulp), times the attention scaling in
-//! f32, and combine `x1*cos - x2*sin`, `x2*cos + x1*sin` with one rounding per operation.
+//! correctly rounded cos/sin (see `trig`; torch's own are within an ulp of those), times the
+//! attention scaling in f32, and combine `x1*cos - x2*sin`, `x2*cos + x1*sin` with one rounding
+//! per operation.
 //!
 //! Speed: x is `(rows, heads, head_dim)` with one position per row. cos/sin cost far more than a
 //! multiply-add, so they are computed once per distinct position and pair into a small table
