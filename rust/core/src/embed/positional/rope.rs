@@ -316,8 +316,12 @@ impl<T: RopeFloat> Table<T> {
 /// Rows per pool task: a few tasks per thread, or everything on the calling thread when the
 /// work is small or there is one thread.
 fn rows_per_task(rows: usize, row_len: usize) -> usize {
+    // Size first: asking for the thread count can cost more than a small rotation.
+    if rows * row_len < PARALLEL_MIN_VALUES {
+        return rows;
+    }
     let threads = parallel::num_threads().max(1);
-    if threads == 1 || rows * row_len < PARALLEL_MIN_VALUES {
+    if threads == 1 {
         return rows;
     }
     rows.div_ceil(threads * 4).max(1)
