@@ -20,6 +20,7 @@ from ..data.formats import choose_dtype, open_writer, writer_class
 from ..data.metadata import metadata_path, write_metadata
 from ..tokenizer import Tokenizer
 from .batches import batches
+from .memory import release_free_memory
 from .problems import InputLog
 from .progress import Progress, progress_wanted
 from .reading import read_documents
@@ -118,6 +119,8 @@ def encode_files(
                     ids, offsets = append_to_each(ids, offsets, eos)
                 writer.write(ids, offsets)
                 bar.update(nbytes, len(offsets) - 1, len(ids))
+                del ids, offsets
+                release_free_memory()
 
             pieces = read_documents(
                 files,
