@@ -265,7 +265,11 @@ class EmbeddingTable:
 
     def sgd_step(self, ids: npt.ArrayLike, grad_output: npt.ArrayLike, lr: float) -> None:
         """``weights -= lr * backward(ids, grad_output)``, in place, touching only the rows
-        that have a gradient (half-precision rows are updated in float32 and rounded)."""
+        that have a gradient (half-precision rows are updated in float32 and rounded).
+
+        The table is borrowed exclusively for the update: a lookup of the same table running
+        in another thread at that moment makes one of the two calls raise ``ValueError``
+        instead of reading half-updated rows."""
         ids, grad = self._grad_args(ids, grad_output)
         if not self._weights.flags.writeable:
             raise ValueError("the table's weights are read-only")

@@ -9,7 +9,8 @@ use crate::arrays::{vec1, vec2};
 use crate::errors::{guarded, to_py};
 use numpy::ndarray::{ArrayD, IxDyn};
 use numpy::{
-    IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArrayDyn, PyReadwriteArrayDyn, PyUntypedArrayMethods,
+    BorrowError, IntoPyArray, PyArray2, PyArrayDyn, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
+    PyReadonlyArrayDyn, PyReadwriteArrayDyn, PyUntypedArrayMethods,
 };
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -55,43 +56,71 @@ fn check_ids(ids: IdsView<'_>, shape: &[usize], bound: usize, name: &str) -> PyR
     CheckedIds::check(ids, bound).map_err(|e| PyIndexError::new_err(e.describe(name, shape)))
 }
 
-/// A 2-D table: float32, or 16-bit patterns of the format named alongside.
-#[derive(FromPyObject)]
+/// A 2-D table borrowed for reading: float32, or the 16-bit patterns of a half format.
 pub enum TableArray<'py> {
     F32(PyReadonlyArray2<'py, f32>),
-    Bits(PyReadonlyArray2<'py, u16>),
+    Bits(PyReadonlyArray2<'py, u16>, FloatKind),
 }
 
-impl TableArray<'_> {
-    fn view(&self, kind: &str) -> PyResult<TableView<'_>> {
-        let kind = FloatKind::parse(kind).map_err(to_py)?;
-        let (data, shape) = match (self, kind) {
-            (TableArray::F32(a), FloatKind::F32) => (FloatSlice::F32(a.as_slice()?), a.shape()),
-            (TableArray::Bits(a), FloatKind::F16 | FloatKind::BF16) => {
-                (FloatSlice::from_bits(kind, a.as_slice()?).map_err(to_py)?, a.shape())
+/// The message for an array another call holds: NumPy arrays are shared between threads, and
+/// an in-place update must not run while the same array is read.
+fn in_use(what: &str, e: BorrowError) -> PyErr {
+    PyValueError::new_err(format!(
+        "{what}: {e} by another call running in another thread (an sgd_step and a lookup of the same table \
+         cannot overlap)"
+    ))
+}
+
+impl<'py> TableArray<'py> {
+    fn borrow(obj: &Bound<'py, PyAny>, kind: &str) -> PyResult<Self> {
+        Ok(match FloatKind::parse(kind).map_err(to_py)? {
+            FloatKind::F32 => {
+                TableArray::F32(obj.cast::<PyArray2<f32>>()?.try_readonly().map_err(|e| in_use("table", e))?)
             }
-            _ => return Err(PyTypeError::new_err(format!("table array does not hold {}", kind.name()))),
+            half => {
+                TableArray::Bits(obj.cast::<PyArray2<u16>>()?.try_readonly().map_err(|e| in_use("table", e))?, half)
+            }
+        })
+    }
+
+    fn view(&self) -> PyResult<TableView<'_>> {
+        let (data, shape) = match self {
+            TableArray::F32(a) => (FloatSlice::F32(a.as_slice()?), a.shape()),
+            TableArray::Bits(a, kind) => (FloatSlice::from_bits(*kind, a.as_slice()?).map_err(to_py)?, a.shape()),
         };
         TableView::new(data, shape[0], shape[1]).map_err(to_py)
     }
 }
 
-/// A writable array of any shape: float32, or 16-bit patterns of the format named alongside.
-#[derive(FromPyObject)]
+/// A writable array of any shape: float32, or the 16-bit patterns of a half format.
 pub enum FloatArrayMut<'py> {
     F32(PyReadwriteArrayDyn<'py, f32>),
-    Bits(PyReadwriteArrayDyn<'py, u16>),
+    Bits(PyReadwriteArrayDyn<'py, u16>, FloatKind),
 }
 
-impl FloatArrayMut<'_> {
-    fn view(&mut self, kind: &str) -> PyResult<FloatSliceMut<'_>> {
-        let kind = FloatKind::parse(kind).map_err(to_py)?;
-        match (self, kind) {
-            (FloatArrayMut::F32(a), FloatKind::F32) => Ok(FloatSliceMut::F32(a.as_slice_mut()?)),
-            (FloatArrayMut::Bits(a), FloatKind::F16 | FloatKind::BF16) => {
-                FloatSliceMut::from_bits(kind, a.as_slice_mut()?).map_err(to_py)
+impl<'py> FloatArrayMut<'py> {
+    fn borrow(obj: &Bound<'py, PyAny>, kind: &str, what: &str) -> PyResult<Self> {
+        Ok(match FloatKind::parse(kind).map_err(to_py)? {
+            FloatKind::F32 => {
+                FloatArrayMut::F32(obj.cast::<PyArrayDyn<f32>>()?.try_readwrite().map_err(|e| in_use(what, e))?)
             }
-            _ => Err(PyTypeError::new_err(format!("array does not hold {}", kind.name()))),
+            half => {
+                FloatArrayMut::Bits(obj.cast::<PyArrayDyn<u16>>()?.try_readwrite().map_err(|e| in_use(what, e))?, half)
+            }
+        })
+    }
+
+    fn shape(&self) -> Vec<usize> {
+        match self {
+            FloatArrayMut::F32(a) => a.shape().to_vec(),
+            FloatArrayMut::Bits(a, _) => a.shape().to_vec(),
+        }
+    }
+
+    fn view(&mut self) -> PyResult<FloatSliceMut<'_>> {
+        match self {
+            FloatArrayMut::F32(a) => Ok(FloatSliceMut::F32(a.as_slice_mut()?)),
+            FloatArrayMut::Bits(a, kind) => FloatSliceMut::from_bits(*kind, a.as_slice_mut()?).map_err(to_py),
         }
     }
 }
@@ -100,15 +129,17 @@ impl FloatArrayMut<'_> {
 #[pyfunction]
 pub fn embedding_gather(
     py: Python<'_>,
-    table: TableArray<'_>,
+    table: &Bound<'_, PyAny>,
     table_kind: &str,
     ids: IdsArray<'_>,
-    mut out: FloatArrayMut<'_>,
+    out: &Bound<'_, PyAny>,
     out_kind: &str,
 ) -> PyResult<()> {
-    let table = table.view(table_kind)?;
+    let table = TableArray::borrow(table, table_kind)?;
+    let table = table.view()?;
     let (ids, shape) = ids.view()?;
-    let out = out.view(out_kind)?;
+    let mut out = FloatArrayMut::borrow(out, out_kind, "out")?;
+    let out = out.view()?;
     py.detach(|| {
         let ids = check_ids(ids, &shape, table.rows(), "ids")?;
         guarded(|| gather::gather(&table, &ids, out))
@@ -116,7 +147,7 @@ pub fn embedding_gather(
 }
 
 /// One table of the input embedder: the array and its format name.
-type NamedTable<'py> = (TableArray<'py>, String);
+type NamedTable<'py> = (Bound<'py, PyAny>, String);
 
 /// The fused input embedding into `out` (float32, `input_ids.size * dim`). Without
 /// `position_ids`, positions are `0..seq_len` along the last axis of `input_ids`.
@@ -133,11 +164,15 @@ pub fn embedding_input(
     input_ids: IdsArray<'_>,
     token_type_ids: Option<IdsArray<'_>>,
     position_ids: Option<IdsArray<'_>>,
-    mut out: PyReadwriteArrayDyn<'_, f32>,
+    out: &Bound<'_, PyAny>,
 ) -> PyResult<()> {
-    let token_table = token.0.view(&token.1)?;
-    let position_table = position.as_ref().map(|(a, k)| a.view(k)).transpose()?;
-    let segment_table = segment.as_ref().map(|(a, k)| a.view(k)).transpose()?;
+    let mut out = out.cast::<PyArrayDyn<f32>>()?.try_readwrite().map_err(|e| in_use("out", e))?;
+    let token = TableArray::borrow(&token.0, &token.1)?;
+    let position = position.map(|(a, k)| TableArray::borrow(&a, &k)).transpose()?;
+    let segment = segment.map(|(a, k)| TableArray::borrow(&a, &k)).transpose()?;
+    let token_table = token.view()?;
+    let position_table = position.as_ref().map(|t| t.view()).transpose()?;
+    let segment_table = segment.as_ref().map(|t| t.view()).transpose()?;
     let ln = match &layer_norm {
         Some((w, b, eps)) => Some(LayerNorm::new(w.as_slice()?, b.as_slice()?, *eps).map_err(to_py)?),
         None => None,
@@ -212,22 +247,19 @@ pub fn embedding_backward_sparse<'py>(
 #[pyo3(signature = (table, table_kind, ids, grad_output, lr, padding_idx))]
 pub fn embedding_sgd_step(
     py: Python<'_>,
-    mut table: FloatArrayMut<'_>,
+    table: &Bound<'_, PyAny>,
     table_kind: &str,
     ids: IdsArray<'_>,
     grad_output: PyReadonlyArrayDyn<'_, f32>,
     lr: f32,
     padding_idx: Option<usize>,
 ) -> PyResult<()> {
-    let shape = match &table {
-        FloatArrayMut::F32(a) => a.shape().to_vec(),
-        FloatArrayMut::Bits(a) => a.shape().to_vec(),
-    };
-    let (vocab, dim) = match shape[..] {
+    let mut table = FloatArrayMut::borrow(table, table_kind, "table")?;
+    let (vocab, dim) = match table.shape()[..] {
         [v, d] => (v, d),
         _ => return Err(PyTypeError::new_err("the table must be 2-D")),
     };
-    let mut view = TableViewMut::new(table.view(table_kind)?, vocab, dim).map_err(to_py)?;
+    let mut view = TableViewMut::new(table.view()?, vocab, dim).map_err(to_py)?;
     let (ids, ids_shape) = ids.view()?;
     let grad = grad_output.as_slice()?;
     py.detach(|| {
@@ -240,13 +272,14 @@ pub fn embedding_sgd_step(
 #[pyfunction]
 pub fn embedding_nearest<'py>(
     py: Python<'py>,
-    table: TableArray<'_>,
+    table: &Bound<'_, PyAny>,
     table_kind: &str,
     queries: PyReadonlyArray2<'_, f32>,
     k: usize,
     metric: &str,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
-    let table = table.view(table_kind)?;
+    let table = TableArray::borrow(table, table_kind)?;
+    let table = table.view()?;
     let metric = Metric::parse(metric).map_err(to_py)?;
     let n = queries.shape()[0];
     let queries = queries.as_slice()?;
@@ -259,13 +292,14 @@ pub fn embedding_nearest<'py>(
 #[pyfunction]
 pub fn embedding_fill_normal(
     py: Python<'_>,
-    mut out: FloatArrayMut<'_>,
+    out: &Bound<'_, PyAny>,
     out_kind: &str,
     dim: usize,
     seed: u64,
     std: f64,
 ) -> PyResult<()> {
-    let out = out.view(out_kind)?;
+    let mut out = FloatArrayMut::borrow(out, out_kind, "out")?;
+    let out = out.view()?;
     py.detach(|| {
         guarded(|| {
             random::fill_normal(out, dim, seed, std);

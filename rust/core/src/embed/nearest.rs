@@ -5,8 +5,8 @@
 //! if stored in half precision), scored against every query while they are in L1, and each query
 //! keeps its `k` best rows in a small sorted list. Threads scan disjoint row ranges; their lists
 //! are merged at the end. Ranking is a total order: higher score first, equal scores by lower
-//! id, NaN scores (rows or queries containing NaN) last. Scores use eight-lane float32 sums, in
-//! the same order on every CPU.
+//! id, NaN scores (rows or queries containing NaN) last. Scores are float32 sums in a fixed order,
+//! the same on every CPU.
 
 use super::simd::{multiversion, Isa};
 use super::table::TableView;
@@ -41,8 +41,10 @@ pub struct Neighbours {
 const BLOCK_BYTES: usize = 16 << 10;
 /// Tables smaller than this are scanned on the calling thread.
 const PARALLEL_MIN_BYTES: usize = 1 << 20;
-const LANES: usize = 8;
+const LANES: usize = 32;
 
+/// Dot product with 32 independent lanes reduced as a tree (several vector accumulators in
+/// flight, the same order on every CPU).
 #[inline(always)]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; LANES];
@@ -53,11 +55,14 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
             acc[j] += x[j] * y[j];
         }
     }
-    let mut total = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for (x, y) in ta.iter().zip(tb) {
-        total += x * y;
+    let mut half = LANES / 2;
+    while half > 0 {
+        for j in 0..half {
+            acc[j] += acc[j + half];
+        }
+        half /= 2;
     }
-    total
+    ta.iter().zip(tb).fold(acc[0], |total, (x, y)| total + x * y)
 }
 
 #[inline(always)]
