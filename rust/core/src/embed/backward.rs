@@ -66,6 +66,9 @@ fn check(ids: &CheckedIds, grad: &[f32], vocab: usize, dim: usize, padding: Opti
             ids.bound()
         )));
     }
+    if dim == 0 || vocab.checked_mul(dim).is_none() || ids.len().checked_mul(dim).is_none() {
+        return Err(Error::InvalidArgument(format!("a table of ({vocab}, {dim}) cannot be trained")));
+    }
     if grad.len() != ids.len() * dim {
         return Err(Error::InvalidArgument(format!(
             "grad_output has {} elements, but {} ids of dim {dim} need {}",
