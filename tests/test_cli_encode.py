@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -349,3 +350,55 @@ def test_builtin_tokenizers_ship_as_assets_and_data_is_the_module():
         assert (package / "assets" / name).is_file()
     assert (package / "data" / "__init__.py").is_file()
     assert tokembed.Tokenizer.builtin("gpt2").encode_batch_flat(["Hello world"])[0].tolist() == [15496, 995]
+
+
+# ----- generated input: chunk and block boundaries anywhere ------------------------------------
+
+
+def _line_strategy():
+    from hypothesis import strategies as st
+
+    text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n"), max_size=12).map(
+        lambda s: s.encode("utf-8")
+    )
+    junk = st.sampled_from([b"\xff", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80", b"\r", b"\r\r", b""])
+    return st.lists(st.one_of(text, junk), max_size=4).map(b"".join)
+
+
+def test_generated_lines_match_a_line_by_line_reference(tmp_path_factory, gpt2, monkeypatch):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    import tokembed.preprocess.text_input as text_input
+
+    @settings(max_examples=60, deadline=None)
+    @given(lines=st.lists(_line_strategy(), max_size=40), final_newline=st.booleans(),
+           batch=st.integers(1, 64), block=st.integers(1, 32))
+    def check(lines, final_newline, batch, block):
+        folder = tmp_path_factory.mktemp("gen")
+        data = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+        (folder / "in.txt").write_bytes(data)
+        monkeypatch.setattr(text_input, "DECODE_BLOCK", block)
+        reports = []
+        encode_files([str(folder / "in.txt")], folder / "out", gpt2, format="npy", batch_bytes=batch,
+                     progress=False, report=reports.append)
+        # The reference: Python's own line-by-line decoding.
+        expected, bad_lines = [], []
+        for number, raw in enumerate(data.split(b"\n") if data else [], start=1):
+            if number == len(data.split(b"\n")) and final_newline and raw == b"":
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                bad_lines.append(number)
+                text = raw.decode("utf-8", "replace")
+            if text.endswith("\r"):
+                text = text[:-1]
+            if text:
+                expected.append(text)
+        ids, offsets = gpt2.encode_batch_flat(expected)
+        assert_same_documents(folder / "out", "npy", ids.astype(np.int64), offsets)
+        reported = [int(re.search(r"in\.txt:(\d+): invalid UTF-8", r).group(1)) for r in reports if "invalid UTF-8" in r]
+        assert reported == bad_lines[:20]
+
+    check()

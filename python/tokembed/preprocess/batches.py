@@ -12,7 +12,8 @@ class Piece:
     """Documents a reader produced, and how many input bytes (as stored) they took."""
 
     texts: List[str]
-    nbytes: int
+    nbytes: int  # input bytes as stored (compressed for .gz), for progress
+    size: int  # bytes of text (decompressed), for sizing batches
 
 
 @dataclass
@@ -29,9 +30,7 @@ def batches(pieces: Iterable[Piece], batch_bytes: int, first_batch_bytes: int = 
     current = Batch()
     target = min(first_batch_bytes, batch_bytes)
     for piece in pieces:
-        # Input bytes size line chunks exactly; text size covers compressed input and
-        # documents whole files.
-        size = max(piece.nbytes, sum(map(len, piece.texts)))
+        size = piece.size
         if not current.texts and size >= target:
             yield Batch(piece.texts, piece.nbytes, size)  # already big enough: no copying
             target = min(2 * target, batch_bytes)

@@ -76,4 +76,4 @@ def _checked_surrogates(text: str, where: str, number: int, log: InputLog) -> Op
 
 def read_jsonl(source: InputFile, chunk_bytes: int, key: str, log: InputLog, keep_empty: bool) -> Iterator[Piece]:
     for chunk in line_chunks(source, chunk_bytes):
-        yield Piece(parse_lines(chunk, source.path, key, log, keep_empty), chunk.nbytes)
+        yield Piece(parse_lines(chunk, source.path, key, log, keep_empty), chunk.nbytes, len(chunk.body))

@@ -22,14 +22,14 @@ def read_parquet_column(
     schema = file.schema_arrow
     if key not in schema.names:
         log.problem(source.path, 0, MISSING_KEY, f"no column {key!r} (columns: {', '.join(schema.names)})", "file skipped")
-        yield Piece([], source.size or 0)
+        yield Piece([], source.size or 0, 0)
         return
     column_type = schema.field(key).type
     is_text = pa.types.is_string(column_type) or pa.types.is_large_string(column_type)
     is_bytes = pa.types.is_binary(column_type) or pa.types.is_large_binary(column_type)
     if not (is_text or is_bytes):
         log.problem(source.path, 0, NOT_TEXT, f"column {key!r} is {column_type}, not text", "file skipped")
-        yield Piece([], source.size or 0)
+        yield Piece([], source.size or 0, 0)
         return
     rows = max(file.metadata.num_rows, 1)
     uncompressed = sum(file.metadata.row_group(i).total_byte_size for i in range(file.metadata.num_row_groups))
@@ -47,7 +47,7 @@ def read_parquet_column(
             texts = _decode(column.to_pylist(), source.path, row, log, keep_empty)
         row += len(batch)
         reached = size * (row - 1) // rows
-        yield Piece(texts, reached - done_bytes)
+        yield Piece(texts, reached - done_bytes, sum(map(len, texts)))
         done_bytes = reached
 
 
