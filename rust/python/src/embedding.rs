@@ -16,7 +16,7 @@ use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use tokembed_core::embed::dtype::{FloatKind, FloatSlice, FloatSliceMut};
 use tokembed_core::embed::ids::{CheckedIds, IdsView};
-use tokembed_core::embed::input_embedder::{InputEmbedder, InputIds};
+use tokembed_core::embed::input_embedder::{InputEmbedder, InputIds, Positions};
 use tokembed_core::embed::layernorm::LayerNorm;
 use tokembed_core::embed::nearest::Metric;
 use tokembed_core::embed::table::{TableView, TableViewMut};
@@ -186,16 +186,12 @@ pub fn embedding_input(
         let tokens = check_ids(tokens, &shape, token_table.rows(), "input_ids")?;
         let bound = |t: &Option<TableView<'_>>| t.as_ref().map_or(0, |t| t.rows());
         let types = types.map(|(v, s)| check_ids(v, &s, bound(&segment_table), "token_type_ids")).transpose()?;
-        let positions = match (positions, &position_table) {
-            (Some((v, s)), _) => Some(check_ids(v, &s, bound(&position_table), "position_ids")?),
-            (None, Some(table)) => {
-                let seq_len = shape.last().copied().unwrap_or(1);
-                let rows = tokens.len().checked_div(seq_len).unwrap_or(0);
-                Some(CheckedIds::sequential(seq_len, rows, table.rows()).map_err(to_py)?)
-            }
-            (None, None) => None,
+        let given = positions.map(|(v, s)| check_ids(v, &s, bound(&position_table), "position_ids")).transpose()?;
+        let positions = match &given {
+            Some(p) => Positions::Given(p),
+            None => Positions::Sequential { seq_len: shape.last().copied().unwrap_or(1) },
         };
-        let ids = InputIds { tokens: &tokens, segments: types.as_ref(), positions: positions.as_ref() };
+        let ids = InputIds { tokens: &tokens, segments: types.as_ref(), positions };
         guarded(|| embedder.embed(&ids, out))
     })
 }

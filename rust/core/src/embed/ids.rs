@@ -69,18 +69,6 @@ impl CheckedIds {
         Ok(CheckedIds { rows, bound })
     }
 
-    /// Rows `0, 1, ..., len - 1` repeated `times` times: the positions of `times` sequences of
-    /// `len` tokens, for a position table of `bound` rows.
-    pub fn sequential(len: usize, times: usize, bound: usize) -> crate::Result<CheckedIds> {
-        if len > bound {
-            return Err(Error::InvalidArgument(format!(
-                "sequences of {len} tokens need {len} positions, but the position table has {bound} rows"
-            )));
-        }
-        let rows = (0..times).flat_map(|_| 0..len as u32).collect();
-        Ok(CheckedIds { rows, bound })
-    }
-
     pub fn rows(&self) -> &[u32] {
         &self.rows
     }
@@ -179,11 +167,5 @@ mod tests {
         );
         assert_eq!(numpy_index(0, &[]), "[()]");
         assert_eq!(numpy_index(5, &[2, 3]), "[1, 2]");
-    }
-
-    #[test]
-    fn sequential_positions_are_checked_against_the_table() {
-        assert_eq!(CheckedIds::sequential(3, 2, 4).unwrap().rows(), &[0, 1, 2, 0, 1, 2]);
-        assert!(CheckedIds::sequential(5, 1, 4).is_err());
     }
 }

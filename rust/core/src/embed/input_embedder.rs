@@ -33,8 +33,26 @@ pub struct InputIds<'a> {
     pub tokens: &'a CheckedIds,
     /// Segment (token type) of each token; None means segment 0 everywhere, as in BERT.
     pub segments: Option<&'a CheckedIds>,
-    /// Required when there is a position table.
-    pub positions: Option<&'a CheckedIds>,
+    /// Where each token is; ignored without a position table.
+    pub positions: Positions<'a>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Positions<'a> {
+    /// The tokens are sequences of `seq_len` tokens at positions `0..seq_len`.
+    Sequential { seq_len: usize },
+    /// One position id per token.
+    Given(&'a CheckedIds),
+}
+
+impl Positions<'_> {
+    #[inline(always)]
+    fn of(&self, token: usize) -> usize {
+        match self {
+            Positions::Sequential { seq_len } => token % (*seq_len).max(1),
+            Positions::Given(p) => p.rows()[token] as usize,
+        }
+    }
 }
 
 fn same_dim(what: &str, got: usize, dim: usize) -> Result<()> {
@@ -86,15 +104,25 @@ impl<'a> InputEmbedder<'a> {
             _ => {}
         }
         match (&self.position, ids.positions) {
-            (Some(table), Some(p)) => {
+            (Some(table), Positions::Given(p)) => {
                 check_ids_fit(table, p)?;
                 same_len("position_ids", p.len(), n)?;
             }
-            (Some(_), None) => return Err(Error::InvalidArgument("position ids are required".into())),
-            (None, Some(_)) => {
+            (Some(table), Positions::Sequential { seq_len }) => {
+                if seq_len > table.rows() {
+                    return Err(Error::InvalidArgument(format!(
+                        "sequences of {seq_len} tokens need {seq_len} positions, but the position table has {} rows",
+                        table.rows()
+                    )));
+                }
+                if n > 0 && !n.is_multiple_of(seq_len) {
+                    return Err(Error::InvalidArgument(format!("{n} tokens are not whole sequences of {seq_len}")));
+                }
+            }
+            (None, Positions::Given(_)) => {
                 return Err(Error::InvalidArgument("position_ids given, but there is no position table".into()))
             }
-            (None, None) => {}
+            (None, Positions::Sequential { .. }) => {}
         }
         Ok(())
     }
@@ -128,7 +156,6 @@ multiversion! {
         let dim = e.dim();
         let tokens = &ids.tokens.rows()[range.clone()];
         let segments = ids.segments.map(|s| &s.rows()[range.clone()]);
-        let positions = ids.positions.map(|p| &p.rows()[range.clone()]);
         let mut acc = vec![0f32; dim];
         let mut widened = vec![0f32; dim];
         for (i, dst) in out.chunks_exact_mut(dim * std::mem::size_of::<f32>()).enumerate() {
@@ -143,8 +170,8 @@ multiversion! {
                 let row = segments.map_or(0, |s| s[i] as usize);
                 add_row(&mut acc, table.row(row), &mut widened);
             }
-            if let (Some(table), Some(p)) = (&e.position, positions) {
-                add_row(&mut acc, table.row(p[i] as usize), &mut widened);
+            if let Some(table) = &e.position {
+                add_row(&mut acc, table.row(ids.positions.of(range.start + i)), &mut widened);
             }
             if let Some(ln) = &e.layer_norm {
                 ln.apply(&mut acc);
@@ -201,8 +228,8 @@ mod tests {
         let raw_types: Vec<u8> = (0..batch * seq).map(|i| (i % types) as u8).collect();
         let tokens = CheckedIds::check(IdsView::I64(&raw_tokens), vocab).unwrap();
         let segments = CheckedIds::check(IdsView::U8(&raw_types), types).unwrap();
-        let positions = CheckedIds::sequential(seq, batch, max_len).unwrap();
-        let ids = InputIds { tokens: &tokens, segments: Some(&segments), positions: Some(&positions) };
+        let ids =
+            InputIds { tokens: &tokens, segments: Some(&segments), positions: Positions::Sequential { seq_len: seq } };
         let mut out = vec![0f32; batch * seq * dim];
         e.embed(&ids, &mut out).unwrap();
 
@@ -224,7 +251,7 @@ mod tests {
         let e = InputEmbedder::new(token, None, None, Some(LayerNorm::new(&w, &b, 1e-6).unwrap()), Some(0.5)).unwrap();
         let raw: Vec<u16> = (0..n).map(|i| (i * 13 % vocab) as u16).collect();
         let tokens = CheckedIds::check(IdsView::U16(&raw), vocab).unwrap();
-        let ids = InputIds { tokens: &tokens, segments: None, positions: None };
+        let ids = InputIds { tokens: &tokens, segments: None, positions: Positions::Sequential { seq_len: 1 } };
         let outputs: Vec<Vec<f32>> = Isa::available()
             .into_iter()
             .map(|isa| {
@@ -245,17 +272,31 @@ mod tests {
         let e = InputEmbedder::new(token, None, Some(segment), None, None).unwrap();
         let tokens = CheckedIds::check(IdsView::I32(&[3]), 5).unwrap();
         let mut out = vec![0f32; dim];
-        e.embed(&InputIds { tokens: &tokens, segments: None, positions: None }, &mut out).unwrap();
+        let no_positions = Positions::Sequential { seq_len: 1 };
+        e.embed(&InputIds { tokens: &tokens, segments: None, positions: no_positions }, &mut out).unwrap();
         let want: Vec<f32> = (0..dim).map(|j| tok[3 * dim + j] + seg[j]).collect();
         assert_eq!(out, want);
 
-        let positions = CheckedIds::sequential(1, 1, 1).unwrap();
-        let with_pos = InputIds { tokens: &tokens, segments: None, positions: Some(&positions) };
+        let positions = CheckedIds::check(IdsView::I32(&[0]), 1).unwrap();
+        let with_pos = InputIds { tokens: &tokens, segments: None, positions: Positions::Given(&positions) };
         assert!(e.embed(&with_pos, &mut out).is_err());
         let long = CheckedIds::check(IdsView::I32(&[0, 1]), 2).unwrap();
-        let bad_len = InputIds { tokens: &tokens, segments: Some(&long), positions: None };
+        let bad_len = InputIds { tokens: &tokens, segments: Some(&long), positions: no_positions };
         assert!(e.embed(&bad_len, &mut out).is_err());
-        assert!(e.embed(&InputIds { tokens: &tokens, segments: None, positions: None }, &mut out[..3]).is_err());
+        assert!(e
+            .embed(&InputIds { tokens: &tokens, segments: None, positions: no_positions }, &mut out[..3])
+            .is_err());
+        let short_positions = TableView::new(FloatSlice::F32(&tok[..3 * dim]), 3, dim).unwrap();
+        let e2 = InputEmbedder::new(token, Some(short_positions), None, None, None).unwrap();
+        let four = CheckedIds::check(IdsView::I32(&[0, 1, 2, 3]), 5).unwrap();
+        let mut out4 = vec![0f32; 4 * dim];
+        let too_long = InputIds { tokens: &four, segments: None, positions: Positions::Sequential { seq_len: 4 } };
+        assert!(e2.embed(&too_long, &mut out4).unwrap_err().to_string().contains("position table has 3 rows"));
+        let ragged = InputIds { tokens: &four, segments: None, positions: Positions::Sequential { seq_len: 3 } };
+        assert!(e2.embed(&ragged, &mut out4).is_err());
+        let fits = InputIds { tokens: &four, segments: None, positions: Positions::Sequential { seq_len: 2 } };
+        e2.embed(&fits, &mut out4).unwrap();
+        assert_eq!(out4[2 * dim..3 * dim], (0..dim).map(|j| tok[2 * dim + j] + tok[j]).collect::<Vec<_>>()[..]);
         let other_dim = TableView::new(FloatSlice::F32(&seg[..6]), 2, 3).unwrap();
         assert!(InputEmbedder::new(token, Some(other_dim), None, None, None).is_err());
     }
