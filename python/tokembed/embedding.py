@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _core
+from .positional import sinusoidal_table
 
 PathLike = Union[str, "os.PathLike[str]"]
 _FORMATS = ("float32", "float16", "bfloat16")
@@ -456,8 +457,6 @@ class InputEmbedder:
     def _sinusoidal_table(self, needed: int) -> EmbeddingTable:
         current = self._position
         if current is None or current.vocab_size < needed:
-            from .positional import sinusoidal_table
-
             rows = max(_SINUSOIDAL_STEP, -(-needed // _SINUSOIDAL_STEP) * _SINUSOIDAL_STEP)
             current = EmbeddingTable(sinusoidal_table(rows, self.dim, dtype=np.float32))
             self._position = current
