@@ -27,7 +27,14 @@ fn default_threads() -> usize {
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
         .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+        .unwrap_or_else(cpu_count)
+}
+
+/// The CPUs this process may use, read once: `available_parallelism` re-reads cgroup files on
+/// every call (~30 us), which every batch call would otherwise pay.
+fn cpu_count() -> usize {
+    static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CPUS.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
 }
 
 pub fn set_num_threads(n: usize) {
