@@ -20,37 +20,47 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def parse_lines(chunk: LineChunk, where: str, key: str, log: InputLog, keep_empty: bool) -> List[str]:
     texts: List[str] = []
+    append = texts.append
+    loads = json.loads
     empty = 0
     for i, line in enumerate(chunk.lines()):
-        number = chunk.first_line + i
-        if not line.strip():
-            continue
         try:
-            record = json.loads(line)
-        except UnicodeDecodeError as e:
-            if not log.invalid_utf8(where, number, e):
+            record = loads(line)
+        except ValueError as e:  # UnicodeDecodeError is a ValueError too
+            record = _parse_bad_line(line, e, where, chunk.first_line + i, log)
+            if record is None:
                 continue
-            try:
-                record = json.loads(line.decode("utf-8", "replace"))
-            except ValueError as e2:
-                log.problem(where, number, MALFORMED_JSON, f"malformed JSON ({e2})", "skipped")
+        # The usual case first, without a call: an object with a string under the key.
+        text = record.get(key) if type(record) is dict else None
+        if type(text) is not str:
+            text = _text_of(record, key, where, chunk.first_line + i, log)
+            if text is None:
                 continue
-        except ValueError as e:
-            log.problem(where, number, MALFORMED_JSON, f"malformed JSON ({e})", "skipped")
-            continue
-        text = _text_of(record, key, where, number, log)
-        if text is None:
-            continue
-        if b"\\u" in line or b"\\U" in line:
-            text = _checked_surrogates(text, where, number, log)
+        if b"\\u" in line:  # only an escape can make a lone surrogate
+            text = _checked_surrogates(text, where, chunk.first_line + i, log)
             if text is None:
                 continue
         if not text and not keep_empty:
             empty += 1
             continue
-        texts.append(text)
+        append(text)
     log.skipped_empty(empty)
     return texts
+
+
+def _parse_bad_line(line: bytes, error: ValueError, where: str, number: int, log: InputLog):
+    """The record of a line ``json.loads`` refused, when the policy can save it; else None."""
+    if not line or line.isspace():
+        return None  # blank lines are allowed between records
+    if isinstance(error, UnicodeDecodeError):
+        if not log.invalid_utf8(where, number, error):
+            return None
+        try:
+            return json.loads(line.decode("utf-8", "replace"))
+        except ValueError as e:
+            error = e
+    log.problem(where, number, MALFORMED_JSON, f"malformed JSON ({error})", "skipped")
+    return None
 
 
 def _text_of(record: object, key: str, where: str, number: int, log: InputLog) -> Optional[str]:
