@@ -225,6 +225,24 @@ impl Bpe {
             return Ok(());
         }
         let tables = self.byte_tables();
+        // One- and two-byte pieces (digits, punctuation, short words) without a hash lookup: a
+        // byte is its token, and two bytes that merge are the merged token, whichever way
+        // (whole-piece lookup or merging) the file asks for.
+        match *word {
+            [b] if tables.single[b as usize].is_some() => {
+                emit(tables.single[b as usize].unwrap_or_default(), 0, 1);
+                return Ok(());
+            }
+            [b0, b1] => {
+                if let (Some(a), Some(b)) = (tables.single[b0 as usize], tables.single[b1 as usize]) {
+                    if let Some(&(_, merged)) = self.merges.get(a, b).as_ref() {
+                        emit(merged, 0, 2);
+                        return Ok(());
+                    }
+                }
+            }
+            _ => {}
+        }
         if self.spec.ignore_merges {
             let whole = match short_key(word) {
                 Some(key) => tables.short.get(&key),
