@@ -1,0 +1,24 @@
+"""The README's end-to-end example (text -> tokenizer -> InputEmbedder -> vectors -> text) runs as
+written and says what it claims."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_block(after_heading: str) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index(after_heading):]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_the_embeddings_example_runs_end_to_end(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    scope: dict = {}
+    exec(compile(readme_block("## Embeddings"), "README.md", "exec"), scope)
+    assert scope["x"].shape == (2, 9, 384)
+    assert scope["x"].dtype.name == "float32"
+    assert scope["tok"].decode(scope["ids"][:, 0]) == "the cat sat on the mat."
