@@ -20,7 +20,7 @@ from ..data.formats import choose_dtype, open_writer, writer_class
 from ..data.metadata import metadata_path, write_metadata
 from ..tokenizer import Tokenizer
 from .batches import batches
-from .memory import release_free_memory
+from .memory import MemoryKeeper
 from .problems import InputLog
 from .progress import Progress, progress_wanted
 from .reading import read_documents
@@ -112,6 +112,7 @@ def encode_files(
     try:
         with open_writer(prefix, format, stored) as writer:
             started = time.perf_counter()
+            memory = MemoryKeeper()
 
             def store(encoded: Tuple[np.ndarray, np.ndarray, int]) -> None:
                 ids, offsets, nbytes = encoded
@@ -120,7 +121,7 @@ def encode_files(
                 writer.write(ids, offsets)
                 bar.update(nbytes, len(offsets) - 1, len(ids))
                 del ids, offsets
-                release_free_memory()
+                memory.after_batch()
 
             pieces = read_documents(
                 files,
