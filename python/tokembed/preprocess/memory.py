@@ -61,5 +61,8 @@ class MemoryKeeper:
         if now is None or now <= self._base + self.slack:
             return
         _TRIM(0)  # type: ignore[misc]
+        arrow = sys.modules.get("pyarrow")
+        if arrow is not None:  # the Parquet writer allocates from Arrow's own pool
+            arrow.default_memory_pool().release_unused()
         self.trims += 1
         self._base = resident_bytes() or now
