@@ -145,11 +145,3 @@ def test_token_dataset_pickles_for_dataloader_workers(shards):
     # What a DataLoader with workers does: send the dataset to other processes.
     with get_context("spawn").Pool(1) as pool:
         assert pool.apply(_second_window, (ds,)) == ds[1][0].tolist()
-
-
-def test_token_dataset_with_torch_dataloader_when_torch_is_there(shards):
-    torch = pytest.importorskip("torch")
-    loader = torch.utils.data.DataLoader(TokenDataset(shards, max_length=16), batch_size=4)
-    inputs, targets = next(iter(loader))
-    assert inputs.shape == (4, 16) and inputs.dtype == torch.int64
-    assert torch.equal(inputs[:, 1:], targets[:, :-1])

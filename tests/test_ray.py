@@ -9,15 +9,14 @@ import pickle
 
 import numpy as np
 import pytest
+import ray  # in the test extra: a missing Ray must fail the run, not skip it
+import ray.data  # noqa: F401
 
 import tokembed
+import tokembed.ray as tokembed_ray
 from tokembed.data import open_shards
 from conftest import CORPORA
 from shard_reference import corpus_documents, read_documents_independently
-
-ray = pytest.importorskip("ray")
-pytest.importorskip("ray.data")
-tokembed_ray = pytest.importorskip("tokembed.ray")
 
 
 @pytest.fixture(scope="module")
