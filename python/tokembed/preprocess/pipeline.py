@@ -51,13 +51,24 @@ class EncodeSummary:
         s = max(self.seconds, 1e-9)
         lines = [
             f"tokembed encode: {self.documents:,} documents, {self.tokens:,} tokens from "
-            f"{self.input_bytes / 1e6:,.1f} MB in {self.seconds:.2f} s "
-            f"({self.input_bytes / s / 1e6:,.1f} MB/s, {self.documents / s:,.0f} docs/s, {self.tokens / s / 1e6:,.2f}M tokens/s)"
+            f"{_bytes(self.input_bytes)} in {self.seconds:.2f} s ({_bytes(self.input_bytes / s)}/s, "
+            f"{_count(self.documents / s)} docs/s, {_count(self.tokens / s)} tokens/s)"
         ]
         if self.skipped:
             lines.append("  left out or repaired: " + ", ".join(f"{kind}: {n:,}" for kind, n in self.skipped.items()))
         lines.append(f"  wrote {', '.join(self.files)} ({self.dtype}) and {self.metadata}")
         return "\n".join(lines)
+
+
+def _bytes(n: float) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n:,.0f} B"
+
+
+def _count(n: float) -> str:
+    return f"{n / 1e6:,.2f}M" if n >= 1e6 else f"{n:,.0f}"
 
 
 def encode_files(
