@@ -312,7 +312,7 @@ def test_summary_but_no_progress_bar_when_not_a_terminal(tmp_path):
     assert done.returncode == 0 and done.stdout == b""
     err = done.stderr.decode()
     assert "\r" not in err and "it/s" not in err
-    assert err.startswith("tokembed encode: ") and "documents" in err and "KB/s" in err and "tokens/s" in err
+    assert err.startswith("tokembed encode: ") and "documents" in err and "B/s" in err and "tokens/s" in err
     quiet = subprocess.run(args + ["--overwrite", "-q"], capture_output=True, timeout=120)
     assert quiet.returncode == 0 and quiet.stderr == b""
 
