@@ -231,16 +231,18 @@ def test_an_existing_shard_is_kept_unless_overwrite(tmp_path, capsys):
 
 
 def test_an_exception_midway_leaves_no_file(tmp_path, monkeypatch):
-    calls = []
-    original = tokembed.Tokenizer.encode_batch_flat
+    from tokembed.preprocess import pipeline
 
-    def failing(self, texts, *args):
-        calls.append(len(texts))
+    calls = []
+    original = pipeline.encode_raw_lines  # what encodes the lines of .txt inputs
+
+    def failing(*args):
+        calls.append(1)
         if len(calls) == 3:
             raise RuntimeError("simulated crash in the encoder")
-        return original(self, texts, *args)
+        return original(*args)
 
-    monkeypatch.setattr(tokembed.Tokenizer, "encode_batch_flat", failing)
+    monkeypatch.setattr(pipeline, "encode_raw_lines", failing)
     for fmt in FORMATS:
         calls.clear()
         with pytest.raises(RuntimeError, match="simulated crash"):
@@ -362,43 +364,46 @@ def _line_strategy():
         lambda s: s.encode("utf-8")
     )
     junk = st.sampled_from([b"\xff", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80", b"\r", b"\r\r", b""])
-    return st.lists(st.one_of(text, junk), max_size=4).map(b"".join)
+    # Any bytes at all (newlines included): the replacement of each invalid sequence must be
+    # Python's, U+FFFD per maximal subpart.
+    noise = st.binary(max_size=6)
+    return st.lists(st.one_of(text, junk, noise), max_size=4).map(b"".join)
 
 
-def test_generated_lines_match_a_line_by_line_reference(tmp_path_factory, gpt2, monkeypatch):
+def test_generated_lines_match_a_line_by_line_reference(tmp_path_factory, gpt2):
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    import tokembed.preprocess.text_input as text_input
-
-    @settings(max_examples=60, deadline=None)
+    @settings(max_examples=80, deadline=None)
     @given(lines=st.lists(_line_strategy(), max_size=40), final_newline=st.booleans(),
-           batch=st.integers(1, 64), block=st.integers(1, 32))
-    def check(lines, final_newline, batch, block):
+           batch=st.integers(1, 64), errors=st.sampled_from(["replace", "skip"]), keep_empty=st.booleans())
+    def check(lines, final_newline, batch, errors, keep_empty):
         folder = tmp_path_factory.mktemp("gen")
         data = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
         (folder / "in.txt").write_bytes(data)
-        monkeypatch.setattr(text_input, "DECODE_BLOCK", block)
         reports = []
         encode_files([str(folder / "in.txt")], folder / "out", gpt2, format="npy", batch_bytes=batch,
-                     progress=False, report=reports.append)
-        # The reference: Python's own line-by-line decoding.
+                     errors=errors, keep_empty=keep_empty, progress=False, report=reports.append)
+        # The reference: Python's own line-by-line decoding, and its words for each error.
         expected, bad_lines = [], []
-        for number, raw in enumerate(data.split(b"\n") if data else [], start=1):
-            if number == len(data.split(b"\n")) and final_newline and raw == b"":
-                continue
+        raw_lines = data.split(b"\n") if data else []
+        if data.endswith(b"\n"):
+            raw_lines.pop()  # a final newline ends the last line; it does not start an empty one
+        for number, raw in enumerate(raw_lines, start=1):
             try:
                 text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                bad_lines.append(number)
+            except UnicodeDecodeError as e:
+                bad_lines.append(f"in.txt:{number}: invalid UTF-8: {e.reason} at byte {e.start} of the line")
+                if errors == "skip":
+                    continue
                 text = raw.decode("utf-8", "replace")
             if text.endswith("\r"):
                 text = text[:-1]
-            if text:
+            if text or keep_empty:
                 expected.append(text)
         ids, offsets = gpt2.encode_batch_flat(expected)
         assert_same_documents(folder / "out", "npy", ids.astype(np.int64), offsets)
-        reported = [int(re.search(r"in\.txt:(\d+): invalid UTF-8", r).group(1)) for r in reports if "invalid UTF-8" in r]
+        reported = [r[r.index("in.txt:"):r.rindex(" (")] for r in reports if "invalid UTF-8" in r]
         assert reported == bad_lines[:20]
 
     check()

@@ -52,6 +52,14 @@ class Tokenizer:
     def encode_batch_flat(
         self, texts: List[str], add_special_tokens: bool, split_special_tokens: bool = False
     ) -> Tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]: ...
+    def encode_lines_flat(
+        self,
+        data: bytes,
+        add_special_tokens: bool,
+        split_special_tokens: bool = False,
+        invalid: str = "replace",
+        keep_empty: bool = False,
+    ) -> Tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64], List[Tuple[int, int, str]], int]: ...
     def count_tokens(
         self, texts: List[str], add_special_tokens: bool, split_special_tokens: bool = False
     ) -> npt.NDArray[np.int64]: ...

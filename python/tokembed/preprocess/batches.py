@@ -4,16 +4,29 @@ busy and per-call costs vanish, small enough that memory stays flat whatever the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, List
+from typing import Iterable, Iterator, List, Optional
+
+from .lines import LineChunk
+
+
+@dataclass
+class RawLines:
+    """Lines not yet decoded, a document per line: the encoder splits and checks them itself
+    (``text_input.encode_raw_lines``), without the interpreter's help."""
+
+    chunk: LineChunk
+    where: str  # the file, for reports
 
 
 @dataclass
 class Piece:
-    """Documents a reader produced, and how many input bytes (as stored) they took."""
+    """Documents a reader produced (as str, or as raw lines), and how many input bytes (as
+    stored) they took."""
 
     texts: List[str]
     nbytes: int  # input bytes as stored (compressed for .gz), for progress
     size: int  # bytes of text (decompressed), for sizing batches
+    raw: Optional[RawLines] = None
 
 
 @dataclass
@@ -21,16 +34,24 @@ class Batch:
     texts: List[str] = field(default_factory=list)
     nbytes: int = 0  # input bytes, for progress
     text_bytes: int = 0  # about how much text (characters), for sizing batches
+    raw: Optional[RawLines] = None  # instead of texts
 
 
 def batches(pieces: Iterable[Piece], batch_bytes: int, first_batch_bytes: int = 256 << 10) -> Iterator[Batch]:
     """Pieces gathered into batches of about ``batch_bytes`` (a piece is never split: readers
     make them about the size asked for already, except single documents). The first batches
-    are smaller, doubling up to ``batch_bytes``, so that encoding starts early."""
+    are smaller, doubling up to ``batch_bytes``, so that encoding starts early. A piece of raw
+    lines is a batch of its own (its reader sized it), after the documents gathered before it."""
     current = Batch()
     target = min(first_batch_bytes, batch_bytes)
     for piece in pieces:
         size = piece.size
+        if piece.raw is not None:
+            if current.texts or current.nbytes:
+                yield current
+                current = Batch()
+            yield Batch(nbytes=piece.nbytes, text_bytes=size, raw=piece.raw)
+            continue
         if not current.texts and size >= target:
             yield Batch(piece.texts, piece.nbytes, size)  # already big enough: no copying
             target = min(2 * target, batch_bytes)

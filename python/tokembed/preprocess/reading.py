@@ -26,7 +26,7 @@ def read_documents(
             if document_per_file:
                 yield from read_text_whole(source, log, keep_empty)
             else:
-                yield from read_text_lines(source, chunk_bytes, log, keep_empty)
+                yield from read_text_lines(source, chunk_bytes)
         elif source.kind == "jsonl":
             yield from read_jsonl(source, chunk_bytes, json_key, log, keep_empty)
         elif source.kind == "parquet":

@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use tokembed_core::batch;
 use tokembed_core::encoding::Encoding;
+use tokembed_core::lines::{split_lines, OnInvalid};
 use tokembed_core::padding::PaddingParams;
 use tokembed_core::tokenizer::EncodeOptions;
 use tokembed_core::truncation::TruncationParams;
@@ -220,6 +221,37 @@ impl CoreTokenizer {
         let inner = &self.inner;
         let (ids, offsets) = py.detach(|| guarded(|| batch::encode_flat(inner, &strs, add_special_tokens, split_special_tokens)))?;
         Ok((vec1(py, ids), vec1(py, offsets)))
+    }
+
+    /// The lines of a UTF-8 buffer as documents (see `tokembed_core::lines`), encoded as
+    /// `encode_batch_flat` would encode them: `(ids, offsets, bad_lines, empty_lines)`, where
+    /// `bad_lines` lists `(line, byte, reason)` for each line that was not valid UTF-8.
+    #[pyo3(signature = (data, add_special_tokens, split_special_tokens=false, invalid="replace", keep_empty=false))]
+    fn encode_lines_flat<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        add_special_tokens: bool,
+        split_special_tokens: bool,
+        invalid: &str,
+        keep_empty: bool,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, Vec<(usize, usize, &'static str)>, usize)> {
+        let on_invalid = match invalid {
+            "replace" => OnInvalid::Replace,
+            "skip" => OnInvalid::Skip,
+            other => return Err(PyValueError::new_err(format!("invalid must be 'replace' or 'skip', got {other:?}"))),
+        };
+        let inner = &self.inner;
+        let (ids, offsets, bad, empty) = py.detach(|| {
+            guarded(|| {
+                let lines = split_lines(data, on_invalid, keep_empty);
+                let docs: Vec<&str> = lines.documents.iter().map(|d| d.as_ref()).collect();
+                let (ids, offsets) = batch::encode_flat(inner, &docs, add_special_tokens, split_special_tokens)?;
+                Ok((ids, offsets, lines.bad, lines.empty))
+            })
+        })?;
+        let bad = bad.into_iter().map(|b| (b.line, b.byte, b.reason)).collect();
+        Ok((vec1(py, ids), vec1(py, offsets), bad, empty))
     }
 
     #[pyo3(signature = (texts, add_special_tokens, split_special_tokens=false))]
