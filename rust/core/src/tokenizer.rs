@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::load::hf_json::{self, TokenizerFile};
 use crate::load::vocab::parse_wordpiece_vocab;
 use crate::load::{bpe_merges, tiktoken};
-use crate::regex_split::KnownPattern;
+use crate::regex_split::{self, KnownPattern};
 use crate::models::bpe::BpeSpec;
 use crate::models::{Bpe, Model, ModelScratch, WordPiece};
 use crate::normalize::{BertNormalizer, Normalizer};
@@ -46,7 +46,17 @@ pub struct Tokenizer {
     renamed_model_ids: FxHashSet<u32>,
     /// The pre-tokenizer maps text to bytes (GPT-2 style): BPE starts from bytes.
     byte_level: bool,
+    /// The known pattern whose matches are the pre-tokenizer's pieces, if it is one: long texts
+    /// are then split and tokenized a block of pieces at a time.
+    scanned_by: Option<KnownPattern>,
 }
+
+/// Texts longer than this are split a block of `SCAN_BLOCK` pieces at a time, when the
+/// pre-tokenizer allows it: the ranges of a whole megabyte (4 MB of them for random base64)
+/// would leave the caches between splitting and tokenizing (measured: 10% slower on base64 and
+/// 20% on prose than the same text in 4 KB documents).
+const SCAN_ABOVE: usize = 16 << 10;
+const SCAN_BLOCK: usize = 1024;
 
 /// Where the tokens of a text go: ids, and when asked their offsets and the token texts that
 /// differ from the vocabulary (see `Encoding::token_texts`).
@@ -82,6 +92,7 @@ impl Tokenizer {
         let added = AddedVocabulary::new(file.added_tokens.clone(), file.normalizer.as_ref()).map_err(Error::Config)?;
         let chunking = chunking::policy(file.normalizer.as_ref(), file.pre_tokenizer.as_ref(), &added);
         let byte_level = file.pre_tokenizer.as_ref().is_some_and(PreTokenizer::is_byte_level);
+        let scanned_by = file.pre_tokenizer.as_ref().and_then(PreTokenizer::scanned_by);
         if file.pre_tokenizer.as_ref().is_some_and(PreTokenizer::unsupported_prefix_space) {
             return Err(Error::Config(
                 "pre_tokenizer: a ByteLevel with add_prefix_space inside a Sequence is not supported yet".to_string(),
@@ -94,6 +105,7 @@ impl Tokenizer {
             chunking,
             renamed_model_ids: FxHashSet::default(),
             byte_level,
+            scanned_by,
         };
         tok.renamed_model_ids = (tok.added.tokens().iter())
             .map(|t| t.id)
@@ -400,25 +412,41 @@ impl Tokenizer {
         }
         let text = normalized.text();
         let WordBuffers { words, split_scratch, model: model_scratch } = buffers;
-        words.clear();
-        words.push(range);
-        if let Some(p) = &self.file.pre_tokenizer {
-            p.split(text, words, split_scratch)?;
-        }
         let model = self.model();
-        for w in words.iter() {
-            let start = w.start;
-            model.tokenize(&text[w.clone()], self.byte_level, model_scratch, |id, s, e| {
-                if !self.renamed_model_ids.is_empty() && self.renamed_model_ids.contains(&id) {
-                    if let (Some(t), Some(name)) = (texts.as_deref_mut(), model.id_to_token(id)) {
-                        t.push((ids.len(), name.into()));
+        let mut tokenize = |words: &[Range<usize>]| -> Result<()> {
+            for w in words {
+                let start = w.start;
+                model.tokenize(&text[w.clone()], self.byte_level, model_scratch, |id, s, e| {
+                    if !self.renamed_model_ids.is_empty() && self.renamed_model_ids.contains(&id) {
+                        if let (Some(t), Some(name)) = (texts.as_deref_mut(), model.id_to_token(id)) {
+                            t.push((ids.len(), name.into()));
+                        }
                     }
+                    ids.push(id);
+                    if let Some(o) = offsets.as_deref_mut() {
+                        o.push(normalized.original_span(start + s..start + e));
+                    }
+                })?;
+            }
+            Ok(())
+        };
+        match self.scanned_by {
+            Some(known) if range.len() > SCAN_ABOVE => {
+                let (mut at, scope) = (range.start, &text[..range.end]);
+                while at < range.end {
+                    words.clear();
+                    at = regex_split::scan_some(known, scope, at, SCAN_BLOCK, words);
+                    tokenize(words)?;
                 }
-                ids.push(id);
-                if let Some(o) = offsets.as_deref_mut() {
-                    o.push(normalized.original_span(start + s..start + e));
+            }
+            _ => {
+                words.clear();
+                words.push(range);
+                if let Some(p) = &self.file.pre_tokenizer {
+                    p.split(text, words, split_scratch)?;
                 }
-            })?;
+                tokenize(words)?;
+            }
         }
         Ok(())
     }

@@ -13,6 +13,7 @@ pub use pattern_split::Split;
 pub use split::SplitBehavior;
 
 use crate::error::Result;
+use crate::regex_split::KnownPattern;
 use crate::unicode::is_bert_punctuation;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -119,6 +120,26 @@ impl PreTokenizer {
             PreTokenizer::ByteLevel { .. } => true,
             PreTokenizer::Sequence { pretokenizers } => pretokenizers.iter().any(|p| p.is_byte_level()),
             _ => false,
+        }
+    }
+
+    /// The known pattern whose matches are exactly this pre-tokenizer's pieces, if any: GPT-2's
+    /// ByteLevel split, or an isolating Split on a known pattern, alone or in a Sequence whose
+    /// other steps split nothing. Such pieces can be produced a block at a time
+    /// (`regex_split::scan_some`).
+    pub fn scanned_by(&self) -> Option<KnownPattern> {
+        match self {
+            PreTokenizer::ByteLevel { use_regex: true, .. } => Some(KnownPattern::Gpt2),
+            PreTokenizer::Split(s) => s.scanned_by(),
+            PreTokenizer::Sequence { pretokenizers } => {
+                let mut splitting =
+                    pretokenizers.iter().filter(|p| !matches!(p, PreTokenizer::ByteLevel { use_regex: false, .. }));
+                match (splitting.next(), splitting.next()) {
+                    (Some(only), None) => only.scanned_by(),
+                    _ => None,
+                }
+            }
+            _ => None,
         }
     }
 

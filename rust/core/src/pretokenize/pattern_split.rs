@@ -49,6 +49,15 @@ impl From<Split> for SplitSpec {
 }
 
 impl Split {
+    /// The known pattern when this split's pieces are exactly its matches: an isolating,
+    /// non-inverted split (the known patterns match every character, so nothing lies between).
+    pub fn scanned_by(&self) -> Option<KnownPattern> {
+        match (&self.matcher, self.spec.behavior, self.spec.invert) {
+            (Matcher::Pattern(p), SplitBehavior::Isolated, false) => p.known(),
+            _ => None,
+        }
+    }
+
     pub fn split(
         &self,
         text: &str,

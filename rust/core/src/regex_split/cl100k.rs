@@ -27,9 +27,17 @@ pub struct Cl100kStyle {
     pub trailing_space_first: bool,
 }
 
-/// Appends the pieces of `text` under the cl100k-family pattern `style` to `out`.
-pub fn split(text: &str, classes: &Classes, style: Cl100kStyle, out: &mut Vec<Range<usize>>) {
-    Text::new(text, classes).tile(out, |text, start| next_piece(text, start, style));
+/// Appends the pieces of `text` under the cl100k-family pattern `style` to `out`, from `start`, at most `limit` of them; returns where
+/// the next piece starts (see `Text::tile`).
+pub fn split(
+    text: &str,
+    classes: &Classes,
+    style: Cl100kStyle,
+    start: usize,
+    limit: usize,
+    out: &mut Vec<Range<usize>>,
+) -> usize {
+    Text::new(text, classes).tile(start, limit, out, |text, at| next_piece(text, at, style))
 }
 
 #[inline(always)]

@@ -13,9 +13,10 @@ use super::classes::{Class, Classes};
 use super::scan::{ascii_letters, Text};
 use std::ops::Range;
 
-/// Appends the GPT-2 pieces of `text` to `out`.
-pub fn split(text: &str, classes: &Classes, out: &mut Vec<Range<usize>>) {
-    Text::new(text, classes).tile(out, next_piece);
+/// Appends the GPT-2 pieces of `text` to `out`, from `start`, at most `limit` of them; returns where
+/// the next piece starts (see `Text::tile`).
+pub fn split(text: &str, classes: &Classes, start: usize, limit: usize, out: &mut Vec<Range<usize>>) -> usize {
+    Text::new(text, classes).tile(start, limit, out, next_piece)
 }
 
 /// End of the piece starting at `i`, `None` at the end of the text.

@@ -72,10 +72,18 @@ impl Splitter {
 
 /// Runs the scanner of `known` over `text`.
 pub fn scan(known: KnownPattern, text: &str, out: &mut Vec<Range<usize>>) {
+    scan_some(known, text, 0, usize::MAX, out);
+}
+
+/// Runs the scanner of `known` over `text` from byte `start` (where a piece starts), appending
+/// at most `limit` pieces; returns where the next piece starts (`text.len()` at the end). Scans
+/// resumed there give exactly the pieces of one `scan`, which lets a long text be split a block
+/// of pieces at a time while the ranges stay in cache.
+pub fn scan_some(known: KnownPattern, text: &str, start: usize, limit: usize, out: &mut Vec<Range<usize>>) -> usize {
     let table = classes::classes();
     match (known, known.cl100k_style()) {
-        (_, Some(style)) => cl100k::split(text, table, style, out),
-        (KnownPattern::Gpt2, None) => gpt2::split(text, table, out),
-        (_, None) => o200k::split(text, table, out),
+        (_, Some(style)) => cl100k::split(text, table, style, start, limit, out),
+        (KnownPattern::Gpt2, None) => gpt2::split(text, table, start, limit, out),
+        (_, None) => o200k::split(text, table, start, limit, out),
     }
 }

@@ -23,9 +23,10 @@ use super::classes::{Class, Classes};
 use super::scan::{ascii_lower, ascii_upper, Text};
 use std::ops::Range;
 
-/// Appends the o200k_base pieces of `text` to `out`.
-pub fn split(text: &str, classes: &Classes, out: &mut Vec<Range<usize>>) {
-    Text::new(text, classes).tile(out, next_piece);
+/// Appends the o200k_base pieces of `text` to `out`, from `start`, at most `limit` of them; returns where
+/// the next piece starts (see `Text::tile`).
+pub fn split(text: &str, classes: &Classes, start: usize, limit: usize, out: &mut Vec<Range<usize>>) -> usize {
+    Text::new(text, classes).tile(start, limit, out, next_piece)
 }
 
 #[inline(always)]

@@ -30,12 +30,21 @@ impl<'a> Text<'a> {
         Text { bytes: text.as_bytes(), classes }
     }
 
-    /// Appends the pieces that `next_piece` finds one after the other from the start, each
-    /// beginning where the previous ended, until it returns `None` at the end of the text.
+    /// Appends the pieces that `next_piece` finds one after the other from `start`, each
+    /// beginning where the previous ended, until it returns `None` at the end of the text or
+    /// `limit` pieces are out; returns where the next piece would start. A piece depends only on
+    /// the text from its start on (the patterns have no look-behind), so a scan stopped early
+    /// resumes from that position with exactly the pieces one pass would give.
     #[inline(always)]
-    pub fn tile(&self, out: &mut Vec<Range<usize>>, next_piece: impl Fn(&Text, usize) -> Option<usize>) {
-        let mut start = 0;
-        while let Some(end) = next_piece(self, start) {
+    pub fn tile(
+        &self,
+        mut start: usize,
+        limit: usize,
+        out: &mut Vec<Range<usize>>,
+        next_piece: impl Fn(&Text, usize) -> Option<usize>,
+    ) -> usize {
+        for _ in 0..limit {
+            let Some(end) = next_piece(self, start) else { break };
             // Every alternative of the patterns takes at least one character; should a scanner
             // ever break that, end with the rest of the text as one piece instead of looping.
             debug_assert!(end > start, "empty piece at {start}");
@@ -43,6 +52,7 @@ impl<'a> Text<'a> {
             out.push(start..end);
             start = end;
         }
+        start
     }
 
     #[inline(always)]
