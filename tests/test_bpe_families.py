@@ -613,3 +613,21 @@ def test_json_family_long_pieces(jfam):
         ours, theirs = jfam.ours.encode(text), jfam.hf.encode(text)
         assert ours.ids.tolist() == theirs.ids, kind
         assert [tuple(o) for o in ours.offsets.tolist()] == theirs.offsets, kind
+
+
+def test_tiktoken_family_long_texts(tfam):
+    """Long documents go through the split a block of pieces at a time (see
+    test_bpe_long_pieces.py); every family's pattern must resume exactly."""
+    from test_bpe_long_pieces import whole_corpora
+
+    text = whole_corpora(60_000)
+    assert tfam.ours.encode(text, split_special_tokens=True).ids.tolist() == tfam.tik.encode_ordinary(text)
+
+
+def test_json_family_long_texts(jfam):
+    from test_bpe_long_pieces import whole_corpora
+
+    text = whole_corpora(60_000)
+    ours, theirs = jfam.ours.encode(text), jfam.hf.encode(text)
+    assert ours.ids.tolist() == theirs.ids
+    assert [tuple(o) for o in ours.offsets.tolist()] == theirs.offsets

@@ -71,6 +71,25 @@ def test_offsets_of_long_pieces_match_hf(name):
         assert [tuple(o) for o in ours.offsets.tolist()] == theirs.offsets, kind
 
 
+def whole_corpora(size: int) -> str:
+    """The start of every corpus as one text: prose, code, many scripts, whitespace runs."""
+    from conftest import CORPORA
+
+    return "".join(c.read_text(encoding="utf-8")[:size] for c in CORPORA)
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_long_texts_split_a_block_at_a_time_match_the_reference(name):
+    """A text far over 16 KB is split and tokenized a block of 1024 pieces at a time
+    (`SCAN_ABOVE` in tokenizer.rs); the pieces must be those of one pass, at every block edge,
+    with offsets right for the json files."""
+    text = whole_corpora(150_000)
+    assert OURS[name].encode_batch_flat([text])[0].tolist() == reference(name, text)
+    if name in HF:
+        ours, theirs = OURS[name].encode(text), HF[name].encode(text)
+        assert [tuple(o) for o in ours.offsets.tolist()] == theirs.offsets
+
+
 ALPHABETS = ["a", "ab", "aab", "abc", "0123456789", "01", "abcdefghijklmnopqrstuvwxyz", "aAbBzZ", "ſkK",
              " ", " \t", "=-", "é", "éa", "e\u0301", "日本", "🙂👍", "ab1", "x\u00a0"]
 long_runs = st.sampled_from(ALPHABETS).flatmap(lambda a: st.text(st.sampled_from(a), min_size=40, max_size=1500))

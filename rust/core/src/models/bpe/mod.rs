@@ -95,9 +95,6 @@ struct ByteTables {
     single: [Option<u32>; 256],
     /// Tokens by their bytes, for pieces that are whole tokens.
     by_bytes: FxHashMap<Box<[u8]>, u32>,
-    /// The same for tokens of up to 7 bytes, keyed by `short_key`: most pieces are short, and
-    /// an integer key hashes and compares without a call to memcmp.
-    short: FxHashMap<u64, u32>,
     /// The search for long pieces, built on the first one (None if some byte has no token).
     long: OnceLock<Option<LongPieceEncoder>>,
 }
@@ -105,18 +102,6 @@ struct ByteTables {
 /// Byte-level pieces longer than this take the search of `backtrack` instead of the merge
 /// loop, which costs O(n log n) with a heap and thrashes the caches on megabyte pieces.
 const LONG_PIECE: usize = 48;
-
-/// Up to 7 bytes and their length packed in a u64 (None when longer).
-#[inline]
-fn short_key(bytes: &[u8]) -> Option<u64> {
-    if bytes.len() > 7 {
-        return None;
-    }
-    let mut key = [0u8; 8];
-    key[..bytes.len()].copy_from_slice(bytes);
-    key[7] = bytes.len() as u8;
-    Some(u64::from_le_bytes(key))
-}
 
 /// Buffers a BPE model reuses between words.
 #[derive(Debug, Default)]
@@ -202,8 +187,7 @@ impl Bpe {
             }
             let by_bytes: FxHashMap<Box<[u8]>, u32> =
                 self.spec.vocab.iter().filter_map(|(t, &id)| Some((decode_chars(t)?.into_boxed_slice(), id))).collect();
-            let short = by_bytes.iter().filter_map(|(b, &id)| Some((short_key(b)?, id))).collect();
-            ByteTables { single, by_bytes, short, long: OnceLock::new() }
+            ByteTables { single, by_bytes, long: OnceLock::new() }
         })
     }
 
@@ -244,11 +228,7 @@ impl Bpe {
             _ => {}
         }
         if self.spec.ignore_merges {
-            let whole = match short_key(word) {
-                Some(key) => tables.short.get(&key),
-                None => tables.by_bytes.get(word),
-            };
-            if let Some(&id) = whole {
+            if let Some(&id) = tables.by_bytes.get(word) {
                 emit(id, 0, word.len());
                 return Ok(());
             }
