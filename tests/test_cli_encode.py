@@ -407,3 +407,99 @@ def test_generated_lines_match_a_line_by_line_reference(tmp_path_factory, gpt2):
         assert reported == bad_lines[:20]
 
     check()
+
+
+# ----- generated JSON Lines: the core's parser and the careful reader agree ----------------------
+
+
+def _jsonl_line_strategy():
+    from hypothesis import strategies as st
+
+    text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=10)
+    value = st.one_of(text, text, st.integers(), st.none(), st.booleans(), st.lists(text, max_size=2),
+                      st.dictionaries(st.sampled_from(["text", "a"]), text, max_size=2))
+    key = st.sampled_from(['"text"', '"text"', '"id"', '"t\\u0065xt"', '"Text"'])
+    members = st.lists(st.tuples(key, value, st.booleans()), max_size=4)
+    record = members.map(lambda ms: "{" + ", ".join(f"{k}: {json.dumps(v, ensure_ascii=a)}" for k, v, a in ms) + "}")
+    junk = st.sampled_from([
+        "not json", "", "  ", "\r", "null", "[1]", '"text"', '{"text": NaN}', '{"text": "\\ud800 x"}',
+        '{"text": "\\udfff", "id": 1}', '{"text": "x"} trailing', '{"text": "x"}\r', '{"text": "x",}', "\ufeff" + '{"text": "bom"}',
+        '{"text": "tab\tinside"}', '{"text": 1e400}', '{"text": "a"}{"text": "b"}',
+    ])
+    line = st.one_of(record, record, record, junk).map(lambda s: s.encode("utf-8"))
+    invalid = st.sampled_from([b'{"text": "bad \xff"}', b'{"text": "\xed\xa0\x80"}', b"\xff"])
+    return st.one_of(line, line, line, invalid)
+
+
+def _reference_jsonl(data: bytes, key: str, errors: str, keep_empty: bool):
+    """The documents of a JSON Lines file by the rules of the reader's docs, with Python's json."""
+    docs = []
+    lines = data.split(b"\n")
+    if data.endswith(b"\n"):
+        lines.pop()
+    for raw in lines:
+        try:
+            record = json.loads(raw)
+        except UnicodeDecodeError:
+            if errors == "skip":
+                continue
+            try:
+                record = json.loads(raw.decode("utf-8", "replace"))
+            except ValueError:
+                continue
+        except ValueError:
+            continue  # blank lines and malformed JSON alike: no document
+        if not isinstance(record, dict) or not isinstance(record.get(key), str):
+            continue
+        text = record[key]
+        if re.search("[\ud800-\udfff]", text):
+            if errors == "skip":
+                continue
+            text = re.sub("[\ud800-\udfff]", "\ufffd", text)
+        if text or keep_empty:
+            docs.append(text)
+    return docs
+
+
+def test_generated_jsonl_matches_python_json(tmp_path_factory, gpt2):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(lines=st.lists(_jsonl_line_strategy(), max_size=30), batch=st.integers(1, 400),
+           errors=st.sampled_from(["replace", "skip"]), keep_empty=st.booleans())
+    def check(lines, batch, errors, keep_empty):
+        folder = tmp_path_factory.mktemp("jsonl")
+        data = b"\n".join(lines)
+        (folder / "in.jsonl").write_bytes(data)
+        encode_files([str(folder / "in.jsonl")], folder / "out", gpt2, format="npy", batch_bytes=batch,
+                     errors=errors, keep_empty=keep_empty, progress=False, report=lambda _: None)
+        ids, offsets = gpt2.encode_batch_flat(_reference_jsonl(data, "text", errors, keep_empty))
+        assert_same_documents(folder / "out", "npy", ids.astype(np.int64), offsets)
+
+    check()
+
+
+def test_plain_jsonl_takes_the_core_parser(tmp_path, gpt2, monkeypatch):
+    """A file of plain records never reaches the careful (Python) reader; one bad line sends only
+    its own buffer there."""
+    from tokembed.preprocess import jsonl_input
+
+    careful = []
+    original = jsonl_input.parse_lines
+    monkeypatch.setattr(jsonl_input, "parse_lines", lambda chunk, *a: careful.append(chunk.first_line) or original(chunk, *a))
+    docs = corpus_documents(CORPORA[0])[:3000]
+    records = [json.dumps({"id": i, "text": d}, ensure_ascii=i % 3 == 0) for i, d in enumerate(docs)]
+    (tmp_path / "a.jsonl").write_text("\n".join(records) + "\n", encoding="utf-8")
+    summary = encode_files([str(tmp_path / "a.jsonl")], tmp_path / "a", gpt2, format="npy", batch_bytes=20_000, progress=False)
+    assert careful == [] and summary.documents == len(docs)
+    ids, offsets = gpt2.encode_batch_flat(docs)
+    assert_same_documents(tmp_path / "a", "npy", ids.astype(np.int64), offsets)
+
+    records[2500] = "not json"
+    (tmp_path / "b.jsonl").write_text("\n".join(records) + "\n", encoding="utf-8")
+    summary = encode_files([str(tmp_path / "b.jsonl")], tmp_path / "b", gpt2, format="npy", batch_bytes=20_000,
+                           progress=False, report=lambda _: None)
+    assert len(careful) == 1 and careful[0] <= 2501 and summary.skipped == {"malformed JSON": 1}
+    ids, offsets = gpt2.encode_batch_flat(docs[:2500] + docs[2501:])
+    assert_same_documents(tmp_path / "b", "npy", ids.astype(np.int64), offsets)

@@ -60,6 +60,14 @@ class Tokenizer:
         invalid: str = "replace",
         keep_empty: bool = False,
     ) -> Tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64], List[Tuple[int, int, str]], int]: ...
+    def encode_jsonl_flat(
+        self,
+        data: bytes,
+        key: str,
+        add_special_tokens: bool,
+        split_special_tokens: bool = False,
+        keep_empty: bool = False,
+    ) -> Optional[Tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64], int]]: ...
     def count_tokens(
         self, texts: List[str], add_special_tokens: bool, split_special_tokens: bool = False
     ) -> npt.NDArray[np.int64]: ...

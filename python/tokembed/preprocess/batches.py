@@ -11,11 +11,13 @@ from .lines import LineChunk
 
 @dataclass
 class RawLines:
-    """Lines not yet decoded, a document per line: the encoder splits and checks them itself
-    (``text_input.encode_raw_lines``), without the interpreter's help."""
+    """Lines not yet decoded, a document per line: the encoder splits, checks and (for JSON
+    Lines) parses them itself (``text_input.encode_raw_lines``, ``jsonl_input.encode_raw_jsonl``),
+    without the interpreter's help."""
 
     chunk: LineChunk
     where: str  # the file, for reports
+    json_key: Optional[str] = None  # JSON Lines: the document is the string under this key
 
 
 @dataclass

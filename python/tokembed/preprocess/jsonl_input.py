@@ -1,20 +1,26 @@
 """JSON Lines inputs (``.jsonl``, ``.jsonl.gz``): one JSON object per line, the document under
 ``key``. Blank lines are ignored; a line that is not JSON, not an object with ``key``, or whose
-value is not a string is reported with its file and line."""
+value is not a string is reported with its file and line.
+
+Buffers of lines go to the core's parser first (``encode_jsonl_flat``: serde_json, in parallel,
+without the GIL); it takes only buffers in which every line is plain, and hands any other back
+to ``parse_lines`` here, which knows how to report each problem."""
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Iterator, List, Optional
+from typing import Iterator, List, Optional, Tuple
+
+import numpy as np
 
 from .lines import LineChunk, line_chunks
 from .problems import MALFORMED_JSON, MISSING_KEY, NOT_TEXT, InputLog
-from .batches import Piece
+from .batches import Piece, RawLines
 from .sources import InputFile
 
 
-# JSON may escape half of a surrogate pair ("\ud800"): a character no UTF-8 text can hold.
+# JSON may hold half of a surrogate pair ("\ud800"): a character no UTF-8 text can hold.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -36,7 +42,9 @@ def parse_lines(chunk: LineChunk, where: str, key: str, log: InputLog, keep_empt
             text = _text_of(record, key, where, chunk.first_line + i, log)
             if text is None:
                 continue
-        if b"\\u" in line:  # only an escape can make a lone surrogate
+        # Only an escape, or the UTF-8 form of a surrogate (json decodes bytes with
+        # "surrogatepass"), can put a lone surrogate in the text.
+        if b"\\u" in line or b"\xed" in line:
             text = _checked_surrogates(text, where, chunk.first_line + i, log)
             if text is None:
                 continue
@@ -80,10 +88,27 @@ def _checked_surrogates(text: str, where: str, number: int, log: InputLog) -> Op
     if found is None:
         return text
     # The same policy as for invalid UTF-8 bytes.
-    detail = f"lone surrogate \\u{ord(found.group()):04x} escaped in JSON"
+    detail = f"lone surrogate \\u{ord(found.group()):04x} in JSON text"
     return _LONE_SURROGATE.sub("\ufffd", text) if log.invalid_utf8(where, number, detail) else None
 
 
-def read_jsonl(source: InputFile, chunk_bytes: int, key: str, log: InputLog, keep_empty: bool) -> Iterator[Piece]:
+def read_jsonl(source: InputFile, chunk_bytes: int, key: str) -> Iterator[Piece]:
+    """Chunks of lines as bytes, for ``encode_raw_jsonl``."""
     for chunk in line_chunks(source, chunk_bytes):
-        yield Piece(parse_lines(chunk, source.path, key, log, keep_empty), chunk.nbytes, len(chunk.body))
+        yield Piece([], chunk.nbytes, len(chunk.body), RawLines(chunk, source.path, key))
+
+
+def encode_raw_jsonl(
+    tok, raw: RawLines, log: InputLog, keep_empty: bool, add_special_tokens: bool, split_special_tokens: bool
+) -> Tuple[np.ndarray, np.ndarray]:
+    """``(ids, offsets)`` of the documents of a buffer of JSON Lines: parsed and encoded by the
+    core when every line is plain, else parsed here line by line with reports."""
+    assert raw.json_key is not None
+    add, split = bool(add_special_tokens), bool(split_special_tokens)
+    encoded = tok._core.encode_jsonl_flat(raw.chunk.body, raw.json_key, add, split, bool(keep_empty))
+    if encoded is None:
+        texts = parse_lines(raw.chunk, raw.where, raw.json_key, log, keep_empty)
+        return tok.encode_batch_flat(texts, add, split)
+    ids, offsets, empty = encoded
+    log.skipped_empty(empty)
+    return ids, offsets

@@ -1,10 +1,10 @@
 """The encode job: inputs → documents in batches → ``encode_batch_flat`` → shard writer.
 
-A reader thread reads (and, for JSONL and Parquet, parses) the next batch, and a writer thread
+A reader thread reads (and, for Parquet, decodes) the next batch, and a writer thread
 stores the previous one, while the current one is encoded (the encoder releases the GIL and runs
-on the Rust thread pool); queues of two batches bound the memory. Plain text lines reach the
-encoder as bytes: the core splits and checks them in parallel, so the interpreter, which holds a
-core while it works, has little to do. The shard files get their final names only when
+on the Rust thread pool); queues of two batches bound the memory. Text and JSON lines reach the
+encoder as bytes: the core splits, checks and parses them in parallel, so the interpreter, which
+holds a core while it works, has little to do. The shard files get their final names only when
 everything is written, then the metadata file is written last.
 """
 
@@ -28,6 +28,7 @@ from .progress import Progress, progress_wanted
 from .reading import read_documents
 from .sources import expand_inputs
 from .stages import WriteBehind, read_ahead
+from .jsonl_input import encode_raw_jsonl
 from .text_input import encode_raw_lines
 from .shard_metadata import shard_metadata
 from .tokenizer_facts import DEFAULT_TOKENIZER, eos_to_append, max_token_id, resolve_tokenizer
@@ -150,9 +151,8 @@ def encode_files(
             try:
                 for batch in ahead:
                     if batch.raw is not None:
-                        ids, offsets = encode_raw_lines(
-                            tok, batch.raw, log, keep_empty, add_special_tokens, split_special_tokens
-                        )
+                        encode_raw = encode_raw_lines if batch.raw.json_key is None else encode_raw_jsonl
+                        ids, offsets = encode_raw(tok, batch.raw, log, keep_empty, add_special_tokens, split_special_tokens)
                     else:
                         ids, offsets = tok.encode_batch_flat(batch.texts, add_special_tokens, split_special_tokens)
                     behind.put((ids, offsets, batch.nbytes))

@@ -28,7 +28,7 @@ def read_documents(
             else:
                 yield from read_text_lines(source, chunk_bytes)
         elif source.kind == "jsonl":
-            yield from read_jsonl(source, chunk_bytes, json_key, log, keep_empty)
+            yield from read_jsonl(source, chunk_bytes, json_key)
         elif source.kind == "parquet":
             yield from read_parquet_column(source, chunk_bytes, json_key, log, keep_empty)
         else:

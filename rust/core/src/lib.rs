@@ -13,6 +13,7 @@ pub mod decode;
 pub mod embed;
 pub mod encoding;
 pub mod error;
+pub mod jsonl;
 pub mod lines;
 pub mod load;
 pub mod models;

@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use tokembed_core::batch;
 use tokembed_core::encoding::Encoding;
+use tokembed_core::jsonl;
 use tokembed_core::lines::{split_lines, OnInvalid};
 use tokembed_core::padding::PaddingParams;
 use tokembed_core::tokenizer::EncodeOptions;
@@ -252,6 +253,32 @@ impl CoreTokenizer {
         })?;
         let bad = bad.into_iter().map(|b| (b.line, b.byte, b.reason)).collect();
         Ok((vec1(py, ids), vec1(py, offsets), bad, empty))
+    }
+
+    /// The documents of a JSON Lines buffer (the string under `key` on each line) encoded as
+    /// `encode_batch_flat` would encode them: `(ids, offsets, empty_documents)`; `None` when some
+    /// line is not that plain (see `tokembed_core::jsonl`) and the caller's careful reader must
+    /// read the buffer.
+    #[pyo3(signature = (data, key, add_special_tokens, split_special_tokens=false, keep_empty=false))]
+    fn encode_jsonl_flat<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        key: &str,
+        add_special_tokens: bool,
+        split_special_tokens: bool,
+        keep_empty: bool,
+    ) -> PyResult<Option<(Bound<'py, PyAny>, Bound<'py, PyAny>, usize)>> {
+        let inner = &self.inner;
+        let encoded = py.detach(|| {
+            guarded(|| {
+                let Some((documents, empty)) = jsonl::documents(data, key, keep_empty) else { return Ok(None) };
+                let docs: Vec<&str> = documents.iter().map(|d| d.as_ref()).collect();
+                let (ids, offsets) = batch::encode_flat(inner, &docs, add_special_tokens, split_special_tokens)?;
+                Ok(Some((ids, offsets, empty)))
+            })
+        })?;
+        Ok(encoded.map(|(ids, offsets, empty)| (vec1(py, ids), vec1(py, offsets), empty)))
     }
 
     #[pyo3(signature = (texts, add_special_tokens, split_special_tokens=false))]

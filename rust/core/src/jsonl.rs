@@ -1,0 +1,189 @@
+//! JSON Lines as documents: the string under one key of each line's object, for `tokembed
+//! encode` on `.jsonl` files, parsed here (serde_json, in parallel) rather than by Python's
+//! `json`, which parses about 25 MB/s and would hold a core the encoder needs.
+//!
+//! Only the plain case is handled: every line blank, or valid UTF-8 holding an object whose
+//! value under the key is a string. Anything else in a buffer (malformed JSON, a missing key, a
+//! value that is not a string, invalid UTF-8, an escaped lone surrogate, which serde_json
+//! refuses and Python accepts) makes `documents` return `None`, and the caller reads that buffer
+//! with its careful reader, which reports each problem with its line. The two must agree on
+//! every buffer both accept: the key's last occurrence wins, as in Python's `json`.
+
+use crate::parallel;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt;
+
+/// The documents of the buffer's lines in order and the number of empty ones left out, or
+/// `None` when some line needs the careful reader.
+pub fn documents<'a>(buf: &'a [u8], key: &str, keep_empty: bool) -> Option<(Vec<Cow<'a, str>>, usize)> {
+    let lines: Vec<&[u8]> = buf.split(|&b| b == b'\n').collect();
+    let parts = parallel::map_chunks(&lines, |_, group| -> Option<(Vec<Cow<'a, str>>, usize)> {
+        let mut docs = Vec::with_capacity(group.len());
+        let mut empty = 0;
+        for line in group {
+            if line.iter().all(|b| b" \t\n\r\x0b\x0c".contains(b)) {
+                continue; // blank lines may separate records
+            }
+            let text = text_of(line, key)?;
+            if text.is_empty() && !keep_empty {
+                empty += 1;
+            } else {
+                docs.push(text);
+            }
+        }
+        Some((docs, empty))
+    });
+    let mut docs = Vec::with_capacity(lines.len());
+    let mut empty = 0;
+    for part in parts {
+        let (part_docs, part_empty) = part?;
+        docs.extend(part_docs);
+        empty += part_empty;
+    }
+    Some((docs, empty))
+}
+
+/// The string under `key` in the object on `line`, when the line is that plain.
+fn text_of<'a>(line: &'a [u8], key: &str) -> Option<Cow<'a, str>> {
+    // Python's reader decodes the line first; invalid UTF-8 is its to report.
+    let line = std::str::from_utf8(line).ok()?;
+    let mut parser = serde_json::Deserializer::from_str(line);
+    let found = TextUnder { key }.deserialize(&mut parser).ok()?;
+    parser.end().ok()?;
+    match found {
+        Some(Field::Text(text)) => Some(text),
+        _ => None,
+    }
+}
+
+/// A value as far as we care: a string (borrowed when it has no escapes) or anything else.
+enum Field<'a> {
+    Text(Cow<'a, str>),
+    Other,
+}
+
+struct FieldVisitor;
+
+impl<'de> Visitor<'de> for FieldVisitor {
+    type Value = Field<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Field<'de>, E> {
+        Ok(Field::Text(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Field<'de>, E> {
+        Ok(Field::Text(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Field<'de>, E> {
+        Ok(Field::Text(Cow::Owned(v)))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Field<'de>, E> {
+        Ok(Field::Other)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Field<'de>, E> {
+        Ok(Field::Other)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Field<'de>, E> {
+        Ok(Field::Other)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Field<'de>, E> {
+        Ok(Field::Other)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Field<'de>, E> {
+        Ok(Field::Other)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Field<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Field::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Field<'de>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Field::Other)
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Field<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(FieldVisitor)
+    }
+}
+
+/// An object, reduced to its last value under `key` (None when it has none).
+struct TextUnder<'k> {
+    key: &'k str,
+}
+
+impl<'de> DeserializeSeed<'de> for TextUnder<'_> {
+    type Value = Option<Field<'de>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TextUnder<'_> {
+    type Value = Option<Field<'de>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(name) = map.next_key::<Field<'de>>()? {
+            match name {
+                Field::Text(name) if name == self.key => found = Some(map.next_value::<Field<'de>>()?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn docs(buf: &str) -> Option<Vec<String>> {
+        documents(buf.as_bytes(), "text", false).map(|(d, _)| d.into_iter().map(Cow::into_owned).collect())
+    }
+
+    #[test]
+    fn plain_lines_give_their_text_in_order() {
+        let buf = "{\"id\": 1, \"text\": \"a\\nb \\u00e9\\ud83d\\ude00\", \"x\": [1, {\"y\": null}]}\n\n  \r\n{\"text\": \"two\"}";
+        assert_eq!(docs(buf), Some(vec!["a\nb é😀".to_string(), "two".to_string()]));
+    }
+
+    #[test]
+    fn the_last_value_of_a_repeated_key_wins_and_escaped_keys_match() {
+        assert_eq!(docs("{\"text\": \"old\", \"t\\u0065xt\": \"new\"}"), Some(vec!["new".to_string()]));
+        assert_eq!(docs("{\"text\": \"old\", \"text\": 3}"), None);
+    }
+
+    #[test]
+    fn empty_documents_are_counted_unless_kept() {
+        assert_eq!(documents(b"{\"text\": \"\"}\n{\"text\": \"x\"}", "text", false).map(|(d, e)| (d.len(), e)), Some((1, 1)));
+        assert_eq!(documents(b"{\"text\": \"\"}", "text", true).map(|(d, e)| (d.len(), e)), Some((1, 0)));
+    }
+
+    #[test]
+    fn anything_unusual_goes_to_the_careful_reader() {
+        for bad in [
+            "{\"text\": \"a\"} x",
+            "{\"text\": \"a\"",
+            "[\"text\"]",
+            "null",
+            "{\"other\": \"a\"}",
+            "{\"text\": 1}",
+            "{\"text\": \"\\ud800\"}",
+            "{\"text\": NaN}",
+            "\u{feff}{\"text\": \"a\"}",
+        ] {
+            assert_eq!(docs(&format!("{{\"text\": \"fine\"}}\n{bad}")), None, "{bad}");
+        }
+        assert_eq!(documents(b"{\"text\": \"\xff\"}", "text", false).map(|_| ()), None);
+    }
+}
