@@ -3,11 +3,13 @@
     python benches/bench_encode.py [--repeats 7] [--formats bin,npy,megatron,parquet]
 
 1. Rate, on the 10 MB corpus, gpt2, 1 and 2 worker threads: `Tokenizer.encode_batch_flat` on the
-   corpus's documents (its non-empty lines, the documents `tokembed encode` reads), all in one
-   call, against `tokembed encode` of the file in the same process (`encode_files`, what the
-   command runs: reading, decoding, encoding, writing, renames; its own clock, from the first
-   read to the renamed files). Runs alternate, medians of `--repeats`; "ratio" is encode's
-   MB/s over the library's: at 1.0 reading and writing cost nothing.
+   corpus's documents, all in one call, against `tokembed encode` of the file in the same
+   process (`encode_files`, what the command runs: reading, decoding, encoding, writing, renames;
+   its own clock, from the first read to the renamed files). Two inputs: the .txt file (a
+   document per non-empty line) and the same text as JSON Lines (~4 KB documents, an id and the
+   text, every other record with non-ASCII escaped). Runs alternate, medians of `--repeats`;
+   "ratio" is encode's MB/s over the library's, both counted on the text's bytes: at 1.0
+   reading, parsing and writing cost nothing.
 2. The whole command as a user runs it (a new process: Python start, imports, tokenizer load,
    metadata), on the 10 MB corpus and on a 100 MB one made by repeating it 10 times: wall time,
    MB/s and the child's peak RSS (ru_maxrss from wait4), per format. Memory should not grow
@@ -17,6 +19,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -27,7 +30,7 @@ from pathlib import Path
 
 import tokembed
 from tokembed.preprocess import encode_files
-from common import DATA, print_table
+from common import DATA, documents, megabytes, print_table
 
 CORPUS = DATA / "corpora" / "en_python_docs_10MB.txt"
 
@@ -36,32 +39,45 @@ def documents_as_encode_reads_them(path: Path):
     return [line for line in path.read_text(encoding="utf-8").split("\n") if line]
 
 
+def jsonl_corpus(out: Path):
+    """The corpus as JSON Lines of ~4 KB documents, and those documents."""
+    docs = documents(CORPUS)
+    path = out / "corpus.jsonl"
+    with open(path, "w", encoding="utf-8") as f:
+        for i, d in enumerate(docs):
+            f.write(json.dumps({"id": i, "text": d}, ensure_ascii=i % 2 == 1) + "\n")
+    return path, docs
+
+
 def rate_rows(repeats: int, out: Path):
     tok = tokembed.Tokenizer.builtin("gpt2")
-    docs = documents_as_encode_reads_them(CORPUS)
-    mb = CORPUS.stat().st_size / 1e6
+    jsonl_path, jsonl_docs = jsonl_corpus(out)
+    inputs = [("txt", CORPUS, documents_as_encode_reads_them(CORPUS)), ("jsonl", jsonl_path, jsonl_docs)]
     rows = []
-    for workers in (1, 2):
-        tokembed.set_num_threads(workers)
-        tok.encode_batch_flat(docs)  # warm-up
-        encode_files([str(CORPUS)], out / "warm", tok, workers=workers, overwrite=True, progress=False)
-        library, command = [], []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            tok.encode_batch_flat(docs)
-            library.append(time.perf_counter() - start)
-            summary = encode_files([str(CORPUS)], out / "rate", tok, workers=workers, overwrite=True, progress=False)
-            command.append(summary.seconds)
-        lib_rate = mb / statistics.median(library)
-        cmd_rate = mb / statistics.median(command)
-        ratios = sorted(l / c for l, c in zip(library, command))
-        rows.append([
-            workers,
-            f"{lib_rate:.1f}",
-            f"{cmd_rate:.1f}",
-            f"{cmd_rate / lib_rate:.2f}",
-            f"{ratios[0]:.2f}-{ratios[-1]:.2f}",
-        ])
+    for label, path, docs in inputs:
+        mb = megabytes(docs)
+        for workers in (1, 2):
+            tokembed.set_num_threads(workers)
+            tok.encode_batch_flat(docs)  # warm-up
+            encode_files([str(path)], out / "warm", tok, workers=workers, overwrite=True, progress=False)
+            library, command = [], []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                tok.encode_batch_flat(docs)
+                library.append(time.perf_counter() - start)
+                summary = encode_files([str(path)], out / "rate", tok, workers=workers, overwrite=True, progress=False)
+                command.append(summary.seconds)
+            lib_rate = mb / statistics.median(library)
+            cmd_rate = mb / statistics.median(command)
+            ratios = sorted(l / c for l, c in zip(library, command))
+            rows.append([
+                label,
+                workers,
+                f"{lib_rate:.1f}",
+                f"{cmd_rate:.1f}",
+                f"{cmd_rate / lib_rate:.2f}",
+                f"{ratios[0]:.2f}-{ratios[-1]:.2f}",
+            ])
     return rows
 
 
@@ -107,7 +123,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         print(f"\n`tokembed encode` vs `encode_batch_flat`, {CORPUS.name}, gpt2, medians of {args.repeats}\n")
-        print_table(["workers", "encode_batch_flat MB/s", "tokembed encode MB/s", "ratio", "ratio range"],
+        print_table(["input", "workers", "encode_batch_flat MB/s", "tokembed encode MB/s", "ratio", "ratio range"],
                     rate_rows(args.repeats, out))
         print(f"\nthe whole command (new process), default workers, medians of {args.memory_repeats}\n")
         print_table(["format", "corpus", "seconds", "MB/s", "peak RSS MB"],

@@ -67,6 +67,7 @@ class Tokenizer:
         add_special_tokens: bool,
         split_special_tokens: bool = False,
         keep_empty: bool = False,
+        first_line: int = 1,
     ) -> Optional[Tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64], int]]: ...
     def count_tokens(
         self, texts: List[str], add_special_tokens: bool, split_special_tokens: bool = False

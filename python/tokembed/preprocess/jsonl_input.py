@@ -105,7 +105,12 @@ def encode_raw_jsonl(
     core when every line is plain, else parsed here line by line with reports."""
     assert raw.json_key is not None
     add, split = bool(add_special_tokens), bool(split_special_tokens)
-    encoded = tok._core.encode_jsonl_flat(raw.chunk.body, raw.json_key, add, split, bool(keep_empty))
+    try:
+        encoded = tok._core.encode_jsonl_flat(
+            raw.chunk.body, raw.json_key, add, split, bool(keep_empty), raw.chunk.first_line
+        )
+    except ValueError as e:  # the core names the line; the file is ours to add
+        raise ValueError(f"{raw.where}: {e}") from e
     if encoded is None:
         texts = parse_lines(raw.chunk, raw.where, raw.json_key, log, keep_empty)
         return tok.encode_batch_flat(texts, add, split)

@@ -29,9 +29,14 @@ pub fn encode_flat(
         }
         Ok((ids, lens))
     });
-    let parts = parts.into_iter().collect::<Result<Vec<_>>>()?;
+    Ok(join_parts(parts.into_iter().collect::<Result<Vec<_>>>()?))
+}
+
+/// The ids and token counts of consecutive groups of documents as one flat buffer and row
+/// offsets.
+pub fn join_parts(parts: Vec<(Vec<u32>, Vec<usize>)>) -> (Vec<u32>, Vec<i64>) {
     let mut ids = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
-    let mut offsets = Vec::with_capacity(texts.len() + 1);
+    let mut offsets = Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum::<usize>() + 1);
     let mut end = 0i64;
     offsets.push(end);
     for (part_ids, lens) in parts {
@@ -41,7 +46,7 @@ pub fn encode_flat(
             offsets.push(end);
         }
     }
-    Ok((ids, offsets))
+    (ids, offsets)
 }
 
 /// Number of tokens of each text (as `encode_flat` would give them).

@@ -9,39 +9,68 @@
 //! with its careful reader, which reports each problem with its line. The two must agree on
 //! every buffer both accept: the key's last occurrence wins, as in Python's `json`.
 
+use crate::batch;
+use crate::error::Result as CoreResult;
 use crate::parallel;
+use crate::tokenizer::Tokenizer;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
 
-/// The documents of the buffer's lines in order and the number of empty ones left out, or
-/// `None` when some line needs the careful reader.
-pub fn documents<'a>(buf: &'a [u8], key: &str, keep_empty: bool) -> Option<(Vec<Cow<'a, str>>, usize)> {
+/// What a buffer of JSON Lines gave: ids and row offsets as `batch::encode_flat` gives them,
+/// and the number of empty documents left out.
+pub struct Encoded {
+    pub ids: Vec<u32>,
+    pub offsets: Vec<i64>,
+    pub empty: usize,
+}
+
+/// Parses and encodes the buffer's documents, each group of lines on one thread of the pool
+/// (parsing next to encoding, while the text is in cache); `Ok(None)` when some line needs the
+/// careful reader. `first_line` numbers the buffer's first line in errors.
+pub fn encode(
+    tok: &Tokenizer,
+    buf: &[u8],
+    key: &str,
+    keep_empty: bool,
+    add_special_tokens: bool,
+    split_special_tokens: bool,
+    first_line: usize,
+) -> CoreResult<Option<Encoded>> {
     let lines: Vec<&[u8]> = buf.split(|&b| b == b'\n').collect();
-    let parts = parallel::map_chunks(&lines, |_, group| -> Option<(Vec<Cow<'a, str>>, usize)> {
-        let mut docs = Vec::with_capacity(group.len());
-        let mut empty = 0;
-        for line in group {
-            if line.iter().all(|b| b" \t\n\r\x0b\x0c".contains(b)) {
+    let parts = parallel::map_chunks(&lines, |start, group| -> CoreResult<Option<(Vec<u32>, Vec<usize>, usize)>> {
+        let mut ids = Vec::with_capacity(group.iter().map(|l| l.len() / 4).sum());
+        let (mut lens, mut empty) = (Vec::with_capacity(group.len()), 0);
+        for (i, line) in group.iter().enumerate() {
+            if is_blank(line) {
                 continue; // blank lines may separate records
             }
-            let text = text_of(line, key)?;
+            let Some(text) = text_of(line, key) else { return Ok(None) };
             if text.is_empty() && !keep_empty {
                 empty += 1;
-            } else {
-                docs.push(text);
+                continue;
             }
+            let before = ids.len();
+            tok.encode_ids_into(&text, add_special_tokens, split_special_tokens, &mut ids)
+                .map_err(|e| e.context(&format!("line {}", first_line + start + i)))?;
+            lens.push(ids.len() - before);
         }
-        Some((docs, empty))
+        Ok(Some((ids, lens, empty)))
     });
-    let mut docs = Vec::with_capacity(lines.len());
+    let mut groups = Vec::with_capacity(parts.len());
     let mut empty = 0;
     for part in parts {
-        let (part_docs, part_empty) = part?;
-        docs.extend(part_docs);
+        let Some((ids, lens, part_empty)) = part? else { return Ok(None) };
+        groups.push((ids, lens));
         empty += part_empty;
     }
-    Some((docs, empty))
+    let (ids, offsets) = batch::join_parts(groups);
+    Ok(Some(Encoded { ids, offsets, empty }))
+}
+
+/// Only white space (as Python's `bytes.isspace` sees it).
+fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(|b| b" \t\n\r\x0b\x0c".contains(b))
 }
 
 /// The string under `key` in the object on `line`, when the line is that plain.
@@ -147,8 +176,10 @@ impl<'de> Visitor<'de> for TextUnder<'_> {
 mod tests {
     use super::*;
 
+    /// The texts of a buffer's non-blank lines (None: some line is for the careful reader).
     fn docs(buf: &str) -> Option<Vec<String>> {
-        documents(buf.as_bytes(), "text", false).map(|(d, _)| d.into_iter().map(Cow::into_owned).collect())
+        let lines = buf.split('\n').filter(|l| !is_blank(l.as_bytes()));
+        lines.map(|l| text_of(l.as_bytes(), "text").map(Cow::into_owned)).collect()
     }
 
     #[test]
@@ -161,12 +192,6 @@ mod tests {
     fn the_last_value_of_a_repeated_key_wins_and_escaped_keys_match() {
         assert_eq!(docs("{\"text\": \"old\", \"t\\u0065xt\": \"new\"}"), Some(vec!["new".to_string()]));
         assert_eq!(docs("{\"text\": \"old\", \"text\": 3}"), None);
-    }
-
-    #[test]
-    fn empty_documents_are_counted_unless_kept() {
-        assert_eq!(documents(b"{\"text\": \"\"}\n{\"text\": \"x\"}", "text", false).map(|(d, e)| (d.len(), e)), Some((1, 1)));
-        assert_eq!(documents(b"{\"text\": \"\"}", "text", true).map(|(d, e)| (d.len(), e)), Some((1, 0)));
     }
 
     #[test]
@@ -184,6 +209,6 @@ mod tests {
         ] {
             assert_eq!(docs(&format!("{{\"text\": \"fine\"}}\n{bad}")), None, "{bad}");
         }
-        assert_eq!(documents(b"{\"text\": \"\xff\"}", "text", false).map(|_| ()), None);
+        assert!(text_of(b"{\"text\": \"\xff\"}", "text").is_none());
     }
 }

@@ -258,8 +258,9 @@ impl CoreTokenizer {
     /// The documents of a JSON Lines buffer (the string under `key` on each line) encoded as
     /// `encode_batch_flat` would encode them: `(ids, offsets, empty_documents)`; `None` when some
     /// line is not that plain (see `tokembed_core::jsonl`) and the caller's careful reader must
-    /// read the buffer.
-    #[pyo3(signature = (data, key, add_special_tokens, split_special_tokens=false, keep_empty=false))]
+    /// read the buffer. `first_line` numbers the buffer's first line in errors.
+    #[pyo3(signature = (data, key, add_special_tokens, split_special_tokens=false, keep_empty=false, first_line=1))]
+    #[allow(clippy::too_many_arguments)]
     fn encode_jsonl_flat<'py>(
         &self,
         py: Python<'py>,
@@ -268,17 +269,13 @@ impl CoreTokenizer {
         add_special_tokens: bool,
         split_special_tokens: bool,
         keep_empty: bool,
+        first_line: usize,
     ) -> PyResult<Option<(Bound<'py, PyAny>, Bound<'py, PyAny>, usize)>> {
         let inner = &self.inner;
         let encoded = py.detach(|| {
-            guarded(|| {
-                let Some((documents, empty)) = jsonl::documents(data, key, keep_empty) else { return Ok(None) };
-                let docs: Vec<&str> = documents.iter().map(|d| d.as_ref()).collect();
-                let (ids, offsets) = batch::encode_flat(inner, &docs, add_special_tokens, split_special_tokens)?;
-                Ok(Some((ids, offsets, empty)))
-            })
+            guarded(|| jsonl::encode(inner, data, key, keep_empty, add_special_tokens, split_special_tokens, first_line))
         })?;
-        Ok(encoded.map(|(ids, offsets, empty)| (vec1(py, ids), vec1(py, offsets), empty)))
+        Ok(encoded.map(|e| (vec1(py, e.ids), vec1(py, e.offsets), e.empty)))
     }
 
     #[pyo3(signature = (texts, add_special_tokens, split_special_tokens=false))]
