@@ -9,6 +9,10 @@
 //! in chunks of about `TARGET` bytes. With BERT's pre-tokenizer, which isolates every
 //! punctuation character, a cut right before ASCII punctuation is safe too: no normalization
 //! form composes a character with a following ASCII punctuation mark.
+//!
+//! Byte-level pipelines (GPT-2 and after) cannot be cut this way, since their split patterns
+//! attach white space to the next word; they get the same cache benefit one level down, where the
+//! known split patterns are scanned a block of pieces at a time (`SCAN_ABOVE` in `tokenizer.rs`).
 
 use crate::added_vocab::AddedVocabulary;
 use crate::normalize::Normalizer;
