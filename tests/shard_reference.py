@@ -20,8 +20,9 @@ MEGATRON_CODES = {1: "<u1", 2: "<i1", 3: "<i2", 4: "<i4", 5: "<i8", 6: "<f8", 7:
 
 def corpus_documents(path: Path) -> List[str]:
     """A document per line: '\\n' ends a line, a '\\r' before it is not part of the document,
-    empty lines are not documents."""
-    lines = path.read_bytes().decode("utf-8").split("\n")
+    empty lines are not documents; a byte order mark that starts the file is not text (Python's
+    utf-8-sig; en_botchan.txt has one)."""
+    lines = path.read_bytes().decode("utf-8-sig").split("\n")
     return [line[:-1] if line.endswith("\r") else line for line in lines if line not in ("", "\r")]
 
 

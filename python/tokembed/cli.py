@@ -86,7 +86,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             return run_encode(args)
     except BrokenPipeError:
         return 0
-    except (OSError, ValueError, ImportError, TokenizerError) as e:
+    except (OSError, ValueError, EOFError, ImportError, TokenizerError) as e:
         print(f"tokembed: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

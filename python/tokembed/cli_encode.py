@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 from . import builtin
@@ -28,8 +29,18 @@ Outputs, all beside PREFIX, written under temporary names and renamed only when 
 
 Exit status: 0 when the shard is written (problems that were skipped or repaired are reported
 as file:line and counted in the summary), 2 on an error (under --errors strict, the first bad
-document), 130 when interrupted; no final-named output is left in the last two cases.
+document; a run that keeps no document; another run writing to PREFIX, which is locked through
+PREFIX.lock while a run lasts), 130 when interrupted; no new final-named output is left in the
+last two cases. With --overwrite, the files of a shard of another format at PREFIX are removed
+when the new one is in place. Temporary files of an earlier run that was killed are removed at
+the start (and named on standard error).
 """
+
+
+# --batch-mb outside these bounds is a mistake: below, batches of a few hundred bytes (a call and
+# a write per line); above, a single read that asks for more memory than the machine has.
+MIN_BATCH_MB = 0.001
+MAX_BATCH_MB = 4096.0
 
 
 def add_encode_parser(sub: "argparse._SubParsersAction") -> None:
@@ -78,22 +89,39 @@ def add_encode_parser(sub: "argparse._SubParsersAction") -> None:
         "at a malformed JSON line or a missing key, which are otherwise skipped); all are reported as file:line",
     )
     e.add_argument("--workers", type=int, metavar="N", help="encoding threads (default: one per core)")
-    e.add_argument("--batch-mb", type=float, default=4.0, metavar="MB", help="documents encoded per batch (default: 4 MB)")
+    e.add_argument(
+        "--batch-mb", type=float, default=4.0, metavar="MB",
+        help=f"documents encoded per batch (default: 4 MB; from {MIN_BATCH_MB:g} to {MAX_BATCH_MB:g})",
+    )
     e.add_argument("--overwrite", action="store_true", help="replace an existing shard at PREFIX")
     e.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
 
 
-def _terminate(signum, frame) -> None:
-    # SIGTERM (a job scheduler stopping us) cleans up like Ctrl-C does.
+def _interrupt(signum, frame) -> None:
+    # Ctrl-C, or SIGTERM (a job scheduler stopping us): clean up as for any error. Further
+    # signals are ignored from now on (a second Ctrl-C is common), so that neither the clean-up
+    # nor the exit is cut short by a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
+
+
+def check_batch_mb(batch_mb: float) -> int:
+    """``--batch-mb`` in bytes; a value that is not a sensible size is refused."""
+    if not math.isfinite(batch_mb) or not MIN_BATCH_MB <= batch_mb <= MAX_BATCH_MB:
+        raise ValueError(
+            f"--batch-mb must be a size in megabytes from {MIN_BATCH_MB:g} (1 KB) to {MAX_BATCH_MB:g}, got {batch_mb:g}"
+        )
+    return int(batch_mb * 1e6)
 
 
 def run_encode(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}")
-    if args.batch_mb <= 0:
-        raise ValueError(f"--batch-mb must be positive, got {args.batch_mb}")
-    previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
+    batch_bytes = check_batch_mb(args.batch_mb)
+    handlers = None
+    if _main_thread():
+        handlers = (signal.signal(signal.SIGINT, _interrupt), signal.signal(signal.SIGTERM, _interrupt))
     try:
         summary = encode_files(
             args.inputs,
@@ -111,13 +139,18 @@ def run_encode(args: argparse.Namespace) -> int:
             split_special_tokens=args.split_special_tokens,
             errors=args.errors,
             workers=args.workers,
-            batch_bytes=int(args.batch_mb * 1e6),
+            batch_bytes=batch_bytes,
             overwrite=args.overwrite,
             progress=False if args.quiet else None,
         )
+    except KeyboardInterrupt:
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            handlers = None  # ours: stay deaf to signals until the process has exited
+        raise
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        if handlers is not None:
+            signal.signal(signal.SIGINT, handlers[0])
+            signal.signal(signal.SIGTERM, handlers[1])
     if not args.quiet:
         print(summary.text(), file=sys.stderr)
     return 0

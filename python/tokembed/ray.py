@@ -20,6 +20,7 @@ Ray's own ``ds.write_parquet(folder)`` on the tokenized dataset (the ids column 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any, Dict, Optional, Union
 
 import numpy as np
@@ -27,7 +28,8 @@ import numpy as np
 from ._core import set_num_threads
 from .data.formats import choose_dtype, open_writer, writer_class
 from .data.formats.parquet import ids_list_array
-from .data.metadata import metadata_path, write_metadata
+from .data.metadata import metadata_path, metadata_text
+from .data.outputs import known_outputs, locked_output, remove_stale_temporaries
 from .preprocess.pipeline import append_to_each
 from .preprocess.shard_metadata import shard_metadata
 from .preprocess.tokenizer_facts import DEFAULT_TOKENIZER, eos_to_append, max_token_id, resolve_tokenizer
@@ -148,27 +150,32 @@ def write_shards(
     tok, label = resolve_tokenizer(tokenizer)
     max_id = max_token_id(tok)
     stored = choose_dtype(format, dtype, max_id)
-    finals = writer_class(format).paths_for(prefix) + [metadata_path(prefix)]
-    existing = [p for p in finals if os.path.exists(p)]
-    if existing and not overwrite:
-        raise FileExistsError(f"{', '.join(existing)} already exist; pass overwrite=True to replace them")
     if os.path.dirname(prefix):
         os.makedirs(os.path.dirname(prefix), exist_ok=True)
+    with locked_output(prefix):
+        finals = writer_class(format).paths_for(prefix) + [metadata_path(prefix)]
+        existing = [p for p in known_outputs(prefix) if os.path.exists(p)]
+        if existing and not overwrite:
+            raise FileExistsError(f"{', '.join(existing)} already exist; pass overwrite=True to replace them")
+        remove_stale_temporaries(prefix, lambda message: print(message, file=sys.stderr, flush=True))
 
-    # The shard must list documents in the dataset's order.
-    ds.context.execution_options.preserve_order = True
-    with open_writer(prefix, format, stored) as writer:
-        for batch in ds.iter_batches(batch_format="pyarrow", batch_size=None):
-            lists = batch.column(ids_column).combine_chunks()
-            lengths = lists.value_lengths().to_numpy(zero_copy_only=False)
-            offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-            np.cumsum(lengths, out=offsets[1:])
-            writer.write(lists.flatten().to_numpy(zero_copy_only=False), offsets)
+        # The shard must list documents in the dataset's order.
+        ds.context.execution_options.preserve_order = True
+        writer = open_writer(prefix, format, stored)
         try:
-            os.unlink(metadata_path(prefix))
-        except FileNotFoundError:
-            pass
-    meta = shard_metadata(writer, tok, label, max_id, None, inputs=[{"ray_dataset": str(ds)}])
-    write_metadata(prefix, meta)
+            for batch in ds.iter_batches(batch_format="pyarrow", batch_size=None):
+                lists = batch.column(ids_column).combine_chunks()
+                lengths = lists.value_lengths().to_numpy(zero_copy_only=False)
+                offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+                np.cumsum(lengths, out=offsets[1:])
+                writer.write(lists.flatten().to_numpy(zero_copy_only=False), offsets)
+            writer.finish()
+            meta = shard_metadata(writer, tok, label, max_id, None, inputs=[{"ray_dataset": str(ds)}])
+            others = [p for p in known_outputs(prefix) if p not in finals]
+            # Data files and metadata (last) take their final names together, or none does.
+            writer.commit(metadata=(metadata_path(prefix), metadata_text(meta)), remove=others)
+        except BaseException:
+            writer.abort()
+            raise
     return meta
 

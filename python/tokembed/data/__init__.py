@@ -14,7 +14,8 @@ from .formats import (
     read_npy,
     read_parquet,
 )
-from .metadata import metadata_path, read_metadata
+from .metadata import ShardMismatch, metadata_path, read_metadata
+from .outputs import OutputLocked
 from .packing import pack_documents
 from .shards import Shards, open_shards
 from .windows import sliding_windows, window_count
@@ -22,6 +23,8 @@ from .windows import sliding_windows, window_count
 __all__ = [
     "FORMATS",
     "MegatronIndexedDataset",
+    "OutputLocked",
+    "ShardMismatch",
     "ShardWriter",
     "Shards",
     "TokenDataset",

@@ -9,7 +9,7 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 from .formats import read_bin, read_megatron, read_npy, read_parquet
-from .metadata import read_metadata
+from .metadata import check_counts, check_file_sizes, read_metadata
 
 
 @dataclass
@@ -52,18 +52,27 @@ def detect_format(prefix: str) -> str:
 
 def open_shards(prefix: "str | os.PathLike[str]", format: Optional[str] = None, dtype: Optional[str] = None) -> Shards:
     """Opens the shard at ``prefix``. The format comes from its metadata file, else from the
-    files present; ``dtype`` is needed only for a raw ``.bin`` without metadata."""
+    files present; ``dtype`` is needed only for a raw ``.bin`` without metadata. Files whose
+    size or counts disagree with the metadata raise ``ShardMismatch`` (a ``ValueError``) naming
+    the file."""
     prefix = os.fspath(prefix)
     meta = read_metadata(prefix)
     fmt = format or (meta or {}).get("format") or detect_format(prefix)
+    check_file_sizes(prefix, meta)
     if fmt == "bin":
-        return Shards(prefix, fmt, read_bin(prefix + ".bin", dtype or (meta or {}).get("dtype")), None, meta)
+        ids = read_bin(prefix + ".bin", dtype or (meta or {}).get("dtype"))
+        check_counts(prefix, meta, prefix + ".bin", len(ids), None)
+        return Shards(prefix, fmt, ids, None, meta)
     if fmt == "npy":
         ids, offsets = read_npy(prefix)
+        data_path = prefix + ".npy"
     elif fmt == "megatron":
         ids, offsets = read_megatron(prefix)
+        data_path = prefix + ".bin"
     elif fmt == "parquet":
         ids, offsets = read_parquet(prefix + ".parquet")
+        data_path = prefix + ".parquet"
     else:
         raise ValueError(f"unknown shard format {fmt!r}")
+    check_counts(prefix, meta, data_path, len(ids), len(offsets) - 1)
     return Shards(prefix, fmt, ids, offsets, meta)

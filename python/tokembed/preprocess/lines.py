@@ -1,11 +1,14 @@
 """Reading an input as chunks of whole lines, bytes only, with the line number each chunk starts
 at (for reports) and how many bytes of the file it took (for progress: compressed bytes for
-``.gz``, so that progress and ETA match the size on disk)."""
+``.gz``, so that progress and ETA match the size on disk). A UTF-8 byte order mark at the start
+of an input is not part of its text (as with Python's ``utf-8-sig``); a truncated or corrupt
+``.gz`` is an error that names the file."""
 
 from __future__ import annotations
 
 import gzip
 import sys
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator, List, Tuple
@@ -36,20 +39,61 @@ class _CountingReader:
         return data
 
 
+BOM = b"\xef\xbb\xbf"
+
+
+def without_bom(read: Callable[[int], bytes]) -> Callable[[int], bytes]:
+    """``read``, less a UTF-8 byte order mark at the very start."""
+    head = b""
+    while len(head) < len(BOM):
+        more = read(len(BOM) - len(head))
+        if not more:
+            break
+        head += more
+    pending = head[len(BOM):] if head == BOM else head
+
+    def read_rest(n: int) -> bytes:
+        nonlocal pending
+        if not pending:
+            return read(n)
+        if n is None or n < 0:
+            data, pending = pending + read(-1), b""
+        else:
+            data, pending = pending[:n], pending[n:]
+        return data
+
+    return read_rest
+
+
+def _checked_gzip(read: Callable[[int], bytes], path: str) -> Callable[[int], bytes]:
+    """``read`` of a ``GzipFile``, turning a truncated or corrupt stream into a ``ValueError``
+    that names the file (gzip raises a bare ``EOFError`` or ``BadGzipFile``)."""
+
+    def read_checked(n: int) -> bytes:
+        try:
+            return read(n)
+        except EOFError:
+            raise ValueError(f"{path}: the compressed file is truncated (it ends before its gzip stream does)") from None
+        except (gzip.BadGzipFile, zlib.error) as e:
+            raise ValueError(f"{path}: not a valid gzip file ({e})") from None
+
+    return read_checked
+
+
 @contextmanager
 def open_binary(source: InputFile) -> Iterator[Tuple[Callable[[int], bytes], Callable[[], int]]]:
-    """``(read, position)``: a read function of the decompressed bytes and the position reached
-    in the file as stored."""
+    """``(read, position)``: a read function of the decompressed bytes (less a leading UTF-8
+    byte order mark) and the position reached in the file as stored."""
     if source.path == STDIN:
         reader = _CountingReader(sys.stdin.buffer)
-        yield reader.read, (lambda: reader.position)
+        yield without_bom(reader.read), (lambda: reader.position)
         return
     with open(source.path, "rb") as raw:
         if source.compressed:
             with gzip.GzipFile(fileobj=raw, mode="rb") as gz:
-                yield gz.read, raw.tell
+                yield without_bom(_checked_gzip(gz.read, source.path)), raw.tell
         else:
-            yield raw.read, raw.tell
+            yield without_bom(raw.read), raw.tell
 
 
 FIRST_CHUNK_BYTES = 256 << 10
@@ -58,28 +102,31 @@ FIRST_CHUNK_BYTES = 256 << 10
 def line_chunks(source: InputFile, chunk_bytes: int) -> Iterator[LineChunk]:
     """Chunks of about ``chunk_bytes`` of whole lines (the first ones smaller, doubling, so
     that the encoder has work early). The last line of the input counts even without a final
-    newline; a final newline does not start another, empty line."""
+    newline; a final newline does not start another, empty line. A line longer than a chunk
+    is gathered in parts and joined once, when it ends: linear in its length."""
     with open_binary(source) as (read, position):
         line_no = 1
         consumed = 0
-        rest = b""
+        parts: List[bytes] = []  # the start of a line not yet ended, as read
         size = min(FIRST_CHUNK_BYTES, chunk_bytes)
         while True:
             data = read(size)
             size = min(2 * size, chunk_bytes)
             if not data:
                 break
-            if rest:
-                data = rest + data
             cut = data.rfind(b"\n")
             if cut < 0:
-                rest = data  # a line longer than the chunk: keep reading until it ends
+                parts.append(data)  # a line longer than the chunk: keep reading until it ends
                 continue
-            rest = data[cut + 1 :]
-            body = data[:cut]
+            if parts:
+                parts.append(data[:cut])
+                body = b"".join(parts)
+            else:
+                body = data[:cut]
+            parts = [data[cut + 1 :]] if cut + 1 < len(data) else []
             now = position()
             yield LineChunk(body, line_no, now - consumed)
             consumed = now
             line_no += body.count(b"\n") + 1
-        if rest:
-            yield LineChunk(rest, line_no, position() - consumed)
+        if parts:
+            yield LineChunk(b"".join(parts), line_no, position() - consumed)

@@ -4,13 +4,15 @@ A reader thread reads (and, for Parquet, decodes) the next batch, and a writer t
 stores the previous one, while the current one is encoded (the encoder releases the GIL and runs
 on the Rust thread pool); queues of two batches bound the memory. Text and JSON lines reach the
 encoder as bytes: the core splits, checks and parses them in parallel, so the interpreter, which
-holds a core while it works, has little to do. The shard files get their final names only when
-everything is written, then the metadata file is written last.
+holds a core while it works, has little to do. The shard files and the metadata file get their
+final names only when all of them are written (the metadata last); the output prefix is locked
+for the whole run.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -18,8 +20,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .._core import get_num_threads, set_num_threads
-from ..data.formats import choose_dtype, open_writer, writer_class
-from ..data.metadata import metadata_path, write_metadata
+from ..data.formats import ShardWriter, choose_dtype, open_writer, writer_class
+from ..data.metadata import metadata_path, metadata_text
+from ..data.outputs import known_outputs, locked_output, remove_stale_temporaries
 from ..tokenizer import Tokenizer
 from .batches import batches
 from .memory import MemoryKeeper
@@ -102,93 +105,91 @@ def encode_files(
     and writes ``output.meta.json``. Every document gets exactly the ids of
     ``tokenizer.encode_batch_flat`` (plus EOS with ``append_eos``). See ``tokembed encode
     --help`` for the options; ``progress=None`` shows a bar when standard error is a terminal.
+
+    The prefix is locked for the run (``PREFIX.lock``; another run on it raises
+    ``OutputLocked`` at once); temporary files that killed runs left at the prefix are removed
+    (and named through ``report``). A run that keeps no document raises ``ValueError``; on any
+    error no new file is left under a final name. With ``overwrite``, the files of a shard of
+    another format at the prefix are removed when the new shard takes its place.
     """
     prefix = os.fspath(output)
     writer_cls = writer_class(format)
+    if int(batch_bytes) < 1:
+        raise ValueError(f"batch_bytes must be at least 1, got {batch_bytes}")
     files = expand_inputs(inputs, input_format)
     tok, tokenizer_label = resolve_tokenizer(tokenizer)
     eos = eos_to_append(tok, append_eos, eos_id)
     max_id = max(max_token_id(tok), eos if eos is not None else 0)
     stored = choose_dtype(format, dtype, max_id)
-    finals = writer_cls.paths_for(prefix) + [metadata_path(prefix)]
-    existing = [p for p in finals if os.path.exists(p)]
-    if existing and not overwrite:
-        raise FileExistsError(f"{', '.join(existing)} already exist; use --overwrite to replace them")
     if os.path.dirname(prefix):
         os.makedirs(os.path.dirname(prefix), exist_ok=True)
+    say = report or _to_stderr
+    # One run at a time on a prefix, from the check of what exists to the last rename.
+    with locked_output(prefix):
+        finals = writer_cls.paths_for(prefix) + [metadata_path(prefix)]
+        existing = [p for p in known_outputs(prefix) if os.path.exists(p)]
+        if existing and not overwrite:
+            raise FileExistsError(f"{', '.join(existing)} already exist; use --overwrite to replace them")
+        remove_stale_temporaries(prefix, say)
+        # A shard of another format at this prefix goes when this one takes its place.
+        others = [p for p in known_outputs(prefix) if p not in finals]
 
-    known = [f.size for f in files]
-    total = None if any(s is None for s in known) else sum(known)  # type: ignore[arg-type]
-    bar = Progress(total, progress_wanted() if progress is None else progress)
-    log = InputLog(errors, report or bar.note)
-    threads_before = get_num_threads()
-    if workers is not None:
-        set_num_threads(workers)
-    try:
-        with open_writer(prefix, format, stored) as writer:
-            started = time.perf_counter()
-            memory = MemoryKeeper()
-
-            def store(encoded: Tuple[np.ndarray, np.ndarray, int]) -> None:
-                ids, offsets, nbytes = encoded
-                if eos is not None:
-                    ids, offsets = append_to_each(ids, offsets, eos)
-                writer.write(ids, offsets)
-                bar.update(nbytes, len(offsets) - 1, len(ids))
-                del ids, offsets
-                memory.after_batch()
-
-            pieces = read_documents(
-                files,
-                log,
-                chunk_bytes=batch_bytes,
-                json_key=json_key,
-                document_per_file=document_per_file,
-                keep_empty=keep_empty,
-            )
-            ahead = read_ahead(batches(pieces, batch_bytes))
-            behind = WriteBehind(store)
+        writer = open_writer(prefix, format, stored)
+        try:
+            known = [f.size for f in files]
+            total = None if any(s is None for s in known) else sum(known)  # type: ignore[arg-type]
+            bar = Progress(total, progress_wanted() if progress is None else progress)
+            log = InputLog(errors, report or bar.note)
+            threads_before = get_num_threads()
+            if workers is not None:
+                set_num_threads(workers)
             try:
-                for batch in ahead:
-                    if batch.raw is not None:
-                        encode_raw = encode_raw_lines if batch.raw.json_key is None else encode_raw_jsonl
-                        ids, offsets = encode_raw(tok, batch.raw, log, keep_empty, add_special_tokens, split_special_tokens)
-                    else:
-                        ids, offsets = tok.encode_batch_flat(batch.texts, add_special_tokens, split_special_tokens)
-                    behind.put((ids, offsets, batch.nbytes))
-                behind.close()
-            except BaseException:
-                behind.abandon()
-                raise
+                started = time.perf_counter()
+                _encode_into(
+                    writer, bar, log, tok, files, eos,
+                    batch_bytes=batch_bytes,
+                    json_key=json_key,
+                    document_per_file=document_per_file,
+                    keep_empty=keep_empty,
+                    add_special_tokens=add_special_tokens,
+                    split_special_tokens=split_special_tokens,
+                )
+                writer.finish()
+                seconds = time.perf_counter() - started
             finally:
-                ahead.close()  # type: ignore[attr-defined]
-            # Old metadata goes before the new files take their names: the metadata marks a
-            # complete shard, and for a moment this one is not.
-            _remove_if_present(metadata_path(prefix))
-        seconds = time.perf_counter() - started
-    finally:
-        bar.close()
-        if workers is not None:
-            set_num_threads(threads_before)
-
-    meta = shard_metadata(
-        writer,
-        tok,
-        tokenizer_label,
-        max_id,
-        eos,
-        add_special_tokens=bool(add_special_tokens),
-        split_special_tokens=bool(split_special_tokens),
-        inputs=[{"path": f.path, "kind": f.kind, "bytes": f.size} for f in files],
-        input_bytes=bar.nbytes,
-        json_key=json_key,
-        document_per_file=bool(document_per_file),
-        keep_empty=bool(keep_empty),
-        errors=errors,
-        skipped=log.as_dict(),
-        seconds=round(seconds, 3),
-    )
-    meta_path = write_metadata(prefix, meta)
+                bar.close()
+                if workers is not None:
+                    set_num_threads(threads_before)
+            if writer.documents == 0:
+                left_out = ", ".join(f"{kind}: {n:,}" for kind, n in log.as_dict().items())
+                raise ValueError(
+                    f"no document to write ({'left out: ' + left_out if left_out else 'the inputs are empty'}); "
+                    f"nothing written to {prefix}"
+                )
+            meta = shard_metadata(
+                writer,
+                tok,
+                tokenizer_label,
+                max_id,
+                eos,
+                add_special_tokens=bool(add_special_tokens),
+                split_special_tokens=bool(split_special_tokens),
+                inputs=[{"path": f.path, "kind": f.kind, "bytes": f.size} for f in files],
+                input_bytes=bar.nbytes,
+                json_key=json_key,
+                document_per_file=bool(document_per_file),
+                keep_empty=bool(keep_empty),
+                errors=errors,
+                skipped=log.as_dict(),
+                seconds=round(seconds, 3),
+            )
+            # Every file gets its final name only now, the metadata last; on an error nothing
+            # new keeps a final name.
+            meta_path = metadata_path(prefix)
+            writer.commit(metadata=(meta_path, metadata_text(meta)), remove=others)
+        except BaseException:
+            writer.abort()
+            raise
     return EncodeSummary(
         output=prefix,
         format=format,
@@ -203,16 +204,64 @@ def encode_files(
     )
 
 
+def _encode_into(
+    writer: ShardWriter,
+    bar: Progress,
+    log: InputLog,
+    tok: Tokenizer,
+    files,
+    eos: Optional[int],
+    *,
+    batch_bytes: int,
+    json_key: str,
+    document_per_file: bool,
+    keep_empty: bool,
+    add_special_tokens: bool,
+    split_special_tokens: bool,
+) -> None:
+    """Reads, encodes and writes every batch (reading ahead, writing behind)."""
+    memory = MemoryKeeper()
+
+    def store(encoded: Tuple[np.ndarray, np.ndarray, int]) -> None:
+        ids, offsets, nbytes = encoded
+        if eos is not None:
+            ids, offsets = append_to_each(ids, offsets, eos)
+        writer.write(ids, offsets)
+        bar.update(nbytes, len(offsets) - 1, len(ids))
+        del ids, offsets
+        memory.after_batch()
+
+    pieces = read_documents(
+        files,
+        log,
+        chunk_bytes=batch_bytes,
+        json_key=json_key,
+        document_per_file=document_per_file,
+        keep_empty=keep_empty,
+    )
+    ahead = read_ahead(batches(pieces, batch_bytes))
+    behind = WriteBehind(store)
+    try:
+        for batch in ahead:
+            if batch.raw is not None:
+                encode_raw = encode_raw_lines if batch.raw.json_key is None else encode_raw_jsonl
+                ids, offsets = encode_raw(tok, batch.raw, log, keep_empty, add_special_tokens, split_special_tokens)
+            else:
+                ids, offsets = tok.encode_batch_flat(batch.texts, add_special_tokens, split_special_tokens)
+            behind.put((ids, offsets, batch.nbytes))
+        behind.close()
+    except BaseException:
+        behind.abandon()
+        raise
+    finally:
+        ahead.close()  # type: ignore[attr-defined]
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def append_to_each(ids: np.ndarray, offsets: np.ndarray, token: int):
     """``token`` after every document of a flat batch: new ``(ids, offsets)``."""
     with_token = np.insert(ids, offsets[1:], np.asarray(token, dtype=ids.dtype))
     return with_token, offsets + np.arange(len(offsets), dtype=offsets.dtype)
-
-
-def _remove_if_present(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-

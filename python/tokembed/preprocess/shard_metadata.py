@@ -15,10 +15,12 @@ from .tokenizer_facts import tokenizer_sha256
 def shard_metadata(
     writer: ShardWriter, tok: Tokenizer, tokenizer_label: str, max_id: int, eos: Optional[int], **extra: Any
 ) -> Dict[str, Any]:
+    """The metadata of a shard whose writer is finished but not yet committed."""
     meta: Dict[str, Any] = {
         "tokembed_version": __version__,
         "format": writer.format,
         "files": [os.path.basename(p) for p in writer.paths],
+        "file_bytes": writer.file_bytes(),  # checked by the readers (open_shards)
         "dtype": writer.dtype.name,
         "documents": writer.documents,
         "tokens": writer.tokens,

@@ -31,7 +31,8 @@ def kind_of(path: str) -> Optional[str]:
 
 
 def expand_inputs(patterns: Sequence[str], input_format: str = "auto") -> List[InputFile]:
-    """Files named by ``patterns`` in order (globs sorted, ``**`` allowed). Raises
+    """Files named by ``patterns`` in order (globs sorted, ``**`` allowed; a pattern that is
+    the name of an existing file is that file, not a glob). Raises
     ``FileNotFoundError`` for a path or glob that names nothing, ``ValueError`` for a file whose
     kind its name does not tell (unless ``input_format`` says it)."""
     if input_format != "auto" and input_format not in KINDS:
@@ -45,7 +46,9 @@ def expand_inputs(patterns: Sequence[str], input_format: str = "auto") -> List[I
                 raise ValueError("Parquet cannot be read from standard input")
             files.append(InputFile(STDIN, "text" if input_format == "auto" else input_format, None))
             continue
-        if glob.has_magic(pattern):
+        # A file that exists is that file, whatever its name holds ('data[1].txt'); only a
+        # name that is not a file is taken as a glob.
+        if glob.has_magic(pattern) and not os.path.isfile(pattern):
             paths = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
             if not paths:
                 raise FileNotFoundError(f"{pattern}: no file matches")

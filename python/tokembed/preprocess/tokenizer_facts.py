@@ -53,12 +53,23 @@ def eos_to_append(tok: Tokenizer, append_eos: bool, eos_id: Optional[int]) -> Op
     if not append_eos:
         return None
     if eos_id is not None:
-        if int(eos_id) < 0:
-            raise ValueError(f"the EOS id must not be negative, got {eos_id}")
-        return int(eos_id)
+        return checked_token_id(tok, eos_id, "EOS id (--eos-id)")
     found = find_eos(tok)
     if found is None:
         raise ValueError(
             "this tokenizer has no end-of-text token (<|endoftext|>, </s>, ...); give its id (--eos-id)"
         )
     return found[1]
+
+
+def checked_token_id(tok: Tokenizer, token_id: int, what: str) -> int:
+    """``token_id`` if the tokenizer has a token with that id, else a ``ValueError`` that says
+    which ids it has."""
+    token_id = int(token_id)
+    top = max_token_id(tok)
+    if not 0 <= token_id <= top or tok.id_to_token(token_id) is None:
+        raise ValueError(
+            f"the {what} {token_id} is not in the tokenizer's vocabulary (ids 0 to {top:,}, "
+            f"{tok.vocab_size:,} tokens)"
+        )
+    return token_id

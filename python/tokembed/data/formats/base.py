@@ -1,10 +1,11 @@
 """What every shard writer does: take batches of documents, write them under temporary names,
-and give the files their final names only when ``close`` completes."""
+and give the files their final names only when ``close`` (or ``finish`` then ``commit``)
+completes."""
 
 from __future__ import annotations
 
 import os
-from typing import ClassVar, Dict, List, Optional, Tuple
+from typing import ClassVar, Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
@@ -20,6 +21,9 @@ DTYPES: Dict[str, np.dtype] = {
 
 class ShardWriter:
     """Base class: ``write(ids, offsets)`` per batch, then ``close()`` (or ``abort()``).
+    ``close()`` is ``finish()`` (the temporary files complete) then ``commit()`` (the final
+    names); between the two, ``file_bytes()`` gives the sizes for the metadata, which
+    ``commit(metadata=...)`` puts in place last, with the same all-or-nothing renames.
 
     ``ids`` holds the tokens of a batch of documents and ``offsets`` (length ``B + 1``,
     starting at 0) says where each document starts, as ``Tokenizer.encode_batch_flat`` returns
@@ -42,6 +46,7 @@ class ShardWriter:
         self.tokens = 0
         self._outputs = AtomicOutputs()
         self._closed = False
+        self._finished = False
 
     @classmethod
     def auto_dtype(cls, max_id: int) -> str:
@@ -57,8 +62,8 @@ class ShardWriter:
         return self.paths_for(self.prefix)
 
     def write(self, ids: np.ndarray, offsets: np.ndarray) -> None:
-        if self._closed:
-            raise ValueError("write to a closed shard writer")
+        if self._closed or self._finished:
+            raise ValueError("write to a finished shard writer")
         if len(offsets) < 1 or offsets[0] != 0 or offsets[-1] != len(ids):
             raise ValueError("offsets must start at 0 and end at len(ids)")
         stored = self._stored(ids)
@@ -66,17 +71,44 @@ class ShardWriter:
         self.documents += len(offsets) - 1
         self.tokens += len(ids)
 
-    def close(self) -> None:
+    def finish(self) -> None:
+        """Completes the temporary files; nothing has its final name yet."""
         if self._closed:
+            raise ValueError("finish of a closed shard writer")
+        if self._finished:
             return
         try:
             self._finish()
-            self._outputs.commit()
+        except BaseException:
+            self.abort()
+            raise
+        self._finished = True
+
+    def file_bytes(self) -> Dict[str, int]:
+        """Size of each file of the shard (by base name), once ``finish`` is done."""
+        if not self._finished:
+            raise ValueError("file sizes are known after finish()")
+        return {os.path.basename(final): os.path.getsize(tmp) for tmp, final in self._outputs.temporaries}
+
+    def commit(self, metadata: Optional[Tuple[str, str]] = None, remove: Iterable[str] = ()) -> None:
+        """Gives the files their final names, then ``metadata`` (``(path, text)``), last. Old
+        files under those names, and the paths in ``remove``, are removed first. On any error,
+        nothing new is left under a final name."""
+        if self._closed:
+            return
+        try:
+            self.finish()
+            if metadata is not None:
+                self._outputs.text(*metadata)
+            self._outputs.commit(remove)
         except BaseException:
             self._outputs.abort()
             raise
         finally:
             self._closed = True
+
+    def close(self) -> None:
+        self.commit()
 
     def abort(self) -> None:
         if self._closed:

@@ -38,11 +38,13 @@ def read_bin(path: "str | os.PathLike[str]", dtype: Optional[str] = None) -> np.
     file records; a ``.bin`` without metadata needs it given (nanoGPT's is ``"uint16"``)."""
     path = os.fspath(path)
     if dtype is None:
-        from ..metadata import read_metadata
+        from ..metadata import check_file_sizes, read_metadata
 
-        meta = read_metadata(path[: -len(".bin")] if path.endswith(".bin") else path)
+        prefix = path[: -len(".bin")] if path.endswith(".bin") else path
+        meta = read_metadata(prefix)
         if meta is None:
             raise ValueError(f"{path}: no metadata file beside it; give dtype= (nanoGPT's is uint16)")
+        check_file_sizes(prefix, meta)
         dtype = meta["dtype"]
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
