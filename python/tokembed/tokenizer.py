@@ -201,9 +201,20 @@ class Tokenizer:
             pad["pad_token"] = pad_token
             if pad_id is None:
                 found = self.token_to_id(pad_token)
-                pad["pad_id"] = 0 if found is None else found
+                if found is None:
+                    raise ValueError(f"pad_token {pad_token!r} is not in the vocabulary; pass its pad_id too")
+                pad["pad_id"] = found
         if pad_id is not None:
-            pad["pad_id"] = int(pad_id)
+            pad_id = options.non_negative(pad_id, "pad_id")
+            if self.id_to_token(pad_id) is None:
+                raise ValueError(f"pad_id {pad_id} is not a token id of this tokenizer")
+            pad["pad_id"] = pad_id
+        if pad.pop("no_pad_token", False) and pad_token is None and pad_id is None:
+            raise ValueError(
+                "this tokenizer has no padding token ('[PAD]' is not in its vocabulary and its file configures "
+                "none); choose one: enable_padding(pad_token=...) (for GPT-style tokenizers often "
+                "'<|endoftext|>'), or pad_id=..."
+            )
         pad["pad_type_id"] = int(pad_type_id)
         pad["strategy"] = "BatchLongest" if length is None else {"Fixed": int(length)}
         pad["pad_to_multiple_of"] = pad_to_multiple_of
@@ -217,7 +228,7 @@ class Tokenizer:
         if self._padding:
             return dict(self._padding)
         pad_id = self.token_to_id("[PAD]")
-        return {
+        pad = {
             "strategy": "BatchLongest",
             "direction": "Right",
             "pad_to_multiple_of": None,
@@ -225,6 +236,11 @@ class Tokenizer:
             "pad_type_id": 0,
             "pad_token": "[PAD]",
         }
+        if pad_id is None:
+            # No padding token to use: rows that need padding are an error (the core says how to
+            # choose one) rather than padded with id 0, a real token of most vocabularies.
+            pad["no_pad_token"] = True
+        return pad
 
     # ----- encoding -----------------------------------------------------------------------
     def encode(

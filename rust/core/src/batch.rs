@@ -6,6 +6,7 @@
 
 use crate::encoding::{Direction, Encoding};
 use crate::error::{Error, Result};
+use crate::memory::try_zeroed;
 use crate::padding::{PaddingParams, PaddingStrategy};
 use crate::parallel;
 use crate::tokenizer::{EncodeOptions, Tokenizer};
@@ -22,6 +23,7 @@ pub fn encode_flat(
         let mut ids = Vec::with_capacity(group.iter().map(|t| t.len() / 4).sum());
         let mut lens = Vec::with_capacity(group.len());
         for (i, text) in group.iter().enumerate() {
+            parallel::check_interrupt()?;
             let before = ids.len();
             tok.encode_ids_into(text, add_special_tokens, split_special_tokens, &mut ids)
                 .map_err(|e| e.context(&format!("texts[{}]", start + i)))?;
@@ -29,7 +31,7 @@ pub fn encode_flat(
         }
         Ok((ids, lens))
     });
-    Ok(join_parts(parts.into_iter().collect::<Result<Vec<_>>>()?))
+    Ok(join_parts(parts?))
 }
 
 /// The ids and token counts of consecutive groups of documents as one flat buffer and row
@@ -62,6 +64,7 @@ pub fn count(
             .iter()
             .enumerate()
             .map(|(i, text)| {
+                parallel::check_interrupt()?;
                 ids.clear();
                 tok.encode_ids_into(text, add_special_tokens, split_special_tokens, &mut ids)
                     .map_err(|e| e.context(&format!("texts[{}]", start + i)))?;
@@ -69,7 +72,7 @@ pub fn count(
             })
             .collect()
     });
-    Ok(parts.into_iter().collect::<Result<Vec<_>>>()?.concat())
+    Ok(parts?.concat())
 }
 
 /// Full encodings of texts or pairs, in order.
@@ -93,12 +96,13 @@ pub fn encode_many(
             .iter()
             .enumerate()
             .map(|(i, t)| {
+                parallel::check_interrupt()?;
                 let pair = pairs.and_then(|p| p.get(start + i).copied());
                 tok.encode(t, pair, opts).map_err(|e| e.context(&format!("texts[{}]", start + i)))
             })
             .collect()
     });
-    Ok(parts.into_iter().collect::<Result<Vec<_>>>()?.concat())
+    Ok(parts?.concat())
 }
 
 /// A padded batch as row-major `(rows, width)` buffers.
@@ -137,7 +141,8 @@ pub fn pad_to_arrays(
         }
     }
     let longest = rows.iter().map(|(_, e)| e.len()).max().unwrap_or(0);
-    let width = padding.target_length(longest);
+    let width = padding.target_length(longest)?;
+    padding.check_pad_token(rows.iter().map(|(_, e)| e.len()).min().unwrap_or(width), width)?;
     if let PaddingStrategy::Fixed(n) = padding.strategy {
         if let Some((r, (_, e))) = rows.iter().enumerate().find(|(_, (_, e))| e.len() > width) {
             return Err(Error::InvalidArgument(format!(
@@ -148,16 +153,21 @@ pub fn pad_to_arrays(
         }
     }
     let n = rows.len();
+    let cells = n
+        .checked_mul(width)
+        .filter(|c| c.checked_mul(2).is_some())
+        .ok_or_else(|| Error::OutOfMemory(format!("padding: {n} rows of {width} tokens do not fit in memory")))?;
+    let what = format!("padding: {n} rows of {width} tokens");
     // Zeroed buffers come from the allocator as untouched pages; every cell is then written by
     // the parallel fill below, so page faults and writes are spread over the threads.
     let mut b = PaddedBatch {
         rows: n,
         width,
-        input_ids: vec![0; n * width],
-        attention_mask: vec![0; n * width],
-        token_type_ids: vec![0; n * width],
-        special_tokens_mask: vec![0; n * width],
-        offsets: if with_offsets { Some(vec![0; n * width * 2]) } else { None },
+        input_ids: try_zeroed(cells, &what)?,
+        attention_mask: try_zeroed(cells, &what)?,
+        token_type_ids: try_zeroed(cells, &what)?,
+        special_tokens_mask: try_zeroed(cells, &what)?,
+        offsets: if with_offsets { Some(try_zeroed(2 * cells, &what)?) } else { None },
         overflow_to_sample_mapping: rows.iter().map(|(sample, _)| *sample as i64).collect(),
     };
     if width == 0 {

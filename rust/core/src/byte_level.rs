@@ -5,49 +5,52 @@
 //! soft hyphen) are shifted to U+0100 and up, in byte order. `tokenizer.json` files use this
 //! alphabet; `.tiktoken` files store raw bytes, which we map into it.
 
-use std::sync::OnceLock;
-
-fn is_printable(b: u8) -> bool {
+const fn is_printable(b: u8) -> bool {
     matches!(b, b'!'..=b'~' | 0xA1..=0xAC | 0xAE..=0xFF)
 }
 
-struct Tables {
-    to_char: [char; 256],
-    /// Indexed by code point - for the 256 + 68 characters in use; `None` elsewhere.
-    to_byte: Vec<Option<u8>>,
-}
+/// Both directions of the map, computed at compile time (no lazy table to fill at run time,
+/// so nothing for a `fork` to catch half-built).
+const TO_CHAR: [char; 256] = {
+    let mut to_char = ['\0'; 256];
+    let mut shifted = 0u32;
+    let mut b = 0usize;
+    while b < 256 {
+        to_char[b] = if is_printable(b as u8) {
+            b as u8 as char
+        } else {
+            shifted += 1;
+            match char::from_u32(255 + shifted) {
+                Some(c) => c,
+                None => '\0',
+            }
+        };
+        b += 1;
+    }
+    to_char
+};
 
-fn tables() -> &'static Tables {
-    static T: OnceLock<Tables> = OnceLock::new();
-    T.get_or_init(|| {
-        let mut to_char = ['\0'; 256];
-        let mut shifted = 0u32;
-        for b in 0..=255u8 {
-            to_char[b as usize] = if is_printable(b) {
-                b as char
-            } else {
-                shifted += 1;
-                char::from_u32(255 + shifted).unwrap_or('\0')
-            };
-        }
-        let mut to_byte = vec![None; 256 + 68 + 1];
-        for (b, &c) in to_char.iter().enumerate() {
-            to_byte[c as usize] = Some(b as u8);
-        }
-        Tables { to_char, to_byte }
-    })
-}
+/// Indexed by code point: the 256 + 68 characters in use; `None` elsewhere.
+const TO_BYTE: [Option<u8>; 256 + 68 + 1] = {
+    let mut to_byte = [None; 256 + 68 + 1];
+    let mut b = 0usize;
+    while b < 256 {
+        to_byte[TO_CHAR[b] as usize] = Some(b as u8);
+        b += 1;
+    }
+    to_byte
+};
 
 /// The character that stands for `b`.
 #[inline]
 pub fn byte_to_char(b: u8) -> char {
-    tables().to_char[b as usize]
+    TO_CHAR[b as usize]
 }
 
 /// The byte a character stands for, if it is one of the 256.
 #[inline]
 pub fn char_to_byte(c: char) -> Option<u8> {
-    tables().to_byte.get(c as usize).copied().flatten()
+    TO_BYTE.get(c as usize).copied().flatten()
 }
 
 /// Bytes written in the byte-level alphabet.

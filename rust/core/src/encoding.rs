@@ -1,6 +1,7 @@
 //! The result of encoding one input (a text or a pair): parallel arrays, one entry per token,
 //! plus the overflowing windows that truncation produced.
 
+use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -163,15 +164,24 @@ impl Encoding {
     }
 
     /// Pads to `target` tokens (never truncates), overflowing windows too.
-    pub fn pad(&mut self, target: usize, pad_id: u32, pad_type_id: u32, direction: Direction) {
+    pub fn pad(&mut self, target: usize, pad_id: u32, pad_type_id: u32, direction: Direction) -> Result<()> {
         for o in &mut self.overflowing {
-            o.pad(target, pad_id, pad_type_id, direction);
+            o.pad(target, pad_id, pad_type_id, direction)?;
         }
         let len = self.len();
         if len >= target {
-            return;
+            return Ok(());
         }
         let n = target - len;
+        // Reserve first: a padding length from an argument or a file may not fit in memory,
+        // and a failed allocation would abort the process.
+        let oom = |_| Error::OutOfMemory(format!("padding to {target} tokens"));
+        self.ids.try_reserve_exact(n).map_err(oom)?;
+        self.type_ids.try_reserve_exact(n).map_err(oom)?;
+        self.offsets.try_reserve_exact(n).map_err(oom)?;
+        self.special_tokens_mask.try_reserve_exact(n).map_err(oom)?;
+        self.attention_mask.try_reserve_exact(n).map_err(oom)?;
+        self.sequence_ids.try_reserve_exact(n).map_err(oom)?;
         match direction {
             Direction::Right => {
                 self.ids.extend(std::iter::repeat(pad_id).take(n));
@@ -194,6 +204,7 @@ impl Encoding {
                 self.token_texts.iter_mut().for_each(|(i, _)| *i += n);
             }
         }
+        Ok(())
     }
 }
 
@@ -233,7 +244,7 @@ mod tests {
         let mut merged = Encoding::special(&[7], 0, &[(0, "s".into())]);
         merged.merge_with(e.overflowing[0].clone());
         assert_eq!(merged.token_texts, vec![(0, "s".into()), (2, "b".into())]);
-        merged.pad(6, 0, 0, Direction::Left);
+        merged.pad(6, 0, 0, Direction::Left).unwrap();
         assert_eq!(merged.token_texts, vec![(2, "s".into()), (4, "b".into())]);
     }
 }

@@ -13,6 +13,13 @@ pub enum Error {
     InvalidArgument(String),
     /// A token id that is not in the vocabulary, with its position in the input.
     IdOutOfRange { id: i64, position: usize, vocab_size: usize },
+    /// A buffer the call needs that cannot be allocated; the message names the argument that
+    /// asked for it. (Rust aborts the process on a failed allocation, so sizes from arguments
+    /// and files are reserved with `try_reserve` and fail here instead.)
+    OutOfMemory(String),
+    /// The call was interrupted (Ctrl-C) and stopped early; the binding raises the signal's
+    /// exception.
+    Interrupted,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -20,7 +27,10 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Config(msg) | Error::Io(msg) | Error::InvalidArgument(msg) => f.write_str(msg),
+            Error::Config(msg) | Error::Io(msg) | Error::InvalidArgument(msg) | Error::OutOfMemory(msg) => {
+                f.write_str(msg)
+            }
+            Error::Interrupted => f.write_str("interrupted"),
             Error::IdOutOfRange { id, position, vocab_size } => write!(
                 f,
                 "token id {id} at position {position} is out of range for a vocabulary of {vocab_size} tokens"
@@ -38,6 +48,7 @@ impl Error {
             Error::Config(m) => Error::Config(format!("{place}: {m}")),
             Error::Io(m) => Error::Io(format!("{place}: {m}")),
             Error::InvalidArgument(m) => Error::InvalidArgument(format!("{place}: {m}")),
+            Error::OutOfMemory(m) => Error::OutOfMemory(format!("{place}: {m}")),
             other => other,
         }
     }

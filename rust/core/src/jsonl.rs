@@ -42,6 +42,7 @@ pub fn encode(
         let mut ids = Vec::with_capacity(group.iter().map(|l| l.len() / 4).sum());
         let (mut lens, mut empty) = (Vec::with_capacity(group.len()), 0);
         for (i, line) in group.iter().enumerate() {
+            parallel::check_interrupt()?;
             if is_blank(line) {
                 continue; // blank lines may separate records
             }
@@ -56,11 +57,11 @@ pub fn encode(
             lens.push(ids.len() - before);
         }
         Ok(Some((ids, lens, empty)))
-    });
+    })?;
     let mut groups = Vec::with_capacity(parts.len());
     let mut empty = 0;
     for part in parts {
-        let Some((ids, lens, part_empty)) = part? else { return Ok(None) };
+        let Some((ids, lens, part_empty)) = part else { return Ok(None) };
         groups.push((ids, lens));
         empty += part_empty;
     }

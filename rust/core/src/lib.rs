@@ -16,6 +16,7 @@ pub mod error;
 pub mod jsonl;
 pub mod lines;
 pub mod load;
+pub mod memory;
 pub mod models;
 pub mod normalize;
 pub mod normalized;

@@ -31,6 +31,9 @@ impl Normalized {
         self.text.push_str(original);
         self.align.clear();
         if track {
+            // One entry per byte: reserved up front, since growing by doubling copies a
+            // megabyte document's alignment several times over.
+            self.align.reserve(original.len());
             let mut idx = char_base;
             for c in original.chars() {
                 for _ in 0..c.len_utf8() {

@@ -9,7 +9,6 @@ use crate::error::{Error, Result};
 use crate::load::hf_json::{self, TokenizerFile};
 use crate::load::vocab::parse_wordpiece_vocab;
 use crate::load::{bpe_merges, tiktoken};
-use crate::regex_split::{self, KnownPattern};
 use crate::models::bpe::BpeSpec;
 use crate::models::{Bpe, Model, ModelScratch, WordPiece};
 use crate::normalize::{BertNormalizer, Normalizer};
@@ -17,6 +16,7 @@ use crate::normalized::Normalized;
 use crate::padding::PaddingParams;
 use crate::postprocess::{self, BertProcessing, PostProcessor, Step, Template};
 use crate::pretokenize::{PreTokenizer, Split};
+use crate::regex_split::{self, KnownPattern};
 use crate::truncation::{self, TruncationParams};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::RefCell;
@@ -333,6 +333,7 @@ impl Tokenizer {
                     }
                     Piece::Text(whole) => {
                         for r in chunking::chunks(text, whole.clone(), self.chunking) {
+                            crate::parallel::check_interrupt()?;
                             let base = char_index(r.start);
                             s.normalized.reset(&text[r.clone()], base, track);
                             if let Some(n) = &self.file.normalizer {
@@ -415,7 +416,11 @@ impl Tokenizer {
         let WordBuffers { words, split_scratch, model: model_scratch } = buffers;
         let model = self.model();
         let mut tokenize = |words: &[Range<usize>]| -> Result<()> {
-            for w in words {
+            for (k, w) in words.iter().enumerate() {
+                // A megabyte document is one item of a batch: look for Ctrl-C inside it too.
+                if k % 4096 == 4095 {
+                    crate::parallel::check_interrupt()?;
+                }
                 let start = w.start;
                 model.tokenize(&text[w.clone()], self.byte_level, model_scratch, |id, s, e| {
                     if !self.renamed_model_ids.is_empty() && self.renamed_model_ids.contains(&id) {
@@ -438,6 +443,7 @@ impl Tokenizer {
                     words.clear();
                     at = regex_split::scan_some(known, scope, at, SCAN_BLOCK, words);
                     tokenize(words)?;
+                    crate::parallel::check_interrupt()?;
                 }
             }
             _ => {
@@ -457,7 +463,13 @@ impl Tokenizer {
         let mut ids = Vec::with_capacity(text.len() / 4 + 4);
         let mut offs = Vec::new();
         let mut texts = Vec::new();
-        self.tokenize_into(text, split_special_tokens, &mut ids, if offsets { Some(&mut offs) } else { None }, Some(&mut texts))?;
+        self.tokenize_into(
+            text,
+            split_special_tokens,
+            &mut ids,
+            if offsets { Some(&mut offs) } else { None },
+            Some(&mut texts),
+        )?;
         if !offsets {
             offs = vec![(0, 0); ids.len()];
         }

@@ -1,6 +1,6 @@
 //! Core errors to Python exceptions, and a guard that keeps any panic from crossing over.
 
-use pyo3::exceptions::{PyIndexError, PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyIndexError, PyKeyboardInterrupt, PyMemoryError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use tokembed_core::Error;
 
@@ -17,6 +17,9 @@ pub fn to_py(e: Error) -> PyErr {
         Error::Io(m) => PyOSError::new_err(m),
         Error::InvalidArgument(m) => PyValueError::new_err(m),
         e @ Error::IdOutOfRange { .. } => PyIndexError::new_err(e.to_string()),
+        Error::OutOfMemory(m) => PyMemoryError::new_err(m),
+        // Only reached when the flag was raised without a signal exception to hand back.
+        Error::Interrupted => PyKeyboardInterrupt::new_err("interrupted"),
     }
 }
 
@@ -32,5 +35,59 @@ pub fn guarded<T>(f: impl FnOnce() -> tokembed_core::Result<T>) -> PyResult<T> {
                 .unwrap_or_default();
             Err(PyRuntimeError::new_err(format!("tokembed internal error (please report): {what}")))
         }
+    }
+}
+
+/// Inputs at least this large (bytes of text, or elements) run as an interruptible call: the
+/// calling thread waits for the work and looks for Ctrl-C every `POLL` meanwhile. Smaller calls
+/// finish within a fraction of a second and skip the extra thread.
+pub const INTERRUPTIBLE_ABOVE: usize = 1 << 20;
+const POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Runs core work without the GIL like `py.detach(|| guarded(work))`, and when `size` is at
+/// least `INTERRUPTIBLE_ABOVE`, lets Ctrl-C stop it: the work runs on a helper thread with an
+/// interrupt flag (see `tokembed_core::parallel::with_interrupt`) while this thread runs
+/// Python's signal handlers every 50 ms. When a handler raises (KeyboardInterrupt), the flag
+/// is raised, the work stops at its next check (between chunks of a batch, blocks of a long
+/// text), and the handler's exception is returned.
+pub fn detach_interruptible<R: Send>(
+    py: Python<'_>,
+    size: usize,
+    work: impl FnOnce() -> tokembed_core::Result<R> + Send,
+) -> PyResult<R> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    if size < INTERRUPTIBLE_ABOVE {
+        return py.detach(|| guarded(work));
+    }
+    let flag = Arc::new(AtomicBool::new(false));
+    let (result, signal) = py.detach(|| {
+        let waiter = std::thread::current();
+        std::thread::scope(|scope| {
+            let worker_flag = flag.clone();
+            let worker = scope.spawn(move || {
+                let r = guarded(|| tokembed_core::parallel::with_interrupt(Some(worker_flag), work));
+                waiter.unpark();
+                r
+            });
+            let mut signal = None;
+            while !worker.is_finished() {
+                std::thread::park_timeout(POLL);
+                if signal.is_none() && !worker.is_finished() {
+                    if let Err(e) = Python::attach(|py| py.check_signals()) {
+                        flag.store(true, Ordering::Relaxed);
+                        signal = Some(e);
+                    }
+                }
+            }
+            let result = worker
+                .join()
+                .unwrap_or_else(|_| Err(PyRuntimeError::new_err("tokembed internal error: a worker thread panicked")));
+            (result, signal)
+        })
+    });
+    match signal {
+        Some(e) => Err(e),
+        None => result,
     }
 }

@@ -11,8 +11,23 @@ mod tokenizer;
 
 use pyo3::prelude::*;
 
+/// Loads NumPy's C API now. rust-numpy loads it on the first array a call makes and panics
+/// when that fails, and it fails when Ctrl-C arrives during that import: an interrupted first
+/// call would raise `PanicException` instead of `KeyboardInterrupt`. Imported here, any such
+/// failure is an ordinary exception of `import tokembed`.
+fn load_numpy_api(py: Python<'_>) -> PyResult<()> {
+    let numpy = py.import("numpy")?;
+    let major: u32 =
+        numpy.getattr("__version__")?.extract::<String>()?.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(2);
+    py.import(if major >= 2 { "numpy._core.multiarray" } else { "numpy.core.multiarray" })?;
+    std::panic::catch_unwind(|| drop(numpy::PyArray1::<i64>::zeros(py, 0, false))).map_err(|_| {
+        pyo3::exceptions::PyImportError::new_err("tokembed: NumPy's C API could not be loaded (interrupted?)")
+    })
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    load_numpy_api(m.py())?;
     m.add("TokenizerError", m.py().get_type::<errors::TokenizerError>())?;
     m.add_class::<tokenizer::CoreTokenizer>()?;
     m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;

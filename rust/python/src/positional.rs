@@ -189,7 +189,12 @@ impl CoreRope {
 
     /// Rotates a C-contiguous, writeable `x` in place.
     #[pyo3(signature = (x, positions, seq_len=None))]
-    fn apply_inplace(&self, x: &Bound<'_, PyAny>, positions: PyReadonlyArray1<'_, i64>, seq_len: Option<usize>) -> PyResult<()> {
+    fn apply_inplace(
+        &self,
+        x: &Bound<'_, PyAny>,
+        positions: PyReadonlyArray1<'_, i64>,
+        seq_len: Option<usize>,
+    ) -> PyResult<()> {
         let positions = positions.as_slice()?;
         if let Ok(a) = x.cast::<PyArrayDyn<f32>>() {
             apply_inplace(&self.inner, a, positions, seq_len)

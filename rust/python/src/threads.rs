@@ -6,11 +6,12 @@ use pyo3::prelude::*;
 /// Sets how many threads batch calls use (default: `TOKEMBED_NUM_THREADS` or the CPU count).
 #[pyfunction]
 pub fn set_num_threads(n: i64) -> PyResult<()> {
-    if n < 1 {
-        return Err(PyValueError::new_err(format!("number of threads must be at least 1, got {n}")));
-    }
-    tokembed_core::parallel::set_num_threads(n as usize);
-    Ok(())
+    let max = tokembed_core::parallel::MAX_THREADS;
+    let n = usize::try_from(n)
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| PyValueError::new_err(format!("number of threads must be between 1 and {max}, got {n}")))?;
+    tokembed_core::parallel::set_num_threads(n).map_err(crate::errors::to_py)
 }
 
 #[pyfunction]

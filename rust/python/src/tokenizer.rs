@@ -5,7 +5,7 @@
 //! while the GIL is released.
 
 use crate::arrays::{vec1, vec2, vec3};
-use crate::errors::guarded;
+use crate::errors::{detach_interruptible, guarded};
 use crate::texts::{as_str, one_str, Texts};
 use numpy::PyReadonlyArray1;
 use pyo3::exceptions::PyValueError;
@@ -31,6 +31,11 @@ fn parse_json<T: serde::de::DeserializeOwned>(json: Option<&str>, what: &str) ->
         Some(s) => serde_json::from_str::<Option<T>>(s)
             .map_err(|e| crate::errors::to_py(Error::Config(format!("{what}: {e}")))),
     }
+}
+
+/// Bytes of text in a batch: what decides whether a call is long enough to be interruptible.
+fn total_len(texts: &[&str]) -> usize {
+    texts.iter().map(|t| t.len()).sum()
 }
 
 fn to_json<T: serde::Serialize>(v: Option<&T>) -> Option<String> {
@@ -80,7 +85,12 @@ impl CoreTokenizer {
     }
 
     #[staticmethod]
-    fn from_tiktoken(py: Python<'_>, ranks_text: &str, pattern: &str, special_tokens: Vec<(String, u32)>) -> PyResult<Self> {
+    fn from_tiktoken(
+        py: Python<'_>,
+        ranks_text: &str,
+        pattern: &str,
+        special_tokens: Vec<(String, u32)>,
+    ) -> PyResult<Self> {
         let inner = py.detach(|| guarded(|| Tokenizer::from_tiktoken(ranks_text, pattern, &special_tokens)))?;
         Ok(CoreTokenizer { inner })
     }
@@ -140,23 +150,21 @@ impl CoreTokenizer {
         let text = one_str(text, "text")?;
         let pair = pair.map(|p| one_str(p, "pair")).transpose()?;
         let (text, pair_str) = (as_str(&text, "text")?, pair.as_ref().map(|p| as_str(p, "pair")).transpose()?);
-        let opts =
-            EncodeOptions {
-                add_special_tokens,
-                truncation: parse_json(truncation, "truncation")?,
-                offsets: true,
-                split_special_tokens,
-            };
+        let opts = EncodeOptions {
+            add_special_tokens,
+            truncation: parse_json(truncation, "truncation")?,
+            offsets: true,
+            split_special_tokens,
+        };
         let padding: Option<PaddingParams> = parse_json(padding, "padding")?;
         let inner = &self.inner;
-        let encoding = py.detach(|| {
-            guarded(|| {
-                let mut e = inner.encode(text, pair_str, &opts)?;
-                if let Some(p) = &padding {
-                    p.pad_all(std::slice::from_mut(&mut e));
-                }
-                Ok(e)
-            })
+        let size = text.len() + pair_str.map_or(0, str::len);
+        let encoding = detach_interruptible(py, size, || {
+            let mut e = inner.encode(text, pair_str, &opts)?;
+            if let Some(p) = &padding {
+                p.pad_all(std::slice::from_mut(&mut e))?;
+            }
+            Ok(e)
         })?;
         encoding_dict(py, encoding)
     }
@@ -188,11 +196,10 @@ impl CoreTokenizer {
         let padding: PaddingParams = parse_json(Some(padding), "padding")?
             .ok_or_else(|| PyValueError::new_err("padding parameters are required"))?;
         let inner = &self.inner;
-        let b = py.detach(|| {
-            guarded(|| {
-                let encodings = batch::encode_many(inner, &text_strs, pair_strs.as_deref(), &opts)?;
-                batch::pad_to_arrays(encodings, &padding, return_overflowing, return_offsets)
-            })
+        let size = total_len(&text_strs) + pair_strs.as_deref().map_or(0, total_len);
+        let b = detach_interruptible(py, size, || {
+            let encodings = batch::encode_many(inner, &text_strs, pair_strs.as_deref(), &opts)?;
+            batch::pad_to_arrays(encodings, &padding, return_overflowing, return_offsets)
         })?;
         let d = PyDict::new(py);
         let (rows, width) = (b.rows, b.width);
@@ -220,7 +227,9 @@ impl CoreTokenizer {
         let texts = Texts::collect(texts, "texts")?;
         let strs = texts.as_strs("texts")?;
         let inner = &self.inner;
-        let (ids, offsets) = py.detach(|| guarded(|| batch::encode_flat(inner, &strs, add_special_tokens, split_special_tokens)))?;
+        let (ids, offsets) = detach_interruptible(py, total_len(&strs), || {
+            batch::encode_flat(inner, &strs, add_special_tokens, split_special_tokens)
+        })?;
         Ok((vec1(py, ids), vec1(py, offsets)))
     }
 
@@ -243,13 +252,11 @@ impl CoreTokenizer {
             other => return Err(PyValueError::new_err(format!("invalid must be 'replace' or 'skip', got {other:?}"))),
         };
         let inner = &self.inner;
-        let (ids, offsets, bad, empty) = py.detach(|| {
-            guarded(|| {
-                let lines = split_lines(data, on_invalid, keep_empty);
-                let docs: Vec<&str> = lines.documents.iter().map(|d| d.as_ref()).collect();
-                let (ids, offsets) = batch::encode_flat(inner, &docs, add_special_tokens, split_special_tokens)?;
-                Ok((ids, offsets, lines.bad, lines.empty))
-            })
+        let (ids, offsets, bad, empty) = detach_interruptible(py, data.len(), || {
+            let lines = split_lines(data, on_invalid, keep_empty);
+            let docs: Vec<&str> = lines.documents.iter().map(|d| d.as_ref()).collect();
+            let (ids, offsets) = batch::encode_flat(inner, &docs, add_special_tokens, split_special_tokens)?;
+            Ok((ids, offsets, lines.bad, lines.empty))
         })?;
         let bad = bad.into_iter().map(|b| (b.line, b.byte, b.reason)).collect();
         Ok((vec1(py, ids), vec1(py, offsets), bad, empty))
@@ -272,8 +279,8 @@ impl CoreTokenizer {
         first_line: usize,
     ) -> PyResult<Option<(Bound<'py, PyAny>, Bound<'py, PyAny>, usize)>> {
         let inner = &self.inner;
-        let encoded = py.detach(|| {
-            guarded(|| jsonl::encode(inner, data, key, keep_empty, add_special_tokens, split_special_tokens, first_line))
+        let encoded = detach_interruptible(py, data.len(), || {
+            jsonl::encode(inner, data, key, keep_empty, add_special_tokens, split_special_tokens, first_line)
         })?;
         Ok(encoded.map(|e| (vec1(py, e.ids), vec1(py, e.offsets), e.empty)))
     }
@@ -289,7 +296,9 @@ impl CoreTokenizer {
         let texts = Texts::collect(texts, "texts")?;
         let strs = texts.as_strs("texts")?;
         let inner = &self.inner;
-        let counts = py.detach(|| guarded(|| batch::count(inner, &strs, add_special_tokens, split_special_tokens)))?;
+        let counts = detach_interruptible(py, total_len(&strs), || {
+            batch::count(inner, &strs, add_special_tokens, split_special_tokens)
+        })?;
         Ok(vec1(py, counts))
     }
 
@@ -347,7 +356,9 @@ impl CoreTokenizer {
                             let slice = ids.get(s..e).ok_or_else(|| {
                                 Error::InvalidArgument(format!("row {row}: offsets {s}..{e} are outside the ids"))
                             })?;
-                            inner.decode(slice, skip_special_tokens).map_err(|e| e.context(&format!("sequences[{row}]")))
+                            inner
+                                .decode(slice, skip_special_tokens)
+                                .map_err(|e| e.context(&format!("sequences[{row}]")))
                         })
                         .collect()
                 })

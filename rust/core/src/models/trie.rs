@@ -136,7 +136,13 @@ impl Trie {
 
     /// Continues a longest-prefix walk at `node`, `depth` bytes deep, over the rest `bytes`.
     #[inline]
-    fn longest_prefix_from(&self, mut node: u32, depth: usize, bytes: &[u8], mut best: Option<(u32, usize)>) -> Option<(u32, usize)> {
+    fn longest_prefix_from(
+        &self,
+        mut node: u32,
+        depth: usize,
+        bytes: &[u8],
+        mut best: Option<(u32, usize)>,
+    ) -> Option<(u32, usize)> {
         for (i, &b) in bytes.iter().enumerate() {
             node = self.child(node, b);
             if node == NONE {

@@ -51,7 +51,9 @@ pub enum PreTokenizer {
         #[serde(default = "yes")]
         use_regex: bool,
     },
-    Sequence { pretokenizers: Vec<PreTokenizer> },
+    Sequence {
+        pretokenizers: Vec<PreTokenizer>,
+    },
 }
 
 fn yes() -> bool {

@@ -2,8 +2,8 @@
 //! `ByteLevel`'s regex split. Known patterns (GPT-2, cl100k, ...) run our linear scanners.
 
 use super::split::{split_on_matches, SplitBehavior};
-use crate::normalize::ReplacePattern;
 use crate::error::Error;
+use crate::normalize::ReplacePattern;
 use crate::regex_split::{self, KnownPattern, Splitter};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -69,11 +69,16 @@ impl Split {
         let base = range.start;
         let piece = &text[range.clone()];
         match &self.matcher {
-            Matcher::Literal(s) => matches.extend(piece.match_indices(s.as_str()).map(|(i, m)| base + i..base + i + m.len())),
+            Matcher::Literal(s) => {
+                matches.extend(piece.match_indices(s.as_str()).map(|(i, m)| base + i..base + i + m.len()))
+            }
             Matcher::Pattern(p) => {
                 // Refused rather than papered over: a piece split differently from the
                 // pattern's meaning would give ids that differ from the reference's silently.
                 p.try_split(piece, matches).map_err(|e| {
+                    if e == crate::regex_split::INTERRUPTED {
+                        return Error::Interrupted;
+                    }
                     Error::InvalidArgument(format!("pre_tokenizer: on bytes {base}..{} of the text: {e}", range.end))
                 })?;
                 matches.iter_mut().for_each(|m| *m = base + m.start..base + m.end);

@@ -1,11 +1,12 @@
 //! The `Whitespace` pre-tokenizer: the matches of `\w+|[^\w\s]+`, everything else dropped.
 
+use once_cell::race::OnceBox;
 use std::ops::Range;
-use std::sync::OnceLock;
 
 fn pattern() -> &'static regex::Regex {
-    static RE: OnceLock<regex::Regex> = OnceLock::new();
-    RE.get_or_init(|| regex::Regex::new(r"\w+|[^\w\s]+").expect("constant pattern compiles"))
+    // Lock-free lazy (OnceBox): safe when a fork catches another thread compiling it.
+    static RE: OnceBox<regex::Regex> = OnceBox::new();
+    RE.get_or_init(|| Box::new(regex::Regex::new(r"\w+|[^\w\s]+").expect("constant pattern compiles")))
 }
 
 pub fn split_words(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {

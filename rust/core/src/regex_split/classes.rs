@@ -7,7 +7,7 @@
 //! `regex-syntax`), so the scanners see exactly the classes `fancy-regex` and `regex` see, and a
 //! lookup is two array reads instead of the binary searches a regex class test would do.
 
-use std::sync::OnceLock;
+use once_cell::race::OnceBox;
 
 use regex_syntax::hir::{Class as HirClass, HirKind};
 use rustc_hash::FxHashMap;
@@ -70,10 +70,12 @@ pub struct Classes {
     blocks: Vec<[Class; BLOCK]>,
 }
 
-/// The shared table, built on first use (a few milliseconds).
+/// The shared table, built on first use (a few milliseconds). A lock-free race to fill it
+/// (OnceBox): a child forked while another thread builds it builds its own instead of waiting
+/// on a thread the fork did not copy.
 pub fn classes() -> &'static Classes {
-    static TABLE: OnceLock<Classes> = OnceLock::new();
-    TABLE.get_or_init(|| Classes::build().expect("the regex crate's Unicode classes parse and are disjoint"))
+    static TABLE: OnceBox<Classes> = OnceBox::new();
+    TABLE.get_or_init(|| Box::new(Classes::build().expect("the regex crate's Unicode classes parse and are disjoint")))
 }
 
 impl Classes {

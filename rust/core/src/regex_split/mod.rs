@@ -23,7 +23,7 @@ mod tests;
 
 use std::ops::Range;
 
-pub use engine::RegexSplitter;
+pub use engine::{RegexSplitter, INTERRUPTED};
 pub use known::KnownPattern;
 
 /// Splits texts with a pattern: a hand-written scanner for a known pattern, else the general engine.

@@ -22,8 +22,8 @@
 
 use super::merge::{Merges, Symbol};
 use super::pair_memo::PairMemo;
-use std::sync::atomic::{AtomicU64, Ordering};
 use crate::models::trie::Trie;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Rank of "no merge": above every real rank.
 const NEVER: u32 = u32::MAX;
@@ -258,8 +258,11 @@ mod tests {
     }
 
     fn by_merging(word: &[u8], merges: &Merges) -> Vec<Symbol> {
-        let mut symbols: Vec<Symbol> =
-            word.iter().enumerate().map(|(i, &b)| Symbol { id: b as u32, start: i as u32, end: i as u32 + 1 }).collect();
+        let mut symbols: Vec<Symbol> = word
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| Symbol { id: b as u32, start: i as u32, end: i as u32 + 1 })
+            .collect();
         merge_word(&mut symbols, merges);
         symbols
     }
@@ -287,7 +290,12 @@ mod tests {
                     b"aab"[(seed >> 16) as usize % 3]
                 })
                 .collect();
-            assert_eq!(by_search(&enc, &word, &merges), by_merging(&word, &merges), "{:?}", String::from_utf8_lossy(&word));
+            assert_eq!(
+                by_search(&enc, &word, &merges),
+                by_merging(&word, &merges),
+                "{:?}",
+                String::from_utf8_lossy(&word)
+            );
         }
     }
 

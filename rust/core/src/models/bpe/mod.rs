@@ -16,7 +16,7 @@ use backtrack::{LongPieceEncoder, SearchScratch};
 
 use crate::byte_level::{byte_to_char, decode_chars};
 use crate::error::{Error, Result};
-use std::sync::OnceLock;
+use once_cell::race::OnceBox;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -84,8 +84,10 @@ pub struct Bpe {
     unk_id: Option<u32>,
     /// Ids of `<0x00>`..`<0xFF>` when byte fallback is on and all of them exist.
     byte_ids: Option<Vec<u32>>,
-    /// Tables for byte-level input, built on first use.
-    byte_level: OnceLock<ByteTables>,
+    /// Tables for byte-level input, built on first use. OnceBox, not OnceLock: threads race to
+    /// build it without a lock, so a child forked while another thread builds it does not
+    /// wait forever on a thread that the fork did not copy.
+    byte_level: OnceBox<ByteTables>,
 }
 
 /// The vocabulary seen from raw bytes: what a byte-level BPE starts from.
@@ -96,7 +98,7 @@ struct ByteTables {
     /// Tokens by their bytes, for pieces that are whole tokens.
     by_bytes: FxHashMap<Box<[u8]>, u32>,
     /// The search for long pieces, built on the first one (None if some byte has no token).
-    long: OnceLock<Option<LongPieceEncoder>>,
+    long: OnceBox<Option<LongPieceEncoder>>,
 }
 
 /// Byte-level pieces longer than this take the search of `backtrack` instead of the merge
@@ -144,7 +146,7 @@ impl TryFrom<BpeSpec> for Bpe {
         } else {
             None
         };
-        Ok(Bpe { spec, merges, id_to_token, unk_id, byte_ids, byte_level: OnceLock::new() })
+        Ok(Bpe { spec, merges, id_to_token, unk_id, byte_ids, byte_level: OnceBox::new() })
     }
 }
 
@@ -187,7 +189,7 @@ impl Bpe {
             }
             let by_bytes: FxHashMap<Box<[u8]>, u32> =
                 self.spec.vocab.iter().filter_map(|(t, &id)| Some((decode_chars(t)?.into_boxed_slice(), id))).collect();
-            ByteTables { single, by_bytes, long: OnceLock::new() }
+            Box::new(ByteTables { single, by_bytes, long: OnceBox::new() })
         })
     }
 
@@ -196,7 +198,7 @@ impl Bpe {
             .long
             .get_or_init(|| {
                 let tokens = tables.by_bytes.iter().map(|(b, &id)| (&b[..], id));
-                LongPieceEncoder::build(tokens, &tables.single, &self.merges, self.id_bound())
+                Box::new(LongPieceEncoder::build(tokens, &tables.single, &self.merges, self.id_bound()))
             })
             .as_ref()
     }
@@ -204,7 +206,12 @@ impl Bpe {
     /// Tokenizes a piece of a byte-level tokenizer (GPT-2 and after): the symbols start as the
     /// piece's bytes, looked up without building the byte-level string. Offsets are bytes of
     /// `word`. A vocabulary missing some one-byte token falls back to the character path.
-    pub fn tokenize_bytes(&self, word: &[u8], scratch: &mut BpeScratch, mut emit: impl FnMut(u32, usize, usize)) -> Result<()> {
+    pub fn tokenize_bytes(
+        &self,
+        word: &[u8],
+        scratch: &mut BpeScratch,
+        mut emit: impl FnMut(u32, usize, usize),
+    ) -> Result<()> {
         if word.is_empty() {
             return Ok(());
         }
@@ -267,7 +274,12 @@ impl Bpe {
 
     /// The general path for byte-level input: the byte-level string through `tokenize`, with
     /// offsets mapped back from its characters (one per byte) to bytes.
-    fn tokenize_bytes_as_chars(&self, word: &[u8], symbols: &mut Vec<Symbol>, mut emit: impl FnMut(u32, usize, usize)) -> Result<()> {
+    fn tokenize_bytes_as_chars(
+        &self,
+        word: &[u8],
+        symbols: &mut Vec<Symbol>,
+        mut emit: impl FnMut(u32, usize, usize),
+    ) -> Result<()> {
         let mapped: String = word.iter().map(|&b| byte_to_char(b)).collect();
         let mut byte_of_offset = vec![0usize; mapped.len() + 1];
         for (k, (i, _)) in mapped.char_indices().enumerate() {

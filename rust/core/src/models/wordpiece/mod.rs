@@ -7,9 +7,9 @@
 //! with an unmatchable rest, or longer than `max_input_chars_per_word`, becomes the unknown token.
 
 use crate::error::{Error, Result};
+use crate::models::trie::Trie;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use crate::models::trie::Trie;
 
 fn default_unk() -> String {
     "[UNK]".to_string()

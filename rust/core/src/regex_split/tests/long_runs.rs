@@ -57,7 +57,7 @@ fn long_runs_match_the_engine() {
         for (known, engine) in engines() {
             match compare(*known, engine, &text) {
                 Ok(()) => {}
-                Err(message) if message.contains("failed") => {
+                Err(message) if message.starts_with("split pattern") => {
                     engine_gave_up.push(format!("{unit:?}+{tail:?}: {message}"))
                 }
                 Err(message) => panic!("{unit:?} * {size} + {tail:?}: {message}"),
