@@ -467,3 +467,22 @@ def test_line_chunks_gather_a_long_line_without_copying_it_again_and_again(monke
     assert [(bytes(c.body), c.first_line) for c in chunks] == [(long_line + b"\nshort", 1), (b"last", 3)]
     assert sum(c.nbytes for c in chunks) == len(data)
     assert CountingBytes.copied <= 2 * len(data), CountingBytes.copied
+
+
+def test_without_bom_drops_only_a_leading_mark_whatever_the_read_sizes():
+    import io
+
+    from tokembed.preprocess.lines import without_bom
+
+    bom = b"\xef\xbb\xbf"
+    for data in [b"", bom[:1], bom[:2], bom, bom + b"abc", b"ab", b"abcdef", bom + bom + b"x", b"x" + bom]:
+        for n in [1, 2, 3, 5, -1]:
+            read = without_bom(io.BytesIO(data).read)
+            out = b""
+            while True:
+                piece = read(n)
+                if not piece:
+                    break
+                assert n < 0 or len(piece) <= n
+                out += piece
+            assert out == (data[3:] if data.startswith(bom) else data), (data, n)

@@ -56,10 +56,12 @@ def without_bom(read: Callable[[int], bytes]) -> Callable[[int], bytes]:
         nonlocal pending
         if not pending:
             return read(n)
+        data, pending = pending, b""
         if n is None or n < 0:
-            data, pending = pending + read(-1), b""
-        else:
-            data, pending = pending[:n], pending[n:]
+            return data + read(-1)
+        if n > len(data):
+            return data + read(n - len(data))  # reads of the size asked for, as without a mark
+        data, pending = data[:n], data[n:]
         return data
 
     return read_rest
