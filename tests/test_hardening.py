@@ -344,3 +344,14 @@ def test_absurd_thread_count_in_the_environment_falls_back_to_the_cpu_count():
     absurd = run_child(code, env={"TOKEMBED_NUM_THREADS": "100000"})
     assert default.returncode == 0 and absurd.returncode == 0, default.stderr + absurd.stderr
     assert absurd.stdout == default.stdout
+
+
+# ----- 13. save leaves no temporary file -----------------------------------------------------------
+
+
+def test_save_leaves_no_temporary_file_when_the_replace_fails(tmp_path):
+    tok = tokembed.Tokenizer.builtin("gpt2")
+    (tmp_path / "tokenizer.json").mkdir()  # os.replace onto a folder fails
+    with pytest.raises(OSError):
+        tok.save(tmp_path / "tokenizer.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tokenizer.json"]

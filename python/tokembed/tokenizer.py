@@ -161,9 +161,17 @@ class Tokenizer:
         """Writes a ``tokenizer.json`` that HF ``tokenizers`` (and tokembed) load back."""
         text = self.to_str(pretty)
         tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            # A failed write or replace (full disk, a folder in the way) leaves no temp file.
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
 
     def __reduce__(self):
         return (Tokenizer.from_str, (self.to_str(),))
