@@ -355,3 +355,39 @@ def test_save_leaves_no_temporary_file_when_the_replace_fails(tmp_path):
     with pytest.raises(OSError):
         tok.save(tmp_path / "tokenizer.json")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tokenizer.json"]
+
+
+# ----- found by the fuzzer (tests/fuzz): sizes from arguments and files --------------------------------
+
+
+def test_impossible_positional_sizes_raise_memory_error_instead_of_aborting(tmp_path):
+    # Each of these aborted (SIGABRT: a failed Rust allocation), panicked (capacity overflow) or
+    # crashed inside NumPy (SIGSEGV: a (0, 2**62) array's row stride does not fit in isize).
+    header = json.dumps({"w": {"dtype": "F32", "shape": [0, 2 ** 62], "data_offsets": [0, 0]}}).encode()
+    path = tmp_path / "zero_rows.safetensors"
+    path.write_bytes(len(header).to_bytes(8, "little") + header)
+    done = run_child(f"""
+        import numpy as np, tokembed
+        calls = [
+            lambda: tokembed.sinusoidal_table(2 ** 20, 2 ** 20),
+            lambda: tokembed.sinusoidal_table(0, 2 ** 62),
+            lambda: tokembed.sinusoidal_table(1, 2 ** 40),
+            lambda: tokembed.alibi_slopes(2 ** 40),
+            lambda: tokembed.alibi_slopes(2 ** 63 - 1),
+            lambda: tokembed.alibi_bias(2 ** 20, 2 ** 20, 2 ** 20),
+            lambda: tokembed.RotaryEmbedding(2 ** 40),
+            lambda: tokembed.RotaryEmbedding(65536).cos_sin(np.arange(2 ** 22)),
+            lambda: tokembed.EmbeddingTable.random(100000, 4, seed=0).nearest(np.ones((2 ** 26, 4), np.float32), k=100000),
+            lambda: tokembed.EmbeddingTable.from_safetensors({str(path)!r}, "w"),
+        ]
+        for call in calls:
+            try:
+                call()
+            except (MemoryError, ValueError) as e:
+                print(type(e).__name__)
+            else:
+                print("no error")
+    """)
+    assert done.returncode == 0, done.stderr
+    assert "panicked" not in done.stderr, done.stderr
+    assert done.stdout.split() == ["MemoryError"] * 6 + ["ValueError"] + ["MemoryError"] * 3, done.stdout

@@ -316,6 +316,10 @@ pub fn load_safetensors<'py>(
     let tensors = py.detach(|| guarded(|| read_float_tensors(&path, &refs)))?;
     let mut result = Vec::with_capacity(tensors.len());
     for t in tensors {
+        match &t.data {
+            TensorData::F32(_) => crate::arrays::check_shape::<f32>(&t.shape)?,
+            TensorData::Bits16(_) => crate::arrays::check_shape::<u16>(&t.shape)?,
+        }
         let shape = IxDyn(&t.shape);
         let array = match t.data {
             TensorData::F32(v) => ArrayD::from_shape_vec(shape, v).map(|a| a.into_pyarray(py).into_any()),

@@ -10,6 +10,7 @@
 
 use super::simd::{multiversion, Isa};
 use super::table::TableView;
+use crate::memory::try_with_capacity;
 use crate::parallel;
 use crate::{Error, Result};
 use rayon::prelude::*;
@@ -160,11 +161,17 @@ pub fn nearest(table: &TableView<'_>, queries: &[f32], k: usize, metric: Metric)
             table.rows()
         )));
     }
+    // The candidate lists of every part and the results hold (queries x k) entries several times
+    // over; refuse what cannot be allocated before the scan rather than abort inside it.
+    let n_queries = queries.len() / dim;
+    let what = format!("nearest: {n_queries} vectors x k={k}");
+    let threads = parallel::num_threads().max(1);
+    let entries = n_queries.checked_mul(k + 1).and_then(|e| e.checked_mul(threads * 4 + 2));
+    drop(try_with_capacity::<(f32, u32)>(entries.ok_or_else(|| Error::OutOfMemory(what.clone()))?, &what)?);
     let norms: Vec<f32> =
         queries.chunks_exact(dim).map(|q| if metric == Metric::Cosine { dot(q, q).sqrt() } else { 0.0 }).collect();
     let table_bytes = table.rows() * table.row_bytes();
     let isa = Isa::detect();
-    let threads = parallel::num_threads().max(1);
     let parts = if threads == 1 || table_bytes < PARALLEL_MIN_BYTES { 1 } else { threads * 4 };
     let part_rows = table.rows().div_ceil(parts);
     let ranges: Vec<_> =

@@ -7,6 +7,7 @@
 //! the same way and raise it in f64, so each slope is the correctly rounded f32 power (torch's
 //! `pow` is within one ulp of it).
 
+use crate::memory::try_with_capacity;
 use crate::{Error, Result};
 
 fn checked_heads(n_heads: usize) -> Result<()> {
@@ -22,7 +23,9 @@ pub fn alibi_slopes(n_heads: usize) -> Result<Vec<f32>> {
     let p = 1usize << (usize::BITS - 1 - n_heads.leading_zeros());
     // 2^(-(2^-(log2(p) - 3))) = 2^(-8/p), rounded to f32 as torch.tensor(..., dtype=float32) does.
     let base = (-8.0 / p as f64).exp2() as f32 as f64;
-    let mut slopes: Vec<f32> = (1..=p).map(|k| base.powi(k as i32) as f32).collect();
+    let total = p + (n_heads - p).min(p);
+    let mut slopes: Vec<f32> = try_with_capacity(total, &format!("alibi_slopes({n_heads})"))?;
+    slopes.extend((1..=p).map(|k| base.powi(k as i32) as f32));
     if p < n_heads {
         let extra_base = (-4.0 / p as f64).exp2() as f32 as f64;
         let remaining = (n_heads - p).min(p);
@@ -46,7 +49,7 @@ pub fn alibi_bias(n_heads: usize, q_len: usize, k_len: usize) -> Result<Vec<f32>
         Error::InvalidArgument(format!("an ALiBi bias of {n_heads} x {q_len} x {k_len} values is too large"))
     })?;
     let offset = (k_len - q_len) as i64;
-    let mut bias = Vec::with_capacity(len);
+    let mut bias = try_with_capacity(len, &format!("alibi_bias({n_heads}, {q_len}, {k_len})"))?;
     for &slope in &slopes {
         for i in 0..q_len as i64 {
             bias.extend((0..k_len as i64).map(|j| slope * (j - i - offset) as f32));

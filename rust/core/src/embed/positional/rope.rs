@@ -20,6 +20,7 @@
 
 use super::rope_scaling::{Frequencies, RopeScaling};
 use super::trig::sin_cos_row;
+use crate::memory::{try_with_capacity, try_zeroed};
 use crate::parallel;
 use crate::{Error, Result};
 use rayon::prelude::*;
@@ -67,6 +68,10 @@ impl RopeFloat for f64 {
     }
 }
 
+/// The largest head size accepted: real models use at most a few hundred; the frequency
+/// tables are sized by it, so an absurd value must be refused before anything is allocated.
+pub const MAX_HEAD_DIM: usize = 1 << 16;
+
 #[derive(Debug, Clone)]
 pub struct Rope {
     head_dim: usize,
@@ -98,8 +103,10 @@ impl Rope {
         layout: RopeLayout,
         scaling: RopeScaling,
     ) -> Result<Rope> {
-        if head_dim == 0 {
-            return Err(Error::InvalidArgument("head_dim must be at least 1, got 0".into()));
+        if head_dim == 0 || head_dim > MAX_HEAD_DIM {
+            return Err(Error::InvalidArgument(format!(
+                "head_dim must be between 1 and {MAX_HEAD_DIM}, got {head_dim}"
+            )));
         }
         if rotary_dim == 0 || rotary_dim > head_dim || !rotary_dim.is_multiple_of(2) {
             let what = if rotary_dim == head_dim {
@@ -154,10 +161,12 @@ impl Rope {
         check_positions(positions)?;
         let freqs = self.frequencies_for(positions, seq_len);
         let half = self.rotary_dim / 2;
-        let (mut cos, mut sin) = (vec![0f32; positions.len() * half], vec![0f32; positions.len() * half]);
+        let what = format!("cos_sin of {} positions x {} dims", positions.len(), self.rotary_dim);
+        let n = positions.len().checked_mul(self.rotary_dim).ok_or_else(|| Error::OutOfMemory(what.clone()))?;
+        let (mut cos, mut sin) = (try_zeroed::<f32>(n / 2, &what)?, try_zeroed::<f32>(n / 2, &what)?);
         fill_cos_sin(positions, &freqs, &mut cos, &mut sin);
-        let expand = |v: Vec<f32>| -> Vec<f32> {
-            let mut wide = Vec::with_capacity(2 * v.len());
+        let (wide_cos, wide_sin) = (try_with_capacity::<f32>(n, &what)?, try_with_capacity::<f32>(n, &what)?);
+        let expand = |v: Vec<f32>, mut wide: Vec<f32>| -> Vec<f32> {
             match self.layout {
                 RopeLayout::NeoX => v.chunks_exact(half).for_each(|r| {
                     wide.extend_from_slice(r);
@@ -167,7 +176,7 @@ impl Rope {
             }
             wide
         };
-        Ok((expand(cos), expand(sin)))
+        Ok((expand(cos, wide_cos), expand(sin, wide_sin)))
     }
 
     fn row_len(&self, len: usize, positions: &[i64], what: &str) -> Result<usize> {
@@ -252,8 +261,9 @@ impl Rope {
         } else {
             (positions.to_vec(), Slots::PerRow)
         };
-        let n = slot_positions.len() * half;
-        let (mut cos, mut sin) = (vec![0f32; n], vec![0f32; n]);
+        let what = format!("rotary tables of {} positions x {half} frequencies", slot_positions.len());
+        let n = slot_positions.len().checked_mul(half).ok_or_else(|| Error::OutOfMemory(what.clone()))?;
+        let (mut cos, mut sin) = (try_zeroed::<f32>(n, &what)?, try_zeroed::<f32>(n, &what)?);
         let per_task = 256;
         if n < PARALLEL_MIN_VALUES / 8 || parallel::num_threads() == 1 {
             fill_cos_sin(&slot_positions, &freqs, &mut cos, &mut sin);

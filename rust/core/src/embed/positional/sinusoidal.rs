@@ -6,6 +6,7 @@
 //! they want. An odd `dim` has one more sin column than cos columns. Rows are independent, so a
 //! large table is filled on the pool.
 
+use crate::memory::try_zeroed;
 use crate::parallel;
 use crate::{Error, Result};
 use rayon::prelude::*;
@@ -24,9 +25,12 @@ pub fn sinusoidal_table(max_len: usize, dim: usize, base: f64) -> Result<Vec<f64
     let len = max_len
         .checked_mul(dim)
         .ok_or_else(|| Error::InvalidArgument(format!("a table of {max_len} x {dim} values is too large")))?;
+    let mut table = try_zeroed::<f64>(len, &format!("sinusoidal_table({max_len}, {dim})"))?;
+    if len == 0 {
+        return Ok(table);
+    }
     let scale = -base.ln() / dim as f64;
     let w: Vec<f64> = (0..dim.div_ceil(2)).map(|i| ((2 * i) as f64 * scale).exp()).collect();
-    let mut table = vec![0.0f64; len];
     let fill = |pos: usize, row: &mut [f64]| {
         let p = pos as f64;
         for (j, v) in row.iter_mut().enumerate() {
