@@ -27,3 +27,15 @@ def test_fuzzing_finds_no_crash_hang_or_panic():
     assert done.returncode == 0, done.stderr[-2000:]
     # Every target really ran (a broken seed file or import would show as a handful of cases).
     assert all(n >= 200 for n in summary["cases"].values()), summary["cases"]
+
+
+def test_coverage_guided_fuzzing_of_the_core_finds_no_crash():
+    # cargo-fuzz (libFuzzer + AddressSanitizer, nightly toolchain) on the core's loaders
+    # (tokenizer.json, .tiktoken, vocab.txt) and on arbitrary text through GPT-2 and BERT;
+    # fuzz/run.sh installs cargo-fuzz when it is missing and fails on any crash, panic or leak.
+    seconds = os.environ.get("TOKEMBED_CARGO_FUZZ_SECONDS", "30")
+    script = Path(__file__).resolve().parents[1] / "fuzz" / "run.sh"
+    done = subprocess.run(["bash", str(script), seconds], capture_output=True, text=True, timeout=3000)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    runs = [int(line.split()[-1]) for line in done.stdout.splitlines() if "number_of_executed_units" in line]
+    assert len(runs) == 4 and all(n >= 100 for n in runs), done.stdout
