@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ from conftest import DATA
 
 GPT2_JSON = DATA / "tokenizers" / "gpt2" / "tokenizer.json"
 CL100K = DATA / "tokenizers" / "cl100k_base" / "cl100k_base.tiktoken"
+TESTS = Path(__file__).resolve().parent
 
 
 def run_child(code: str, timeout: float = 60, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -81,6 +83,8 @@ def test_fork_while_another_thread_builds_lazy_tables_does_not_hang():
     # (~0.2 s); children forked at many moments of that build must encode and exit.
     done = run_child(f"""
         import os, sys, threading, time
+        sys.path.insert(0, {str(TESTS)!r})
+        from forking import wait_or_kill
         import tokembed
         from tokembed import Tokenizer
         hung = 0
@@ -95,18 +99,9 @@ def test_fork_while_another_thread_builds_lazy_tables_does_not_hang():
                     tokembed.set_num_threads(1)
                     ids, _ = tok.encode_batch_flat(["y" * 100000 + " hello"])
                     os._exit(0 if len(ids) > 0 else 3)
-                deadline = time.monotonic() + 30
-                while True:
-                    got, status = os.waitpid(pid, os.WNOHANG)
-                    if got:
-                        assert os.waitstatus_to_exitcode(status) == 0, status
-                        break
-                    if time.monotonic() > deadline:
-                        os.kill(pid, 9)
-                        os.waitpid(pid, 0)
-                        hung += 1
-                        break
-                    time.sleep(0.01)
+                code = wait_or_kill(pid, 30)
+                assert code in (0, None), code
+                hung += code is None
             worker.join()
         print("hung", hung)
     """, timeout=600)
@@ -115,8 +110,10 @@ def test_fork_while_another_thread_builds_lazy_tables_does_not_hang():
 
 
 def test_fork_while_another_thread_changes_the_pool_does_not_hang():
-    done = run_child("""
-        import os, threading, time
+    done = run_child(f"""
+        import os, sys, threading, time
+        sys.path.insert(0, {str(TESTS)!r})
+        from forking import wait_or_kill
         import tokembed
         tok = tokembed.Tokenizer.builtin("gpt2")
         docs = ["some text to encode, again and again"] * 64
@@ -137,18 +134,9 @@ def test_fork_while_another_thread_changes_the_pool_does_not_hang():
                 tokembed.set_num_threads(2)
                 ok = tok.encode_batch_flat(docs)[0].tolist() == expected
                 os._exit(0 if ok else 3)
-            deadline = time.monotonic() + 20
-            while True:
-                got, status = os.waitpid(pid, os.WNOHANG)
-                if got:
-                    assert os.waitstatus_to_exitcode(status) == 0, status
-                    break
-                if time.monotonic() > deadline:
-                    os.kill(pid, 9)
-                    os.waitpid(pid, 0)
-                    hung += 1
-                    break
-                time.sleep(0.005)
+            code = wait_or_kill(pid, 20)
+            assert code in (0, None), code
+            hung += code is None
         stop = True
         worker.join()
         print("hung", hung)

@@ -14,8 +14,11 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from conftest import DATA
+
+TESTS = str(Path(__file__).resolve().parent)
 
 CORPUS = DATA / "corpora" / "en_python_docs_10MB.txt"
 BERT_JSON = DATA / "tokenizers" / "bert-base-uncased" / "tokenizer.json"
@@ -30,6 +33,8 @@ def run_child(code: str, timeout: float) -> dict:
 
 STRESS = """
     import json, os, sys, threading, time
+    sys.path.insert(0, {tests!r})
+    from forking import wait_or_kill
     import numpy as np
     import tokembed
 
@@ -78,19 +83,11 @@ STRESS = """
                 k = forks[0] % len(batches)
                 ok = same(tok.encode_batch_flat(batches[k]), expected[k])
                 os._exit(0 if ok else 3)
-            deadline = time.monotonic() + 30
-            while True:
-                got, status = os.waitpid(pid, os.WNOHANG)
-                if got:
-                    if os.waitstatus_to_exitcode(status) != 0:
-                        failures.append(("child", os.waitstatus_to_exitcode(status)))
-                    break
-                if time.monotonic() > deadline:
-                    os.kill(pid, 9)
-                    os.waitpid(pid, 0)
-                    hung[0] += 1
-                    break
-                time.sleep(0.002)
+            code = wait_or_kill(pid, 30)
+            if code is None:
+                hung[0] += 1
+            elif code != 0:
+                failures.append(("child", code))
             forks[0] += 1
 
     threads = [threading.Thread(target=worker, args=(s,)) for s in range(8)]
@@ -110,7 +107,7 @@ STRESS = """
 
 def test_threads_thread_count_changes_and_forks_together():
     for name in ("gpt2", "bert"):
-        result = run_child(STRESS.format(name=name, bert=str(BERT_JSON), corpus=str(CORPUS), children=40,
+        result = run_child(STRESS.format(name=name, bert=str(BERT_JSON), corpus=str(CORPUS), children=40, tests=TESTS,
                                          seconds=12), timeout=900)
         assert result["failures"] == [], result
         assert result["hung"] == 0, result

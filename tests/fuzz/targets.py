@@ -91,28 +91,29 @@ def tokenizer_json(rng: random.Random) -> None:
     exercise(tok, rng)
 
 
-def tiktoken_file(rng: random.Random, tmp: Path) -> None:
-    lines = _lines(TOKENIZERS / "gpt2" / "gpt2.tiktoken", 3000)
-    data = "\n".join(mutate_lines(lines, rng, mutate_tiktoken_line)).encode()
+def mutated_lines_file(rng: random.Random, tmp: Path, source: Path, limit: int, line_mutator, name: str) -> Path:
+    """The first `limit` lines of a real line-based file, mutated line-wise (and sometimes
+    byte-wise), written to `tmp/name`."""
+    data = "\n".join(mutate_lines(_lines(source, limit), rng, line_mutator)).encode()
     if rng.random() < 0.2:
         data = mutate_bytes(data, rng)
-    path = tmp / "fuzz.tiktoken"
+    path = tmp / name
     path.write_bytes(data)
+    return path
+
+
+def tiktoken_file(rng: random.Random, tmp: Path) -> None:
+    path = mutated_lines_file(rng, tmp, TOKENIZERS / "gpt2" / "gpt2.tiktoken", 3000, mutate_tiktoken_line,
+                              "fuzz.tiktoken")
     pattern = rng.choice(["gpt2", "cl100k_base", "o200k_base", r"\w+|\s+", "(a+)+$", "[", ""])
     specials = rng.choice([None, {"<|endoftext|>": 2999}, {"<|x|>": rng.choice(EXTREME_INTS)}, {"": 5}])
-    tok = tokembed.Tokenizer.from_tiktoken(path, pattern, specials)
-    exercise(tok, rng)
+    exercise(tokembed.Tokenizer.from_tiktoken(path, pattern, specials), rng)
 
 
 def vocab_txt(rng: random.Random, tmp: Path) -> None:
-    lines = _lines(TOKENIZERS / "bert-base-uncased" / "vocab.txt", 4000)
-    data = "\n".join(mutate_lines(lines, rng, mutate_vocab_line)).encode()
-    if rng.random() < 0.2:
-        data = mutate_bytes(data, rng)
-    path = tmp / "vocab.txt"
-    path.write_bytes(data)
-    tok = tokembed.Tokenizer.from_wordpiece_vocab(path, lowercase=rng.random() < 0.5)
-    exercise(tok, rng)
+    path = mutated_lines_file(rng, tmp, TOKENIZERS / "bert-base-uncased" / "vocab.txt", 4000, mutate_vocab_line,
+                              "vocab.txt")
+    exercise(tokembed.Tokenizer.from_wordpiece_vocab(path, lowercase=rng.random() < 0.5), rng)
 
 
 def hostile_int(rng: random.Random) -> object:
