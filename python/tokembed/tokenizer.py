@@ -61,10 +61,12 @@ class Tokenizer:
 
     @classmethod
     def from_file(cls, path: PathLike) -> "Tokenizer":
-        """Loads a ``tokenizer.json`` file."""
-        text = _read_text(path)
+        """Loads a ``tokenizer.json`` file. Another kind of file (a SentencePiece
+        ``tokenizer.model``, a ``.tiktoken`` file, a ``vocab.txt``, gzip, ...) is named in the error."""
+        with open(path, "rb") as f:
+            data = f.read()
         try:
-            return cls.from_str(text)
+            return cls(_CoreTokenizer.from_bytes(data))
         except TokenizerError as e:
             raise TokenizerError(f"{os.fspath(path)}: {e}") from None
 
@@ -81,6 +83,11 @@ class Tokenizer:
             return cls.from_file(d / "tokenizer.json")
         if (d / "vocab.txt").is_file():
             return cls.from_wordpiece_vocab(d / "vocab.txt")
+        if (d / "tokenizer.model").is_file():
+            raise TokenizerError(
+                f"{os.fspath(directory)!r} holds a SentencePiece tokenizer.model but no tokenizer.json; "
+                "SentencePiece models are not supported yet"
+            )
         raise FileNotFoundError(f"{os.fspath(directory)!r} holds neither tokenizer.json nor vocab.txt")
 
     @classmethod

@@ -8,7 +8,7 @@ use crate::encoding::Encoding;
 use crate::error::{Error, Result};
 use crate::load::hf_json::{self, TokenizerFile};
 use crate::load::vocab::parse_wordpiece_vocab;
-use crate::load::{bpe_merges, tiktoken};
+use crate::load::{bpe_merges, sniff, tiktoken};
 use crate::regex_split::{self, KnownPattern};
 use crate::models::bpe::BpeSpec;
 use crate::models::{Bpe, Model, ModelScratch, WordPiece};
@@ -136,6 +136,16 @@ impl Tokenizer {
         Tokenizer::with_added(file, added)
     }
 
+    /// The bytes of a `tokenizer.json` file. When they are not one, the error says what kind of
+    /// file they look like (a SentencePiece model, a `.tiktoken` file, gzip, ...) if it can tell.
+    pub fn from_json_bytes(data: &[u8]) -> Result<Tokenizer> {
+        let parsed = match std::str::from_utf8(data) {
+            Ok(text) => Tokenizer::from_json(text),
+            Err(e) => Err(Error::Config(format!("not UTF-8 text: {e}"))),
+        };
+        parsed.map_err(|e| sniff::describe_non_tokenizer_json(data).map_or(e, Error::Config))
+    }
+
     fn with_added(file: TokenizerFile, added: AddedVocabulary) -> Result<Tokenizer> {
         let chunking = chunking::policy(file.normalizer.as_ref(), file.pre_tokenizer.as_ref(), &added);
         let byte_level = file.pre_tokenizer.as_ref().is_some_and(PreTokenizer::is_byte_level);
@@ -176,6 +186,7 @@ impl Tokenizer {
             None => pattern,
         };
         let ranks = tiktoken::parse_ranks(ranks_text)?;
+        tiktoken::check_special_tokens(&ranks, special_tokens)?;
         let model = Bpe::from_spec(tiktoken::bpe_spec(&ranks)?)?;
         let split: Split = serde_json::from_value(serde_json::json!({
             "pattern": {"Regex": pattern},

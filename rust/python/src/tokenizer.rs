@@ -79,6 +79,13 @@ impl CoreTokenizer {
         Ok(CoreTokenizer { inner })
     }
 
+    /// The bytes of a `tokenizer.json` file; other kinds of files are named in the error.
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
+        let inner = py.detach(|| guarded(|| Tokenizer::from_json_bytes(data)))?;
+        Ok(CoreTokenizer { inner })
+    }
+
     #[staticmethod]
     fn from_tiktoken(py: Python<'_>, ranks_text: &str, pattern: &str, special_tokens: Vec<(String, u32)>) -> PyResult<Self> {
         let inner = py.detach(|| guarded(|| Tokenizer::from_tiktoken(ranks_text, pattern, &special_tokens)))?;
