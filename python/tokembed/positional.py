@@ -232,6 +232,15 @@ class RotaryEmbedding:
         if layout not in ("neox", "interleaved"):
             raise ValueError(f'layout must be "neox" or "interleaved", got {layout!r}')
         self._core = _core.Rope(head_dim, rotary_dim, theta, layout, _scaling_json(params), max_position_embeddings)
+        # What pickling keeps (the core object does not pickle): the arguments, normalized.
+        self._args = {
+            "head_dim": head_dim,
+            "theta": theta,
+            "scaling": params,
+            "layout": layout,
+            "partial_rotary_factor": prf,
+            "max_position_embeddings": max_position_embeddings,
+        }
         self.head_dim = head_dim
         self.rotary_dim = rotary_dim
         self.theta = theta
@@ -241,6 +250,12 @@ class RotaryEmbedding:
         self.rope_type: str = self._core.rope_type()
         self._inv_freq, self._attention_scaling = self._core.frequencies(None)
         self._inv_freq.flags.writeable = False
+
+    def __getstate__(self) -> dict:
+        return dict(self._args)
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)  # type: ignore[misc]
 
     @staticmethod
     def _merge(name: str, given: Any, in_scaling: Any, default: float) -> float:

@@ -602,6 +602,12 @@ impl Tokenizer {
         })
     }
 
+    /// Whether `decode` is `decode_bytes` read as UTF-8 with U+FFFD for invalid sequences, and
+    /// `decode_bytes` of ids the concatenation of each id's bytes (a byte-level decoder).
+    pub fn decodes_bytes(&self) -> bool {
+        matches!(self.file.decoder, Some(Decoder::ByteLevel { .. }))
+    }
+
     /// The bytes ids stand for. For a byte-level decoder these are the raw bytes, which may end
     /// inside a character (what a streaming decoder needs); otherwise the decoded text's UTF-8.
     pub fn decode_bytes(&self, ids: &[u32], skip_special_tokens: bool) -> Result<Vec<u8>> {

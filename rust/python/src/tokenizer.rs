@@ -383,6 +383,10 @@ impl CoreTokenizer {
         self.inner.vocab_size()
     }
 
+    fn decodes_bytes(&self) -> bool {
+        self.inner.decodes_bytes()
+    }
+
     fn is_special(&self, id: i64) -> bool {
         u32::try_from(id).map(|id| self.inner.is_special(id)).unwrap_or(false)
     }
