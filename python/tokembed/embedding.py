@@ -7,18 +7,21 @@ segment and position vectors and normalizes them, as BERT-style models do, in on
 
 Array policy (the Rust core does the work; this module only shapes arguments):
 
-- ``weights``: an array is used as given, without a copy, when C-contiguous; other layouts
-  are copied once at construction (``.weights`` is then the copy). Arrays of other dtypes
+- ``weights``: an array is used as given, without a copy, when C-contiguous and in the
+  machine's byte order; other layouts and byte-swapped arrays (``">f2"``) are copied once at
+  construction, to native order (``.weights`` is then the copy). Arrays of other dtypes
   (float64, ints) are refused: convert them yourself, so that a converted copy of a large
   table is never made behind your back. Nested lists are converted to float32.
-- ``ids``: any integer dtype and shape; non-contiguous ids are copied (they are small).
+- ``ids``: any integer dtype, byte order and shape; non-contiguous or byte-swapped ids are
+  copied (they are small).
   Floats and bools are refused. Every id is checked: an id out of range raises ``IndexError``
   naming the id and its index, e.g. ``ids[3, 17]``.
 - ``out=``: must be a C-contiguous, writeable array of exactly the result's shape and dtype,
-  not overlapping the inputs; anything else is refused (writing into a silent copy would lose
-  the result).
-- ``grad_output``, vectors, LayerNorm parameters: any float dtype, converted to C-contiguous
-  float32 (a copy only when they are not already).
+  in the machine's byte order, not overlapping the inputs; anything else is refused (writing
+  into a silent copy would lose the result).
+- ``grad_output``, vectors, LayerNorm parameters: any float dtype and byte order, converted to
+  C-contiguous native float32 (a copy only when they are not already).
+- A ``dtype=`` argument names a format; arrays returned are always in native byte order.
 - NaN and infinity in weights are not checked: they are copied (lookup) or propagate
   (LayerNorm rows containing them become NaN; ``nearest`` ranks NaN scores last).
 """
@@ -34,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _core
+from ._arrays import check_native_out, native
 from .positional import sinusoidal_table
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -56,8 +60,8 @@ def _format_name(dtype: Any, what: str) -> str:
         name = np.dtype(dtype).name
     except TypeError:
         raise TypeError(f"{what} must be float32, float16 or bfloat16, got {dtype!r}") from None
-    if name not in _FORMATS:
-        raise TypeError(f"{what} must be float32, float16 or bfloat16 (ml_dtypes), got {name}")
+    if name not in _FORMATS or np.dtype(dtype).newbyteorder("=") != _numpy_dtype(name):
+        raise TypeError(f"{what} must be float32, float16 or bfloat16 (ml_dtypes), got {np.dtype(dtype)}")
     return name
 
 
@@ -67,6 +71,9 @@ def _numpy_dtype(name: str) -> np.dtype:
 
 def _raw(array: np.ndarray, name: str) -> np.ndarray:
     """What the core reads: float32 as is, half formats as their uint16 bit patterns."""
+    if not array.dtype.isnative:
+        # A byte-swapped half array viewed as native uint16 would be read as other numbers.
+        raise TypeError(f"internal: array of dtype {array.dtype.str} reached the core in non-native byte order")
     return array if name == "float32" else array.view(np.uint16)
 
 
@@ -74,11 +81,11 @@ def _ids(ids: Any, what: str = "ids") -> np.ndarray:
     arr = np.asarray(ids)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{what} must have an integer dtype, got {arr.dtype}")
-    return np.asarray(arr, order="C")
+    return np.asarray(native(arr), order="C")
 
 
 def _floats(values: Any, what: str) -> np.ndarray:
-    arr = np.asarray(values)
+    arr = native(np.asarray(values))
     if arr.dtype.kind != "f" and arr.dtype.name != "bfloat16":
         raise TypeError(f"{what} must hold floats, got {arr.dtype}")
     return np.asarray(arr, dtype=np.float32, order="C")
@@ -87,6 +94,7 @@ def _floats(values: Any, what: str) -> np.ndarray:
 def _check_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype, inputs: Tuple[np.ndarray, ...]) -> np.ndarray:
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out must be a NumPy array, got {type(out).__name__}")
+    check_native_out(out)
     if out.dtype != dtype:
         raise TypeError(f"out has dtype {out.dtype}, expected {dtype}")
     if out.shape != shape:
@@ -118,7 +126,7 @@ class EmbeddingTable:
 
     def __init__(self, weights: npt.ArrayLike, padding_idx: Optional[int] = None):
         if isinstance(weights, np.ndarray):
-            arr = weights
+            arr = native(weights)
         else:
             arr = np.asarray(weights, dtype=np.float32)
         fmt = _format_name(arr.dtype, "weights")

@@ -10,8 +10,9 @@ float32. Learned absolute positions are an ordinary table lookup: use an embeddi
 Argument policy (this module only shapes arguments; the work runs in the Rust core without the
 GIL): integers must be Python or NumPy integers, arrays of positions must have an integer
 dtype, and wrong values raise ``ValueError`` (``TypeError`` for a wrong type) naming the
-argument. Non-contiguous inputs are copied; ``out=`` arrays are never copied, so they must be
-C-contiguous, writeable and of the exact shape and dtype.
+argument. Non-contiguous inputs and inputs in the other byte order (``">f4"``) are copied (to
+native order); ``out=`` arrays are never copied, so they must be C-contiguous, writeable, of the
+exact shape and dtype, and in the machine's byte order. Returned arrays are in native order.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _core
+from ._arrays import check_native_out, native
 
 __all__ = [
     "RotaryEmbedding",
@@ -75,7 +77,7 @@ def sinusoidal_table(
 
     ``table[pos, 2i] = sin(pos * base**(-2i/dim))`` and ``table[pos, 2i+1] = cos(...)`` of the
     same angle (an odd ``dim`` ends with a sin column). Computed in float64, then cast to
-    ``dtype`` (float32 by default; float16 and float64 also accepted).
+    ``dtype`` (float32 by default; float16 and float64 also accepted; native byte order).
     """
     max_len = _count("max_len", max_len)
     dim = _count("dim", dim, 1)
@@ -86,6 +88,8 @@ def sinusoidal_table(
         dtype = np.dtype(dtype)
     except TypeError as e:
         raise TypeError(f"dtype must be float16, float32 or float64, got {dtype!r}") from e
+    if dtype.kind == "f":
+        dtype = dtype.newbyteorder("=")  # the format counts; returned arrays are native
     if dtype not in _TABLE_DTYPES:
         raise TypeError(f"dtype must be float16, float32 or float64, got {dtype}")
     table = _core.sinusoidal_table(max_len, dim, base)
@@ -228,6 +232,15 @@ class RotaryEmbedding:
         if layout not in ("neox", "interleaved"):
             raise ValueError(f'layout must be "neox" or "interleaved", got {layout!r}')
         self._core = _core.Rope(head_dim, rotary_dim, theta, layout, _scaling_json(params), max_position_embeddings)
+        # What pickling keeps (the core object does not pickle): the arguments, normalized.
+        self._args = {
+            "head_dim": head_dim,
+            "theta": theta,
+            "scaling": params,
+            "layout": layout,
+            "partial_rotary_factor": prf,
+            "max_position_embeddings": max_position_embeddings,
+        }
         self.head_dim = head_dim
         self.rotary_dim = rotary_dim
         self.theta = theta
@@ -237,6 +250,12 @@ class RotaryEmbedding:
         self.rope_type: str = self._core.rope_type()
         self._inv_freq, self._attention_scaling = self._core.frequencies(None)
         self._inv_freq.flags.writeable = False
+
+    def __getstate__(self) -> dict:
+        return dict(self._args)
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)  # type: ignore[misc]
 
     @staticmethod
     def _merge(name: str, given: Any, in_scaling: Any, default: float) -> float:
@@ -330,7 +349,7 @@ class RotaryEmbedding:
         place, any other overlap with ``x`` is refused) and returns it. ``seq_len`` overrides
         the length dynamic scaling uses (default ``max(positions) + 1``).
         """
-        x = np.asarray(x)
+        x = native(np.asarray(x))
         if x.dtype not in _ROPE_DTYPES:
             raise TypeError(f"x must be float32 or float64, got dtype {x.dtype} (cast float16/bfloat16 first)")
         if x.ndim < 3:
@@ -359,6 +378,7 @@ class RotaryEmbedding:
     def _check_out(out: Any, x: np.ndarray) -> None:
         if not isinstance(out, np.ndarray):
             raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+        check_native_out(out)
         if out.dtype != x.dtype:
             raise TypeError(f"out has dtype {out.dtype}, x has {x.dtype}")
         if out.shape != x.shape:

@@ -10,6 +10,7 @@ use crate::unicode::is_word_char;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 fn yes() -> bool {
@@ -64,6 +65,7 @@ struct Matcher {
 
 #[derive(Debug, Clone, Default)]
 pub struct AddedVocabulary {
+    /// One token per id, by increasing id (the order HF writes them in).
     tokens: Vec<AddedToken>,
     by_id: FxHashMap<u32, usize>,
     by_content: FxHashMap<String, u32>,
@@ -77,35 +79,99 @@ pub struct AddedVocabulary {
     normalized: Option<Matcher>,
 }
 
+/// Where the ids of added tokens come from.
+pub enum AddedIds<'a> {
+    /// The ids the tokens carry: tokenizers built from ranks or a vocabulary with explicit
+    /// special-token ids.
+    AsGiven,
+    /// HF's rule for the `added_tokens` of a `tokenizer.json`, whose `id` fields HF ignores
+    /// (it only warns when they differ): in file order, a token takes the id its content already
+    /// has (as an earlier added token, else in the model's vocabulary), else the next fresh id,
+    /// counting from the model's vocabulary size. A later entry with the same content takes over
+    /// that id with its own flags; an exact repeat or an empty content is ignored.
+    Hf { model_id: &'a dyn Fn(&str) -> Option<u32>, model_size: usize },
+}
+
 impl AddedVocabulary {
     pub fn new(tokens: Vec<AddedToken>, normalizer: Option<&Normalizer>) -> Result<Self, String> {
-        let mut by_id = FxHashMap::default();
+        AddedVocabulary::with_ids(tokens, normalizer, AddedIds::AsGiven)
+    }
+
+    pub fn with_ids(
+        tokens: Vec<AddedToken>,
+        normalizer: Option<&Normalizer>,
+        ids: AddedIds<'_>,
+    ) -> Result<Self, String> {
+        let normalized_name = |t: &AddedToken| -> Option<String> {
+            let n = normalizer.filter(|_| t.normalized)?.normalize_str(&t.content);
+            (n != t.content).then_some(n)
+        };
         let mut by_content = FxHashMap::default();
-        let mut special_ids = FxHashSet::default();
+        let mut by_id_token: BTreeMap<u32, AddedToken> = BTreeMap::new();
         let mut special_contents = FxHashSet::default();
         let mut normalized_names = FxHashMap::default();
+        match ids {
+            AddedIds::AsGiven => {
+                for (i, t) in tokens.into_iter().enumerate() {
+                    if t.content.is_empty() {
+                        return Err(format!("added_tokens[{i}].content: an added token cannot be empty"));
+                    }
+                    if let Some(other) = by_id_token.get(&t.id) {
+                        return Err(format!(
+                            "added tokens {:?} and {:?} both have id {}",
+                            other.content, t.content, t.id
+                        ));
+                    }
+                    if let Some(n) = normalized_name(&t) {
+                        normalized_names.insert(t.id, n);
+                    }
+                    by_content.insert(t.content.clone(), t.id);
+                    if t.special {
+                        special_contents.insert(t.content.clone());
+                    }
+                    by_id_token.insert(t.id, t);
+                }
+            }
+            AddedIds::Hf { model_id, model_size } => {
+                let mut next_id = u32::try_from(model_size).map_err(|_| "model: vocabulary too large".to_string())?;
+                for mut t in tokens {
+                    if t.content.is_empty() {
+                        continue;
+                    }
+                    let known = by_content.get(&t.content).copied();
+                    if known.and_then(|id| by_id_token.get(&id)).is_some_and(|old| same_flags(old, &t)) {
+                        continue;
+                    }
+                    t.id = match known.or_else(|| model_id(&t.content)) {
+                        Some(id) => id,
+                        None => {
+                            let id = next_id;
+                            next_id =
+                                next_id.checked_add(1).ok_or_else(|| "added_tokens: too many tokens".to_string())?;
+                            id
+                        }
+                    };
+                    if let Some(n) = normalized_name(&t) {
+                        normalized_names.insert(t.id, n);
+                    }
+                    by_content.insert(t.content.clone(), t.id);
+                    if t.special {
+                        special_contents.insert(t.content.clone());
+                    }
+                    by_id_token.insert(t.id, t);
+                }
+            }
+        }
+        let tokens: Vec<AddedToken> = by_id_token.into_values().collect();
+        let by_id = tokens.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
+        let special_ids = tokens.iter().filter(|t| special_contents.contains(&t.content)).map(|t| t.id).collect();
         let (mut raw_patterns, mut raw_tokens) = (Vec::new(), Vec::new());
         let (mut norm_patterns, mut norm_tokens) = (Vec::new(), Vec::new());
         for (i, t) in tokens.iter().enumerate() {
-            if t.content.is_empty() {
-                return Err(format!("added_tokens[{i}].content: an added token cannot be empty"));
-            }
-            by_id.insert(t.id, i);
-            by_content.insert(t.content.clone(), t.id);
-            if t.special {
-                special_ids.insert(t.id);
-                special_contents.insert(t.content.clone());
-            }
             if t.normalized {
-                let content = match normalizer {
-                    Some(n) => n.normalize_str(&t.content),
-                    None => t.content.clone(),
-                };
-                if content != t.content {
-                    normalized_names.insert(t.id, content.clone());
-                }
+                let content = normalized_names.get(&t.id).unwrap_or(&t.content);
                 if !content.is_empty() {
-                    norm_patterns.push(content);
+                    norm_patterns.push(content.clone());
                     norm_tokens.push(i);
                 }
             } else {
@@ -125,6 +191,13 @@ impl AddedVocabulary {
         })
     }
 
+    /// Content and id of every added token, including a content whose id a later entry took
+    /// over (HF's `added_tokens_map`, part of its `get_vocab`).
+    pub fn ids_by_content(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.by_content.iter().map(|(c, &id)| (c.as_str(), id))
+    }
+
+    /// The added tokens, one per id, by increasing id.
     pub fn tokens(&self) -> &[AddedToken] {
         &self.tokens
     }
@@ -209,6 +282,11 @@ impl AddedVocabulary {
     }
 }
 
+/// Two entries for the same content that differ only in their `id` field.
+fn same_flags(a: &AddedToken, b: &AddedToken) -> bool {
+    AddedToken { id: b.id, ..a.clone() } == *b
+}
+
 fn build_matcher(patterns: Vec<String>, token_of_pattern: Vec<usize>) -> Result<Option<Matcher>, String> {
     if patterns.is_empty() {
         return Ok(None);
@@ -244,6 +322,42 @@ mod tests {
         assert_eq!(out, vec![Piece::Text(0..1), Piece::Token(2, 1..5), Piece::Text(5..6)]);
         v.split_raw("x[A]By", true, &mut out);
         assert_eq!(out, vec![Piece::Text(0..6)]);
+    }
+
+    #[test]
+    fn hf_ids_ignore_the_file_and_follow_the_vocabulary_then_count_on() {
+        // Model vocabulary: a=0 b=1 c=2.
+        let model_id = |c: &str| ["a", "b", "c"].iter().position(|&t| t == c).map(|i| i as u32);
+        let ids = AddedIds::Hf { model_id: &model_id, model_size: 3 };
+        let mut plain = token(9, "<p>");
+        plain.special = false;
+        let tokens = vec![token(7, "b"), token(50, "<x>"), token(40, "<y>"), token(1, "<x>"), plain, token(5, "")];
+        let v = AddedVocabulary::with_ids(tokens, None, ids).unwrap();
+        let got: Vec<(u32, &str, bool)> = v.tokens().iter().map(|t| (t.id, t.content.as_str(), t.special)).collect();
+        // "b" keeps the vocabulary's id; the exact repeat of "<x>" is ignored, "<p>" is new, the
+        // empty one is dropped.
+        assert_eq!(got, vec![(1, "b", true), (3, "<x>", true), (4, "<y>", true), (5, "<p>", false)]);
+        assert_eq!(v.token_to_id("<y>"), Some(4));
+        assert!(v.is_special_content("<x>") && !v.is_special_content("<p>"));
+    }
+
+    #[test]
+    fn hf_ids_a_repeat_with_other_flags_takes_over_the_id() {
+        let model_id = |_: &str| None;
+        let ids = AddedIds::Hf { model_id: &model_id, model_size: 10 };
+        let mut again = token(99, "<d>");
+        again.special = false;
+        let v = AddedVocabulary::with_ids(vec![token(20, "<d>"), again], None, ids).unwrap();
+        assert_eq!(v.tokens().len(), 1);
+        assert_eq!((v.tokens()[0].id, v.tokens()[0].special), (10, false));
+        // HF keeps the content among its special tokens once it was special.
+        assert!(v.is_special_content("<d>"));
+    }
+
+    #[test]
+    fn given_ids_must_be_distinct() {
+        let err = AddedVocabulary::new(vec![token(4, "<a>"), token(4, "<b>")], None).unwrap_err();
+        assert_eq!(err, r#"added tokens "<a>" and "<b>" both have id 4"#);
     }
 
     #[test]

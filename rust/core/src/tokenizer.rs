@@ -1,14 +1,14 @@
 //! The tokenizer: one file's components wired into the pipeline
 //! added tokens → normalizer → pre-tokenizer → model → truncation → post-processor → padding.
 
-use crate::added_vocab::{AddedToken, AddedVocabulary, Piece};
+use crate::added_vocab::{AddedIds, AddedToken, AddedVocabulary, Piece};
 use crate::chunking::{self, ChunkPolicy};
 use crate::decode::{self, Decoder, WordPieceDecoder};
 use crate::encoding::Encoding;
 use crate::error::{Error, Result};
 use crate::load::hf_json::{self, TokenizerFile};
 use crate::load::vocab::parse_wordpiece_vocab;
-use crate::load::{bpe_merges, tiktoken};
+use crate::load::{bpe_merges, sniff, tiktoken};
 use crate::models::bpe::BpeSpec;
 use crate::models::{Bpe, Model, ModelScratch, WordPiece};
 use crate::normalize::{BertNormalizer, Normalizer};
@@ -51,6 +51,22 @@ pub struct Tokenizer {
     scanned_by: Option<KnownPattern>,
 }
 
+/// The added vocabulary HF builds when it loads `tokens` over `model` (see `AddedIds::Hf`).
+fn hf_added_vocabulary(
+    tokens: &[AddedToken],
+    normalizer: Option<&Normalizer>,
+    model: &Model,
+) -> Result<AddedVocabulary> {
+    let model_id = |content: &str| model.token_to_id(content);
+    let ids = AddedIds::Hf { model_id: &model_id, model_size: model.vocab().len() };
+    AddedVocabulary::with_ids(tokens.to_vec(), normalizer, ids).map_err(Error::Config)
+}
+
+/// HF's ByteLevel decoder with its default options written out: HF refuses `null` for them.
+fn byte_level_decoder() -> Decoder {
+    Decoder::ByteLevel { add_prefix_space: Some(true), trim_offsets: Some(true), use_regex: Some(true) }
+}
+
 /// Texts longer than this are split a block of `SCAN_BLOCK` pieces at a time, when the
 /// pre-tokenizer allows it: the ranges of a whole megabyte (4 MB of them for random base64)
 /// would leave the caches between splitting and tokenizing (measured: 10% slower on base64 and
@@ -89,8 +105,48 @@ thread_local! {
 }
 
 impl Tokenizer {
+    /// A tokenizer whose added tokens keep the ids they carry (built from ranks or vocabulary
+    /// files with explicit special-token ids). Such an id must agree with the model's
+    /// vocabulary, so that the `tokenizer.json` we write gives the same ids when loaded.
     pub fn from_file_struct(file: TokenizerFile) -> Result<Tokenizer> {
+        for t in &file.added_tokens {
+            if let Some(m) = file.model.token_to_id(&t.content).filter(|&m| m != t.id) {
+                return Err(Error::Config(format!(
+                    "special token {:?} has id {}, but the vocabulary gives it id {m}",
+                    t.content, t.id
+                )));
+            }
+            if let Some(other) = file.model.id_to_token(t.id).filter(|&o| o != t.content) {
+                return Err(Error::Config(format!(
+                    "special token {:?} has id {}, which the vocabulary gives to {other:?}",
+                    t.content, t.id
+                )));
+            }
+        }
         let added = AddedVocabulary::new(file.added_tokens.clone(), file.normalizer.as_ref()).map_err(Error::Config)?;
+        Tokenizer::with_added(file, added)
+    }
+
+    /// A `tokenizer.json`: added tokens get the ids HF gives them (see `AddedIds::Hf`), not
+    /// necessarily those written in the file.
+    pub fn from_json(json: &str) -> Result<Tokenizer> {
+        let mut file = hf_json::parse(json)?;
+        let added = hf_added_vocabulary(&file.added_tokens, file.normalizer.as_ref(), &file.model)?;
+        file.added_tokens = added.tokens().to_vec();
+        Tokenizer::with_added(file, added)
+    }
+
+    /// The bytes of a `tokenizer.json` file. When they are not one, the error says what kind of
+    /// file they look like (a SentencePiece model, a `.tiktoken` file, gzip, ...) if it can tell.
+    pub fn from_json_bytes(data: &[u8]) -> Result<Tokenizer> {
+        let parsed = match std::str::from_utf8(data) {
+            Ok(text) => Tokenizer::from_json(text),
+            Err(e) => Err(Error::Config(format!("not UTF-8 text: {e}"))),
+        };
+        parsed.map_err(|e| sniff::describe_non_tokenizer_json(data).map_or(e, Error::Config))
+    }
+
+    fn with_added(file: TokenizerFile, added: AddedVocabulary) -> Result<Tokenizer> {
         let chunking = chunking::policy(file.normalizer.as_ref(), file.pre_tokenizer.as_ref(), &added);
         let byte_level = file.pre_tokenizer.as_ref().is_some_and(PreTokenizer::is_byte_level);
         let scanned_by = file.pre_tokenizer.as_ref().and_then(PreTokenizer::scanned_by);
@@ -121,10 +177,6 @@ impl Tokenizer {
         Ok(tok)
     }
 
-    pub fn from_json(json: &str) -> Result<Tokenizer> {
-        Tokenizer::from_file_struct(hf_json::parse(json)?)
-    }
-
     /// A tiktoken encoding: the ranks of a `.tiktoken` file, the regex that splits text into
     /// pieces, and the special tokens (recognised in text, as HF does for added tokens).
     pub fn from_tiktoken(ranks_text: &str, pattern: &str, special_tokens: &[(String, u32)]) -> Result<Tokenizer> {
@@ -134,6 +186,7 @@ impl Tokenizer {
             None => pattern,
         };
         let ranks = tiktoken::parse_ranks(ranks_text)?;
+        tiktoken::check_special_tokens(&ranks, special_tokens)?;
         let model = Bpe::from_spec(tiktoken::bpe_spec(&ranks)?)?;
         let split: Split = serde_json::from_value(serde_json::json!({
             "pattern": {"Regex": pattern},
@@ -155,7 +208,7 @@ impl Tokenizer {
                 ],
             }),
             post_processor: None,
-            decoder: Some(Decoder::ByteLevel { add_prefix_space: None, trim_offsets: None, use_regex: None }),
+            decoder: Some(byte_level_decoder()),
             model: Model::Bpe(model),
         };
         Tokenizer::from_file_struct(file)
@@ -182,7 +235,7 @@ impl Tokenizer {
             normalizer: None,
             pre_tokenizer: Some(PreTokenizer::ByteLevel { add_prefix_space, trim_offsets: true, use_regex: true }),
             post_processor: Some(PostProcessor::ByteLevel { add_prefix_space: true, trim_offsets, use_regex: true }),
-            decoder: Some(Decoder::ByteLevel { add_prefix_space: None, trim_offsets: None, use_regex: None }),
+            decoder: Some(byte_level_decoder()),
             model: Model::Bpe(model),
         };
         Tokenizer::from_file_struct(file)
@@ -234,8 +287,21 @@ impl Tokenizer {
         Ok(())
     }
 
+    /// The `tokenizer.json`. Added tokens whose ids HF would not give them on loading (special
+    /// tokens of a tiktoken encoding after a gap, as cl100k_base's) are also written into the
+    /// model's vocabulary, where HF (and `from_json`) then find their ids.
     pub fn to_json(&self, pretty: bool) -> Result<String> {
-        hf_json::to_json(&self.file, pretty)
+        let model = self.model();
+        let reloaded = hf_added_vocabulary(&self.file.added_tokens, None, model)?;
+        let id_and_content = |t: &AddedToken| (t.id, t.content.clone());
+        if reloaded.tokens().iter().map(id_and_content).eq(self.added.tokens().iter().map(id_and_content)) {
+            return hf_json::to_json(&self.file, pretty);
+        }
+        let missing: Vec<(&str, u32)> = (self.added.tokens().iter())
+            .filter(|t| model.token_to_id(&t.content).is_none())
+            .map(|t| (t.content.as_str(), t.id))
+            .collect();
+        hf_json::to_json_with_model_tokens(&self.file, &missing, pretty)
     }
 
     pub fn truncation(&self) -> Option<&TruncationParams> {
@@ -272,8 +338,8 @@ impl Tokenizer {
 
     pub fn get_vocab(&self) -> FxHashMap<String, u32> {
         let mut v = self.model().vocab().clone();
-        for t in self.added.tokens() {
-            v.insert(t.content.clone(), t.id);
+        for (content, id) in self.added.ids_by_content() {
+            v.insert(content.to_string(), id);
         }
         v
     }
@@ -546,6 +612,12 @@ impl Tokenizer {
             Some(d) => d.decode(&tokens),
             None => decode::join_with_spaces(&tokens),
         })
+    }
+
+    /// Whether `decode` is `decode_bytes` read as UTF-8 with U+FFFD for invalid sequences, and
+    /// `decode_bytes` of ids the concatenation of each id's bytes (a byte-level decoder).
+    pub fn decodes_bytes(&self) -> bool {
+        matches!(self.file.decoder, Some(Decoder::ByteLevel { .. }))
     }
 
     /// The bytes ids stand for. For a byte-level decoder these are the raw bytes, which may end

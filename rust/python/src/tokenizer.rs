@@ -84,6 +84,13 @@ impl CoreTokenizer {
         Ok(CoreTokenizer { inner })
     }
 
+    /// The bytes of a `tokenizer.json` file; other kinds of files are named in the error.
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
+        let inner = py.detach(|| guarded(|| Tokenizer::from_json_bytes(data)))?;
+        Ok(CoreTokenizer { inner })
+    }
+
     #[staticmethod]
     fn from_tiktoken(
         py: Python<'_>,
@@ -385,6 +392,10 @@ impl CoreTokenizer {
 
     fn vocab_size(&self) -> usize {
         self.inner.vocab_size()
+    }
+
+    fn decodes_bytes(&self) -> bool {
+        self.inner.decodes_bytes()
     }
 
     fn is_special(&self, id: i64) -> bool {

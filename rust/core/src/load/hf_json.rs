@@ -59,6 +59,20 @@ pub fn to_json(file: &TokenizerFile, pretty: bool) -> Result<String> {
     out.map_err(|e| Error::Config(format!("cannot serialize tokenizer: {e}")))
 }
 
+/// `to_json` with `tokens` (content, id) also in `model.vocab`, after the model's own.
+pub fn to_json_with_model_tokens(file: &TokenizerFile, tokens: &[(&str, u32)], pretty: bool) -> Result<String> {
+    let fail = |e: serde_json::Error| Error::Config(format!("cannot serialize tokenizer: {e}"));
+    let mut value = serde_json::to_value(file).map_err(fail)?;
+    let Some(vocab) = value.pointer_mut("/model/vocab").and_then(Value::as_object_mut) else {
+        return Err(Error::Config("cannot serialize tokenizer: the model has no vocabulary object".to_string()));
+    };
+    for &(content, id) in tokens {
+        vocab.insert(content.to_string(), Value::from(id));
+    }
+    let out = if pretty { serde_json::to_string_pretty(&value) } else { serde_json::to_string(&value) };
+    out.map_err(fail)
+}
+
 fn unsupported(path: &str, found: &str, supported: &[&str]) -> Error {
     Error::Config(format!("{path}.type: '{found}' is not supported (supported: {})", supported.join(", ")))
 }

@@ -11,23 +11,72 @@ use crate::models::bpe::{BpeSpec, MergeSpec};
 use base64::Engine;
 use rustc_hash::FxHashMap;
 
-/// Ranks of a `.tiktoken` file, in file order.
+/// Ranks of a `.tiktoken` file, in file order, checked: no token or rank twice, and a token for
+/// every single byte (else some texts could not be encoded; tiktoken accepts such a file and
+/// fails when it meets the byte). A token written `=` is the empty token (Python's base64 reads
+/// it so, and Whisper's `multilingual.tiktoken` ends with one), which no text encodes to.
 pub fn parse_ranks(text: &str) -> Result<Vec<(Vec<u8>, u32)>> {
     let mut ranks = Vec::new();
+    let mut line_of_bytes: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
+    let mut line_of_rank: FxHashMap<u32, usize> = FxHashMap::default();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let bad = |what: &str| Error::Config(format!("line {}: {what}: {line:?}", i + 1));
+        let n = i + 1;
+        let bad = |what: &str| Error::Config(format!("line {n}: {what}: {line:?}"));
         let (token, rank) = line.split_once(' ').ok_or_else(|| bad("expected 'base64 rank'"))?;
-        let bytes = base64::engine::general_purpose::STANDARD.decode(token).map_err(|_| bad("invalid base64"))?;
+        let bytes = if !token.is_empty() && token.bytes().all(|b| b == b'=') {
+            Vec::new()
+        } else {
+            base64::engine::general_purpose::STANDARD.decode(token).map_err(|_| bad("invalid base64"))?
+        };
         let rank: u32 = rank.trim().parse().map_err(|_| bad("invalid rank"))?;
+        if let Some(first) = line_of_bytes.insert(bytes.clone(), n) {
+            return Err(bad(&format!("token {} is already on line {first}", show_bytes(&bytes))));
+        }
+        if let Some(first) = line_of_rank.insert(rank, n) {
+            return Err(bad(&format!("rank {rank} is already the rank of line {first} (a rank is a token's id)")));
+        }
         ranks.push((bytes, rank));
     }
     if ranks.is_empty() {
         return Err(Error::Config("the file holds no tokens".to_string()));
     }
+    let missing: Vec<u8> = (0..=255u8).filter(|b| !line_of_bytes.contains_key(&[*b][..])).collect();
+    if !missing.is_empty() {
+        let shown: Vec<String> = missing.iter().take(8).map(|b| format!("{:#04x}", b)).collect();
+        let more = if missing.len() > 8 { format!(" and {} more", missing.len() - 8) } else { String::new() };
+        return Err(Error::Config(format!(
+            "no token for the single byte{} {}{more}: every byte needs a rank, or texts containing it cannot be \
+             encoded",
+            if missing.len() == 1 { "" } else { "s" },
+            shown.join(", ")
+        )));
+    }
     Ok(ranks)
+}
+
+/// Special tokens take ids of their own: an id that is also a rank would decode ambiguously.
+pub fn check_special_tokens(ranks: &[(Vec<u8>, u32)], special_tokens: &[(String, u32)]) -> Result<()> {
+    let by_rank: FxHashMap<u32, &[u8]> = ranks.iter().map(|(b, r)| (*r, b.as_slice())).collect();
+    for (content, id) in special_tokens {
+        if let Some(bytes) = by_rank.get(id) {
+            return Err(Error::Config(format!(
+                "special token {content:?} has id {id}, which is the rank of the token {}",
+                show_bytes(bytes)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A token for a message: its text when it is printable UTF-8, else its bytes.
+fn show_bytes(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) if !s.chars().any(char::is_control) => format!("{s:?}"),
+        _ => format!("b\"{}\"", bytes.escape_ascii()),
+    }
 }
 
 /// The byte-level BPE model equivalent to `ranks`.
@@ -56,10 +105,18 @@ mod tests {
     use super::*;
     use crate::models::Bpe;
 
+    /// A ranks file: every single byte at its own value, then `extra` lines as written.
+    fn with_all_bytes(extra: &str) -> String {
+        let engine = base64::engine::general_purpose::STANDARD;
+        let mut text: String = (0..=255u8).map(|b| format!("{} {b}\n", engine.encode([b]))).collect();
+        text.push_str(extra);
+        text
+    }
+
     #[test]
     fn splits_become_merges_in_rank_order() {
-        let text = "YQ== 0\nYg== 1\nYw== 2\nYmM= 3\nYWJj 4\n"; // a b c bc abc
-        let ranks = parse_ranks(text).unwrap();
+        let text = with_all_bytes("YmM= 256\nYWJj 257\n"); // bc abc
+        let ranks = parse_ranks(&text).unwrap();
         let spec = bpe_spec(&ranks).unwrap();
         assert_eq!(
             spec.merges,
@@ -68,12 +125,48 @@ mod tests {
         let bpe = Bpe::from_spec(spec).unwrap();
         let mut out = Vec::new();
         bpe.tokenize("abcb", &mut Vec::new(), |id, _, _| out.push(id)).unwrap();
-        assert_eq!(out, vec![4, 1]);
+        assert_eq!(out, vec![257, 98]);
     }
 
     #[test]
     fn bad_lines_say_where() {
         let err = parse_ranks("YQ== 0\nnot-base64! 1\n").unwrap_err().to_string();
         assert!(err.starts_with("line 2: invalid base64"), "{err}");
+    }
+
+    #[test]
+    fn a_rank_or_a_token_twice_is_refused_naming_both_lines() {
+        let err = parse_ranks(&with_all_bytes("YWI= 256\nY2Q= 256\n")).unwrap_err().to_string();
+        assert_eq!(err, r#"line 258: rank 256 is already the rank of line 257 (a rank is a token's id): "Y2Q= 256""#);
+        let err = parse_ranks(&with_all_bytes("YWI= 256\nYWI= 257\n")).unwrap_err().to_string();
+        assert_eq!(err, r#"line 258: token "ab" is already on line 257: "YWI= 257""#);
+    }
+
+    #[test]
+    fn missing_single_bytes_are_named() {
+        let text: String = with_all_bytes("")
+            .lines()
+            .filter(|l| !l.ends_with(" 122") && !l.ends_with(" 0"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let err = parse_ranks(&text).unwrap_err().to_string();
+        assert!(err.starts_with("no token for the single bytes 0x00, 0x7a: every byte needs a rank"), "{err}");
+    }
+
+    #[test]
+    fn an_equals_sign_is_the_empty_token() {
+        let ranks = parse_ranks(&with_all_bytes("= 256\n")).unwrap();
+        assert_eq!(ranks.last(), Some(&(Vec::new(), 256)));
+        let bpe = Bpe::from_spec(bpe_spec(&ranks).unwrap()).unwrap();
+        assert_eq!(bpe.id_to_token(256), Some(""));
+    }
+
+    #[test]
+    fn a_special_token_cannot_take_a_rank() {
+        let ranks = parse_ranks(&with_all_bytes("")).unwrap();
+        let err = check_special_tokens(&ranks, &[("<s>".into(), 256), ("<t>".into(), 97)]).unwrap_err().to_string();
+        assert_eq!(err, r#"special token "<t>" has id 97, which is the rank of the token "a""#);
+        let err = check_special_tokens(&ranks, &[("<n>".into(), 10)]).unwrap_err().to_string();
+        assert_eq!(err, r#"special token "<n>" has id 10, which is the rank of the token b"\n""#);
     }
 }
