@@ -113,6 +113,40 @@ pub fn run<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     }
 }
 
+/// Runs `work` on the pool with `flag` as its interrupt flag, while the calling thread calls
+/// `poll` every `every` until the work is done; `poll` may raise the flag (the bindings look for
+/// Ctrl-C there). The work runs on the pool's own threads, so a call still uses exactly the
+/// threads asked for (one pool thread with one thread), and no thread is spawned per call.
+pub fn run_interruptible<R: Send>(
+    flag: Arc<AtomicBool>,
+    work: impl FnOnce() -> R + Send,
+    every: std::time::Duration,
+    mut poll: impl FnMut(),
+) -> R {
+    let Some(p) = pool(num_threads().max(1)) else {
+        return with_interrupt(Some(flag), work);
+    };
+    let waiter = std::thread::current();
+    let done = AtomicBool::new(false);
+    let mut result = None;
+    p.pool.in_place_scope(|scope| {
+        let (done, result, waiter) = (&done, &mut result, &waiter);
+        scope.spawn(move |_| {
+            *result = Some(with_interrupt(Some(flag), work));
+            done.store(true, Ordering::Release);
+            waiter.unpark();
+        });
+        while !done.load(Ordering::Acquire) {
+            std::thread::park_timeout(every);
+            if !done.load(Ordering::Acquire) {
+                poll();
+            }
+        }
+    });
+    // The scope returns only after the spawned work ran (a panic in it resumes here).
+    result.expect("the scope waits for its work")
+}
+
 /// Maps `f(start, chunk)` over consecutive chunks of `items` (`start` is the index of the
 /// chunk's first item) and returns the results in order, or the first error. Several chunks
 /// per thread balance uneven items; a batch that is a single chunk, or a single thread, runs on

@@ -40,16 +40,16 @@ pub fn guarded<T>(f: impl FnOnce() -> tokembed_core::Result<T>) -> PyResult<T> {
 
 /// Inputs at least this large (bytes of text, or elements) run as an interruptible call: the
 /// calling thread waits for the work and looks for Ctrl-C every `POLL` meanwhile. Smaller calls
-/// finish within a fraction of a second and skip the extra thread.
+/// finish within a fraction of a second and skip the hand-over to the pool.
 pub const INTERRUPTIBLE_ABOVE: usize = 1 << 20;
 const POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Runs core work without the GIL like `py.detach(|| guarded(work))`, and when `size` is at
-/// least `INTERRUPTIBLE_ABOVE`, lets Ctrl-C stop it: the work runs on a helper thread with an
-/// interrupt flag (see `tokembed_core::parallel::with_interrupt`) while this thread runs
-/// Python's signal handlers every 50 ms. When a handler raises (KeyboardInterrupt), the flag
-/// is raised, the work stops at its next check (between chunks of a batch, blocks of a long
-/// text), and the handler's exception is returned.
+/// least `INTERRUPTIBLE_ABOVE`, lets Ctrl-C stop it: the work runs on the pool with an interrupt
+/// flag (see `tokembed_core::parallel::run_interruptible`) while this thread runs Python's
+/// signal handlers every 50 ms. When a handler raises (KeyboardInterrupt), the flag is raised,
+/// the work stops at its next check (between texts of a batch, blocks of a long text), and the
+/// handler's exception is returned.
 pub fn detach_interruptible<R: Send>(
     py: Python<'_>,
     size: usize,
@@ -61,29 +61,17 @@ pub fn detach_interruptible<R: Send>(
         return py.detach(|| guarded(work));
     }
     let flag = Arc::new(AtomicBool::new(false));
-    let (result, signal) = py.detach(|| {
-        let waiter = std::thread::current();
-        std::thread::scope(|scope| {
-            let worker_flag = flag.clone();
-            let worker = scope.spawn(move || {
-                let r = guarded(|| tokembed_core::parallel::with_interrupt(Some(worker_flag), work));
-                waiter.unpark();
-                r
-            });
-            let mut signal = None;
-            while !worker.is_finished() {
-                std::thread::park_timeout(POLL);
-                if signal.is_none() && !worker.is_finished() {
+    let mut signal = None;
+    let result = py.detach(|| {
+        guarded(|| {
+            tokembed_core::parallel::run_interruptible(flag.clone(), work, POLL, || {
+                if signal.is_none() {
                     if let Err(e) = Python::attach(|py| py.check_signals()) {
                         flag.store(true, Ordering::Relaxed);
                         signal = Some(e);
                     }
                 }
-            }
-            let result = worker
-                .join()
-                .unwrap_or_else(|_| Err(PyRuntimeError::new_err("tokembed internal error: a worker thread panicked")));
-            (result, signal)
+            })
         })
     });
     match signal {

@@ -64,7 +64,7 @@ impl RegexSplitter {
                          byte {at} (catastrophic backtracking); use a pattern without nested repetition",
                         self.pattern()
                     ),
-                    e => format!("split pattern {:?} failed after byte {at}: {e}", self.pattern()),
+                    e => format!("split pattern {:?} failed: {e} (after byte {at})", self.pattern()),
                 }
             })?;
             out.push(found.start()..found.end());
