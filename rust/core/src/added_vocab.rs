@@ -110,6 +110,18 @@ impl AddedVocabulary {
         let mut by_id_token: BTreeMap<u32, AddedToken> = BTreeMap::new();
         let mut special_contents = FxHashSet::default();
         let mut normalized_names = FxHashMap::default();
+        // Every token kept, whichever way its id was chosen, is indexed the same way.
+        let mut record =
+            |t: AddedToken, by_content: &mut FxHashMap<String, u32>, by_id_token: &mut BTreeMap<u32, AddedToken>| {
+                if let Some(n) = normalized_name(&t) {
+                    normalized_names.insert(t.id, n);
+                }
+                by_content.insert(t.content.clone(), t.id);
+                if t.special {
+                    special_contents.insert(t.content.clone());
+                }
+                by_id_token.insert(t.id, t);
+            };
         match ids {
             AddedIds::AsGiven => {
                 for (i, t) in tokens.into_iter().enumerate() {
@@ -122,14 +134,7 @@ impl AddedVocabulary {
                             other.content, t.content, t.id
                         ));
                     }
-                    if let Some(n) = normalized_name(&t) {
-                        normalized_names.insert(t.id, n);
-                    }
-                    by_content.insert(t.content.clone(), t.id);
-                    if t.special {
-                        special_contents.insert(t.content.clone());
-                    }
-                    by_id_token.insert(t.id, t);
+                    record(t, &mut by_content, &mut by_id_token);
                 }
             }
             AddedIds::Hf { model_id, model_size } => {
@@ -151,14 +156,7 @@ impl AddedVocabulary {
                             id
                         }
                     };
-                    if let Some(n) = normalized_name(&t) {
-                        normalized_names.insert(t.id, n);
-                    }
-                    by_content.insert(t.content.clone(), t.id);
-                    if t.special {
-                        special_contents.insert(t.content.clone());
-                    }
-                    by_id_token.insert(t.id, t);
+                    record(t, &mut by_content, &mut by_id_token);
                 }
             }
         }
