@@ -13,6 +13,9 @@ pub enum Error {
     InvalidArgument(String),
     /// A token id that is not in the vocabulary, with its position in the input.
     IdOutOfRange { id: i64, position: usize, vocab_size: usize },
+    /// An id or index out of range whose message already says where (e.g. which row of a
+    /// batch); bindings raise it as they raise `IdOutOfRange`.
+    OutOfRange(String),
     /// A buffer the call needs that cannot be allocated; the message names the argument that
     /// asked for it. (Rust aborts the process on a failed allocation, so sizes from arguments
     /// and files are reserved with `try_reserve` and fail here instead.)
@@ -27,9 +30,11 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Config(msg) | Error::Io(msg) | Error::InvalidArgument(msg) | Error::OutOfMemory(msg) => {
-                f.write_str(msg)
-            }
+            Error::Config(msg)
+            | Error::Io(msg)
+            | Error::InvalidArgument(msg)
+            | Error::OutOfRange(msg)
+            | Error::OutOfMemory(msg) => f.write_str(msg),
             Error::Interrupted => f.write_str("interrupted"),
             Error::IdOutOfRange { id, position, vocab_size } => write!(
                 f,
@@ -49,6 +54,7 @@ impl Error {
             Error::Io(m) => Error::Io(format!("{place}: {m}")),
             Error::InvalidArgument(m) => Error::InvalidArgument(format!("{place}: {m}")),
             Error::OutOfMemory(m) => Error::OutOfMemory(format!("{place}: {m}")),
+            Error::OutOfRange(m) => Error::OutOfRange(format!("{place}: {m}")),
             other => other,
         }
     }

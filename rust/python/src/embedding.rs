@@ -14,14 +14,15 @@ use numpy::{
 };
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use tokembed_core::embed::dtype::{FloatKind, FloatSlice, FloatSliceMut};
-use tokembed_core::embed::ids::{CheckedIds, IdsView};
 use tokembed_core::embed::input_embedder::{InputEmbedder, InputIds, Positions};
-use tokembed_core::embed::layernorm::LayerNorm;
-use tokembed_core::embed::nearest::Metric;
-use tokembed_core::embed::table::{TableView, TableViewMut};
-use tokembed_core::embed::{backward, gather, nearest, random};
-use tokembed_core::load::safetensors::{read_float_tensors, TensorData};
+use tokembed_core::embed::ops::layernorm::LayerNorm;
+use tokembed_core::embed::ops::nearest::Metric;
+use tokembed_core::embed::ops::{backward, nearest};
+use tokembed_core::embed::table::dtype::{FloatKind, FloatSlice, FloatSliceMut};
+use tokembed_core::embed::table::ids::{CheckedIds, IdsView};
+use tokembed_core::embed::table::view::{TableView, TableViewMut};
+use tokembed_core::embed::table::{gather, random};
+use tokembed_core::embed::weights::{read_float_tensors, TensorData};
 
 /// Ids in any integer dtype; C-contiguous (the Python layer copies other layouts).
 #[derive(FromPyObject)]

@@ -17,6 +17,7 @@ pub fn to_py(e: Error) -> PyErr {
         Error::Io(m) => PyOSError::new_err(m),
         Error::InvalidArgument(m) => PyValueError::new_err(m),
         e @ Error::IdOutOfRange { .. } => PyIndexError::new_err(e.to_string()),
+        Error::OutOfRange(m) => PyIndexError::new_err(m),
         Error::OutOfMemory(m) => PyMemoryError::new_err(m),
         // Only reached when the flag was raised without a signal exception to hand back.
         Error::Interrupted => PyKeyboardInterrupt::new_err("interrupted"),
@@ -46,7 +47,7 @@ const POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Runs core work without the GIL like `py.detach(|| guarded(work))`, and when `size` is at
 /// least `INTERRUPTIBLE_ABOVE`, lets Ctrl-C stop it: the work runs on the pool with an interrupt
-/// flag (see `tokembed_core::parallel::run_interruptible`) while this thread runs Python's
+/// flag (see `tokembed_core::utils::parallel::run_interruptible`) while this thread runs Python's
 /// signal handlers every 50 ms. When a handler raises (KeyboardInterrupt), the flag is raised,
 /// the work stops at its next check (between texts of a batch, blocks of a long text), and the
 /// handler's exception is returned.
@@ -64,7 +65,7 @@ pub fn detach_interruptible<R: Send>(
     let mut signal = None;
     let result = py.detach(|| {
         guarded(|| {
-            tokembed_core::parallel::run_interruptible(flag.clone(), work, POLL, || {
+            tokembed_core::utils::parallel::run_interruptible(flag.clone(), work, POLL, || {
                 if signal.is_none() {
                     if let Err(e) = Python::attach(|py| py.check_signals()) {
                         flag.store(true, Ordering::Relaxed);

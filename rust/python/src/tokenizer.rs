@@ -1,26 +1,25 @@
-//! `tokembed._core.Tokenizer`: the core tokenizer behind the Python `tokembed.Tokenizer`.
+//! `tokembed._core.CoreTokenizer`: the core tokenizer behind the Python `tokembed.Tokenizer`.
 //!
 //! It is immutable: truncation and padding arrive with each call as the JSON objects of the
 //! `tokenizer.json` format (the Python class keeps the current settings), so no lock is held
 //! while the GIL is released.
 
 use crate::arrays::{vec1, vec2, vec3};
-use crate::errors::{detach_interruptible, guarded};
+use crate::errors::{detach_interruptible, guarded, to_py};
 use crate::texts::{as_str, one_str, Texts};
 use numpy::PyReadonlyArray1;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use tokembed_core::batch;
-use tokembed_core::encoding::Encoding;
-use tokembed_core::jsonl;
-use tokembed_core::lines::{split_lines, OnInvalid};
-use tokembed_core::padding::PaddingParams;
+use tokembed_core::corpus::{jsonl, lines};
+use tokembed_core::tokenizer::batch;
+use tokembed_core::tokenizer::encoding::Encoding;
+use tokembed_core::tokenizer::padding::PaddingParams;
+use tokembed_core::tokenizer::truncation::TruncationParams;
 use tokembed_core::tokenizer::EncodeOptions;
-use tokembed_core::truncation::TruncationParams;
 use tokembed_core::{Error, Tokenizer};
 
-#[pyclass(frozen, module = "tokembed._core", name = "Tokenizer")]
+#[pyclass(frozen, module = "tokembed._core")]
 pub struct CoreTokenizer {
     inner: Tokenizer,
 }
@@ -28,8 +27,7 @@ pub struct CoreTokenizer {
 fn parse_json<T: serde::de::DeserializeOwned>(json: Option<&str>, what: &str) -> PyResult<Option<T>> {
     match json {
         None => Ok(None),
-        Some(s) => serde_json::from_str::<Option<T>>(s)
-            .map_err(|e| crate::errors::to_py(Error::Config(format!("{what}: {e}")))),
+        Some(s) => serde_json::from_str::<Option<T>>(s).map_err(|e| to_py(Error::Config(format!("{what}: {e}")))),
     }
 }
 
@@ -59,21 +57,6 @@ fn encoding_dict<'py>(py: Python<'py>, e: Encoding) -> PyResult<Bound<'py, PyDic
     }
     d.set_item("overflowing", overflowing)?;
     Ok(d)
-}
-
-impl CoreTokenizer {
-    fn checked_ids(&self, ids: &[i64]) -> PyResult<Vec<u32>> {
-        let bound = self.inner.id_bound();
-        ids.iter()
-            .enumerate()
-            .map(|(position, &id)| {
-                u32::try_from(id)
-                    .ok()
-                    .filter(|&v| (v as usize) < bound)
-                    .ok_or_else(|| crate::errors::to_py(Error::IdOutOfRange { id, position, vocab_size: bound }))
-            })
-            .collect()
-    }
 }
 
 #[pymethods]
@@ -128,10 +111,9 @@ impl CoreTokenizer {
     /// The tokenizer as `tokenizer.json` text, with the given truncation and padding.
     #[pyo3(signature = (pretty, truncation, padding))]
     fn to_str(&self, pretty: bool, truncation: Option<&str>, padding: Option<&str>) -> PyResult<String> {
-        let mut t = self.inner.clone();
-        t.set_truncation(parse_json::<TruncationParams>(truncation, "truncation")?);
-        t.set_padding(parse_json::<PaddingParams>(padding, "padding")?);
-        guarded(|| t.to_json(pretty))
+        let truncation = parse_json::<TruncationParams>(truncation, "truncation")?;
+        let padding = parse_json::<PaddingParams>(padding, "padding")?;
+        guarded(|| self.inner.to_json_with_settings(pretty, truncation, padding))
     }
 
     fn file_truncation(&self) -> Option<String> {
@@ -166,13 +148,8 @@ impl CoreTokenizer {
         let padding: Option<PaddingParams> = parse_json(padding, "padding")?;
         let inner = &self.inner;
         let size = text.len() + pair_str.map_or(0, str::len);
-        let encoding = detach_interruptible(py, size, || {
-            let mut e = inner.encode(text, pair_str, &opts)?;
-            if let Some(p) = &padding {
-                p.pad_all(std::slice::from_mut(&mut e))?;
-            }
-            Ok(e)
-        })?;
+        let encoding =
+            detach_interruptible(py, size, || batch::encode_padded(inner, text, pair_str, &opts, padding.as_ref()))?;
         encoding_dict(py, encoding)
     }
 
@@ -205,8 +182,7 @@ impl CoreTokenizer {
         let inner = &self.inner;
         let size = total_len(&text_strs) + pair_strs.as_deref().map_or(0, total_len);
         let b = detach_interruptible(py, size, || {
-            let encodings = batch::encode_many(inner, &text_strs, pair_strs.as_deref(), &opts)?;
-            batch::pad_to_arrays(encodings, &padding, return_overflowing, return_offsets)
+            batch::encode_to_arrays(inner, &text_strs, pair_strs.as_deref(), &opts, &padding, return_overflowing)
         })?;
         let d = PyDict::new(py);
         let (rows, width) = (b.rows, b.width);
@@ -240,7 +216,7 @@ impl CoreTokenizer {
         Ok((vec1(py, ids), vec1(py, offsets)))
     }
 
-    /// The lines of a UTF-8 buffer as documents (see `tokembed_core::lines`), encoded as
+    /// The lines of a UTF-8 buffer as documents (see `tokembed_core::corpus::lines`), encoded as
     /// `encode_batch_flat` would encode them: `(ids, offsets, bad_lines, empty_lines)`, where
     /// `bad_lines` lists `(line, byte, reason)` for each line that was not valid UTF-8.
     #[pyo3(signature = (data, add_special_tokens, split_special_tokens=false, invalid="replace", keep_empty=false))]
@@ -253,17 +229,10 @@ impl CoreTokenizer {
         invalid: &str,
         keep_empty: bool,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, Vec<(usize, usize, &'static str)>, usize)> {
-        let on_invalid = match invalid {
-            "replace" => OnInvalid::Replace,
-            "skip" => OnInvalid::Skip,
-            other => return Err(PyValueError::new_err(format!("invalid must be 'replace' or 'skip', got {other:?}"))),
-        };
+        let on_invalid = lines::OnInvalid::from_name(invalid).map_err(to_py)?;
         let inner = &self.inner;
-        let (ids, offsets, bad, empty) = detach_interruptible(py, data.len(), || {
-            let lines = split_lines(data, on_invalid, keep_empty);
-            let docs: Vec<&str> = lines.documents.iter().map(|d| d.as_ref()).collect();
-            let (ids, offsets) = batch::encode_flat(inner, &docs, add_special_tokens, split_special_tokens)?;
-            Ok((ids, offsets, lines.bad, lines.empty))
+        let lines::EncodedLines { ids, offsets, bad, empty } = detach_interruptible(py, data.len(), || {
+            lines::encode_lines(inner, data, on_invalid, keep_empty, add_special_tokens, split_special_tokens)
         })?;
         let bad = bad.into_iter().map(|b| (b.line, b.byte, b.reason)).collect();
         Ok((vec1(py, ids), vec1(py, offsets), bad, empty))
@@ -271,7 +240,7 @@ impl CoreTokenizer {
 
     /// The documents of a JSON Lines buffer (the string under `key` on each line) encoded as
     /// `encode_batch_flat` would encode them: `(ids, offsets, empty_documents)`; `None` when some
-    /// line is not that plain (see `tokembed_core::jsonl`) and the caller's careful reader must
+    /// line is not that plain (see `tokembed_core::corpus::jsonl`) and the caller's careful reader must
     /// read the buffer. `first_line` numbers the buffer's first line in errors.
     #[pyo3(signature = (data, key, add_special_tokens, split_special_tokens=false, keep_empty=false, first_line=1))]
     #[allow(clippy::too_many_arguments)]
@@ -310,7 +279,7 @@ impl CoreTokenizer {
     }
 
     fn decode(&self, py: Python<'_>, ids: PyReadonlyArray1<'_, i64>, skip_special_tokens: bool) -> PyResult<String> {
-        let ids = self.checked_ids(ids.as_slice()?)?;
+        let ids = self.inner.checked_ids(ids.as_slice()?).map_err(to_py)?;
         let inner = &self.inner;
         py.detach(|| guarded(|| inner.decode(&ids, skip_special_tokens)))
     }
@@ -321,7 +290,7 @@ impl CoreTokenizer {
         ids: PyReadonlyArray1<'_, i64>,
         skip_special_tokens: bool,
     ) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
-        let ids = self.checked_ids(ids.as_slice()?)?;
+        let ids = self.inner.checked_ids(ids.as_slice()?).map_err(to_py)?;
         let inner = &self.inner;
         let bytes = py.detach(|| guarded(|| inner.decode_bytes(&ids, skip_special_tokens)))?;
         Ok(pyo3::types::PyBytes::new(py, &bytes))
@@ -335,46 +304,13 @@ impl CoreTokenizer {
         row_offsets: PyReadonlyArray1<'_, i64>,
         skip_special_tokens: bool,
     ) -> PyResult<Vec<String>> {
-        let offsets = row_offsets.as_slice()?.to_vec();
-        let ids = self.checked_ids(ids.as_slice()?).map_err(|e| {
-            // Say which sequence and where in it, not where in the flattened array.
-            let bound = self.inner.id_bound();
-            let flat = ids.as_slice().unwrap_or_default();
-            match flat.iter().position(|&id| id < 0 || id as usize >= bound) {
-                Some(pos) => {
-                    let row = offsets.partition_point(|&o| o <= pos as i64).saturating_sub(1);
-                    let start = offsets.get(row).copied().unwrap_or(0) as usize;
-                    let inner = Error::IdOutOfRange { id: flat[pos], position: pos - start, vocab_size: bound };
-                    pyo3::exceptions::PyIndexError::new_err(format!("sequences[{row}]: {inner}"))
-                }
-                None => e,
-            }
-        })?;
+        let (ids, row_offsets) = (ids.as_slice()?, row_offsets.as_slice()?);
         let inner = &self.inner;
-        py.detach(|| {
-            guarded(|| {
-                use rayon::prelude::*;
-                tokembed_core::parallel::run(|| {
-                    offsets
-                        .par_windows(2)
-                        .enumerate()
-                        .map(|(row, w)| {
-                            let (s, e) = (w[0] as usize, w[1] as usize);
-                            let slice = ids.get(s..e).ok_or_else(|| {
-                                Error::InvalidArgument(format!("row {row}: offsets {s}..{e} are outside the ids"))
-                            })?;
-                            inner
-                                .decode(slice, skip_special_tokens)
-                                .map_err(|e| e.context(&format!("sequences[{row}]")))
-                        })
-                        .collect()
-                })
-            })
-        })
+        py.detach(|| guarded(|| batch::decode_rows(inner, ids, row_offsets, skip_special_tokens)))
     }
 
     fn ids_to_tokens(&self, ids: PyReadonlyArray1<'_, i64>) -> PyResult<Vec<String>> {
-        let ids = self.checked_ids(ids.as_slice()?)?;
+        let ids = self.inner.checked_ids(ids.as_slice()?).map_err(to_py)?;
         Ok(ids.iter().map(|&id| self.inner.id_to_token(id).unwrap_or_default().to_string()).collect())
     }
 

@@ -1,7 +1,7 @@
 //! Byte-level decoding: tokens are written in GPT-2's byte alphabet; map each character back
 //! to its byte and read the bytes as UTF-8, replacing invalid sequences with U+FFFD as HF does.
 
-use crate::byte_level::char_to_byte;
+use crate::utils::byte_alphabet::char_to_byte;
 
 /// The bytes tokens stand for. A character outside the byte alphabet (in an added token)
 /// stands for its own UTF-8 bytes.

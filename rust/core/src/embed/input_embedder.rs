@@ -8,14 +8,14 @@
 //! `(token + segment) + position`, so float32 results match PyTorch's bit for bit before the
 //! normalization.
 
-use super::dtype::{FloatSlice, FloatSliceMut};
-use super::gather::check_ids_fit;
-use super::ids::CheckedIds;
-use super::layernorm::LayerNorm;
-use super::row_writer::{prefetch_row, RowWriter, PREFETCH_ROWS_AHEAD};
-use super::rows_parallel::for_each_row_chunk;
-use super::simd::{multiversion, Isa};
-use super::table::TableView;
+use crate::embed::ops::layernorm::LayerNorm;
+use crate::embed::table::dtype::{FloatSlice, FloatSliceMut};
+use crate::embed::table::gather::check_ids_fit;
+use crate::embed::table::ids::CheckedIds;
+use crate::embed::table::row_writer::{prefetch_row, RowWriter, PREFETCH_ROWS_AHEAD};
+use crate::embed::table::rows_parallel::for_each_row_chunk;
+use crate::embed::table::simd::{multiversion, Isa};
+use crate::embed::table::view::TableView;
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy)]
@@ -207,7 +207,7 @@ fn add_row(acc: &mut [f32], row: FloatSlice<'_>, scratch: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::embed::ids::IdsView;
+    use crate::embed::table::ids::IdsView;
 
     fn values(n: usize, salt: usize) -> Vec<f32> {
         (0..n).map(|i| (((i * 31 + salt * 17) % 97) as f32 - 48.0) / 16.0).collect()

@@ -1,23 +1,13 @@
 //! Embeddings: from ids to vectors and back, positions, segments, and the fused input sum.
 //!
-//! Tables (`gather` and friends) and positional encodings (`positional`) are pure functions
-//! over slices; the bindings borrow NumPy buffers and call them without the GIL.
+//! `table` holds the borrowed views, dtypes, checked ids and the SIMD gather every feature
+//! uses; `ops` the other passes over a table (gradients, nearest rows, LayerNorm);
+//! `input_embedder` the fused token + position + segment sum; `positional` the encodings of
+//! positions; `weights` reads tables from safetensors. All are pure functions over slices; the
+//! bindings borrow NumPy buffers and call them without the GIL.
 
-// Module declarations: tables and the fused input embedder below this line.
-pub mod backward;
-pub mod dtype;
-pub mod gather;
-#[cfg(target_arch = "x86_64")]
-pub mod gather_x86;
-pub mod ids;
 pub mod input_embedder;
-pub mod layernorm;
-pub mod nearest;
-pub mod random;
-pub mod row_writer;
-pub mod rows_parallel;
-pub mod simd;
-pub mod table;
-
-// Positional encodings below this line.
+pub mod ops;
 pub mod positional;
+pub mod table;
+pub mod weights;

@@ -9,8 +9,8 @@
 //! canonical reordering moves a mark that stays (one with a combining class, not Mn, such as
 //! the musical symbol stems U+1D165..): only then do we run HF's steps one by one.
 
-use crate::normalized::Normalized;
-use crate::unicode::{is_bert_control, is_bert_whitespace, is_chinese_char, is_nonspacing_mark};
+use crate::tokenizer::normalized_text::Normalized;
+use crate::utils::unicode::{is_bert_control, is_bert_whitespace, is_chinese_char, is_nonspacing_mark};
 use serde::{Deserialize, Serialize};
 use unicode_normalization_alignments::char::{canonical_combining_class, decompose_canonical};
 use unicode_normalization_alignments::UnicodeNormalization;

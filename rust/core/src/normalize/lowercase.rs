@@ -1,6 +1,6 @@
 //! Unicode lowercase, character by character (no context rules such as final sigma), as HF does.
 
-use crate::normalized::Normalized;
+use crate::tokenizer::normalized_text::Normalized;
 
 pub fn apply(n: &mut Normalized) {
     if n.text().is_ascii() {

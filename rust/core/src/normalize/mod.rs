@@ -13,7 +13,7 @@ pub use bert::BertNormalizer;
 pub use replace::{Replace, ReplacePattern};
 pub use unicode_forms::UnicodeForm;
 
-use crate::normalized::Normalized;
+use crate::tokenizer::normalized_text::Normalized;
 use serde::{Deserialize, Serialize};
 
 /// Type names a `normalizer` may have in a file we accept.

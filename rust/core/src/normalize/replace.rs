@@ -1,6 +1,6 @@
 //! Replace: every occurrence of a string or regex pattern becomes `content`.
 
-use crate::normalized::Normalized;
+use crate::tokenizer::normalized_text::Normalized;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -2,7 +2,7 @@
 //! same tables and change-tracking as HF: reordered and composed characters get exactly the
 //! offsets HF gives them.
 
-use crate::normalized::Normalized;
+use crate::tokenizer::normalized_text::Normalized;
 use unicode_normalization_alignments::UnicodeNormalization;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

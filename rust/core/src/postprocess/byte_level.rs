@@ -2,7 +2,7 @@
 //! starts or ends with (written `Ġ` in the byte alphabet), as HF does; the space added by
 //! `add_prefix_space` in front of the first token is kept.
 
-use crate::encoding::Encoding;
+use crate::tokenizer::encoding::Encoding;
 
 const SPACE: char = '\u{120}';
 

@@ -7,7 +7,7 @@ mod template;
 
 pub use template::{Piece, SequenceId, SpecialTokenSpec, Step, Template, TemplateProcessing};
 
-use crate::encoding::Encoding;
+use crate::tokenizer::encoding::Encoding;
 use serde::{Deserialize, Serialize};
 
 /// Type names a `post_processor` may have in a file we accept.

@@ -1,6 +1,6 @@
 //! TemplateProcessing: `[CLS] $A [SEP] $B:1 [SEP]:1` and the like.
 
-use crate::encoding::Encoding;
+use crate::tokenizer::encoding::Encoding;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

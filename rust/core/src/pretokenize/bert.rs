@@ -1,7 +1,7 @@
 //! BERT's pre-tokenizer: split on whitespace (dropped) and isolate every punctuation character.
 //! One pass; ASCII bytes are classified by a table, other characters by Unicode category.
 
-use crate::unicode::is_bert_punctuation;
+use crate::utils::unicode::is_bert_punctuation;
 use std::ops::Range;
 
 const SPACE: u8 = 1;

@@ -6,6 +6,7 @@
 
 mod bert;
 mod pattern_split;
+pub mod regex_split;
 mod split;
 mod whitespace;
 
@@ -13,8 +14,8 @@ pub use pattern_split::Split;
 pub use split::SplitBehavior;
 
 use crate::error::Result;
-use crate::regex_split::KnownPattern;
-use crate::unicode::is_bert_punctuation;
+use crate::pretokenize::regex_split::KnownPattern;
+use crate::utils::unicode::is_bert_punctuation;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 

@@ -4,7 +4,7 @@
 use super::split::{split_on_matches, SplitBehavior};
 use crate::error::Error;
 use crate::normalize::ReplacePattern;
-use crate::regex_split::{self, KnownPattern, Splitter};
+use crate::pretokenize::regex_split::{self, KnownPattern, Splitter};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
@@ -76,7 +76,7 @@ impl Split {
                 // Refused rather than papered over: a piece split differently from the
                 // pattern's meaning would give ids that differ from the reference's silently.
                 p.try_split(piece, matches).map_err(|e| {
-                    if e == crate::regex_split::INTERRUPTED {
+                    if e == crate::pretokenize::regex_split::INTERRUPTED {
                         return Error::Interrupted;
                     }
                     Error::InvalidArgument(format!("pre_tokenizer: on bytes {base}..{} of the text: {e}", range.end))

@@ -7,7 +7,7 @@
 //! the same way and raise it in f64, so each slope is the correctly rounded f32 power (torch's
 //! `pow` is within one ulp of it).
 
-use crate::memory::try_with_capacity;
+use crate::utils::memory::try_with_capacity;
 use crate::{Error, Result};
 
 fn checked_heads(n_heads: usize) -> Result<()> {

@@ -20,8 +20,8 @@
 
 use super::rope_scaling::{Frequencies, RopeScaling};
 use super::trig::sin_cos_row;
-use crate::memory::{try_with_capacity, try_zeroed};
-use crate::parallel;
+use crate::utils::memory::{try_with_capacity, try_zeroed};
+use crate::utils::parallel;
 use crate::{Error, Result};
 use rayon::prelude::*;
 use std::ops::{Add, Mul, Sub};

@@ -6,8 +6,8 @@
 //! they want. An odd `dim` has one more sin column than cos columns. Rows are independent, so a
 //! large table is filled on the pool.
 
-use crate::memory::try_zeroed;
-use crate::parallel;
+use crate::utils::memory::try_zeroed;
+use crate::utils::parallel;
 use crate::{Error, Result};
 use rayon::prelude::*;
 

@@ -14,8 +14,8 @@ pub use merge::{merge_word, Merges, Symbol};
 
 use backtrack::{LongPieceEncoder, SearchScratch};
 
-use crate::byte_level::{byte_to_char, decode_chars};
 use crate::error::{Error, Result};
+use crate::utils::byte_alphabet::{byte_to_char, decode_chars};
 use once_cell::race::OnceBox;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};

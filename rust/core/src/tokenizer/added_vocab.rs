@@ -6,7 +6,7 @@
 //! leftmost-longest Aho-Corasick automaton, so matching costs one pass whatever their number.
 
 use crate::normalize::Normalizer;
-use crate::unicode::is_word_char;
+use crate::utils::unicode::is_word_char;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};

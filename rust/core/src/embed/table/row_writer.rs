@@ -19,7 +19,7 @@ const PREFETCH_MAX_LINES: usize = 256;
 pub enum RowWriter {
     Cached,
     #[cfg(target_arch = "x86_64")]
-    Streaming(super::gather_x86::StreamIsa),
+    Streaming(crate::embed::table::gather_x86::StreamIsa),
 }
 
 impl RowWriter {
@@ -27,7 +27,7 @@ impl RowWriter {
     pub fn for_output(bytes: usize) -> RowWriter {
         #[cfg(target_arch = "x86_64")]
         if bytes >= STREAM_MIN_BYTES {
-            return RowWriter::Streaming(super::gather_x86::StreamIsa::detect());
+            return RowWriter::Streaming(crate::embed::table::gather_x86::StreamIsa::detect());
         }
         let _ = bytes;
         RowWriter::Cached
@@ -43,7 +43,7 @@ impl RowWriter {
         match self {
             RowWriter::Cached => dst.copy_from_slice(src),
             #[cfg(target_arch = "x86_64")]
-            RowWriter::Streaming(isa) => super::gather_x86::copy_streaming(isa, src, dst),
+            RowWriter::Streaming(isa) => crate::embed::table::gather_x86::copy_streaming(isa, src, dst),
         }
     }
 
@@ -51,7 +51,7 @@ impl RowWriter {
     pub fn finish(self) {
         #[cfg(target_arch = "x86_64")]
         if let RowWriter::Streaming(_) = self {
-            super::gather_x86::store_fence();
+            crate::embed::table::gather_x86::store_fence();
         }
     }
 }
@@ -63,7 +63,7 @@ impl RowWriter {
 pub fn prefetch_row(addr: *const u8, bytes: usize) {
     #[cfg(target_arch = "x86_64")]
     for line in 0..bytes.div_ceil(64).min(PREFETCH_MAX_LINES) {
-        super::gather_x86::prefetch_l2(addr.wrapping_add(line * 64));
+        crate::embed::table::gather_x86::prefetch_l2(addr.wrapping_add(line * 64));
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (addr, bytes);

@@ -5,9 +5,9 @@
 //! every split of every token into two tokens, ordered by the rank of the whole, and
 //! `ignore_merges` (tiktoken takes a piece that is itself a token as it is).
 
-use crate::byte_level::encode_bytes;
 use crate::error::{Error, Result};
 use crate::models::bpe::{BpeSpec, MergeSpec};
+use crate::utils::byte_alphabet::encode_bytes;
 use base64::Engine;
 use rustc_hash::FxHashMap;
 

@@ -1,7 +1,7 @@
-//! Splitting an output made of rows among the threads of our pool (`crate::parallel`).
+//! Splitting an output made of rows among the threads of our pool (`crate::utils::parallel`).
 
-use super::dtype::FloatSliceMut;
-use crate::parallel;
+use crate::embed::table::dtype::FloatSliceMut;
+use crate::utils::parallel;
 use rayon::prelude::*;
 
 /// Outputs smaller than this are written on the calling thread: handing work to the pool costs

@@ -1,7 +1,7 @@
 //! Padding of a batch of encodings to a common length.
 
-use crate::encoding::{Direction, Encoding};
 use crate::error::{Error, Result};
+use crate::tokenizer::encoding::{Direction, Encoding};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,6 +7,9 @@
 //! a final `"\r"` is dropped (Windows line ends), invalid UTF-8 is reported and then replaced
 //! with U+FFFD or the line left out, and empty lines are left out unless kept.
 
+use crate::error::{Error, Result};
+use crate::tokenizer::batch;
+use crate::Tokenizer;
 use std::borrow::Cow;
 
 /// What to do with a line that is not valid UTF-8 (it is reported either way).
@@ -17,6 +20,17 @@ pub enum OnInvalid {
     Replace,
     /// The line is left out.
     Skip,
+}
+
+impl OnInvalid {
+    /// The policy named `"replace"` or `"skip"`.
+    pub fn from_name(name: &str) -> Result<OnInvalid> {
+        match name {
+            "replace" => Ok(OnInvalid::Replace),
+            "skip" => Ok(OnInvalid::Skip),
+            other => Err(Error::InvalidArgument(format!("invalid must be 'replace' or 'skip', got {other:?}"))),
+        }
+    }
 }
 
 /// A line that was not valid UTF-8.
@@ -37,6 +51,32 @@ pub struct Lines<'a> {
     pub bad: Vec<BadLine>,
     /// Empty lines left out.
     pub empty: usize,
+}
+
+/// The lines of a buffer encoded as one flat batch (see `tokenizer::batch::encode_flat`).
+#[derive(Debug, Default)]
+pub struct EncodedLines {
+    pub ids: Vec<u32>,
+    /// Row offsets, one row per document (`documents + 1` entries).
+    pub offsets: Vec<i64>,
+    pub bad: Vec<BadLine>,
+    /// Empty lines left out.
+    pub empty: usize,
+}
+
+/// Splits a buffer into documents (`split_lines`) and encodes them as `encode_flat` would.
+pub fn encode_lines(
+    tok: &Tokenizer,
+    buf: &[u8],
+    on_invalid: OnInvalid,
+    keep_empty: bool,
+    add_special_tokens: bool,
+    split_special_tokens: bool,
+) -> Result<EncodedLines> {
+    let lines = split_lines(buf, on_invalid, keep_empty);
+    let documents: Vec<&str> = lines.documents.iter().map(|d| d.as_ref()).collect();
+    let (ids, offsets) = batch::encode_flat(tok, &documents, add_special_tokens, split_special_tokens)?;
+    Ok(EncodedLines { ids, offsets, bad: lines.bad, empty: lines.empty })
 }
 
 pub fn split_lines(buf: &[u8], on_invalid: OnInvalid, keep_empty: bool) -> Lines<'_> {

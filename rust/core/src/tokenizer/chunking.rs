@@ -14,9 +14,9 @@
 //! attach white space to the next word; they get the same cache benefit one level down, where the
 //! known split patterns are scanned a block of pieces at a time (`SCAN_ABOVE` in `tokenizer.rs`).
 
-use crate::added_vocab::AddedVocabulary;
 use crate::normalize::Normalizer;
 use crate::pretokenize::PreTokenizer;
+use crate::tokenizer::added_vocab::AddedVocabulary;
 use std::ops::Range;
 
 /// Size a chunk grows to before we look for a cut; small enough to stay in L2 cache.

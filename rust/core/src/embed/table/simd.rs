@@ -56,7 +56,7 @@ impl Isa {
 macro_rules! multiversion {
     ($(#[$meta:meta])* $vis:vis fn $name:ident $(<$($lt:lifetime),*>)? ($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*
-        $vis fn $name $(<$($lt),*>)? (isa: $crate::embed::simd::Isa, $($arg: $ty),*) $(-> $ret)? {
+        $vis fn $name $(<$($lt),*>)? (isa: $crate::embed::table::simd::Isa, $($arg: $ty),*) $(-> $ret)? {
             #[inline(always)]
             fn generic $(<$($lt),*>)? ($($arg: $ty),*) $(-> $ret)? $body
 
@@ -76,10 +76,10 @@ macro_rules! multiversion {
                 // SAFETY: an `Isa` is only made by `Isa::available`, after run-time detection
                 // of exactly the features these functions are compiled with.
                 #[cfg(target_arch = "x86_64")]
-                $crate::embed::simd::Level::Avx512 => unsafe { avx512($($arg),*) },
+                $crate::embed::table::simd::Level::Avx512 => unsafe { avx512($($arg),*) },
                 #[cfg(target_arch = "x86_64")]
-                $crate::embed::simd::Level::Avx2 => unsafe { avx2($($arg),*) },
-                $crate::embed::simd::Level::Baseline => generic($($arg),*),
+                $crate::embed::table::simd::Level::Avx2 => unsafe { avx2($($arg),*) },
+                $crate::embed::table::simd::Level::Baseline => generic($($arg),*),
             }
         }
     };

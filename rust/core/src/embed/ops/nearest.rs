@@ -8,10 +8,10 @@
 //! id, NaN scores (rows or queries containing NaN) last. Scores are float32 sums in a fixed order,
 //! the same on every CPU.
 
-use super::simd::{multiversion, Isa};
-use super::table::TableView;
-use crate::memory::try_with_capacity;
-use crate::parallel;
+use crate::embed::table::simd::{multiversion, Isa};
+use crate::embed::table::view::TableView;
+use crate::utils::memory::try_with_capacity;
+use crate::utils::parallel;
 use crate::{Error, Result};
 use rayon::prelude::*;
 
@@ -199,7 +199,7 @@ pub fn nearest(table: &TableView<'_>, queries: &[f32], k: usize, metric: Metric)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::embed::dtype::FloatSlice;
+    use crate::embed::table::dtype::FloatSlice;
 
     fn brute_force(values: &[f32], dim: usize, query: &[f32], k: usize, metric: Metric) -> Vec<u32> {
         let norm = |v: &[f32]| v.iter().map(|&x| (x as f64).powi(2)).sum::<f64>().sqrt();

@@ -7,10 +7,10 @@
 //! the same for any number of threads, and equal to PyTorch's CPU sum, which also adds in
 //! position order starting from zero.
 
-use super::dtype::FloatSliceMut;
-use super::ids::CheckedIds;
-use super::rows_parallel::for_each_row_chunk;
-use super::table::TableViewMut;
+use crate::embed::table::dtype::FloatSliceMut;
+use crate::embed::table::ids::CheckedIds;
+use crate::embed::table::rows_parallel::for_each_row_chunk;
+use crate::embed::table::view::TableViewMut;
 use crate::{Error, Result};
 
 /// Where each row was looked up: `positions[starts[r]..starts[r + 1]]`, increasing.
@@ -177,8 +177,8 @@ pub fn sgd_step(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::embed::dtype::{FloatKind, FloatSlice};
-    use crate::embed::ids::IdsView;
+    use crate::embed::table::dtype::{FloatKind, FloatSlice};
+    use crate::embed::table::ids::IdsView;
 
     fn setup() -> (CheckedIds, Vec<f32>, usize, usize) {
         let raw: Vec<i64> = vec![2, 0, 2, 4, 2, 0, 1];

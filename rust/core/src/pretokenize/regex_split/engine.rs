@@ -68,7 +68,7 @@ impl RegexSplitter {
                 }
             })?;
             out.push(found.start()..found.end());
-            if n % 1024 == 1023 && crate::parallel::check_interrupt().is_err() {
+            if n % 1024 == 1023 && crate::utils::parallel::check_interrupt().is_err() {
                 return Err(INTERRUPTED.to_string());
             }
         }

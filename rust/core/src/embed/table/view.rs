@@ -1,7 +1,7 @@
 //! A borrowed `(rows, dim)` embedding table, checked once so that row access is always in
 //! bounds.
 
-use super::dtype::{FloatKind, FloatSlice, FloatSliceMut};
+use crate::embed::table::dtype::{FloatKind, FloatSlice, FloatSliceMut};
 use crate::{Error, Result};
 
 /// A row-major table of `rows` vectors of `dim` elements.

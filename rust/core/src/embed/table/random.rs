@@ -6,8 +6,8 @@
 //! differ where the C library's float64 `ln`/`sin`/`cos` round differently in the last bit and
 //! that difference survives the rounding to float32.
 
-use super::dtype::FloatSliceMut;
-use super::rows_parallel::for_each_row_chunk;
+use crate::embed::table::dtype::FloatSliceMut;
+use crate::embed::table::rows_parallel::for_each_row_chunk;
 
 const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 

@@ -6,11 +6,11 @@
 //! read as float32) converts each row through float32 into a small staging row first, so its
 //! stores can be streamed too. Large outputs are split among the pool's threads by rows.
 
-use super::dtype::{FloatBuf, FloatSliceMut};
-use super::ids::CheckedIds;
-use super::row_writer::{prefetch_row, RowWriter, PREFETCH_ROWS_AHEAD};
-use super::rows_parallel::for_each_row_chunk;
-use super::table::TableView;
+use crate::embed::table::dtype::{FloatBuf, FloatSliceMut};
+use crate::embed::table::ids::CheckedIds;
+use crate::embed::table::row_writer::{prefetch_row, RowWriter, PREFETCH_ROWS_AHEAD};
+use crate::embed::table::rows_parallel::for_each_row_chunk;
+use crate::embed::table::view::TableView;
 use crate::{Error, Result};
 
 /// Writes `table[ids[i]]` to row `i` of `out` (`ids.len() * dim` elements, any format).
@@ -73,15 +73,15 @@ pub fn gather_rows(table: &TableView<'_>, rows: &[u32], mut out: FloatSliceMut<'
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::embed::dtype::{FloatKind, FloatSlice};
-    use crate::embed::ids::IdsView;
+    use crate::embed::table::dtype::{FloatKind, FloatSlice};
+    use crate::embed::table::ids::IdsView;
     use half::{bf16, f16};
 
     fn writers() -> Vec<RowWriter> {
         #[allow(unused_mut)]
         let mut all = vec![RowWriter::Cached];
         #[cfg(target_arch = "x86_64")]
-        all.extend(crate::embed::gather_x86::StreamIsa::available().into_iter().map(RowWriter::Streaming));
+        all.extend(crate::embed::table::gather_x86::StreamIsa::available().into_iter().map(RowWriter::Streaming));
         all
     }
 

@@ -5,15 +5,15 @@
 //! supported`) rather than as serde's generic "unknown variant"; every other mistake is
 //! reported by serde with its path through `serde_path_to_error`.
 
-use crate::added_vocab::AddedToken;
 use crate::decode::{self, Decoder};
 use crate::error::{Error, Result};
 use crate::models::{self, Model};
 use crate::normalize::{self, Normalizer};
-use crate::padding::PaddingParams;
 use crate::postprocess::{self, PostProcessor};
 use crate::pretokenize::{self, PreTokenizer};
-use crate::truncation::TruncationParams;
+use crate::tokenizer::added_vocab::AddedToken;
+use crate::tokenizer::padding::PaddingParams;
+use crate::tokenizer::truncation::TruncationParams;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

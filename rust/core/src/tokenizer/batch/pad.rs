@@ -1,109 +1,12 @@
-//! Many texts at once, in parallel, into flat buffers ready to become NumPy arrays.
-//!
-//! Texts are cut into contiguous chunks, one task per chunk, each appending to its own buffer;
-//! buffers are joined in order at the end. Results therefore never depend on the number of
-//! threads.
+//! Encodings laid out as padded rows: the `(rows, width)` buffers of a padded batch, filled in
+//! parallel.
 
-use crate::encoding::{Direction, Encoding};
 use crate::error::{Error, Result};
-use crate::memory::try_zeroed;
-use crate::padding::{PaddingParams, PaddingStrategy};
-use crate::parallel;
-use crate::tokenizer::{EncodeOptions, Tokenizer};
+use crate::tokenizer::encoding::{Direction, Encoding};
+use crate::tokenizer::padding::{PaddingParams, PaddingStrategy};
+use crate::utils::memory::try_zeroed;
+use crate::utils::parallel;
 use rayon::prelude::*;
-
-/// All ids in one buffer and row offsets (`rows + 1` entries).
-pub fn encode_flat(
-    tok: &Tokenizer,
-    texts: &[&str],
-    add_special_tokens: bool,
-    split_special_tokens: bool,
-) -> Result<(Vec<u32>, Vec<i64>)> {
-    let parts = parallel::map_chunks(texts, |start, group| -> Result<(Vec<u32>, Vec<usize>)> {
-        let mut ids = Vec::with_capacity(group.iter().map(|t| t.len() / 4).sum());
-        let mut lens = Vec::with_capacity(group.len());
-        for (i, text) in group.iter().enumerate() {
-            parallel::check_interrupt()?;
-            let before = ids.len();
-            tok.encode_ids_into(text, add_special_tokens, split_special_tokens, &mut ids)
-                .map_err(|e| e.context(&format!("texts[{}]", start + i)))?;
-            lens.push(ids.len() - before);
-        }
-        Ok((ids, lens))
-    });
-    Ok(join_parts(parts?))
-}
-
-/// The ids and token counts of consecutive groups of documents as one flat buffer and row
-/// offsets.
-pub fn join_parts(parts: Vec<(Vec<u32>, Vec<usize>)>) -> (Vec<u32>, Vec<i64>) {
-    let mut ids = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
-    let mut offsets = Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum::<usize>() + 1);
-    let mut end = 0i64;
-    offsets.push(end);
-    for (part_ids, lens) in parts {
-        ids.extend_from_slice(&part_ids);
-        for l in lens {
-            end += l as i64;
-            offsets.push(end);
-        }
-    }
-    (ids, offsets)
-}
-
-/// Number of tokens of each text (as `encode_flat` would give them).
-pub fn count(
-    tok: &Tokenizer,
-    texts: &[&str],
-    add_special_tokens: bool,
-    split_special_tokens: bool,
-) -> Result<Vec<i64>> {
-    let parts = parallel::map_chunks(texts, |start, group| -> Result<Vec<i64>> {
-        let mut ids = Vec::new();
-        group
-            .iter()
-            .enumerate()
-            .map(|(i, text)| {
-                parallel::check_interrupt()?;
-                ids.clear();
-                tok.encode_ids_into(text, add_special_tokens, split_special_tokens, &mut ids)
-                    .map_err(|e| e.context(&format!("texts[{}]", start + i)))?;
-                Ok(ids.len() as i64)
-            })
-            .collect()
-    });
-    Ok(parts?.concat())
-}
-
-/// Full encodings of texts or pairs, in order.
-pub fn encode_many(
-    tok: &Tokenizer,
-    texts: &[&str],
-    pairs: Option<&[&str]>,
-    opts: &EncodeOptions,
-) -> Result<Vec<Encoding>> {
-    if let Some(p) = pairs {
-        if p.len() != texts.len() {
-            return Err(Error::InvalidArgument(format!(
-                "got {} texts but {} pairs; they must have the same length",
-                texts.len(),
-                p.len()
-            )));
-        }
-    }
-    let parts = parallel::map_chunks(texts, |start, group| -> Result<Vec<Encoding>> {
-        group
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                parallel::check_interrupt()?;
-                let pair = pairs.and_then(|p| p.get(start + i).copied());
-                tok.encode(t, pair, opts).map_err(|e| e.context(&format!("texts[{}]", start + i)))
-            })
-            .collect()
-    });
-    Ok(parts?.concat())
-}
 
 /// A padded batch as row-major `(rows, width)` buffers.
 #[derive(Debug, Default)]

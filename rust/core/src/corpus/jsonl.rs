@@ -9,10 +9,10 @@
 //! with its careful reader, which reports each problem with its line. The two must agree on
 //! every buffer both accept: the key's last occurrence wins, as in Python's `json`.
 
-use crate::batch;
 use crate::error::Result as CoreResult;
-use crate::parallel;
+use crate::tokenizer::batch;
 use crate::tokenizer::Tokenizer;
+use crate::utils::parallel;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;

@@ -4,7 +4,7 @@
 //! table's bytes. Values are decoded from little-endian bytes into owned, aligned vectors: the
 //! data in the file has no alignment guarantee, and tables outlive the mapping.
 
-use crate::embed::dtype::FloatKind;
+use crate::embed::table::dtype::FloatKind;
 use crate::{Error, Result};
 use safetensors::{Dtype, SafeTensors};
 use std::path::Path;

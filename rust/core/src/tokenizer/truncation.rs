@@ -1,7 +1,7 @@
 //! Truncation of a text or pair to a budget of tokens, with HF's strategies and stride.
 
-use crate::encoding::{Direction, Encoding};
 use crate::error::{Error, Result};
+use crate::tokenizer::encoding::{Direction, Encoding};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

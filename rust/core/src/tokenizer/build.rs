@@ -1,0 +1,251 @@
+//! Building a `Tokenizer`: from a `tokenizer.json` (added tokens get HF's ids), from the
+//! files of a tiktoken encoding, GPT-2's `vocab.json` + `merges.txt` or BERT's `vocab.txt`
+//! (each written out as the `tokenizer.json` HF would build), and back to `tokenizer.json`.
+
+use super::added_vocab::{AddedIds, AddedToken, AddedVocabulary};
+use super::padding::PaddingParams;
+use super::truncation::TruncationParams;
+use super::{chunking, Tokenizer};
+use crate::decode::{Decoder, WordPieceDecoder};
+use crate::error::{Error, Result};
+use crate::formats::hf_json::{self, TokenizerFile};
+use crate::formats::wordpiece_vocab::parse_wordpiece_vocab;
+use crate::formats::{bpe_merges, sniff, tiktoken};
+use crate::models::bpe::BpeSpec;
+use crate::models::{Bpe, Model, WordPiece};
+use crate::normalize::{BertNormalizer, Normalizer};
+use crate::postprocess::{BertProcessing, PostProcessor, Step};
+use crate::pretokenize::regex_split::KnownPattern;
+use crate::pretokenize::{PreTokenizer, Split};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// The added vocabulary HF builds when it loads `tokens` over `model` (see `AddedIds::Hf`).
+fn hf_added_vocabulary(
+    tokens: &[AddedToken],
+    normalizer: Option<&Normalizer>,
+    model: &Model,
+) -> Result<AddedVocabulary> {
+    let model_id = |content: &str| model.token_to_id(content);
+    let ids = AddedIds::Hf { model_id: &model_id, model_size: model.vocab().len() };
+    AddedVocabulary::with_ids(tokens.to_vec(), normalizer, ids).map_err(Error::Config)
+}
+
+/// HF's ByteLevel decoder with its default options written out: HF refuses `null` for them.
+fn byte_level_decoder() -> Decoder {
+    Decoder::ByteLevel { add_prefix_space: Some(true), trim_offsets: Some(true), use_regex: Some(true) }
+}
+
+impl Tokenizer {
+    /// A tokenizer whose added tokens keep the ids they carry (built from ranks or vocabulary
+    /// files with explicit special-token ids). Such an id must agree with the model's
+    /// vocabulary, so that the `tokenizer.json` we write gives the same ids when loaded.
+    pub fn from_file_struct(file: TokenizerFile) -> Result<Tokenizer> {
+        for t in &file.added_tokens {
+            if let Some(m) = file.model.token_to_id(&t.content).filter(|&m| m != t.id) {
+                return Err(Error::Config(format!(
+                    "special token {:?} has id {}, but the vocabulary gives it id {m}",
+                    t.content, t.id
+                )));
+            }
+            if let Some(other) = file.model.id_to_token(t.id).filter(|&o| o != t.content) {
+                return Err(Error::Config(format!(
+                    "special token {:?} has id {}, which the vocabulary gives to {other:?}",
+                    t.content, t.id
+                )));
+            }
+        }
+        let added = AddedVocabulary::new(file.added_tokens.clone(), file.normalizer.as_ref()).map_err(Error::Config)?;
+        Tokenizer::with_added(file, added)
+    }
+
+    /// A `tokenizer.json`: added tokens get the ids HF gives them (see `AddedIds::Hf`), not
+    /// necessarily those written in the file.
+    pub fn from_json(json: &str) -> Result<Tokenizer> {
+        let mut file = hf_json::parse(json)?;
+        let added = hf_added_vocabulary(&file.added_tokens, file.normalizer.as_ref(), &file.model)?;
+        file.added_tokens = added.tokens().to_vec();
+        Tokenizer::with_added(file, added)
+    }
+
+    /// The bytes of a `tokenizer.json` file. When they are not one, the error says what kind of
+    /// file they look like (a SentencePiece model, a `.tiktoken` file, gzip, ...) if it can tell.
+    pub fn from_json_bytes(data: &[u8]) -> Result<Tokenizer> {
+        let parsed = match std::str::from_utf8(data) {
+            Ok(text) => Tokenizer::from_json(text),
+            Err(e) => Err(Error::Config(format!("not UTF-8 text: {e}"))),
+        };
+        parsed.map_err(|e| sniff::describe_non_tokenizer_json(data).map_or(e, Error::Config))
+    }
+
+    fn with_added(file: TokenizerFile, added: AddedVocabulary) -> Result<Tokenizer> {
+        let chunking = chunking::policy(file.normalizer.as_ref(), file.pre_tokenizer.as_ref(), &added);
+        let byte_level = file.pre_tokenizer.as_ref().is_some_and(PreTokenizer::is_byte_level);
+        let scanned_by = file.pre_tokenizer.as_ref().and_then(PreTokenizer::scanned_by);
+        if file.pre_tokenizer.as_ref().is_some_and(PreTokenizer::unsupported_prefix_space) {
+            return Err(Error::Config(
+                "pre_tokenizer: a ByteLevel with add_prefix_space inside a Sequence is not supported yet".to_string(),
+            ));
+        }
+        let mut tok = Tokenizer {
+            file,
+            added,
+            templates: None,
+            chunking,
+            renamed_model_ids: FxHashSet::default(),
+            byte_level,
+            scanned_by,
+        };
+        tok.renamed_model_ids = (tok.added.tokens().iter())
+            .map(|t| t.id)
+            .filter(|&id| tok.model().id_to_token(id).is_some_and(|m| tok.id_to_token(id) != Some(m)))
+            .collect();
+        if let Some((mut single, mut pair)) = tok.file.post_processor.as_ref().map(PostProcessor::templates) {
+            single.forget_vocabulary_names(|id| tok.id_to_token(id));
+            pair.forget_vocabulary_names(|id| tok.id_to_token(id));
+            tok.templates = Some((single, pair));
+        }
+        tok.check_ids()?;
+        Ok(tok)
+    }
+
+    /// A tiktoken encoding: the ranks of a `.tiktoken` file, the regex that splits text into
+    /// pieces, and the special tokens (recognised in text, as HF does for added tokens).
+    pub fn from_tiktoken(ranks_text: &str, pattern: &str, special_tokens: &[(String, u32)]) -> Result<Tokenizer> {
+        // A known name ("gpt2", "cl100k_base", "o200k_base", "llama3", ...) stands for its regex.
+        let pattern: &str = match KnownPattern::from_name(pattern) {
+            Some(known) => known.pattern(),
+            None => pattern,
+        };
+        let ranks = tiktoken::parse_ranks(ranks_text)?;
+        tiktoken::check_special_tokens(&ranks, special_tokens)?;
+        let model = Bpe::from_spec(tiktoken::bpe_spec(&ranks)?)?;
+        let split: Split = serde_json::from_value(serde_json::json!({
+            "pattern": {"Regex": pattern},
+            "behavior": "Isolated",
+            "invert": false,
+        }))
+        .map_err(|e| Error::Config(format!("pattern: {e}")))?;
+        let added_tokens = special_tokens.iter().map(|(content, id)| AddedToken::special(*id, content)).collect();
+        let file = TokenizerFile {
+            version: "1.0".to_string(),
+            truncation: None,
+            padding: None,
+            added_tokens,
+            normalizer: None,
+            pre_tokenizer: Some(PreTokenizer::Sequence {
+                pretokenizers: vec![
+                    PreTokenizer::Split(split),
+                    PreTokenizer::ByteLevel { add_prefix_space: false, trim_offsets: true, use_regex: false },
+                ],
+            }),
+            post_processor: None,
+            decoder: Some(byte_level_decoder()),
+            model: Model::Bpe(model),
+        };
+        Tokenizer::from_file_struct(file)
+    }
+
+    /// A byte-level BPE from GPT-2's `vocab.json` and `merges.txt`, as HF's
+    /// `ByteLevelBPETokenizer` builds it, with the given special tokens.
+    pub fn from_byte_level_bpe(
+        vocab_json: &str,
+        merges_txt: &str,
+        add_prefix_space: bool,
+        trim_offsets: bool,
+        special_tokens: &[(String, u32)],
+    ) -> Result<Tokenizer> {
+        let vocab: FxHashMap<String, u32> =
+            serde_json::from_str(vocab_json).map_err(|e| Error::Config(format!("vocab.json: {e}")))?;
+        let merges = bpe_merges::parse_merges(merges_txt)?;
+        let model = Bpe::from_spec(BpeSpec::new(vocab, merges, false))?;
+        let file = TokenizerFile {
+            version: "1.0".to_string(),
+            truncation: None,
+            padding: None,
+            added_tokens: special_tokens.iter().map(|(content, id)| AddedToken::special(*id, content)).collect(),
+            normalizer: None,
+            pre_tokenizer: Some(PreTokenizer::ByteLevel { add_prefix_space, trim_offsets: true, use_regex: true }),
+            post_processor: Some(PostProcessor::ByteLevel { add_prefix_space: true, trim_offsets, use_regex: true }),
+            decoder: Some(byte_level_decoder()),
+            model: Model::Bpe(model),
+        };
+        Tokenizer::from_file_struct(file)
+    }
+
+    /// The BERT tokenizer HF's `BertWordPieceTokenizer` builds from a `vocab.txt`.
+    pub fn from_wordpiece_vocab(vocab_text: &str, lowercase: bool) -> Result<Tokenizer> {
+        let vocab = parse_wordpiece_vocab(vocab_text);
+        let id_of = |t: &str| vocab.get(t).copied();
+        let (Some(cls), Some(sep)) = (id_of("[CLS]"), id_of("[SEP]")) else {
+            return Err(Error::Config("vocab.txt: a BERT vocabulary needs [CLS] and [SEP]".to_string()));
+        };
+        let added_tokens = ["[UNK]", "[SEP]", "[CLS]", "[PAD]", "[MASK]"]
+            .iter()
+            .filter_map(|&t| id_of(t).map(|id| AddedToken::special(id, t)))
+            .collect();
+        let file = TokenizerFile {
+            version: "1.0".to_string(),
+            truncation: None,
+            padding: None,
+            added_tokens,
+            normalizer: Some(Normalizer::BertNormalizer(BertNormalizer { lowercase, ..Default::default() })),
+            pre_tokenizer: Some(PreTokenizer::BertPreTokenizer {}),
+            post_processor: Some(PostProcessor::BertProcessing(BertProcessing {
+                sep: ("[SEP]".to_string(), sep),
+                cls: ("[CLS]".to_string(), cls),
+            })),
+            decoder: Some(Decoder::WordPiece(WordPieceDecoder::default())),
+            model: Model::WordPiece(WordPiece::from_vocab(vocab)?),
+        };
+        Tokenizer::from_file_struct(file)
+    }
+
+    /// Ids the post-processor and padding insert must exist, or decoding them would fail later.
+    fn check_ids(&self) -> Result<()> {
+        if let Some((single, pair)) = &self.templates {
+            for step in single.0.iter().chain(pair.0.iter()) {
+                if let Step::Special(ids, ..) = step {
+                    for &id in ids {
+                        if self.id_to_token(id).is_none() {
+                            return Err(Error::Config(format!(
+                                "post_processor: special token id {id} is not in the vocabulary"
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The `tokenizer.json` with other truncation and padding settings than the loaded ones
+    /// (the Python class keeps its settings; this tokenizer stays immutable).
+    pub fn to_json_with_settings(
+        &self,
+        pretty: bool,
+        truncation: Option<TruncationParams>,
+        padding: Option<PaddingParams>,
+    ) -> Result<String> {
+        let mut with_settings = self.clone();
+        with_settings.set_truncation(truncation);
+        with_settings.set_padding(padding);
+        with_settings.to_json(pretty)
+    }
+
+    /// The `tokenizer.json`. Added tokens whose ids HF would not give them on loading (special
+    /// tokens of a tiktoken encoding after a gap, as cl100k_base's) are also written into the
+    /// model's vocabulary, where HF (and `from_json`) then find their ids.
+    pub fn to_json(&self, pretty: bool) -> Result<String> {
+        let model = self.model();
+        let reloaded = hf_added_vocabulary(&self.file.added_tokens, None, model)?;
+        let id_and_content = |t: &AddedToken| (t.id, t.content.clone());
+        if reloaded.tokens().iter().map(id_and_content).eq(self.added.tokens().iter().map(id_and_content)) {
+            return hf_json::to_json(&self.file, pretty);
+        }
+        let missing: Vec<(&str, u32)> = (self.added.tokens().iter())
+            .filter(|t| model.token_to_id(&t.content).is_none())
+            .map(|t| (t.content.as_str(), t.id))
+            .collect();
+        hf_json::to_json_with_model_tokens(&self.file, &missing, pretty)
+    }
+}

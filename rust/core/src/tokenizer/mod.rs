@@ -1,0 +1,253 @@
+//! The tokenizer: one file's components wired into the pipeline
+//! added tokens → normalizer → pre-tokenizer → model → truncation → post-processor → padding.
+
+pub mod added_vocab;
+pub mod batch;
+pub mod chunking;
+pub mod encoding;
+pub mod normalized_text;
+pub mod padding;
+pub mod truncation;
+
+mod build;
+mod tokenize;
+
+use crate::decode::{self, Decoder};
+use crate::error::{Error, Result};
+use crate::formats::hf_json::TokenizerFile;
+use crate::models::Model;
+use crate::postprocess::{self, PostProcessor, Step, Template};
+use crate::pretokenize::regex_split::KnownPattern;
+use added_vocab::AddedVocabulary;
+use chunking::ChunkPolicy;
+use encoding::Encoding;
+use padding::PaddingParams;
+use rustc_hash::{FxHashMap, FxHashSet};
+use truncation::TruncationParams;
+
+/// Per-call choices; `None` truncation means none.
+#[derive(Debug, Clone)]
+pub struct EncodeOptions {
+    pub add_special_tokens: bool,
+    pub truncation: Option<TruncationParams>,
+    /// Compute offsets (costs alignment tracking during normalization).
+    pub offsets: bool,
+    /// Encode special tokens found in the text as ordinary text.
+    pub split_special_tokens: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tokenizer {
+    file: TokenizerFile,
+    added: AddedVocabulary,
+    /// Single and pair templates of the post-processor, if any.
+    templates: Option<(Template, Template)>,
+    /// How long texts may be cut into independent chunks (None: never).
+    chunking: Option<ChunkPolicy>,
+    /// Model ids that an added token renames (same id, other string): HF still reports the
+    /// model's string for the tokens the model produces. Almost always empty.
+    renamed_model_ids: FxHashSet<u32>,
+    /// The pre-tokenizer maps text to bytes (GPT-2 style): BPE starts from bytes.
+    byte_level: bool,
+    /// The known pattern whose matches are the pre-tokenizer's pieces, if it is one: long texts
+    /// are then split and tokenized a block of pieces at a time.
+    scanned_by: Option<KnownPattern>,
+}
+
+impl Tokenizer {
+    pub fn truncation(&self) -> Option<&TruncationParams> {
+        self.file.truncation.as_ref()
+    }
+
+    pub fn padding(&self) -> Option<&PaddingParams> {
+        self.file.padding.as_ref()
+    }
+
+    pub fn set_truncation(&mut self, t: Option<TruncationParams>) {
+        self.file.truncation = t;
+    }
+
+    pub fn set_padding(&mut self, p: Option<PaddingParams>) {
+        self.file.padding = p;
+    }
+
+    fn model(&self) -> &Model {
+        &self.file.model
+    }
+
+    pub fn id_to_token(&self, id: u32) -> Option<&str> {
+        self.added.id_to_token(id).or_else(|| self.model().id_to_token(id))
+    }
+
+    pub fn token_to_id(&self, token: &str) -> Option<u32> {
+        self.added.token_to_id(token).or_else(|| self.model().token_to_id(token))
+    }
+
+    pub fn is_special(&self, id: u32) -> bool {
+        self.added.is_special(id)
+    }
+
+    pub fn get_vocab(&self) -> FxHashMap<String, u32> {
+        let mut v = self.model().vocab().clone();
+        for (content, id) in self.added.ids_by_content() {
+            v.insert(content.to_string(), id);
+        }
+        v
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        self.get_vocab().len()
+    }
+
+    /// One past the largest id any token has.
+    pub fn id_bound(&self) -> usize {
+        let added = self.added.tokens().iter().map(|t| t.id as usize + 1).max().unwrap_or(0);
+        self.model().id_bound().max(added)
+    }
+
+    /// Ids from a caller as vocabulary ids: each must be in `0..id_bound()`, else the error
+    /// names the first one that is not and its position.
+    pub fn checked_ids(&self, ids: &[i64]) -> Result<Vec<u32>> {
+        let bound = self.id_bound();
+        (ids.iter().enumerate())
+            .map(|(position, &id)| {
+                u32::try_from(id).ok().filter(|&v| (v as usize) < bound).ok_or(Error::IdOutOfRange {
+                    id,
+                    position,
+                    vocab_size: bound,
+                })
+            })
+            .collect()
+    }
+
+    /// Number of special tokens the post-processor adds.
+    pub fn num_special_tokens_to_add(&self, is_pair: bool) -> usize {
+        match &self.templates {
+            Some((single, pair)) => if is_pair { pair } else { single }.added_tokens(),
+            None => 0,
+        }
+    }
+
+    fn sequence(&self, text: &str, type_id: u32, opts: &EncodeOptions) -> Result<Encoding> {
+        let (offsets, split_special_tokens) = (opts.offsets, opts.split_special_tokens);
+        let mut ids = Vec::with_capacity(text.len() / 4 + 4);
+        let mut offs = Vec::new();
+        let mut texts = Vec::new();
+        self.tokenize_into(
+            text,
+            split_special_tokens,
+            &mut ids,
+            if offsets { Some(&mut offs) } else { None },
+            Some(&mut texts),
+        )?;
+        if !offsets {
+            offs = vec![(0, 0); ids.len()];
+        }
+        let mut e = Encoding::from_tokens(ids, offs, type_id as u8);
+        e.token_texts = texts;
+        e.type_ids.iter_mut().for_each(|t| *t = type_id);
+        Ok(e)
+    }
+
+    /// Encodes a text or a pair: tokens, truncation (leaving room for special tokens), then the
+    /// post-processor. Padding is the caller's (it depends on the batch).
+    pub fn encode(&self, text: &str, pair: Option<&str>, opts: &EncodeOptions) -> Result<Encoding> {
+        let mut first = self.sequence(text, 0, opts)?;
+        let mut second = match pair {
+            Some(p) => Some(self.sequence(p, 1, opts)?),
+            None => None,
+        };
+        if let Some(t) = &opts.truncation {
+            let mut t = t.clone();
+            let added = if opts.add_special_tokens { self.num_special_tokens_to_add(pair.is_some()) } else { 0 };
+            if added > 0 {
+                t.max_length = t.max_length.checked_sub(added).filter(|&m| m > 0).ok_or_else(|| {
+                    Error::InvalidArgument(format!(
+                        "max_length {} leaves no room for tokens after the {added} special tokens",
+                        t.max_length
+                    ))
+                })?;
+            }
+            truncation::truncate(&mut first, second.as_mut(), &t)?;
+        }
+        let mut out = match &self.templates {
+            Some((single, pair_t)) => match second {
+                Some(s) => pair_t.apply(vec![first, s], opts.add_special_tokens),
+                None => single.apply(vec![first], opts.add_special_tokens),
+            },
+            None => postprocess::join(first, second),
+        };
+        if let (true, Some(add_prefix_space)) =
+            (opts.offsets, self.file.post_processor.as_ref().and_then(PostProcessor::trims_offsets))
+        {
+            postprocess::byte_level::trim_offsets(&mut out, &|_, id| self.id_to_token(id), add_prefix_space);
+        }
+        Ok(out)
+    }
+
+    /// Appends the ids of `text` with the single-sequence special tokens: the fast path for
+    /// ragged batches, which needs neither offsets nor an `Encoding`.
+    pub fn encode_ids_into(
+        &self,
+        text: &str,
+        add_special_tokens: bool,
+        split_special_tokens: bool,
+        ids: &mut Vec<u32>,
+    ) -> Result<()> {
+        match (&self.templates, add_special_tokens) {
+            (Some((single, _)), true) => {
+                for step in &single.0 {
+                    match step {
+                        Step::Special(special, ..) => ids.extend_from_slice(special),
+                        Step::Sequence(0, _) => self.tokenize_into(text, split_special_tokens, ids, None, None)?,
+                        Step::Sequence(..) => {}
+                    }
+                }
+                Ok(())
+            }
+            _ => self.tokenize_into(text, split_special_tokens, ids, None, None),
+        }
+    }
+
+    /// Decodes ids to text; an id outside the vocabulary is an error, not silently dropped.
+    pub fn decode(&self, ids: &[u32], skip_special_tokens: bool) -> Result<String> {
+        let tokens = self.tokens_to_decode(ids, skip_special_tokens)?;
+        Ok(match &self.file.decoder {
+            Some(d) => d.decode(&tokens),
+            None => decode::join_with_spaces(&tokens),
+        })
+    }
+
+    /// Whether `decode` is `decode_bytes` read as UTF-8 with U+FFFD for invalid sequences, and
+    /// `decode_bytes` of ids the concatenation of each id's bytes (a byte-level decoder).
+    pub fn decodes_bytes(&self) -> bool {
+        matches!(self.file.decoder, Some(Decoder::ByteLevel { .. }))
+    }
+
+    /// The bytes ids stand for. For a byte-level decoder these are the raw bytes, which may end
+    /// inside a character (what a streaming decoder needs); otherwise the decoded text's UTF-8.
+    pub fn decode_bytes(&self, ids: &[u32], skip_special_tokens: bool) -> Result<Vec<u8>> {
+        match &self.file.decoder {
+            Some(Decoder::ByteLevel { .. }) => {
+                Ok(decode::byte_level::token_bytes(&self.tokens_to_decode(ids, skip_special_tokens)?))
+            }
+            _ => Ok(self.decode(ids, skip_special_tokens)?.into_bytes()),
+        }
+    }
+
+    fn tokens_to_decode(&self, ids: &[u32], skip_special_tokens: bool) -> Result<Vec<&str>> {
+        let mut tokens = Vec::with_capacity(ids.len());
+        for (position, &id) in ids.iter().enumerate() {
+            let token = self.id_to_token(id).ok_or(Error::IdOutOfRange {
+                id: id as i64,
+                position,
+                vocab_size: self.id_bound(),
+            })?;
+            if skip_special_tokens && self.added.is_special_content(token) {
+                continue;
+            }
+            tokens.push(token);
+        }
+        Ok(tokens)
+    }
+}

@@ -1,0 +1,214 @@
+//! One sequence to tokens: added tokens are matched first, the rest is normalized,
+//! pre-tokenized and given to the model, with character offsets when asked. Long texts under a
+//! known split pattern are split and tokenized a block of pieces at a time.
+
+use super::added_vocab::Piece;
+use super::normalized_text::Normalized;
+use super::{chunking, Tokenizer};
+use crate::error::Result;
+use crate::models::ModelScratch;
+use crate::pretokenize::regex_split;
+use crate::pretokenize::PreTokenizer;
+use std::cell::RefCell;
+use std::ops::Range;
+
+/// Texts longer than this are split a block of `SCAN_BLOCK` pieces at a time, when the
+/// pre-tokenizer allows it: the ranges of a whole megabyte (4 MB of them for random base64)
+/// would leave the caches between splitting and tokenizing (measured: 10% slower on base64 and
+/// 20% on prose than the same text in 4 KB documents). The text-level counterpart, for
+/// pipelines that split at white space, is `chunking`.
+const SCAN_ABOVE: usize = 16 << 10;
+const SCAN_BLOCK: usize = 1024;
+
+/// Where the tokens of a text go: ids, and when asked their offsets and the token texts that
+/// differ from the vocabulary (see `Encoding::token_texts`).
+struct Sink<'a> {
+    ids: &'a mut Vec<u32>,
+    offsets: Option<&'a mut Vec<(u32, u32)>>,
+    texts: Option<&'a mut Vec<(usize, Box<str>)>>,
+}
+
+/// Buffers reused across calls on the same thread.
+#[derive(Default)]
+struct Scratch {
+    raw_pieces: Vec<Piece>,
+    norm_pieces: Vec<Piece>,
+    normalized: Normalized,
+    words: WordBuffers,
+}
+
+/// Buffers of the pre-tokenizer and the model.
+#[derive(Default)]
+struct WordBuffers {
+    words: Vec<Range<usize>>,
+    split_scratch: Vec<Range<usize>>,
+    model: ModelScratch,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+impl Tokenizer {
+    /// Tokenizes one sequence (no special tokens, no truncation) into `ids` and, when `offsets`
+    /// is given, character offsets into `text`; when `texts` is given, the strings of added
+    /// tokens that differ from their content (see `Encoding::token_texts`), by index in `ids`.
+    pub fn tokenize_into(
+        &self,
+        text: &str,
+        split_special_tokens: bool,
+        ids: &mut Vec<u32>,
+        mut offsets: Option<&mut Vec<(u32, u32)>>,
+        mut texts: Option<&mut Vec<(usize, Box<str>)>>,
+    ) -> Result<()> {
+        let track = offsets.is_some();
+        SCRATCH.with(|cell| {
+            let mut guard = cell.borrow_mut();
+            let s = &mut *guard;
+            self.added.split_raw(text, split_special_tokens, &mut s.raw_pieces);
+            // Character index of the start of the current raw piece, counted incrementally.
+            let (mut seen_bytes, mut seen_chars) = (0usize, 0u32);
+            let mut char_index = |byte: usize| -> u32 {
+                if track && byte > seen_bytes {
+                    seen_chars += text[seen_bytes..byte].chars().count() as u32;
+                    seen_bytes = byte;
+                }
+                seen_chars
+            };
+            for piece in &s.raw_pieces {
+                match piece {
+                    Piece::Token(id, r) => {
+                        self.note_added_text(*id, &text[r.clone()], ids.len(), texts.as_deref_mut());
+                        ids.push(*id);
+                        let (a, b) = (char_index(r.start), char_index(r.end));
+                        if let Some(o) = offsets.as_deref_mut() {
+                            o.push((a, b));
+                        }
+                    }
+                    Piece::Text(whole) => {
+                        for r in chunking::chunks(text, whole.clone(), self.chunking) {
+                            crate::utils::parallel::check_interrupt()?;
+                            let base = char_index(r.start);
+                            s.normalized.reset(&text[r.clone()], base, track);
+                            if let Some(n) = &self.file.normalizer {
+                                n.normalize(&mut s.normalized);
+                            }
+                            self.added.split_normalized(s.normalized.text(), split_special_tokens, &mut s.norm_pieces);
+                            for sub in &s.norm_pieces {
+                                match sub {
+                                    Piece::Token(id, r) => {
+                                        let matched = &s.normalized.text()[r.clone()];
+                                        self.note_added_text(*id, matched, ids.len(), texts.as_deref_mut());
+                                        ids.push(*id);
+                                        if let Some(o) = offsets.as_deref_mut() {
+                                            o.push(s.normalized.original_span(r.clone()));
+                                        }
+                                    }
+                                    Piece::Text(r) if self.needs_prefix_space(&s.normalized.text()[r.clone()]) => {
+                                        let prefixed = s.normalized.with_prefix(r.clone(), ' ');
+                                        self.tokenize_words(
+                                            &prefixed,
+                                            0..prefixed.text().len(),
+                                            &mut s.words,
+                                            Sink {
+                                                ids: &mut *ids,
+                                                offsets: offsets.as_deref_mut(),
+                                                texts: texts.as_deref_mut(),
+                                            },
+                                        )?
+                                    }
+                                    Piece::Text(r) => self.tokenize_words(
+                                        &s.normalized,
+                                        r.clone(),
+                                        &mut s.words,
+                                        Sink {
+                                            ids: &mut *ids,
+                                            offsets: offsets.as_deref_mut(),
+                                            texts: texts.as_deref_mut(),
+                                        },
+                                    )?,
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// HF names an added token by the text it matched, which differs from its content when
+    /// `lstrip`/`rstrip` took whitespace or when it matched in normalized form; we keep the name
+    /// only in that case.
+    fn note_added_text(&self, id: u32, matched: &str, position: usize, texts: Option<&mut Vec<(usize, Box<str>)>>) {
+        if let Some(texts) = texts {
+            if self.id_to_token(id) != Some(matched) {
+                texts.push((position, matched.into()));
+            }
+        }
+    }
+
+    /// ByteLevel's `add_prefix_space`: a piece that does not start with a space gets one.
+    fn needs_prefix_space(&self, piece: &str) -> bool {
+        !piece.is_empty()
+            && !piece.starts_with(' ')
+            && self.file.pre_tokenizer.as_ref().is_some_and(PreTokenizer::adds_prefix_space)
+    }
+
+    fn tokenize_words(
+        &self,
+        normalized: &Normalized,
+        range: Range<usize>,
+        buffers: &mut WordBuffers,
+        sink: Sink<'_>,
+    ) -> Result<()> {
+        let Sink { ids, mut offsets, mut texts } = sink;
+        if range.is_empty() {
+            return Ok(());
+        }
+        let text = normalized.text();
+        let WordBuffers { words, split_scratch, model: model_scratch } = buffers;
+        let model = self.model();
+        let mut tokenize = |words: &[Range<usize>]| -> Result<()> {
+            for (k, w) in words.iter().enumerate() {
+                // A megabyte document is one item of a batch: look for Ctrl-C inside it too.
+                if k % 4096 == 4095 {
+                    crate::utils::parallel::check_interrupt()?;
+                }
+                let start = w.start;
+                model.tokenize(&text[w.clone()], self.byte_level, model_scratch, |id, s, e| {
+                    if !self.renamed_model_ids.is_empty() && self.renamed_model_ids.contains(&id) {
+                        if let (Some(t), Some(name)) = (texts.as_deref_mut(), model.id_to_token(id)) {
+                            t.push((ids.len(), name.into()));
+                        }
+                    }
+                    ids.push(id);
+                    if let Some(o) = offsets.as_deref_mut() {
+                        o.push(normalized.original_span(start + s..start + e));
+                    }
+                })?;
+            }
+            Ok(())
+        };
+        match self.scanned_by {
+            Some(known) if range.len() > SCAN_ABOVE => {
+                let (mut at, scope) = (range.start, &text[..range.end]);
+                while at < range.end {
+                    words.clear();
+                    at = regex_split::scan_some(known, scope, at, SCAN_BLOCK, words);
+                    tokenize(words)?;
+                    crate::utils::parallel::check_interrupt()?;
+                }
+            }
+            _ => {
+                words.clear();
+                words.push(range);
+                if let Some(p) = &self.file.pre_tokenizer {
+                    p.split(text, words, split_scratch)?;
+                }
+                tokenize(words)?;
+            }
+        }
+        Ok(())
+    }
+}
