@@ -12,9 +12,9 @@ use numpy::{
     BorrowError, IntoPyArray, PyArray2, PyArrayDyn, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
     PyReadonlyArrayDyn, PyReadwriteArrayDyn, PyUntypedArrayMethods,
 };
-use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use tokembed_core::embed::input_embedder::{InputEmbedder, InputIds, Positions};
+use tokembed_core::embed::input_embedder::{IdArrays, InputEmbedder};
 use tokembed_core::embed::ops::layernorm::LayerNorm;
 use tokembed_core::embed::ops::nearest::Metric;
 use tokembed_core::embed::ops::{backward, nearest};
@@ -54,7 +54,7 @@ impl IdsArray<'_> {
 
 /// Checks ids against `bound` rows; the error names `name` and the index, e.g. `ids[3, 17]`.
 fn check_ids(ids: IdsView<'_>, shape: &[usize], bound: usize, name: &str) -> PyResult<CheckedIds> {
-    CheckedIds::check(ids, bound).map_err(|e| PyIndexError::new_err(e.describe(name, shape)))
+    CheckedIds::check_array(ids, shape, bound, name).map_err(to_py)
 }
 
 /// A 2-D table borrowed for reading: float32, or the 16-bit patterns of a half format.
@@ -179,21 +179,17 @@ pub fn embedding_input(
         None => None,
     };
     let embedder = InputEmbedder::new(token_table, position_table, segment_table, ln, scale).map_err(to_py)?;
-    let (tokens, shape) = input_ids.view()?;
+    let tokens = input_ids.view()?;
     let types = token_type_ids.as_ref().map(|a| a.view()).transpose()?;
     let positions = position_ids.as_ref().map(|a| a.view()).transpose()?;
     let out = out.as_slice_mut()?;
     py.detach(|| {
-        let tokens = check_ids(tokens, &shape, token_table.rows(), "input_ids")?;
-        let bound = |t: &Option<TableView<'_>>| t.as_ref().map_or(0, |t| t.rows());
-        let types = types.map(|(v, s)| check_ids(v, &s, bound(&segment_table), "token_type_ids")).transpose()?;
-        let given = positions.map(|(v, s)| check_ids(v, &s, bound(&position_table), "position_ids")).transpose()?;
-        let positions = match &given {
-            Some(p) => Positions::Given(p),
-            None => Positions::Sequential { seq_len: shape.last().copied().unwrap_or(1) },
+        let ids = IdArrays {
+            tokens: (tokens.0, &tokens.1),
+            segments: types.as_ref().map(|(v, s)| (*v, s.as_slice())),
+            positions: positions.as_ref().map(|(v, s)| (*v, s.as_slice())),
         };
-        let ids = InputIds { tokens: &tokens, segments: types.as_ref(), positions };
-        guarded(|| embedder.embed(&ids, out))
+        guarded(|| embedder.embed_arrays(ids, out))
     })
 }
 

@@ -11,7 +11,7 @@
 use crate::embed::ops::layernorm::LayerNorm;
 use crate::embed::table::dtype::{FloatSlice, FloatSliceMut};
 use crate::embed::table::gather::check_ids_fit;
-use crate::embed::table::ids::CheckedIds;
+use crate::embed::table::ids::{CheckedIds, IdsView};
 use crate::embed::table::row_writer::{prefetch_row, RowWriter, PREFETCH_ROWS_AHEAD};
 use crate::embed::table::rows_parallel::for_each_row_chunk;
 use crate::embed::table::simd::{multiversion, Isa};
@@ -25,6 +25,16 @@ pub struct InputEmbedder<'a> {
     segment: Option<TableView<'a>>,
     layer_norm: Option<LayerNorm<'a>>,
     token_scale: Option<f32>,
+}
+
+/// Ids as the caller's arrays hold them (any integer type) with each array's shape, not yet
+/// checked against the tables.
+#[derive(Debug, Clone, Copy)]
+pub struct IdArrays<'a> {
+    pub tokens: (IdsView<'a>, &'a [usize]),
+    pub segments: Option<(IdsView<'a>, &'a [usize])>,
+    /// None: positions `0..seq_len` along the last axis of the token ids.
+    pub positions: Option<(IdsView<'a>, &'a [usize])>,
 }
 
 /// The ids of one call, all of the same length (the flattened batch).
@@ -125,6 +135,26 @@ impl<'a> InputEmbedder<'a> {
             (None, Positions::Sequential { .. }) => {}
         }
         Ok(())
+    }
+
+    /// `embed` for ids straight from the caller's arrays: each array is checked against its
+    /// table, and an id out of range is named by its array (`input_ids`, `token_type_ids`,
+    /// `position_ids`) and NumPy index.
+    pub fn embed_arrays(&self, ids: IdArrays<'_>, out: &mut [f32]) -> Result<()> {
+        let rows = |t: &Option<TableView<'_>>| t.as_ref().map_or(0, |t| t.rows());
+        let (token_ids, shape) = ids.tokens;
+        let tokens = CheckedIds::check_array(token_ids, shape, self.token.rows(), "input_ids")?;
+        let segments = (ids.segments)
+            .map(|(v, s)| CheckedIds::check_array(v, s, rows(&self.segment), "token_type_ids"))
+            .transpose()?;
+        let given = (ids.positions)
+            .map(|(v, s)| CheckedIds::check_array(v, s, rows(&self.position), "position_ids"))
+            .transpose()?;
+        let positions = match &given {
+            Some(p) => Positions::Given(p),
+            None => Positions::Sequential { seq_len: shape.last().copied().unwrap_or(1) },
+        };
+        self.embed(&InputIds { tokens: &tokens, segments: segments.as_ref(), positions }, out)
     }
 
     /// Writes the embedding of every token to `out` (`tokens.len() * dim` float32 values).

@@ -69,6 +69,12 @@ impl CheckedIds {
         Ok(CheckedIds { rows, bound })
     }
 
+    /// `check` for the ids of the caller's array called `name` of shape `shape`: an id out of
+    /// range is named by its NumPy index (`ids[3, 17]`), not its flat position.
+    pub fn check_array(ids: IdsView<'_>, shape: &[usize], bound: usize, name: &str) -> crate::Result<CheckedIds> {
+        CheckedIds::check(ids, bound).map_err(|e| Error::OutOfRange(e.describe(name, shape)))
+    }
+
     pub fn rows(&self) -> &[u32] {
         &self.rows
     }
