@@ -15,7 +15,7 @@ from .formats import (
     read_parquet,
 )
 from .metadata import ShardMismatch, metadata_path, read_metadata
-from .outputs import OutputLocked
+from ..corpus.outputs import OutputLocked
 from .packing import pack_documents
 from .shards import Shards, open_shards
 from .windows import sliding_windows, window_count

@@ -15,10 +15,11 @@ import json
 import sys
 from typing import Iterable, List, Optional
 
-from . import __version__, builtin
-from ._core import TokenizerError
-from .cli_encode import add_encode_parser, run_encode
-from .tokenizer import Tokenizer
+from .. import __version__
+from ..tokenizers import builtin
+from .._core import TokenizerError
+from .encode import add_encode_parser, run_encode
+from ..tokenizers.tokenizer import Tokenizer
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -17,9 +17,9 @@ import re
 from contextlib import contextmanager
 from typing import Callable, Iterator, List, Optional
 
-from .formats import WRITERS
-from .formats.atomic import TEMP_MARK
-from .metadata import SUFFIX as METADATA_SUFFIX
+from ..data.formats import WRITERS
+from ..data.formats.atomic import TEMP_MARK
+from ..data.metadata import SUFFIX as METADATA_SUFFIX
 
 try:
     import fcntl

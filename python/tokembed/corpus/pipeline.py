@@ -22,8 +22,8 @@ import numpy as np
 from .._core import get_num_threads, set_num_threads
 from ..data.formats import ShardWriter, choose_dtype, open_writer, writer_class
 from ..data.metadata import metadata_path, metadata_text
-from ..data.outputs import known_outputs, locked_output, remove_stale_temporaries
-from ..tokenizer import Tokenizer
+from .outputs import known_outputs, locked_output, remove_stale_temporaries
+from ..tokenizers.tokenizer import Tokenizer
 from .batches import batches
 from .memory import MemoryKeeper
 from .problems import InputLog

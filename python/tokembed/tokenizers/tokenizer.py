@@ -12,8 +12,8 @@ from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import builtin, options
-from ._core import Tokenizer as _CoreTokenizer
-from ._core import TokenizerError
+from .._core import Tokenizer as _CoreTokenizer
+from .._core import TokenizerError
 from .encoding import BatchEncoding, Encoding
 
 PathLike = Union[str, "os.PathLike[str]"]

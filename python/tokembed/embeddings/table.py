@@ -36,8 +36,8 @@ from typing import Any, Optional, Tuple, Union
 import numpy as np
 import numpy.typing as npt
 
-from . import _core
-from ._arrays import check_native_out, native
+from .. import _core
+from .._arrays import check_native_out, native
 from .positional import sinusoidal_table
 
 PathLike = Union[str, "os.PathLike[str]"]

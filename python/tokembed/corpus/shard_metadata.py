@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional
 
 from .. import __version__
 from ..data.formats import ShardWriter
-from ..tokenizer import Tokenizer
+from ..tokenizers.tokenizer import Tokenizer
 from .tokenizer_facts import tokenizer_sha256
 
 

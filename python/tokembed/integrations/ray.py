@@ -25,15 +25,15 @@ from typing import Any, Dict, Optional, Union
 
 import numpy as np
 
-from ._core import set_num_threads
-from .data.formats import choose_dtype, open_writer, writer_class
-from .data.formats.parquet import ids_list_array
-from .data.metadata import metadata_path, metadata_text
-from .data.outputs import known_outputs, locked_output, remove_stale_temporaries
-from .preprocess.pipeline import append_to_each
-from .preprocess.shard_metadata import shard_metadata
-from .preprocess.tokenizer_facts import DEFAULT_TOKENIZER, eos_to_append, max_token_id, resolve_tokenizer
-from .tokenizer import Tokenizer
+from .._core import set_num_threads
+from ..data.formats import choose_dtype, open_writer, writer_class
+from ..data.formats.parquet import ids_list_array
+from ..data.metadata import metadata_path, metadata_text
+from ..corpus.outputs import known_outputs, locked_output, remove_stale_temporaries
+from ..corpus.pipeline import append_to_each
+from ..corpus.shard_metadata import shard_metadata
+from ..corpus.tokenizer_facts import DEFAULT_TOKENIZER, eos_to_append, max_token_id, resolve_tokenizer
+from ..tokenizers.tokenizer import Tokenizer
 
 TokenizerSpec = Union[str, "os.PathLike[str]", Tokenizer]
 

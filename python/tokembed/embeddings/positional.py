@@ -25,8 +25,8 @@ from typing import Any, Mapping, Optional, Tuple, Union
 import numpy as np
 import numpy.typing as npt
 
-from . import _core
-from ._arrays import check_native_out, native
+from .. import _core
+from .._arrays import check_native_out, native
 
 __all__ = [
     "RotaryEmbedding",

@@ -7,7 +7,7 @@ import hashlib
 import os
 from typing import Optional, Tuple, Union
 
-from ..tokenizer import Tokenizer
+from ..tokenizers.tokenizer import Tokenizer
 
 DEFAULT_TOKENIZER = "gpt2"
 
