@@ -37,7 +37,8 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import _core
-from .._arrays import check_native_out, native
+from .. import _checks
+from .._checks import native
 from .positional import sinusoidal_table
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -77,44 +78,6 @@ def _raw(array: np.ndarray, name: str) -> np.ndarray:
     return array if name == "float32" else array.view(np.uint16)
 
 
-def _ids(ids: Any, what: str = "ids") -> np.ndarray:
-    arr = np.asarray(ids)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"{what} must have an integer dtype, got {arr.dtype}")
-    return np.asarray(native(arr), order="C")
-
-
-def _floats(values: Any, what: str) -> np.ndarray:
-    arr = native(np.asarray(values))
-    if arr.dtype.kind != "f" and arr.dtype.name != "bfloat16":
-        raise TypeError(f"{what} must hold floats, got {arr.dtype}")
-    return np.asarray(arr, dtype=np.float32, order="C")
-
-
-def _check_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype, inputs: Tuple[np.ndarray, ...]) -> np.ndarray:
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be a NumPy array, got {type(out).__name__}")
-    check_native_out(out)
-    if out.dtype != dtype:
-        raise TypeError(f"out has dtype {out.dtype}, expected {dtype}")
-    if out.shape != shape:
-        raise ValueError(f"out has shape {out.shape}, expected {shape}")
-    if not out.flags.c_contiguous:
-        raise ValueError("out must be C-contiguous (results are never written into a hidden copy)")
-    if not out.flags.writeable:
-        raise ValueError("out is read-only")
-    for a in inputs:
-        if np.may_share_memory(out, a):
-            raise ValueError("out overlaps an input array")
-    return out
-
-
-def _int_arg(value: Any, what: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{what} must be an int, got {type(value).__name__}")
-    return int(value)
-
-
 class EmbeddingTable:
     """A ``(vocab_size, dim)`` table of vectors, one per token id.
 
@@ -141,7 +104,7 @@ class EmbeddingTable:
     def _normalize_padding(self, padding_idx: Optional[int]) -> Optional[int]:
         if padding_idx is None:
             return None
-        p = _int_arg(padding_idx, "padding_idx")
+        p = _checks.integer(padding_idx, "padding_idx")
         vocab = self.vocab_size
         if not -vocab <= p < vocab:
             raise ValueError(f"padding_idx {p} is outside a table of {vocab} rows")
@@ -163,8 +126,8 @@ class EmbeddingTable:
         """A table of normal values with standard deviation ``std``, the same for the same
         ``seed`` on any number of threads. The ``padding_idx`` row is zero, as in
         ``torch.nn.Embedding``."""
-        vocab_size, dim = _int_arg(vocab_size, "vocab_size"), _int_arg(dim, "dim")
-        seed = _int_arg(seed, "seed")
+        vocab_size, dim = _checks.integer(vocab_size, "vocab_size"), _checks.integer(dim, "dim")
+        seed = _checks.integer(seed, "seed")
         if vocab_size < 1 or dim < 1:
             raise ValueError(f"vocab_size and dim must be at least 1, got {vocab_size} and {dim}")
         if not 0 <= seed < 2**64:
@@ -232,9 +195,9 @@ class EmbeddingTable:
         converted, rounding to nearest-even), or that of ``out``, which is filled and returned.
         Large lookups run on several threads with streaming stores.
         """
-        ids = _ids(ids)
-        if out is not None and not isinstance(out, np.ndarray):
-            raise TypeError(f"out must be a NumPy array, got {type(out).__name__}")
+        ids = _checks.integer_array(ids, "ids")
+        if out is not None:
+            _checks.ndarray_out(out)  # its dtype may choose the format
         if dtype is None:
             fmt = self._format if out is None else _format_name(out.dtype, "out")
         else:
@@ -244,7 +207,7 @@ class EmbeddingTable:
         if out is None:
             out = np.empty(shape, dtype=np_dtype)
         else:
-            _check_out(out, shape, np_dtype, (self._weights, ids))
+            _checks.out_array(out, shape, np_dtype, (self._weights, ids))
         _core.embedding_gather(*self._core_table(), ids, _raw(out, fmt), fmt)
         return out
 
@@ -253,8 +216,8 @@ class EmbeddingTable:
     # ----- training -------------------------------------------------------------------------
 
     def _grad_args(self, ids: npt.ArrayLike, grad_output: npt.ArrayLike) -> Tuple[np.ndarray, np.ndarray]:
-        ids = _ids(ids)
-        grad = _floats(grad_output, "grad_output")
+        ids = _checks.integer_array(ids, "ids")
+        grad = _checks.float32_array(grad_output, "grad_output")
         if grad.shape != ids.shape + (self.dim,):
             raise ValueError(f"grad_output has shape {grad.shape}, expected ids.shape + (dim,) = {ids.shape + (self.dim,)}")
         return ids, grad
@@ -294,7 +257,7 @@ class EmbeddingTable:
         """The tied output projection ``hidden @ weights.T``: ``(..., dim)`` to
         ``(..., vocab_size)`` float32. A matrix product, so NumPy's BLAS does it; half-precision
         tables are widened to float32 for the call."""
-        h = _floats(hidden, "hidden")
+        h = _checks.float32_array(hidden, "hidden")
         if h.ndim < 1 or h.shape[-1] != self.dim:
             raise ValueError(f"hidden must have shape (..., {self.dim}), got {h.shape}")
         return np.matmul(h, self._float32_weights().T)
@@ -306,10 +269,10 @@ class EmbeddingTable:
         ``vectors.shape[:-1] + (k,)`` (int64 and float32). ``metric`` is ``"cosine"`` (a zero
         vector scores 0 against everything) or ``"dot"``. Equal scores rank by lower id; NaN
         scores rank last. ``tokenizer.decode(ids)`` turns the ids back into text."""
-        v = _floats(vectors, "vectors")
+        v = _checks.float32_array(vectors, "vectors")
         if v.ndim < 1 or v.shape[-1] != self.dim:
             raise ValueError(f"vectors must have shape (..., {self.dim}), got {v.shape}")
-        k = _int_arg(k, "k")
+        k = _checks.integer(k, "k")
         if not 1 <= k <= self.vocab_size:
             raise ValueError(f"k must be between 1 and {self.vocab_size}, got {k}")
         if not isinstance(metric, str):
@@ -377,13 +340,7 @@ class InputEmbedder:
             self._position = self._same_dim(_as_table(position, "position"), "position")
         self._segment = None if segment is None else self._same_dim(_as_table(segment, "segment"), "segment")
         self._layer_norm = None if layer_norm is None else self._layer_norm_args(layer_norm, dim)
-        if scale is not None:
-            if isinstance(scale, (bool, np.bool_)) or not isinstance(scale, (int, float, np.integer, np.floating)):
-                raise TypeError(f"scale must be a number, got {type(scale).__name__}")
-            if not math.isfinite(float(scale)):
-                raise ValueError(f"scale must be finite, got {scale}")
-            scale = float(scale)
-        self._scale = scale
+        self._scale = None if scale is None else _checks.finite_number(scale, "scale")
 
     def _same_dim(self, table: EmbeddingTable, what: str) -> EmbeddingTable:
         if table.dim != self._token.dim:
@@ -394,8 +351,8 @@ class InputEmbedder:
     def _layer_norm_args(layer_norm: Any, dim: int) -> Tuple[np.ndarray, np.ndarray, float]:
         if not isinstance(layer_norm, (tuple, list)) or len(layer_norm) != 3:
             raise TypeError("layer_norm must be a (weight, bias, eps) tuple")
-        weight = _floats(layer_norm[0], "layer_norm weight")
-        bias = _floats(layer_norm[1], "layer_norm bias")
+        weight = _checks.float32_array(layer_norm[0], "layer_norm weight")
+        bias = _checks.float32_array(layer_norm[1], "layer_norm bias")
         for name, a in (("weight", weight), ("bias", bias)):
             if a.shape != (dim,):
                 raise ValueError(f"layer_norm {name} must have shape ({dim},), got {a.shape}")
@@ -495,21 +452,21 @@ class InputEmbedder:
                 token_type_ids = batch.get("token_type_ids")
             if position_ids is None:
                 position_ids = batch.get("position_ids")
-        ids = _ids(input_ids, "input_ids")
+        ids = _checks.integer_array(input_ids, "input_ids")
         if ids.ndim < 1:
             raise ValueError("input_ids must have at least one dimension (the sequence)")
         types = None
         if token_type_ids is not None:
             if self._segment is None:
                 raise ValueError("token_type_ids given, but this embedder has no segment table")
-            types = _ids(token_type_ids, "token_type_ids")
+            types = _checks.integer_array(token_type_ids, "token_type_ids")
             if types.shape != ids.shape:
                 raise ValueError(f"token_type_ids has shape {types.shape}, but input_ids has shape {ids.shape}")
         positions = None
         if position_ids is not None:
             if self._position is None and not self._sinusoidal:
                 raise ValueError("position_ids given, but this embedder has no position table")
-            positions = _ids(position_ids, "position_ids")
+            positions = _checks.integer_array(position_ids, "position_ids")
             try:
                 positions = np.ascontiguousarray(np.broadcast_to(positions, ids.shape))
             except ValueError:
@@ -524,8 +481,7 @@ class InputEmbedder:
         if out is None:
             out = np.empty(shape, dtype=np.float32)
         else:
-            inputs = tuple(a for a in (ids, types, positions) if a is not None)
-            _check_out(out, shape, np.dtype(np.float32), inputs + self._arrays(position_table))
+            _checks.out_array(out, shape, np.dtype(np.float32), (ids, types, positions) + self._arrays(position_table))
         _core.embedding_input(
             self._token._core_table(),
             None if position_table is None else position_table._core_table(),

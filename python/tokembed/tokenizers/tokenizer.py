@@ -11,6 +11,7 @@ from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .. import _checks
 from . import builtin, options
 from .._core import Tokenizer as _CoreTokenizer
 from .._core import TokenizerError
@@ -27,15 +28,6 @@ def _read_text(path: PathLike) -> str:
 
 def _loads(text: Optional[str]) -> Optional[dict]:
     return None if text is None else json.loads(text)
-
-
-def _ids_array(ids: Ids, what: str) -> np.ndarray:
-    arr = np.asarray(ids)
-    if arr.ndim != 1:
-        raise ValueError(f"{what} must be one-dimensional, got shape {arr.shape}")
-    if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{what} must hold integers, got dtype {arr.dtype}")
-    return np.ascontiguousarray(arr, dtype=np.int64)
 
 
 class Tokenizer:
@@ -222,7 +214,7 @@ class Tokenizer:
                     raise ValueError(f"pad_token {pad_token!r} is not in the vocabulary; pass its pad_id too")
                 pad["pad_id"] = found
         if pad_id is not None:
-            pad_id = options.non_negative(pad_id, "pad_id")
+            pad_id = _checks.integer(pad_id, "pad_id", 0)
             if self.id_to_token(pad_id) is None:
                 raise ValueError(f"pad_id {pad_id} is not a token id of this tokenizer")
             pad["pad_id"] = pad_id
@@ -350,12 +342,12 @@ class Tokenizer:
     # ----- decoding -----------------------------------------------------------------------
     def decode(self, ids: Ids, skip_special_tokens: bool = True) -> str:
         """Text of a sequence of ids. An id outside the vocabulary raises ``IndexError``."""
-        return self._core.decode(_ids_array(ids, "ids"), bool(skip_special_tokens))
+        return self._core.decode(_checks.id_sequence(ids, "ids"), bool(skip_special_tokens))
 
     def decode_bytes(self, ids: Ids, skip_special_tokens: bool = True) -> bytes:
         """The bytes ids stand for, before any UTF-8 decoding: for byte-level tokenizers a
         sequence may end in the middle of a character, which ``decode`` would replace."""
-        return self._core.decode_bytes(_ids_array(ids, "ids"), bool(skip_special_tokens))
+        return self._core.decode_bytes(_checks.id_sequence(ids, "ids"), bool(skip_special_tokens))
 
     def decode_stream(self, skip_special_tokens: bool = True) -> "DecodeStream":
         """A decoder for generation loops: feed ids one at a time, get text as soon as it is
@@ -368,7 +360,7 @@ class Tokenizer:
             rows = [sequences[i] for i in range(sequences.shape[0])]
         else:
             rows = list(sequences)
-        arrays = [_ids_array(r, f"sequences[{i}]") for i, r in enumerate(rows)]
+        arrays = [_checks.id_sequence(r, f"sequences[{i}]") for i, r in enumerate(rows)]
         lengths = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
         offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
