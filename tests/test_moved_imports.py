@@ -25,6 +25,7 @@ MOVED = {
     "tokembed.cli_encode": "tokembed.cli.encode",
     "tokembed.data.outputs": "tokembed.corpus.outputs",
     "tokembed.preprocess": "tokembed.corpus",
+    "tokembed.preprocess.shard_metadata": "tokembed.data.metadata",
     **{
         f"tokembed.preprocess.{name}": f"tokembed.corpus.{name}"
         for name in (
@@ -55,6 +56,7 @@ OLD_NAMES = {
     "tokembed.preprocess.sources": ["InputFile", "expand_inputs", "KINDS"],
     "tokembed.preprocess.jsonl_input": ["parse_lines", "encode_raw_jsonl"],
     "tokembed.preprocess.tokenizer_facts": ["DEFAULT_TOKENIZER", "resolve_tokenizer", "eos_to_append"],
+    "tokembed.preprocess.shard_metadata": ["shard_metadata"],
     "tokembed.data.metadata": ["write_metadata", "read_metadata", "metadata_path", "ShardMismatch"],
     "tokembed.data.formats": ["choose_dtype", "open_writer", "FORMATS"],
     "tokembed.data.formats.megatron": ["MegatronWriter", "MegatronIndexedDataset"],

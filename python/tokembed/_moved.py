@@ -28,6 +28,8 @@ MOVED: Dict[str, str] = {
     "tokembed.options": "tokembed.tokenizers.options",
     "tokembed.positional": "tokembed.embeddings.positional",
     "tokembed.preprocess": "tokembed.corpus",
+    # The metadata a shard records is built, written, read and checked in one module now.
+    "tokembed.preprocess.shard_metadata": "tokembed.data.metadata",
     "tokembed.ray": "tokembed.integrations.ray",
     "tokembed.tokenizer": "tokembed.tokenizers.tokenizer",
 }
