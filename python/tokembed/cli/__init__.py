@@ -1,7 +1,7 @@
 """The ``tokembed`` command line.
 
 ``tokembed encode INPUT... --output PREFIX`` tokenizes corpora into token shards (see
-``cli_encode``).
+``encode.py``).
 
 ``tokembed tokenize [TEXT ...]`` prints the tokens and ids of each text (or of each line of
 ``--file`` or of standard input), with the built-in ``bert-base-uncased`` unless
@@ -95,6 +95,3 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 130
     return 1
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

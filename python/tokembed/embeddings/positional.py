@@ -8,12 +8,13 @@ Llama code for the interleaved RoPE layout, computed in float32 where they compu
 float32. Learned absolute positions are an ordinary table lookup: use an embedding table with
 ``position_ids(...)``.
 
-Argument policy, here and in ``rotary.py`` (these modules only shape arguments, see
-``tokembed._checks``; the work runs in the Rust core without the GIL): integers must be Python or NumPy integers, arrays of positions must have an integer
-dtype, and wrong values raise ``ValueError`` (``TypeError`` for a wrong type) naming the
-argument. Non-contiguous inputs and inputs in the other byte order (``">f4"``) are copied (to
-native order); ``out=`` arrays are never copied, so they must be C-contiguous, writeable, of the
-exact shape and dtype, and in the machine's byte order. Returned arrays are in native order.
+Argument policy, here and in ``rotary.py`` (these modules only shape arguments, with the checks
+of ``tokembed._checks``; the work runs in the Rust core without the GIL): integers must be
+Python or NumPy integers, arrays of positions must have an integer dtype, and wrong values
+raise ``ValueError`` (``TypeError`` for a wrong type) naming the argument. Non-contiguous inputs
+and inputs in the other byte order (``">f4"``) are copied (to native order); ``out=`` arrays are
+never copied, so they must be C-contiguous, writeable, of the exact shape and dtype, and in the
+machine's byte order. Returned arrays are in native order.
 """
 
 from __future__ import annotations
