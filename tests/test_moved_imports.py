@@ -146,3 +146,9 @@ def test_import_tokembed_imports_no_framework():
 )
 def test_any_module_can_be_imported_first(first):
     _run(f"import {first}\nimport tokembed.cli, tokembed.data, tokembed.corpus, tokembed.integrations.ray\n")
+
+
+def test_the_command_runs_as_a_module_both_ways():
+    for module in ("tokembed", "tokembed.cli"):
+        out = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0 and out.stdout.startswith("tokembed "), (module, out)
