@@ -350,7 +350,7 @@ def test_progress_bar_on_a_terminal(tmp_path):
 def test_builtin_tokenizers_ship_as_assets_and_data_is_the_module():
     package = Path(tokembed.__file__).parent
     for name in ("bert-base-uncased/tokenizer.json", "gpt2/gpt2.tiktoken", "cl100k_base/cl100k_base.tiktoken"):
-        assert (package / "assets" / name).is_file()
+        assert (package / "tokenizers" / "assets" / name).is_file()
     assert (package / "data" / "__init__.py").is_file()
     assert tokembed.Tokenizer.builtin("gpt2").encode_batch_flat(["Hello world"])[0].tolist() == [15496, 995]
 

@@ -270,7 +270,7 @@ def test_overwrite_leaves_files_that_are_not_ours(tmp_path):
 
 
 def test_a_failed_metadata_write_leaves_nothing_new_under_a_final_name(tmp_path, capsys, monkeypatch):
-    from tokembed.preprocess import pipeline
+    from tokembed.corpus import job
 
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -279,7 +279,7 @@ def test_a_failed_metadata_write_leaves_nothing_new_under_a_final_name(tmp_path,
     assert run_cli(OTHER, "-o", tmp_path / "s", "--format", "megatron", "-q") == 0
     before = {n: (tmp_path / n).read_bytes() for n in names(tmp_path)}
     with monkeypatch.context() as m:
-        m.setattr(pipeline, "shard_metadata", disk_full)
+        m.setattr(job, "shard_metadata", disk_full)
         assert run_cli(SMALL, "-o", tmp_path / "s2", "--format", "npy") == 2
         assert run_cli(SMALL, "-o", tmp_path / "s", "--format", "bin", "--overwrite") == 2
     assert "No space left on device" in capsys.readouterr().err

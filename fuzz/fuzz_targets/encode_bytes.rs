@@ -10,7 +10,7 @@ mod common;
 fn tokenizers() -> &'static [Tokenizer] {
     static TOKENIZERS: OnceLock<Vec<Tokenizer>> = OnceLock::new();
     TOKENIZERS.get_or_init(|| {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../python/tokembed/assets");
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../python/tokembed/tokenizers/assets");
         let gpt2 = std::fs::read_to_string(format!("{root}/gpt2/gpt2.tiktoken")).expect("gpt2 ranks ship in the repo");
         let specials = vec![("<|endoftext|>".to_string(), 50256u32)];
         let mut all = vec![Tokenizer::from_tiktoken(&gpt2, "gpt2", &specials).expect("gpt2 loads")];

@@ -1,6 +1,8 @@
-"""Data utilities for training: token shards (writers and readers of nanoGPT ``.bin``, ``.npy``,
-Megatron ``.bin``/``.idx`` and Parquet), training windows, document packing, and a dataset a
-PyTorch ``DataLoader`` can use. ``tokembed encode`` (the command line) writes the shards."""
+"""Data utilities for training (the read side of preprocessing): token shards (``formats/``:
+the writer and reader of each format, nanoGPT ``.bin``, ``.npy``, Megatron ``.bin``/``.idx`` and
+Parquet; ``metadata.py``: the metadata file beside every shard; ``shards.py``: opening a shard of
+any format), training windows, document packing, and a dataset a PyTorch ``DataLoader`` can use.
+``tokembed encode`` and ``tokembed.ray`` write the shards (``tokembed.corpus``)."""
 
 from .dataset import TokenDataset
 from .formats import (
@@ -15,10 +17,13 @@ from .formats import (
     read_parquet,
 )
 from .metadata import ShardMismatch, metadata_path, read_metadata
-from .outputs import OutputLocked
 from .packing import pack_documents
 from .shards import Shards, open_shards
 from .windows import sliding_windows, window_count
+
+# Raised while a shard is being written; named here too, where users import the rest. Imported
+# last: the corpus package (the write side) itself imports the formats and metadata above.
+from ..corpus.outputs import OutputLocked  # noqa: E402
 
 __all__ = [
     "FORMATS",

@@ -1,15 +1,27 @@
 """The metadata file written beside a shard (``PREFIX.meta.json``), last of all: its presence says
 the shard is complete, and it records how the ids were made (tokenizer and its hash, dtype,
 counts, inputs) and the size of each file of the shard (``file_bytes``), which the readers
-check, so that a data file and a metadata file of two different runs are never read together."""
+check, so that a data file and a metadata file of two different runs are never read together.
+
+This module is the one home of that file: what it holds (``shard_metadata``, whoever writes the
+shard: ``tokembed encode`` or ``tokembed.ray``, both through ``tokembed.corpus.job``), its text,
+writing and reading it, and the checks readers make against it.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from typing import Any, Dict, Optional
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
+from .. import __version__
 from .formats.atomic import write_text_atomically
+
+if TYPE_CHECKING:
+    from ..tokenizers.tokenizer import Tokenizer
+    from .formats.base import ShardWriter
 
 SUFFIX = ".meta.json"
 
@@ -22,13 +34,40 @@ def metadata_path(prefix: "str | os.PathLike[str]") -> str:
     return os.fspath(prefix) + SUFFIX
 
 
-def read_metadata(prefix: "str | os.PathLike[str]") -> Optional[Dict[str, Any]]:
-    """The metadata of the shard at ``prefix``, or None when there is none."""
-    try:
-        with open(metadata_path(prefix), encoding="utf-8") as f:
-            return json.load(f)
-    except FileNotFoundError:
-        return None
+# ----- what it holds, and writing it ---------------------------------------------------------
+
+
+def tokenizer_sha256(tok: "Tokenizer") -> str:
+    """SHA-256 of the tokenizer's ``tokenizer.json`` serialization: the same for the same
+    vocabulary, rules and settings, whatever file it was loaded from."""
+    return hashlib.sha256(tok.to_str().encode("utf-8")).hexdigest()
+
+
+def shard_metadata(
+    writer: "ShardWriter", tok: "Tokenizer", tokenizer_label: str, max_id: int, eos: Optional[int], **extra: Any
+) -> Dict[str, Any]:
+    """The metadata of a shard whose writer is finished but not yet committed; ``extra`` (the
+    inputs, the options of the run) is recorded as given."""
+    meta: Dict[str, Any] = {
+        "tokembed_version": __version__,
+        "format": writer.format,
+        "files": [os.path.basename(p) for p in writer.paths],
+        "file_bytes": writer.file_bytes(),  # checked by the readers (open_shards)
+        "dtype": writer.dtype.name,
+        "documents": writer.documents,
+        "tokens": writer.tokens,
+        "tokenizer": {
+            "name": tokenizer_label,
+            "sha256": tokenizer_sha256(tok),
+            "vocab_size": tok.vocab_size,
+            "max_id": max_id,
+        },
+        "append_eos": eos is not None,
+        "eos_id": eos,
+    }
+    meta.update(extra)
+    meta["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return meta
 
 
 def metadata_text(meta: Dict[str, Any]) -> str:
@@ -39,6 +78,18 @@ def write_metadata(prefix: "str | os.PathLike[str]", meta: Dict[str, Any]) -> st
     path = metadata_path(prefix)
     write_text_atomically(path, metadata_text(meta))
     return path
+
+
+# ----- reading it, and checking a shard against it -------------------------------------------
+
+
+def read_metadata(prefix: "str | os.PathLike[str]") -> Optional[Dict[str, Any]]:
+    """The metadata of the shard at ``prefix``, or None when there is none."""
+    try:
+        with open(metadata_path(prefix), encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
 
 
 def _mismatch(path: str, prefix: str, what: str) -> ShardMismatch:

@@ -1,6 +1,6 @@
 //! Bindings of the embedding tables (`tokembed_core::embed`) and of safetensors loading.
 //!
-//! The Python layer (`tokembed/embedding.py`) has already checked dtypes, shapes and layouts and
+//! The Python layer (`tokembed/embeddings/`) has already checked dtypes, shapes and layouts and
 //! passes half-precision arrays as `uint16` views with a format name ("float32", "float16",
 //! "bfloat16"). Here arrays are borrowed, ids checked, the GIL released and the core called;
 //! an id out of range becomes an IndexError that names the array and the index in it.

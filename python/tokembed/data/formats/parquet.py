@@ -30,6 +30,17 @@ def ids_list_array(ids: np.ndarray, offsets: np.ndarray):
     return pa.ListArray.from_arrays(pa.array(np.asarray(offsets, dtype=np.int32)), pa.array(ids))
 
 
+def flat_ids(lists) -> Tuple[np.ndarray, np.ndarray]:
+    """``(ids, offsets)`` of a pyarrow list column (chunked or not): the inverse of
+    ``ids_list_array``, the form ``encode_batch_flat`` returns and writers take."""
+    if hasattr(lists, "combine_chunks"):
+        lists = lists.combine_chunks()
+    lengths = lists.value_lengths().to_numpy(zero_copy_only=False)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return lists.flatten().to_numpy(zero_copy_only=False), offsets
+
+
 class ParquetWriter(ShardWriter):
     format = "parquet"
     suffixes = (".parquet",)
@@ -67,9 +78,4 @@ def read_parquet(path: "str | os.PathLike[str]", column: str = COLUMN) -> Tuple[
     Parquet pages are compressed)."""
     _, pq = _pyarrow()
     table = pq.read_table(os.fspath(path), columns=[column])
-    lists = table.column(column).combine_chunks()
-    lengths = lists.value_lengths().to_numpy(zero_copy_only=False)
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    ids = lists.flatten().to_numpy(zero_copy_only=False)
-    return ids, offsets
+    return flat_ids(table.column(column))

@@ -1,18 +1,18 @@
-"""The encode job: inputs → documents in batches → ``encode_batch_flat`` → shard writer.
+"""``encode_files``, what ``tokembed encode`` runs: inputs → documents in batches →
+``encode_batch_flat`` → the shard writer of a ``ShardJob`` (``job.py``).
 
 A reader thread reads (and, for Parquet, decodes) the next batch, and a writer thread
 stores the previous one, while the current one is encoded (the encoder releases the GIL and runs
 on the Rust thread pool); queues of two batches bound the memory. Text and JSON lines reach the
 encoder as bytes: the core splits, checks and parses them in parallel, so the interpreter, which
-holds a core while it works, has little to do. The shard files and the metadata file get their
-final names only when all of them are written (the metadata last); the output prefix is locked
-for the whole run.
+holds a core while it works, has little to do. The job (shared with ``tokembed.ray``) locks the
+output prefix for the whole run and gives the shard files and the metadata file their final
+names only when all of them are written (the metadata last).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -20,11 +20,10 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .._core import get_num_threads, set_num_threads
-from ..data.formats import ShardWriter, choose_dtype, open_writer, writer_class
-from ..data.metadata import metadata_path, metadata_text
-from ..data.outputs import known_outputs, locked_output, remove_stale_temporaries
-from ..tokenizer import Tokenizer
+from ..data.formats import ShardWriter, writer_class
+from ..tokenizers.tokenizer import Tokenizer
 from .batches import batches
+from .job import ShardJob, TokenizerSpec, append_to_each
 from .memory import MemoryKeeper
 from .problems import InputLog
 from .progress import Progress, progress_wanted
@@ -33,8 +32,7 @@ from .sources import expand_inputs
 from .stages import WriteBehind, read_ahead
 from .jsonl_input import encode_raw_jsonl
 from .text_input import encode_raw_lines
-from .shard_metadata import shard_metadata
-from .tokenizer_facts import DEFAULT_TOKENIZER, eos_to_append, max_token_id, resolve_tokenizer
+from .tokenizer_facts import DEFAULT_TOKENIZER
 
 BATCH_BYTES = 4 << 20
 
@@ -81,7 +79,7 @@ def _count(n: float) -> str:
 def encode_files(
     inputs: Sequence[str],
     output: Union[str, "os.PathLike[str]"],
-    tokenizer: Union[str, "os.PathLike[str]", Tokenizer] = DEFAULT_TOKENIZER,
+    tokenizer: TokenizerSpec = DEFAULT_TOKENIZER,
     *,
     format: str = "bin",
     dtype: str = "auto",
@@ -113,89 +111,60 @@ def encode_files(
     another format at the prefix are removed when the new shard takes its place.
     """
     prefix = os.fspath(output)
-    writer_cls = writer_class(format)
+    writer_class(format)  # an unknown format is named before any input is looked at
     if int(batch_bytes) < 1:
         raise ValueError(f"batch_bytes must be at least 1, got {batch_bytes}")
     files = expand_inputs(inputs, input_format)
-    tok, tokenizer_label = resolve_tokenizer(tokenizer)
-    eos = eos_to_append(tok, append_eos, eos_id)
-    max_id = max(max_token_id(tok), eos if eos is not None else 0)
-    stored = choose_dtype(format, dtype, max_id)
-    if os.path.dirname(prefix):
-        os.makedirs(os.path.dirname(prefix), exist_ok=True)
-    say = report or _to_stderr
-    # One run at a time on a prefix, from the check of what exists to the last rename.
-    with locked_output(prefix):
-        finals = writer_cls.paths_for(prefix) + [metadata_path(prefix)]
-        existing = [p for p in known_outputs(prefix) if os.path.exists(p)]
-        if existing and not overwrite:
-            raise FileExistsError(f"{', '.join(existing)} already exist; use --overwrite to replace them")
-        remove_stale_temporaries(prefix, say)
-        # A shard of another format at this prefix goes when this one takes its place.
-        others = [p for p in known_outputs(prefix) if p not in finals]
-
-        writer = open_writer(prefix, format, stored)
+    job = ShardJob(prefix, tokenizer, format=format, dtype=dtype, append_eos=append_eos, eos_id=eos_id)
+    with job.open(overwrite=overwrite, overwrite_hint="use --overwrite", report=report) as writer:
+        known = [f.size for f in files]
+        total = None if any(s is None for s in known) else sum(known)  # type: ignore[arg-type]
+        bar = Progress(total, progress_wanted() if progress is None else progress)
+        log = InputLog(errors, report or bar.note)
+        threads_before = get_num_threads()
+        if workers is not None:
+            set_num_threads(workers)
         try:
-            known = [f.size for f in files]
-            total = None if any(s is None for s in known) else sum(known)  # type: ignore[arg-type]
-            bar = Progress(total, progress_wanted() if progress is None else progress)
-            log = InputLog(errors, report or bar.note)
-            threads_before = get_num_threads()
-            if workers is not None:
-                set_num_threads(workers)
-            try:
-                started = time.perf_counter()
-                _encode_into(
-                    writer, bar, log, tok, files, eos,
-                    batch_bytes=batch_bytes,
-                    json_key=json_key,
-                    document_per_file=document_per_file,
-                    keep_empty=keep_empty,
-                    add_special_tokens=add_special_tokens,
-                    split_special_tokens=split_special_tokens,
-                )
-                writer.finish()
-                seconds = time.perf_counter() - started
-            finally:
-                bar.close()
-                if workers is not None:
-                    set_num_threads(threads_before)
-            if writer.documents == 0:
-                left_out = ", ".join(f"{kind}: {n:,}" for kind, n in log.as_dict().items())
-                raise ValueError(
-                    f"no document to write ({'left out: ' + left_out if left_out else 'the inputs are empty'}); "
-                    f"nothing written to {prefix}"
-                )
-            meta = shard_metadata(
-                writer,
-                tok,
-                tokenizer_label,
-                max_id,
-                eos,
-                add_special_tokens=bool(add_special_tokens),
-                split_special_tokens=bool(split_special_tokens),
-                inputs=[{"path": f.path, "kind": f.kind, "bytes": f.size} for f in files],
-                input_bytes=bar.nbytes,
+            started = time.perf_counter()
+            _encode_into(
+                writer, bar, log, job.tokenizer, files, job.eos,
+                batch_bytes=batch_bytes,
                 json_key=json_key,
-                document_per_file=bool(document_per_file),
-                keep_empty=bool(keep_empty),
-                errors=errors,
-                skipped=log.as_dict(),
-                seconds=round(seconds, 3),
+                document_per_file=document_per_file,
+                keep_empty=keep_empty,
+                add_special_tokens=add_special_tokens,
+                split_special_tokens=split_special_tokens,
             )
-            # Every file gets its final name only now, the metadata last; on an error nothing
-            # new keeps a final name.
-            meta_path = metadata_path(prefix)
-            writer.commit(metadata=(meta_path, metadata_text(meta)), remove=others)
-        except BaseException:
-            writer.abort()
-            raise
+            writer.finish()
+            seconds = time.perf_counter() - started
+        finally:
+            bar.close()
+            if workers is not None:
+                set_num_threads(threads_before)
+        if writer.documents == 0:
+            left_out = ", ".join(f"{kind}: {n:,}" for kind, n in log.as_dict().items())
+            raise ValueError(
+                f"no document to write ({'left out: ' + left_out if left_out else 'the inputs are empty'}); "
+                f"nothing written to {prefix}"
+            )
+        job.commit(
+            add_special_tokens=bool(add_special_tokens),
+            split_special_tokens=bool(split_special_tokens),
+            inputs=[{"path": f.path, "kind": f.kind, "bytes": f.size} for f in files],
+            input_bytes=bar.nbytes,
+            json_key=json_key,
+            document_per_file=bool(document_per_file),
+            keep_empty=bool(keep_empty),
+            errors=errors,
+            skipped=log.as_dict(),
+            seconds=round(seconds, 3),
+        )
     return EncodeSummary(
         output=prefix,
         format=format,
-        dtype=stored,
+        dtype=job.dtype,
         files=writer.paths,
-        metadata=meta_path,
+        metadata=job.metadata_path,
         documents=writer.documents,
         tokens=writer.tokens,
         input_bytes=bar.nbytes,
@@ -256,12 +225,3 @@ def _encode_into(
     finally:
         ahead.close()  # type: ignore[attr-defined]
 
-
-def _to_stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def append_to_each(ids: np.ndarray, offsets: np.ndarray, token: int):
-    """``token`` after every document of a flat batch: new ``(ids, offsets)``."""
-    with_token = np.insert(ids, offsets[1:], np.asarray(token, dtype=ids.dtype))
-    return with_token, offsets + np.arange(len(offsets), dtype=offsets.dtype)

@@ -1,5 +1,6 @@
 """Ray Data: tokenize a ``ray.data.Dataset`` text column on an actor pool, and write the result as
-the same shards ``tokembed encode`` writes (``pip install 'tokembed[ray]'``).
+the same shards ``tokembed encode`` writes (``pip install 'tokembed[ray]'``), through the same
+shard job (``tokembed.corpus.job``).
 
 ::
 
@@ -20,22 +21,14 @@ Ray's own ``ds.write_parquet(folder)`` on the tokenized dataset (the ids column 
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any, Dict, Optional, Union
 
 import numpy as np
 
-from ._core import set_num_threads
-from .data.formats import choose_dtype, open_writer, writer_class
-from .data.formats.parquet import ids_list_array
-from .data.metadata import metadata_path, metadata_text
-from .data.outputs import known_outputs, locked_output, remove_stale_temporaries
-from .preprocess.pipeline import append_to_each
-from .preprocess.shard_metadata import shard_metadata
-from .preprocess.tokenizer_facts import DEFAULT_TOKENIZER, eos_to_append, max_token_id, resolve_tokenizer
-from .tokenizer import Tokenizer
-
-TokenizerSpec = Union[str, "os.PathLike[str]", Tokenizer]
+from .._core import set_num_threads
+from ..corpus.job import ShardJob, TokenizerSpec, append_to_each, tokenizer_and_eos
+from ..corpus.tokenizer_facts import DEFAULT_TOKENIZER
+from ..data.formats.parquet import flat_ids, ids_list_array
 
 
 def _ray():
@@ -66,10 +59,9 @@ class TokenizeBatch:
         keep_text: bool = False,
         threads: Optional[int] = None,
     ):
-        self.tokenizer, _ = resolve_tokenizer(tokenizer)
+        self.tokenizer, _, self.eos = tokenizer_and_eos(tokenizer, append_eos, eos_id)
         self.text_column = text_column
         self.ids_column = ids_column
-        self.eos = eos_to_append(self.tokenizer, append_eos, eos_id)
         self.add_special_tokens = bool(add_special_tokens)
         self.split_special_tokens = bool(split_special_tokens)
         self.keep_text = keep_text
@@ -146,36 +138,11 @@ def write_shards(
     metadata file as ``tokembed encode``; returns the metadata. ``tokenizer`` is the one the
     ids came from: it sets the stored type and is recorded with its hash."""
     _ray()
-    prefix = os.fspath(prefix)
-    tok, label = resolve_tokenizer(tokenizer)
-    max_id = max_token_id(tok)
-    stored = choose_dtype(format, dtype, max_id)
-    if os.path.dirname(prefix):
-        os.makedirs(os.path.dirname(prefix), exist_ok=True)
-    with locked_output(prefix):
-        finals = writer_class(format).paths_for(prefix) + [metadata_path(prefix)]
-        existing = [p for p in known_outputs(prefix) if os.path.exists(p)]
-        if existing and not overwrite:
-            raise FileExistsError(f"{', '.join(existing)} already exist; pass overwrite=True to replace them")
-        remove_stale_temporaries(prefix, lambda message: print(message, file=sys.stderr, flush=True))
-
+    job = ShardJob(prefix, tokenizer, format=format, dtype=dtype)
+    with job.open(overwrite=overwrite, overwrite_hint="pass overwrite=True") as writer:
         # The shard must list documents in the dataset's order.
         ds.context.execution_options.preserve_order = True
-        writer = open_writer(prefix, format, stored)
-        try:
-            for batch in ds.iter_batches(batch_format="pyarrow", batch_size=None):
-                lists = batch.column(ids_column).combine_chunks()
-                lengths = lists.value_lengths().to_numpy(zero_copy_only=False)
-                offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-                np.cumsum(lengths, out=offsets[1:])
-                writer.write(lists.flatten().to_numpy(zero_copy_only=False), offsets)
-            writer.finish()
-            meta = shard_metadata(writer, tok, label, max_id, None, inputs=[{"ray_dataset": str(ds)}])
-            others = [p for p in known_outputs(prefix) if p not in finals]
-            # Data files and metadata (last) take their final names together, or none does.
-            writer.commit(metadata=(metadata_path(prefix), metadata_text(meta)), remove=others)
-        except BaseException:
-            writer.abort()
-            raise
-    return meta
-
+        for batch in ds.iter_batches(batch_format="pyarrow", batch_size=None):
+            writer.write(*flat_ids(batch.column(ids_column)))
+        writer.finish()
+        return job.commit(inputs=[{"ray_dataset": str(ds)}])

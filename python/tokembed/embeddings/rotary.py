@@ -1,162 +1,21 @@
-"""Positional encodings over NumPy: sinusoidal tables, position ids, rotary embeddings (RoPE),
-ALiBi and T5 relative buckets.
-
-The numbers follow the reference implementations people use today: HF ``transformers``
-(``modeling_rope_utils``, Llama's ``rotate_half``, Bloom's ALiBi, T5's buckets) and Meta's
-Llama code for the interleaved RoPE layout, computed in float32 where they compute in
-float32. Learned absolute positions are an ordinary table lookup: use an embedding table with
-``position_ids(...)``.
-
-Argument policy (this module only shapes arguments; the work runs in the Rust core without the
-GIL): integers must be Python or NumPy integers, arrays of positions must have an integer
-dtype, and wrong values raise ``ValueError`` (``TypeError`` for a wrong type) naming the
-argument. Non-contiguous inputs and inputs in the other byte order (``">f4"``) are copied (to
-native order); ``out=`` arrays are never copied, so they must be C-contiguous, writeable, of the
-exact shape and dtype, and in the machine's byte order. Returned arrays are in native order.
+"""``RotaryEmbedding``: rotary position embeddings (RoPE) over NumPy, with HF's scaling types
+(linear, dynamic, YaRN, Llama 3) and both layouts (HF's ``rotate_half``, Meta's interleaved pairs).
+Frequencies, cos/sin and the rotation itself are computed by the Rust core (``_core.Rope``); the
+argument policy is that of ``positional.py``.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import numbers
-from typing import Any, Mapping, Optional, Tuple, Union
+from typing import Any, Mapping, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
 
-from . import _core
-from ._arrays import check_native_out, native
+from .. import _checks, _core
+from .._checks import native
 
-__all__ = [
-    "RotaryEmbedding",
-    "alibi_bias",
-    "alibi_slopes",
-    "position_ids",
-    "sinusoidal_table",
-    "t5_relative_position_bucket",
-]
-
-_TABLE_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 _ROPE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _count(name: str, value: Any, minimum: int = 0) -> int:
-    """An integer argument (Python or NumPy, not bool) of at least `minimum`."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    value = int(value)
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
-
-
-def _int_array(name: str, value: Any) -> np.ndarray:
-    """`value` as an int64 array; any other dtype (floats, bools) is a TypeError."""
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"{name} must have an integer dtype, got {arr.dtype}")
-    if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
-        raise ValueError(f"{name} holds values beyond the int64 range")
-    return arr.astype(np.int64, copy=False)
-
-
-def sinusoidal_table(
-    max_len: int, dim: int, base: float = 10000.0, dtype: npt.DTypeLike = np.float32
-) -> np.ndarray:
-    """The ``(max_len, dim)`` sinusoidal table of "Attention is all you need".
-
-    ``table[pos, 2i] = sin(pos * base**(-2i/dim))`` and ``table[pos, 2i+1] = cos(...)`` of the
-    same angle (an odd ``dim`` ends with a sin column). Computed in float64, then cast to
-    ``dtype`` (float32 by default; float16 and float64 also accepted; native byte order).
-    """
-    max_len = _count("max_len", max_len)
-    dim = _count("dim", dim, 1)
-    base = _number("base", base)
-    if base <= 0:
-        raise ValueError(f"base must be positive, got {base}")
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError as e:
-        raise TypeError(f"dtype must be float16, float32 or float64, got {dtype!r}") from e
-    if dtype.kind == "f":
-        dtype = dtype.newbyteorder("=")  # the format counts; returned arrays are native
-    if dtype not in _TABLE_DTYPES:
-        raise TypeError(f"dtype must be float16, float32 or float64, got {dtype}")
-    table = _core.sinusoidal_table(max_len, dim, base)
-    return table if dtype == np.float64 else table.astype(dtype)
-
-
-def position_ids(batch: int, seq_len: int, offset: int = 0) -> np.ndarray:
-    """``(batch, seq_len)`` int64 positions ``offset, offset+1, ...`` in every row.
-
-    For learned absolute positions (look them up in a position table) and for
-    ``RotaryEmbedding.apply``; ``offset`` is the number of tokens already in a key/value cache.
-    """
-    batch = _count("batch", batch)
-    seq_len = _count("seq_len", seq_len)
-    offset = _count("offset", offset)
-    row = np.arange(offset, offset + seq_len, dtype=np.int64)
-    return np.ascontiguousarray(np.broadcast_to(row, (batch, seq_len)))
-
-
-def alibi_slopes(n_heads: int) -> np.ndarray:
-    """ALiBi head slopes, float32, as HF Bloom's ``build_alibi_tensor`` builds them.
-
-    For ``n`` a power of two: ``2**(-8(h+1)/n)``; other head counts take the slopes of the
-    largest power of two below, then every other slope of the next power of two.
-    """
-    return _core.alibi_slopes(_count("n_heads", n_heads, 1))
-
-
-def alibi_bias(n_heads: int, q_len: int, k_len: int) -> np.ndarray:
-    """``(n_heads, q_len, k_len)`` float32 bias ``slope[h] * (j - i - (k_len - q_len))``.
-
-    Queries are the last ``q_len`` of ``k_len`` positions (``q_len == k_len`` without a cache),
-    so the bias is 0 for a query's own key and ``-slope * distance`` for earlier keys; add a
-    causal mask for later keys. Bloom adds ``slope * j`` instead, which differs by a constant
-    per query row and gives the same softmax.
-    """
-    n_heads = _count("n_heads", n_heads, 1)
-    q_len = _count("q_len", q_len)
-    k_len = _count("k_len", k_len)
-    if q_len > k_len:
-        raise ValueError(f"q_len ({q_len}) must not exceed k_len ({k_len})")
-    return _core.alibi_bias(n_heads, q_len, k_len)
-
-
-def t5_relative_position_bucket(
-    relative: Union[int, npt.ArrayLike],
-    bidirectional: bool = True,
-    num_buckets: int = 32,
-    max_distance: int = 128,
-) -> Union[int, np.ndarray]:
-    """T5's bucket of each relative position (``key position - query position``).
-
-    Exactly HF T5's ``_relative_position_bucket``, including its float32 log arithmetic.
-    Returns an int64 array of the input's shape, or an int for a scalar input.
-    """
-    if not isinstance(bidirectional, (bool, np.bool_)):
-        raise TypeError(f"bidirectional must be a bool, got {type(bidirectional).__name__}")
-    num_buckets = _count("num_buckets", num_buckets, 2)
-    max_distance = _count("max_distance", max_distance, 1)
-    if num_buckets > 2**31 or max_distance > 2**31:
-        raise ValueError("num_buckets and max_distance must be below 2**31")
-    arr = _int_array("relative", relative)
-    flat = np.ascontiguousarray(arr).reshape(-1)
-    buckets = _core.t5_relative_position_bucket(flat, bool(bidirectional), num_buckets, max_distance)
-    if arr.ndim == 0:
-        return int(buckets[0])
-    return buckets.reshape(arr.shape)
 
 
 def _scaling_json(scaling: Mapping[str, Any]) -> str:
@@ -208,7 +67,7 @@ class RotaryEmbedding:
         partial_rotary_factor: Optional[float] = None,
         max_position_embeddings: Optional[int] = None,
     ) -> None:
-        head_dim = _count("head_dim", head_dim, 1)
+        head_dim = _checks.integer(head_dim, "head_dim", 1)
         if scaling is None:
             scaling = {}
         if not isinstance(scaling, Mapping):
@@ -226,7 +85,7 @@ class RotaryEmbedding:
                 f"the rotary dimension int(head_dim * partial_rotary_factor) = {rotary_dim} must be even and positive"
             )
         if max_position_embeddings is not None:
-            max_position_embeddings = _count("max_position_embeddings", max_position_embeddings, 1)
+            max_position_embeddings = _checks.integer(max_position_embeddings, "max_position_embeddings", 1)
         if not isinstance(layout, str):
             raise TypeError(f"layout must be a str, got {type(layout).__name__}")
         if layout not in ("neox", "interleaved"):
@@ -260,9 +119,9 @@ class RotaryEmbedding:
     @staticmethod
     def _merge(name: str, given: Any, in_scaling: Any, default: float) -> float:
         if given is not None:
-            given = _number(name, given)
+            given = _checks.finite_number(given, name)
         if in_scaling is not None:
-            in_scaling = _number(f'scaling["{"rope_theta" if name == "theta" else name}"]', in_scaling)
+            in_scaling = _checks.finite_number(in_scaling, f'scaling["{"rope_theta" if name == "theta" else name}"]')
             if given is not None and given != in_scaling:
                 raise ValueError(f"{name}={given} contradicts scaling's value {in_scaling}")
             return in_scaling
@@ -302,11 +161,11 @@ class RotaryEmbedding:
     def frequencies(self, seq_len: Optional[int] = None) -> Tuple[np.ndarray, float]:
         """``(inv_freq, attention_scaling)`` for a sequence length (matters only for dynamic)."""
         if seq_len is not None:
-            seq_len = _count("seq_len", seq_len, 1)
+            seq_len = _checks.integer(seq_len, "seq_len", 1)
         return self._core.frequencies(seq_len)
 
     def _positions(self, positions: Any, lead: Tuple[int, ...]) -> np.ndarray:
-        pos = _int_array("positions", positions)
+        pos = _checks.int64_array(positions, "positions")
         try:
             pos = np.broadcast_to(pos, lead)
         except ValueError:
@@ -323,12 +182,12 @@ class RotaryEmbedding:
         ``attention_scaling``. For ``"neox"`` these are HF's ``cos``/``sin`` (the
         ``rotary_dim // 2`` values repeated); for ``"interleaved"`` each value appears twice in a
         row."""
-        pos = _int_array("positions", positions)
+        pos = _checks.int64_array(positions, "positions")
         flat = np.ascontiguousarray(pos).reshape(-1)
         if flat.size and flat.min() < 0:
             raise ValueError(f"positions must be non-negative, got {flat.min()}")
         if seq_len is not None:
-            seq_len = _count("seq_len", seq_len, 1)
+            seq_len = _checks.integer(seq_len, "seq_len", 1)
         cos, sin = self._core.cos_sin(flat, seq_len)
         shape = pos.shape + (self.rotary_dim,)
         return cos.reshape(shape), sin.reshape(shape)
@@ -358,9 +217,9 @@ class RotaryEmbedding:
             raise ValueError(f"x has last dimension {x.shape[-1]}, expected head_dim={self.head_dim}")
         flat_pos = self._positions(positions, x.shape[:-2])
         if seq_len is not None:
-            seq_len = _count("seq_len", seq_len, 1)
+            seq_len = _checks.integer(seq_len, "seq_len", 1)
         if out is not None:
-            self._check_out(out, x)
+            _checks.out_array(out, x.shape, x.dtype)
         if x.size == 0:
             return np.empty_like(x) if out is None else out
         if out is not None and _same_buffer(out, x):
@@ -373,20 +232,6 @@ class RotaryEmbedding:
             raise ValueError("out overlaps x without being x: pass out=x to rotate in place, or a separate array")
         self._core.apply_into(x, flat_pos, out, seq_len)
         return out
-
-    @staticmethod
-    def _check_out(out: Any, x: np.ndarray) -> None:
-        if not isinstance(out, np.ndarray):
-            raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
-        check_native_out(out)
-        if out.dtype != x.dtype:
-            raise TypeError(f"out has dtype {out.dtype}, x has {x.dtype}")
-        if out.shape != x.shape:
-            raise ValueError(f"out has shape {out.shape}, x has {x.shape}")
-        if not out.flags.c_contiguous:
-            raise ValueError("out must be C-contiguous (it is written directly, never copied)")
-        if not out.flags.writeable:
-            raise ValueError("out is read-only")
 
     def __repr__(self) -> str:
         return (

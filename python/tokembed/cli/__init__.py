@@ -1,7 +1,7 @@
 """The ``tokembed`` command line.
 
 ``tokembed encode INPUT... --output PREFIX`` tokenizes corpora into token shards (see
-``cli_encode``).
+``encode.py``).
 
 ``tokembed tokenize [TEXT ...]`` prints the tokens and ids of each text (or of each line of
 ``--file`` or of standard input), with the built-in ``bert-base-uncased`` unless
@@ -15,10 +15,11 @@ import json
 import sys
 from typing import Iterable, List, Optional
 
-from . import __version__, builtin
-from ._core import TokenizerError
-from .cli_encode import add_encode_parser, run_encode
-from .tokenizer import Tokenizer
+from .. import __version__
+from ..tokenizers import builtin
+from .._core import TokenizerError
+from .encode import add_encode_parser, run_encode
+from ..tokenizers.tokenizer import Tokenizer
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -94,6 +95,3 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 130
     return 1
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

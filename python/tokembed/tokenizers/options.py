@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
+from .. import _checks
+
 _STRATEGIES = {"longest_first": "LongestFirst", "only_first": "OnlyFirst", "only_second": "OnlySecond"}
 _SIDES = {"right": "Right", "left": "Left"}
 
@@ -47,9 +49,9 @@ def truncation_params(
         if max_length is None and "max_length" not in params:
             raise ValueError("truncation needs max_length (the tokenizer file sets none)")
     if max_length is not None:
-        params["max_length"] = non_negative(max_length, "max_length")
+        params["max_length"] = _checks.integer(max_length, "max_length", 0)
     if stride is not None:
-        params["stride"] = non_negative(stride, "stride")
+        params["stride"] = _checks.integer(stride, "stride", 0)
     params.setdefault("stride", 0)
     params["direction"] = side(truncation_side, "truncation_side") or params.get("direction", "Right")
     return params
@@ -71,7 +73,7 @@ def padding_params(
         if not configured:
             base["strategy"] = "BatchLongest"
         elif max_length is not None and base["strategy"] != "BatchLongest":
-            base["strategy"] = {"Fixed": non_negative(max_length, "max_length")}
+            base["strategy"] = {"Fixed": _checks.integer(max_length, "max_length", 0)}
     elif padding is True or padding == "longest":
         base["strategy"] = "BatchLongest"
     elif padding == "max_length":
@@ -82,7 +84,7 @@ def padding_params(
             length = base["strategy"]["Fixed"]
         if length is None:
             raise ValueError("padding='max_length' needs max_length (the tokenizer file sets none)")
-        base["strategy"] = {"Fixed": non_negative(length, "max_length")}
+        base["strategy"] = {"Fixed": _checks.integer(length, "max_length", 0)}
     elif padding is False or padding == "do_not_pad":
         raise ValueError(
             "encode_batch returns rectangular (batch, length) arrays and always pads; "
@@ -91,14 +93,7 @@ def padding_params(
     else:
         raise ValueError(f"padding must be None, True, 'longest' or 'max_length', got {padding!r}")
     if pad_to_multiple_of is not None:
-        base["pad_to_multiple_of"] = non_negative(pad_to_multiple_of, "pad_to_multiple_of") or None
+        base["pad_to_multiple_of"] = _checks.integer(pad_to_multiple_of, "pad_to_multiple_of", 0) or None
     base["direction"] = side(padding_side, "padding_side") or base.get("direction", "Right")
     return base
 
-
-def non_negative(value: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{what} must be an int, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{what} must be >= 0, got {value}")
-    return value

@@ -6,11 +6,11 @@ import argparse
 import math
 import signal
 import sys
-from . import builtin
-from .data.formats import FORMATS
-from .preprocess import ERRORS, encode_files
-from .preprocess.sources import KINDS
-from .preprocess.tokenizer_facts import DEFAULT_TOKENIZER
+from ..tokenizers import builtin
+from ..data.formats import FORMATS
+from ..corpus import ERRORS, encode_files
+from ..corpus.sources import KINDS
+from ..corpus.tokenizer_facts import DEFAULT_TOKENIZER
 
 DESCRIPTION = """\
 Tokenize corpora into token shards for training, streaming with bounded memory.

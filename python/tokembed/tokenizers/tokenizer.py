@@ -1,19 +1,21 @@
-"""The `Tokenizer` class: loading, settings, and the encode/decode calls users make."""
+"""The `Tokenizer` class: loading, settings, and the encode/decode calls users make.
+
+The Rust core's tokenizer class is imported here and nowhere else."""
 
 from __future__ import annotations
 
-import codecs
 import json
 import os
-from collections import deque
 from pathlib import Path
-from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .. import _checks
 from . import builtin, options
-from ._core import CoreTokenizer as _CoreTokenizer
-from ._core import TokenizerError
+from .._core import CoreTokenizer as _CoreTokenizer
+from .._core import TokenizerError
+from .decode_stream import DecodeStream
 from .encoding import BatchEncoding, Encoding
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -27,15 +29,6 @@ def _read_text(path: PathLike) -> str:
 
 def _loads(text: Optional[str]) -> Optional[dict]:
     return None if text is None else json.loads(text)
-
-
-def _ids_array(ids: Ids, what: str) -> np.ndarray:
-    arr = np.asarray(ids)
-    if arr.ndim != 1:
-        raise ValueError(f"{what} must be one-dimensional, got shape {arr.shape}")
-    if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{what} must hold integers, got dtype {arr.dtype}")
-    return np.ascontiguousarray(arr, dtype=np.int64)
 
 
 class Tokenizer:
@@ -222,7 +215,7 @@ class Tokenizer:
                     raise ValueError(f"pad_token {pad_token!r} is not in the vocabulary; pass its pad_id too")
                 pad["pad_id"] = found
         if pad_id is not None:
-            pad_id = options.non_negative(pad_id, "pad_id")
+            pad_id = _checks.integer(pad_id, "pad_id", 0)
             if self.id_to_token(pad_id) is None:
                 raise ValueError(f"pad_id {pad_id} is not a token id of this tokenizer")
             pad["pad_id"] = pad_id
@@ -350,12 +343,12 @@ class Tokenizer:
     # ----- decoding -----------------------------------------------------------------------
     def decode(self, ids: Ids, skip_special_tokens: bool = True) -> str:
         """Text of a sequence of ids. An id outside the vocabulary raises ``IndexError``."""
-        return self._core.decode(_ids_array(ids, "ids"), bool(skip_special_tokens))
+        return self._core.decode(_checks.id_sequence(ids, "ids"), bool(skip_special_tokens))
 
     def decode_bytes(self, ids: Ids, skip_special_tokens: bool = True) -> bytes:
         """The bytes ids stand for, before any UTF-8 decoding: for byte-level tokenizers a
         sequence may end in the middle of a character, which ``decode`` would replace."""
-        return self._core.decode_bytes(_ids_array(ids, "ids"), bool(skip_special_tokens))
+        return self._core.decode_bytes(_checks.id_sequence(ids, "ids"), bool(skip_special_tokens))
 
     def decode_stream(self, skip_special_tokens: bool = True) -> "DecodeStream":
         """A decoder for generation loops: feed ids one at a time, get text as soon as it is
@@ -368,7 +361,7 @@ class Tokenizer:
             rows = [sequences[i] for i in range(sequences.shape[0])]
         else:
             rows = list(sequences)
-        arrays = [_ids_array(r, f"sequences[{i}]") for i, r in enumerate(rows)]
+        arrays = [_checks.id_sequence(r, f"sequences[{i}]") for i, r in enumerate(rows)]
         lengths = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
         offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
@@ -410,87 +403,3 @@ def _as_list(texts, what: str) -> list:
     if isinstance(texts, (bytes, bytearray)):
         raise TypeError(f"{what} must be a sequence of str, got bytes")
     return texts if isinstance(texts, (list, tuple)) else list(texts)
-
-
-class DecodeStream:
-    """Text from ids arriving one at a time, as soon as whole characters are known.
-
-    ``step(id)`` returns the new text, or ``None`` while the ids so far end inside a character
-    (a byte-level token can hold part of one) or add no text. ``flush()`` returns what is still
-    pending at the end. The pieces add up to ``decode`` of all the ids. The text returned is
-    that of the pending ids decoded after a few ids of context (which tell the decoder a token
-    is not the first). For a byte-level decoder, the pending bytes are read incrementally, so a
-    step costs the bytes of its id even through a long run of invalid bytes; other decoders
-    decode the context and the pending ids at each step.
-    """
-
-    CONTEXT = 4
-
-    def __init__(self, tokenizer: Tokenizer, skip_special_tokens: bool = True):
-        self._tokenizer = tokenizer
-        self._skip = bool(skip_special_tokens)
-        self._emitted = ""  # decode of the context, the text already returned after it
-        self._incremental = bool(tokenizer._core.decodes_bytes())
-        # Byte-level: the last ids (the next context), and the UTF-8 reading of the context's
-        # and pending ids' bytes: complete text in pieces, plus bytes the decoder still holds.
-        self._recent: Deque[int] = deque(maxlen=self.CONTEXT)
-        self._utf8 = codecs.getincrementaldecoder("utf-8")("replace")
-        self._pieces: List[str] = []
-        self._length = 0
-        # Other decoders: the context and the pending ids.
-        self._ids: List[int] = []
-
-    def step(self, id: int) -> Optional[str]:
-        if not self._incremental:
-            self._ids.append(int(id))
-            text = self._tokenizer.decode(self._ids, self._skip)
-            if len(text) <= len(self._emitted) or text.endswith("\ufffd"):
-                return None
-            return self._advance(text)
-        data = self._tokenizer.decode_bytes([id], self._skip)  # an id out of range stops here
-        self._recent.append(int(id))
-        self._read(data)
-        held = self._held()
-        if self._length + len(held) <= len(self._emitted):
-            return None
-        if held or self._pieces[-1].endswith("\ufffd"):
-            return None  # ends inside a character, or with an invalid one
-        return self._advance("".join(self._pieces))
-
-    def flush(self) -> str:
-        """The pending text, even if it ends with an incomplete character (as U+FFFD)."""
-        if self._incremental:
-            text = "".join(self._pieces) + self._held()
-        else:
-            text = self._tokenizer.decode(self._ids, self._skip)
-        return self._advance(text) if len(text) > len(self._emitted) else ""
-
-    def _read(self, data: bytes) -> None:
-        text = self._utf8.decode(data)
-        if text:
-            self._pieces.append(text)
-            self._length += len(text)
-
-    def _held(self) -> str:
-        """What the bytes the UTF-8 decoder holds (an incomplete character) read as at the end."""
-        state = self._utf8.getstate()
-        if not state[0]:
-            return ""
-        held = self._utf8.decode(b"", final=True)
-        self._utf8.setstate(state)
-        return held
-
-    def _advance(self, text: str) -> str:
-        if not text.startswith(self._emitted):
-            raise ValueError("the decoder changed text it had already produced; this tokenizer cannot stream")
-        new_text = text[len(self._emitted) :]
-        if self._incremental:
-            context = list(self._recent)
-            self._utf8.reset()
-            self._pieces, self._length = [], 0
-            self._read(self._tokenizer.decode_bytes(context, self._skip))
-            self._emitted = self._tokenizer.decode(context, self._skip)
-        else:
-            self._ids = self._ids[-self.CONTEXT :]
-            self._emitted = self._tokenizer.decode(self._ids, self._skip)
-        return new_text

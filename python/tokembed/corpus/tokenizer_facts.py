@@ -1,13 +1,13 @@
-"""What the encoder needs to know of a tokenizer: which it is (and its hash, for the metadata),
-its end-of-sequence token, and its largest id (for the stored type)."""
+"""What the encoder needs to know of a tokenizer: which it is (and how the metadata names it),
+its end-of-sequence token, and its largest id (for the stored type). Its hash, recorded in the
+metadata, is defined with the rest of the metadata (``data/metadata.py``)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Optional, Tuple, Union
 
-from ..tokenizer import Tokenizer
+from ..tokenizers.tokenizer import Tokenizer
 
 DEFAULT_TOKENIZER = "gpt2"
 
@@ -37,12 +37,6 @@ def find_eos(tok: Tokenizer) -> Optional[Tuple[str, int]]:
 def max_token_id(tok: Tokenizer) -> int:
     vocab = tok.get_vocab()
     return max(vocab.values()) if vocab else 0
-
-
-def tokenizer_sha256(tok: Tokenizer) -> str:
-    """SHA-256 of the tokenizer's ``tokenizer.json`` serialization: the same for the same
-    vocabulary, rules and settings, whatever file it was loaded from."""
-    return hashlib.sha256(tok.to_str().encode("utf-8")).hexdigest()
 
 
 def eos_to_append(tok: Tokenizer, append_eos: bool, eos_id: Optional[int]) -> Optional[int]:

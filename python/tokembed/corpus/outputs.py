@@ -6,8 +6,8 @@ runs on one prefix cannot leave the ``.bin`` of one beside the ``.meta.json`` of
 second one fails at once (``OutputLocked``) instead of waiting. The lock file is removed when
 the run ends (a run killed with SIGKILL leaves it, unlocked: the next run takes it over).
 
-Temporary files are named ``FINAL.tmp-<pid>`` (``formats/atomic.py``); a killed run leaves
-them. ``remove_stale_temporaries`` removes those of the prefix whose process is gone.
+Temporary files are named ``FINAL.tmp-<pid>`` (``data/formats/atomic.py``); a killed run
+leaves them. ``remove_stale_temporaries`` removes those of the prefix whose process is gone.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import re
 from contextlib import contextmanager
 from typing import Callable, Iterator, List, Optional
 
-from .formats import WRITERS
-from .formats.atomic import TEMP_MARK
-from .metadata import SUFFIX as METADATA_SUFFIX
+from ..data.formats import WRITERS
+from ..data.formats.atomic import TEMP_MARK
+from ..data.metadata import SUFFIX as METADATA_SUFFIX
 
 try:
     import fcntl

@@ -1,0 +1,5 @@
+"""``python -m tokembed.cli``, as ``python -m tokembed``."""
+
+from . import main
+
+raise SystemExit(main())
