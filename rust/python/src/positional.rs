@@ -1,4 +1,5 @@
-//! Positional encodings: the `_core` functions and the `Rope` class behind `tokembed.embeddings` (positional.py, rotary.py).
+//! Positional encodings: the `_core` functions and the `Rope` class behind
+//! `tokembed.embeddings` (`positional.py`, `rotary.py`).
 //!
 //! Arguments arrive already checked and shaped by the Python layer (contiguous arrays, int64
 //! positions flattened to one per row); here we only borrow, release the GIL and call the core.
