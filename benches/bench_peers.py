@@ -88,7 +88,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from common import DATA, megabytes, print_table
+from common import DATA, cut_documents, megabytes, print_table
 
 ROOT = Path(__file__).resolve().parents[1]
 TOK = DATA / "tokenizers"
@@ -119,17 +119,6 @@ QUICK = Sizes(160_000, 120_000, 32_000, 200_000, 32_000, 48_000, 120_000)
 
 
 # ----- text -----------------------------------------------------------------------------------------
-
-
-def cut_documents(text: str, size: int = 4096) -> List[str]:
-    """The text cut into documents of about `size` characters, at line ends (as common.documents)."""
-    docs, i = [], 0
-    while i < len(text):
-        j = text.find("\n", i + size)
-        j = len(text) if j < 0 else j + 1
-        docs.append(text[i:j])
-        i = j
-    return docs
 
 
 def split_even(docs: List[str], parts: int) -> List[List[str]]:

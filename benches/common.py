@@ -12,7 +12,11 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 def documents(path: Path, size: int = 4096) -> List[str]:
     """The corpus cut into documents of about `size` characters, at line ends."""
-    text = path.read_text(encoding="utf-8")
+    return cut_documents(path.read_text(encoding="utf-8"), size)
+
+
+def cut_documents(text: str, size: int = 4096) -> List[str]:
+    """`text` cut into documents of about `size` characters, at line ends."""
     docs, i = [], 0
     while i < len(text):
         j = text.find("\n", i + size)
