@@ -87,16 +87,22 @@ pub fn bpe_spec(ranks: &[(Vec<u8>, u32)]) -> Result<BpeSpec> {
     }
     let mut ordered: Vec<&(Vec<u8>, u32)> = ranks.iter().collect();
     ordered.sort_by_key(|(_, r)| *r);
-    let mut merges = Vec::new();
-    for (bytes, _) in &ordered {
-        for cut in 1..bytes.len() {
-            let (a, b) = bytes.split_at(cut);
-            if by_bytes.contains_key(a) && by_bytes.contains_key(b) {
-                merges.push(MergeSpec::Pair(encode_bytes(a), encode_bytes(b)));
-            }
-        }
-    }
-    let vocab = ranks.iter().map(|(b, r)| (encode_bytes(b), *r)).collect();
+    // Each token's splits are found independently (on the pool), then listed in rank order.
+    let splits_of = |bytes: &[u8]| -> Vec<MergeSpec> {
+        (1..bytes.len())
+            .map(|cut| bytes.split_at(cut))
+            .filter(|(a, b)| by_bytes.contains_key(a) && by_bytes.contains_key(b))
+            .map(|(a, b)| MergeSpec::Pair(encode_bytes(a), encode_bytes(b)))
+            .collect()
+    };
+    let (splits, vocab): (Vec<Vec<MergeSpec>>, FxHashMap<String, u32>) = crate::utils::parallel::run(|| {
+        use rayon::prelude::*;
+        rayon::join(
+            || ordered.par_iter().map(|(bytes, _)| splits_of(bytes)).collect(),
+            || ranks.iter().map(|(b, r)| (encode_bytes(b), *r)).collect(),
+        )
+    });
+    let merges = splits.concat();
     Ok(BpeSpec::new(vocab, merges, true))
 }
 

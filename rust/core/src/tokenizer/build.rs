@@ -105,6 +105,7 @@ impl Tokenizer {
             tok.templates = Some((single, pair));
         }
         tok.check_ids()?;
+        tok.model().prepare(tok.byte_level);
         Ok(tok)
     }
 
