@@ -10,8 +10,10 @@ mod merge;
 mod merge_table;
 mod pair_memo;
 mod piece_cache;
+mod ranks;
 
 pub use merge::{merge_word, Merges, Symbol};
+pub use ranks::merge_list;
 
 use backtrack::{LongPieceEncoder, SearchScratch};
 use piece_cache::{short_key, RecentPieces, ShortTokens};
@@ -58,6 +60,10 @@ pub struct BpeSpec {
     #[serde(serialize_with = "crate::models::serialize_vocab_by_id")]
     pub vocab: FxHashMap<String, u32>,
     pub merges: Vec<MergeSpec>,
+    /// The merges are every split of a token into two tokens, ranked by the token (a model
+    /// from ranks, see `ranks`): `merges` is left empty and written out only when saved.
+    #[serde(skip)]
+    pub merges_of_ranks: bool,
 }
 
 impl BpeSpec {
@@ -73,6 +79,7 @@ impl BpeSpec {
             ignore_merges,
             vocab,
             merges,
+            merges_of_ranks: false,
         }
     }
 }
@@ -129,7 +136,6 @@ impl TryFrom<BpeSpec> for Bpe {
         if spec.dropout.is_some_and(|p| p > 0.0) {
             return Err("dropout: BPE dropout is not supported (it makes encoding random); set it to null".to_string());
         }
-        let id_to_token = crate::models::ids_to_tokens(&spec.vocab)?;
         let prefix_len = spec.continuing_subword_prefix.as_ref().map_or(0, |p| p.len());
         // Resolving a merge to ids is independent of the others (hundreds of thousands of
         // string lookups for a large vocabulary): done on the pool, then inserted in rank order.
@@ -154,6 +160,14 @@ impl TryFrom<BpeSpec> for Bpe {
             // A pair listed twice keeps its first (best) rank.
             merges.insert_first(left, right, rank as u32, merged);
         }
+        Bpe::with_merge_table(spec, merges)
+    }
+}
+
+impl Bpe {
+    /// The model of `spec` with its merges already resolved to ids.
+    fn with_merge_table(spec: BpeSpec, merges: Merges) -> std::result::Result<Bpe, String> {
+        let id_to_token = crate::models::ids_to_tokens(&spec.vocab)?;
         let unk_id = match &spec.unk_token {
             Some(u) => {
                 Some(spec.vocab.get(u).copied().ok_or_else(|| format!("unk_token: {u:?} is not in the vocabulary"))?)
@@ -171,7 +185,12 @@ impl TryFrom<BpeSpec> for Bpe {
 
 impl From<Bpe> for BpeSpec {
     fn from(b: Bpe) -> Self {
-        b.spec
+        let mut spec = b.spec;
+        if spec.merges_of_ranks {
+            spec.merges = ranks::merge_list_of_vocab(&spec.vocab);
+            spec.merges_of_ranks = false;
+        }
+        spec
     }
 }
 

@@ -82,11 +82,6 @@ impl ShortTokens {
             at = (at + 1) & mask;
         }
     }
-
-    /// Bytes the table holds (for the README's memory table).
-    pub fn heap_bytes(&self) -> usize {
-        self.keys.len() * (std::mem::size_of::<u128>() + std::mem::size_of::<u32>())
-    }
 }
 
 /// Entries of a thread's `RecentPieces`: 16384 x 32 bytes = 512 KB, about an L2 cache.
