@@ -6,7 +6,7 @@
 //! `ignore_merges` (tiktoken takes a piece that is itself a token as it is).
 
 use crate::error::{Error, Result};
-use crate::models::bpe::{BpeSpec, MergeSpec};
+use crate::models::bpe::{merge_list, BpeSpec};
 use crate::utils::byte_alphabet::encode_bytes;
 use base64::Engine;
 use rustc_hash::FxHashMap;
@@ -79,23 +79,10 @@ fn show_bytes(bytes: &[u8]) -> String {
     }
 }
 
-/// The byte-level BPE model equivalent to `ranks`.
+/// The byte-level BPE model equivalent to `ranks`, as a `tokenizer.json` writes it (loading uses
+/// `Bpe::from_ranks`, which skips the merge list).
 pub fn bpe_spec(ranks: &[(Vec<u8>, u32)]) -> Result<BpeSpec> {
-    let by_bytes: FxHashMap<&[u8], u32> = ranks.iter().map(|(b, r)| (b.as_slice(), *r)).collect();
-    if by_bytes.len() != ranks.len() {
-        return Err(Error::Config("a token appears twice".to_string()));
-    }
-    let mut ordered: Vec<&(Vec<u8>, u32)> = ranks.iter().collect();
-    ordered.sort_by_key(|(_, r)| *r);
-    let mut merges = Vec::new();
-    for (bytes, _) in &ordered {
-        for cut in 1..bytes.len() {
-            let (a, b) = bytes.split_at(cut);
-            if by_bytes.contains_key(a) && by_bytes.contains_key(b) {
-                merges.push(MergeSpec::Pair(encode_bytes(a), encode_bytes(b)));
-            }
-        }
-    }
+    let merges = merge_list(ranks)?;
     let vocab = ranks.iter().map(|(b, r)| (encode_bytes(b), *r)).collect();
     Ok(BpeSpec::new(vocab, merges, true))
 }
@@ -103,6 +90,7 @@ pub fn bpe_spec(ranks: &[(Vec<u8>, u32)]) -> Result<BpeSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::bpe::MergeSpec;
     use crate::models::Bpe;
 
     /// A ranks file: every single byte at its own value, then `extra` lines as written.

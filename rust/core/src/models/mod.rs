@@ -48,6 +48,14 @@ impl Model {
         }
     }
 
+    /// Builds the tables the model fills lazily now, so that the first call is not slower
+    /// than the next ones.
+    pub fn prepare(&self, byte_level: bool) {
+        if let (Model::Bpe(b), true) = (self, byte_level) {
+            b.prepare_byte_level();
+        }
+    }
+
     pub fn id_to_token(&self, id: u32) -> Option<&str> {
         match self {
             Model::WordPiece(w) => w.id_to_token(id),

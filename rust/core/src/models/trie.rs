@@ -6,8 +6,6 @@
 //! most, are reached in one step through a dense 65536-entry table. Longest-prefix search walks at most as many bytes as the longest
 //! vocabulary entry, which is what makes WordPiece linear in the word length.
 
-use std::collections::BTreeMap;
-
 const NONE: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Default)]
@@ -32,56 +30,51 @@ struct Node {
 
 impl Trie {
     pub fn build<'a>(entries: impl IntoIterator<Item = (&'a [u8], u32)>) -> Trie {
-        // Temporary pointer trie, then flattened breadth-first.
-        let mut children: Vec<BTreeMap<u8, usize>> = vec![BTreeMap::new()];
-        let mut values: Vec<u32> = vec![NONE];
-        for (key, id) in entries {
-            let mut node = 0;
-            for &b in key {
-                node = match children[node].get(&b) {
-                    Some(&n) => n,
-                    None => {
-                        children.push(BTreeMap::new());
-                        values.push(NONE);
-                        let n = children.len() - 1;
-                        children[node].insert(b, n);
-                        n
-                    }
-                };
+        // Sorted keys give the trie without building it node by node: the entries below a node
+        // are a run of the sorted list, split into its children's runs by the next byte.
+        // Nodes are numbered breadth-first, children in byte order. (Building a pointer trie
+        // of maps first cost a quarter of loading a large vocabulary.)
+        let mut sorted: Vec<(&[u8], u32)> = entries.into_iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(b.0)); // stable: a repeated key keeps its input order
+        sorted.reverse();
+        sorted.dedup_by(|later, earlier| later.0 == earlier.0); // the last value of a key wins
+        sorted.reverse();
+        let mut trie = Trie { root: vec![NONE; 256], two_bytes: vec![NONE; 1 << 16], ..Default::default() };
+        // (first entry, end, depth) of each node, in breadth-first order: a node's index.
+        let mut queue: Vec<(usize, usize, usize)> = vec![(0, sorted.len(), 0)];
+        let mut next = 0;
+        while let Some(&(mut lo, hi, depth)) = queue.get(next) {
+            let mut value = NONE;
+            if lo < hi && sorted[lo].0.len() == depth {
+                value = sorted[lo].1;
+                lo += 1;
             }
-            values[node] = id;
-        }
-        let mut trie = Trie { root: vec![NONE; 256], ..Default::default() };
-        let mut order = vec![0usize];
-        let mut new_index = vec![0u32; children.len()];
-        let mut i = 0;
-        while i < order.len() {
-            let node = order[i];
-            new_index[node] = i as u32;
-            order.extend(children[node].values().copied());
-            i += 1;
-        }
-        for &node in &order {
-            trie.nodes.push(Node {
-                first_edge: trie.labels.len() as u32,
-                edge_count: children[node].len() as u32,
-                value: values[node],
-            });
-            for (&b, &child) in &children[node] {
-                trie.labels.push(b);
-                trie.targets.push(new_index[child]);
+            let first_edge = trie.labels.len();
+            while lo < hi {
+                let byte = sorted[lo].0[depth];
+                let end = lo + sorted[lo..hi].partition_point(|(key, _)| key[depth] == byte);
+                trie.labels.push(byte);
+                trie.targets.push(queue.len() as u32);
+                queue.push((lo, end, depth + 1));
+                lo = end;
             }
+            let edge_count = (trie.labels.len() - first_edge) as u32;
+            trie.nodes.push(Node { first_edge: first_edge as u32, edge_count, value });
+            next += 1;
         }
-        for (&b, &child) in &children[0] {
-            trie.root[b as usize] = new_index[child];
-        }
-        trie.two_bytes = vec![NONE; 1 << 16];
-        for (&b0, &first) in &children[0] {
-            for (&b1, &second) in &children[first] {
-                trie.two_bytes[(b0 as usize) << 8 | b1 as usize] = new_index[second];
+        for edge in trie.edges(0) {
+            let (b0, first) = (trie.labels[edge], trie.targets[edge]);
+            trie.root[b0 as usize] = first;
+            for second_edge in trie.edges(first) {
+                trie.two_bytes[(b0 as usize) << 8 | trie.labels[second_edge] as usize] = trie.targets[second_edge];
             }
         }
         trie
+    }
+
+    fn edges(&self, node: u32) -> std::ops::Range<usize> {
+        let Node { first_edge, edge_count, .. } = self.nodes[node as usize];
+        first_edge as usize..(first_edge + edge_count) as usize
     }
 
     #[inline]
@@ -173,5 +166,31 @@ mod tests {
         let mut all = Vec::new();
         t.prefixes(b"abcde", &mut all);
         assert_eq!(all, vec![(1, 1), (2, 2), (3, 4)]);
+    }
+
+    #[test]
+    fn agrees_with_a_scan_of_the_entries_on_random_keys() {
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) as usize
+        };
+        // Few distinct bytes, so keys share prefixes; some keys repeat (the last value wins).
+        let keys: Vec<Vec<u8>> = (0..3000).map(|_| (0..next() % 7).map(|_| b"abc\xff"[next() % 4]).collect()).collect();
+        let entries: Vec<(&[u8], u32)> = keys.iter().enumerate().map(|(i, k)| (k.as_slice(), i as u32)).collect();
+        let trie = Trie::build(entries.iter().copied());
+        let value_of = |key: &[u8]| entries.iter().rev().find(|(k, _)| *k == key).map(|&(_, v)| v);
+        for _ in 0..2000 {
+            let text: Vec<u8> = (0..next() % 9).map(|_| b"abc\xff"[next() % 4]).collect();
+            let expected: Vec<(u32, u32)> = (0..=text.len())
+                .filter_map(|n| value_of(&text[..n]).map(|v| (v, n as u32)))
+                .filter(|&(_, n)| n > 0)
+                .collect();
+            let mut found = Vec::new();
+            trie.prefixes(&text, &mut found);
+            assert_eq!(found, expected, "{text:?}");
+            let longest = expected.last().map(|&(v, n)| (v, n as usize));
+            assert_eq!(trie.longest_prefix(&text), longest, "{text:?}");
+        }
     }
 }

@@ -105,6 +105,7 @@ impl Tokenizer {
             tok.templates = Some((single, pair));
         }
         tok.check_ids()?;
+        tok.model().prepare(tok.byte_level);
         Ok(tok)
     }
 
@@ -118,7 +119,7 @@ impl Tokenizer {
         };
         let ranks = tiktoken::parse_ranks(ranks_text)?;
         tiktoken::check_special_tokens(&ranks, special_tokens)?;
-        let model = Bpe::from_spec(tiktoken::bpe_spec(&ranks)?)?;
+        let model = Bpe::from_ranks(&ranks)?;
         let split: Split = serde_json::from_value(serde_json::json!({
             "pattern": {"Regex": pattern},
             "behavior": "Isolated",

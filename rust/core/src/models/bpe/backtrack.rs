@@ -86,19 +86,38 @@ impl LongPieceEncoder {
                 *by_id.get_mut(id as usize)? = Some(bytes);
             }
         }
-        let mut len = vec![0u32; id_bound];
+        // Each token's own run is independent of the others': runs go to the pool in blocks
+        // of ids, each block with its own traces, joined in id order.
+        let block_runs = |first: usize, block: &[Option<&[u8]>]| {
+            let (mut lens, mut starts, mut traces, mut parts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for (k, bytes) in block.iter().enumerate() {
+                starts.push(traces.len() as u32);
+                let id = (first + k) as u32;
+                let reached = bytes.filter(|bytes| {
+                    let mark = traces.len();
+                    let reached = own_run(bytes, &single, merges, &mut parts, &mut traces) == Some(id);
+                    if !reached {
+                        traces.truncate(mark);
+                    }
+                    reached
+                });
+                lens.push(reached.map_or(0, |bytes| bytes.len() as u32));
+            }
+            (lens, starts, traces)
+        };
+        const BLOCK: usize = 4096;
+        let blocks: Vec<_> = crate::utils::parallel::run(|| {
+            use rayon::prelude::*;
+            by_id.par_chunks(BLOCK).enumerate().map(|(b, block)| block_runs(b * BLOCK, block)).collect()
+        });
+        let mut len = Vec::with_capacity(id_bound);
         let mut trace_start = Vec::with_capacity(id_bound + 1);
         let mut traces = Vec::new();
-        let mut parts = Vec::new();
-        for (id, bytes) in by_id.iter().enumerate() {
-            trace_start.push(traces.len() as u32);
-            let Some(bytes) = bytes else { continue };
-            let mark = traces.len();
-            if own_run(bytes, &single, merges, &mut parts, &mut traces) == Some(id as u32) {
-                len[id] = bytes.len() as u32;
-            } else {
-                traces.truncate(mark);
-            }
+        for (lens, starts, block_traces) in blocks {
+            let base = traces.len() as u32;
+            len.extend(lens);
+            trace_start.extend(starts.into_iter().map(|s| s + base));
+            traces.extend(block_traces);
         }
         trace_start.push(traces.len() as u32);
         let reachable = || by_id.iter().enumerate().filter(|(id, _)| len[*id] > 0);

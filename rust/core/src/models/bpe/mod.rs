@@ -9,10 +9,14 @@ mod backtrack;
 mod merge;
 mod merge_table;
 mod pair_memo;
+mod piece_cache;
+mod ranks;
 
 pub use merge::{merge_word, Merges, Symbol};
+pub use ranks::merge_list;
 
 use backtrack::{LongPieceEncoder, SearchScratch};
+use piece_cache::{short_key, RecentPieces, ShortTokens};
 
 use crate::error::{Error, Result};
 use crate::utils::byte_alphabet::{byte_to_char, decode_chars};
@@ -56,6 +60,10 @@ pub struct BpeSpec {
     #[serde(serialize_with = "crate::models::serialize_vocab_by_id")]
     pub vocab: FxHashMap<String, u32>,
     pub merges: Vec<MergeSpec>,
+    /// The merges are every split of a token into two tokens, ranked by the token (a model
+    /// from ranks, see `ranks`): `merges` is left empty and written out only when saved.
+    #[serde(skip)]
+    pub merges_of_ranks: bool,
 }
 
 impl BpeSpec {
@@ -71,6 +79,7 @@ impl BpeSpec {
             ignore_merges,
             vocab,
             merges,
+            merges_of_ranks: false,
         }
     }
 }
@@ -84,10 +93,11 @@ pub struct Bpe {
     unk_id: Option<u32>,
     /// Ids of `<0x00>`..`<0xFF>` when byte fallback is on and all of them exist.
     byte_ids: Option<Vec<u32>>,
-    /// Tables for byte-level input, built on first use. OnceBox, not OnceLock: threads race to
-    /// build it without a lock, so a child forked while another thread builds it does not
-    /// wait forever on a thread that the fork did not copy.
-    byte_level: OnceBox<ByteTables>,
+    /// Tables for byte-level input, built at load by `prepare_byte_level` (or on first use).
+    /// OnceBox, not OnceLock: threads race to build it without a lock, so a child forked while
+    /// another thread builds it does not wait forever on a thread that the fork did not copy.
+    /// Shared by clones of the model, whose vocabulary and merges are the same.
+    byte_level: std::sync::Arc<OnceBox<ByteTables>>,
 }
 
 /// The vocabulary seen from raw bytes: what a byte-level BPE starts from.
@@ -99,7 +109,14 @@ struct ByteTables {
     by_bytes: FxHashMap<Box<[u8]>, u32>,
     /// The search for long pieces, built on the first one (None if some byte has no token).
     long: OnceBox<Option<LongPieceEncoder>>,
+    /// Pieces of up to 15 bytes that are whole tokens (see `piece_cache`).
+    short: ShortTokens,
+    /// Names these tables in a thread's `RecentPieces`; clones of the model share it (and
+    /// their encodings).
+    serial: u64,
 }
+
+static SERIALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Byte-level pieces longer than this take the search of `backtrack` instead of the merge
 /// loop, which costs O(n log n) with a heap and thrashes the caches on megabyte pieces.
@@ -110,6 +127,7 @@ const LONG_PIECE: usize = 48;
 pub struct BpeScratch {
     pub symbols: Vec<Symbol>,
     search: SearchScratch,
+    recent: RecentPieces,
 }
 
 impl TryFrom<BpeSpec> for Bpe {
@@ -118,10 +136,10 @@ impl TryFrom<BpeSpec> for Bpe {
         if spec.dropout.is_some_and(|p| p > 0.0) {
             return Err("dropout: BPE dropout is not supported (it makes encoding random); set it to null".to_string());
         }
-        let id_to_token = crate::models::ids_to_tokens(&spec.vocab)?;
         let prefix_len = spec.continuing_subword_prefix.as_ref().map_or(0, |p| p.len());
-        let mut merges = Merges::default();
-        for (rank, m) in spec.merges.iter().enumerate() {
+        // Resolving a merge to ids is independent of the others (hundreds of thousands of
+        // string lookups for a large vocabulary): done on the pool, then inserted in rank order.
+        let resolve = |rank: usize, m: &MergeSpec| -> std::result::Result<(u32, u32, u32), String> {
             let (a, b) = m.parts().ok_or_else(|| format!("merges[{rank}]: {m:?} is not a pair of tokens"))?;
             let id = |t: &str| {
                 spec.vocab
@@ -130,11 +148,26 @@ impl TryFrom<BpeSpec> for Bpe {
                     .ok_or_else(|| format!("merges[{rank}]: token {t:?} is not in the vocabulary"))
             };
             let merged = format!("{a}{}", b.get(prefix_len..).filter(|_| prefix_len > 0).unwrap_or(b));
-            let key = (id(a)?, id(b)?);
-            let new_id = id(&merged)?;
+            Ok((id(a)?, id(b)?, id(&merged)?))
+        };
+        let resolved: Vec<_> = crate::utils::parallel::run(|| {
+            use rayon::prelude::*;
+            spec.merges.par_iter().enumerate().map(|(rank, m)| resolve(rank, m)).collect()
+        });
+        let mut merges = Merges::default();
+        for (rank, found) in resolved.into_iter().enumerate() {
+            let (left, right, merged) = found?;
             // A pair listed twice keeps its first (best) rank.
-            merges.insert_first(key.0, key.1, rank as u32, new_id);
+            merges.insert_first(left, right, rank as u32, merged);
         }
+        Bpe::with_merge_table(spec, merges)
+    }
+}
+
+impl Bpe {
+    /// The model of `spec` with its merges already resolved to ids.
+    fn with_merge_table(spec: BpeSpec, merges: Merges) -> std::result::Result<Bpe, String> {
+        let id_to_token = crate::models::ids_to_tokens(&spec.vocab)?;
         let unk_id = match &spec.unk_token {
             Some(u) => {
                 Some(spec.vocab.get(u).copied().ok_or_else(|| format!("unk_token: {u:?} is not in the vocabulary"))?)
@@ -146,13 +179,18 @@ impl TryFrom<BpeSpec> for Bpe {
         } else {
             None
         };
-        Ok(Bpe { spec, merges, id_to_token, unk_id, byte_ids, byte_level: OnceBox::new() })
+        Ok(Bpe { spec, merges, id_to_token, unk_id, byte_ids, byte_level: Default::default() })
     }
 }
 
 impl From<Bpe> for BpeSpec {
     fn from(b: Bpe) -> Self {
-        b.spec
+        let mut spec = b.spec;
+        if spec.merges_of_ranks {
+            spec.merges = ranks::merge_list_of_vocab(&spec.vocab);
+            spec.merges_of_ranks = false;
+        }
+        spec
     }
 }
 
@@ -189,8 +227,44 @@ impl Bpe {
             }
             let by_bytes: FxHashMap<Box<[u8]>, u32> =
                 self.spec.vocab.iter().filter_map(|(t, &id)| Some((decode_chars(t)?.into_boxed_slice(), id))).collect();
-            Box::new(ByteTables { single, by_bytes, long: OnceBox::new() })
+            let short = ShortTokens::build(&self.short_tokens(&by_bytes, &single));
+            let serial = SERIALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Box::new(ByteTables { single, by_bytes, long: OnceBox::new(), short, serial })
         })
+    }
+
+    /// The tokens of up to 15 bytes that a piece of exactly their bytes encodes to: all of
+    /// them under whole-piece lookup (`ignore_merges`), else those the merges rebuild.
+    fn short_tokens(&self, by_bytes: &FxHashMap<Box<[u8]>, u32>, single: &[Option<u32>; 256]) -> Vec<(u128, u32)> {
+        let rebuilt = |symbols: &mut Vec<Symbol>, bytes: &[u8], id: u32| {
+            symbols.clear();
+            for (i, &b) in bytes.iter().enumerate() {
+                let Some(byte_id) = single[b as usize] else { return false };
+                symbols.push(Symbol { id: byte_id, start: i as u32, end: i as u32 + 1 });
+            }
+            merge_word(symbols, &self.merges);
+            matches!(symbols[..], [only] if only.id == id)
+        };
+        let short: Vec<(u128, &[u8], u32)> =
+            by_bytes.iter().filter_map(|(bytes, &id)| Some((short_key(bytes)?, &bytes[..], id))).collect();
+        crate::utils::parallel::run(|| {
+            use rayon::prelude::*;
+            (short.par_iter())
+                .map_init(Vec::new, |symbols, &(key, bytes, id)| {
+                    (self.spec.ignore_merges || rebuilt(symbols, bytes, id)).then_some((key, id))
+                })
+                .flatten()
+                .collect()
+        })
+    }
+
+    /// Builds what byte-level input needs (the byte tables and the long-piece search) now,
+    /// at load, so that the first call costs what the fifth does.
+    pub fn prepare_byte_level(&self) {
+        let tables = self.byte_tables();
+        if self.is_plain() {
+            self.long_piece_encoder(tables);
+        }
     }
 
     fn long_piece_encoder<'a>(&self, tables: &'a ByteTables) -> Option<&'a LongPieceEncoder> {
@@ -234,7 +308,20 @@ impl Bpe {
             }
             _ => {}
         }
-        if self.spec.ignore_merges {
+        let key = short_key(word);
+        if let Some(key) = key {
+            // The thread's recent pieces first: they stay in cache, where a probe of the
+            // vocabulary-sized table of whole tokens is most often a cache miss.
+            scratch.recent.claim(tables.serial);
+            if scratch.recent.emit_cached(key, &mut emit) {
+                return Ok(());
+            }
+            if let Some(id) = tables.short.get(key) {
+                emit(id, 0, word.len());
+                scratch.recent.insert(key, std::iter::once((id, word.len())));
+                return Ok(());
+            }
+        } else if self.spec.ignore_merges {
             if let Some(&id) = tables.by_bytes.get(word) {
                 emit(id, 0, word.len());
                 return Ok(());
@@ -261,6 +348,9 @@ impl Bpe {
         merge_word(symbols, &self.merges);
         for s in symbols.iter() {
             emit(s.id, s.start as usize, s.end as usize);
+        }
+        if let Some(key) = key {
+            scratch.recent.insert(key, symbols.iter().map(|s| (s.id, s.end as usize)));
         }
         Ok(())
     }
