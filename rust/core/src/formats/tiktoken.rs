@@ -6,8 +6,6 @@
 //! `ignore_merges` (tiktoken takes a piece that is itself a token as it is).
 
 use crate::error::{Error, Result};
-use crate::models::bpe::{merge_list, BpeSpec};
-use crate::utils::byte_alphabet::encode_bytes;
 use base64::Engine;
 use rustc_hash::FxHashMap;
 
@@ -79,18 +77,10 @@ fn show_bytes(bytes: &[u8]) -> String {
     }
 }
 
-/// The byte-level BPE model equivalent to `ranks`, as a `tokenizer.json` writes it (loading uses
-/// `Bpe::from_ranks`, which skips the merge list).
-pub fn bpe_spec(ranks: &[(Vec<u8>, u32)]) -> Result<BpeSpec> {
-    let merges = merge_list(ranks)?;
-    let vocab = ranks.iter().map(|(b, r)| (encode_bytes(b), *r)).collect();
-    Ok(BpeSpec::new(vocab, merges, true))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::bpe::MergeSpec;
+    use crate::models::bpe::{merge_list, MergeSpec};
     use crate::models::Bpe;
 
     /// A ranks file: every single byte at its own value, then `extra` lines as written.
@@ -105,12 +95,11 @@ mod tests {
     fn splits_become_merges_in_rank_order() {
         let text = with_all_bytes("YmM= 256\nYWJj 257\n"); // bc abc
         let ranks = parse_ranks(&text).unwrap();
-        let spec = bpe_spec(&ranks).unwrap();
         assert_eq!(
-            spec.merges,
+            merge_list(&ranks).unwrap(),
             vec![MergeSpec::Pair("b".into(), "c".into()), MergeSpec::Pair("a".into(), "bc".into())]
         );
-        let bpe = Bpe::from_spec(spec).unwrap();
+        let bpe = Bpe::from_ranks(&ranks).unwrap();
         let mut out = Vec::new();
         bpe.tokenize("abcb", &mut Vec::new(), |id, _, _| out.push(id)).unwrap();
         assert_eq!(out, vec![257, 98]);
@@ -145,7 +134,7 @@ mod tests {
     fn an_equals_sign_is_the_empty_token() {
         let ranks = parse_ranks(&with_all_bytes("= 256\n")).unwrap();
         assert_eq!(ranks.last(), Some(&(Vec::new(), 256)));
-        let bpe = Bpe::from_spec(bpe_spec(&ranks).unwrap()).unwrap();
+        let bpe = Bpe::from_ranks(&ranks).unwrap();
         assert_eq!(bpe.id_to_token(256), Some(""));
     }
 

@@ -130,6 +130,16 @@ pub struct BpeScratch {
     recent: RecentPieces,
 }
 
+/// `symbols` become the bytes of `word` as their one-byte tokens; false if some byte has none.
+fn byte_symbols(word: &[u8], single: &[Option<u32>; 256], symbols: &mut Vec<Symbol>) -> bool {
+    symbols.clear();
+    for (i, &b) in word.iter().enumerate() {
+        let Some(id) = single[b as usize] else { return false };
+        symbols.push(Symbol { id, start: i as u32, end: i as u32 + 1 });
+    }
+    true
+}
+
 impl TryFrom<BpeSpec> for Bpe {
     type Error = String;
     fn try_from(spec: BpeSpec) -> std::result::Result<Self, String> {
@@ -237,10 +247,8 @@ impl Bpe {
     /// them under whole-piece lookup (`ignore_merges`), else those the merges rebuild.
     fn short_tokens(&self, by_bytes: &FxHashMap<Box<[u8]>, u32>, single: &[Option<u32>; 256]) -> Vec<(u128, u32)> {
         let rebuilt = |symbols: &mut Vec<Symbol>, bytes: &[u8], id: u32| {
-            symbols.clear();
-            for (i, &b) in bytes.iter().enumerate() {
-                let Some(byte_id) = single[b as usize] else { return false };
-                symbols.push(Symbol { id: byte_id, start: i as u32, end: i as u32 + 1 });
+            if !byte_symbols(bytes, single, symbols) {
+                return false;
             }
             merge_word(symbols, &self.merges);
             matches!(symbols[..], [only] if only.id == id)
@@ -338,12 +346,8 @@ impl Bpe {
                 }
             }
         }
-        symbols.clear();
-        for (i, &b) in word.iter().enumerate() {
-            match tables.single[b as usize] {
-                Some(id) => symbols.push(Symbol { id, start: i as u32, end: i as u32 + 1 }),
-                None => return self.tokenize_bytes_as_chars(word, symbols, emit),
-            }
+        if !byte_symbols(word, &tables.single, symbols) {
+            return self.tokenize_bytes_as_chars(word, symbols, emit);
         }
         merge_word(symbols, &self.merges);
         for s in symbols.iter() {

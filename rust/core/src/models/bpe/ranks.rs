@@ -12,11 +12,12 @@ use crate::utils::parallel;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-/// Tokens in rank order with, for each, the (left, right) splits into two tokens.
+/// Each token in rank order with its splits into two tokens, `split(left bytes, right bytes,
+/// left id, right id)` of each.
 fn splits<'a, T: Send>(
     tokens: &'a [(Vec<u8>, u32)],
     split: impl Fn(&'a [u8], &'a [u8], u32, u32) -> T + Sync,
-) -> Result<Vec<Vec<T>>> {
+) -> Result<Vec<(u32, Vec<T>)>> {
     let by_bytes: FxHashMap<&[u8], u32> = tokens.iter().map(|(b, r)| (b.as_slice(), *r)).collect();
     if by_bytes.len() != tokens.len() {
         return Err(Error::Config("a token appears twice".to_string()));
@@ -29,13 +30,13 @@ fn splits<'a, T: Send>(
             .filter_map(|(a, b)| Some(split(a, b, *by_bytes.get(a)?, *by_bytes.get(b)?)))
             .collect()
     };
-    Ok(parallel::run(|| ordered.par_iter().map(|(bytes, _)| of_token(bytes)).collect()))
+    Ok(parallel::run(|| ordered.par_iter().map(|(bytes, rank)| (*rank, of_token(bytes))).collect()))
 }
 
 /// The merge list of `ranks` as a file writes it.
 pub fn merge_list(ranks: &[(Vec<u8>, u32)]) -> Result<Vec<MergeSpec>> {
     let per_token = splits(ranks, |a, b, _, _| MergeSpec::Pair(encode_bytes(a), encode_bytes(b)))?;
-    Ok(per_token.concat())
+    Ok(per_token.into_iter().flat_map(|(_, merges)| merges).collect())
 }
 
 impl Bpe {
@@ -49,7 +50,7 @@ impl Bpe {
         let per_token = splits(ranks, |_, _, left, right| (left, right))?;
         let mut merges = Merges::default();
         let mut rank = 0u32;
-        for ((_, merged), pairs) in sorted_by_rank(ranks).into_iter().zip(per_token) {
+        for (merged, pairs) in per_token {
             for (left, right) in pairs {
                 merges.insert_first(left, right, rank, merged);
                 rank += 1;
@@ -59,14 +60,37 @@ impl Bpe {
     }
 }
 
-fn sorted_by_rank(ranks: &[(Vec<u8>, u32)]) -> Vec<(&[u8], u32)> {
-    let mut ordered: Vec<(&[u8], u32)> = ranks.iter().map(|(b, r)| (b.as_slice(), *r)).collect();
-    ordered.sort_by_key(|&(_, r)| r);
-    ordered
-}
-
 /// The merge list of a model loaded by `from_ranks`, for writing it out.
 pub(super) fn merge_list_of_vocab(vocab: &FxHashMap<String, u32>) -> Vec<MergeSpec> {
     let ranks: Vec<(Vec<u8>, u32)> = vocab.iter().filter_map(|(t, &id)| Some((decode_chars(t)?, id))).collect();
     merge_list(&ranks).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_ranks_encodes_and_saves_as_the_merge_list_says() {
+        // Bytes, then tokens whose splits overlap: "ab" < "bc" < "abc" < "cab" < "abcab".
+        let mut ranks: Vec<(Vec<u8>, u32)> = (0..=255u8).map(|b| (vec![b], b as u32)).collect();
+        for (k, t) in ["ab", "bc", "abc", "cab", "abcab"].iter().enumerate() {
+            ranks.push((t.as_bytes().to_vec(), 256 + k as u32));
+        }
+        let fast = Bpe::from_ranks(&ranks).unwrap();
+        let vocab = ranks.iter().map(|(b, r)| (encode_bytes(b), *r)).collect();
+        let listed = Bpe::from_spec(BpeSpec::new(vocab, merge_list(&ranks).unwrap(), true)).unwrap();
+        let encode = |bpe: &Bpe, word: &str| {
+            let mut ids = Vec::new();
+            bpe.tokenize(word, &mut Vec::new(), |id, _, _| ids.push(id)).unwrap();
+            ids
+        };
+        for word in ["abcab", "cabc", "bcabca", "aabbcc", "abcabcab", "cba"] {
+            assert_eq!(encode(&fast, word), encode(&listed, word), "{word}");
+        }
+        // Saved, the model writes out the merge list it was built without.
+        let saved = BpeSpec::from(fast);
+        assert!(!saved.merges_of_ranks);
+        assert_eq!(saved.merges, merge_list(&ranks).unwrap());
+    }
 }
