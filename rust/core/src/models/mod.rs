@@ -48,6 +48,28 @@ impl Model {
         }
     }
 
+    /// Appends the ids of `pieces` of `text` (byte ranges, in order): `tokenize` of each, ids
+    /// only. Byte-level BPE answers a block at a time (see `Bpe::ids_of_pieces`).
+    pub fn ids_of_pieces(
+        &self,
+        text: &str,
+        pieces: &[std::ops::Range<usize>],
+        byte_level: bool,
+        scratch: &mut ModelScratch,
+        ids: &mut Vec<u32>,
+    ) -> Result<()> {
+        if let (Model::Bpe(b), true) = (self, byte_level) {
+            return b.ids_of_pieces(text.as_bytes(), pieces, &mut scratch.bpe, ids);
+        }
+        for piece in pieces {
+            let word = text.get(piece.clone()).ok_or_else(|| {
+                crate::Error::InvalidArgument(format!("piece {piece:?} is not a span of the text"))
+            })?;
+            self.tokenize(word, byte_level, scratch, |id, _, _| ids.push(id))?;
+        }
+        Ok(())
+    }
+
     /// Builds the tables the model fills lazily now, so that the first call is not slower
     /// than the next ones.
     pub fn prepare(&self, byte_level: bool) {

@@ -169,14 +169,24 @@ impl Tokenizer {
         let text = normalized.text();
         let WordBuffers { words, split_scratch, model: model_scratch } = buffers;
         let model = self.model();
-        let mut tokenize = |words: &[Range<usize>]| -> Result<()> {
+        // Ids alone (ragged batches) take the model's block path, which skips the per-token
+        // offsets and names.
+        let ids_only = offsets.is_none() && texts.is_none();
+        let mut tokenize = |words: &[Range<usize>], scratch: &mut ModelScratch| -> Result<()> {
+            if ids_only {
+                for block in words.chunks(4096) {
+                    model.ids_of_pieces(text, block, self.byte_level, scratch, ids)?;
+                    crate::utils::parallel::check_interrupt()?;
+                }
+                return Ok(());
+            }
             for (k, w) in words.iter().enumerate() {
                 // A megabyte document is one item of a batch: look for Ctrl-C inside it too.
                 if k % 4096 == 4095 {
                     crate::utils::parallel::check_interrupt()?;
                 }
                 let start = w.start;
-                model.tokenize(&text[w.clone()], self.byte_level, model_scratch, |id, s, e| {
+                model.tokenize(&text[w.clone()], self.byte_level, scratch, |id, s, e| {
                     if !self.renamed_model_ids.is_empty() && self.renamed_model_ids.contains(&id) {
                         if let (Some(t), Some(name)) = (texts.as_deref_mut(), model.id_to_token(id)) {
                             t.push((ids.len(), name.into()));
@@ -191,12 +201,13 @@ impl Tokenizer {
             Ok(())
         };
         match self.scanned_by {
-            Some(known) if range.len() > SCAN_ABOVE => {
+            // Long texts, and all texts when only ids are wanted, a block of pieces at a time.
+            Some(known) if ids_only || range.len() > SCAN_ABOVE => {
                 let (mut at, scope) = (range.start, &text[..range.end]);
                 while at < range.end {
                     words.clear();
                     at = regex_split::scan_some(known, scope, at, SCAN_BLOCK, words);
-                    tokenize(words)?;
+                    tokenize(words, model_scratch)?;
                     crate::utils::parallel::check_interrupt()?;
                 }
             }
@@ -206,7 +217,7 @@ impl Tokenizer {
                 if let Some(p) = &self.file.pre_tokenizer {
                     p.split(text, words, split_scratch)?;
                 }
-                tokenize(words)?;
+                tokenize(words, model_scratch)?;
             }
         }
         Ok(())

@@ -6,6 +6,7 @@
 //! character is a byte; that mapping is the pre-tokenizer's job, not the model's.
 
 mod backtrack;
+mod byte_level;
 mod merge;
 mod merge_table;
 mod pair_memo;
@@ -15,11 +16,10 @@ mod ranks;
 pub use merge::{merge_word, Merges, Symbol};
 pub use ranks::merge_list;
 
-use backtrack::{LongPieceEncoder, SearchScratch};
-use piece_cache::{short_key, RecentPieces, ShortTokens};
+pub use byte_level::BpeScratch;
+use byte_level::ByteTables;
 
 use crate::error::{Error, Result};
-use crate::utils::byte_alphabet::{byte_to_char, decode_chars};
 use once_cell::race::OnceBox;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -98,46 +98,6 @@ pub struct Bpe {
     /// another thread builds it does not wait forever on a thread that the fork did not copy.
     /// Shared by clones of the model, whose vocabulary and merges are the same.
     byte_level: std::sync::Arc<OnceBox<ByteTables>>,
-}
-
-/// The vocabulary seen from raw bytes: what a byte-level BPE starts from.
-#[derive(Debug, Clone)]
-struct ByteTables {
-    /// Id of the one-byte token of each byte (its byte-level character).
-    single: [Option<u32>; 256],
-    /// Tokens by their bytes, for pieces that are whole tokens.
-    by_bytes: FxHashMap<Box<[u8]>, u32>,
-    /// The search for long pieces, built on the first one (None if some byte has no token).
-    long: OnceBox<Option<LongPieceEncoder>>,
-    /// Pieces of up to 15 bytes that are whole tokens (see `piece_cache`).
-    short: ShortTokens,
-    /// Names these tables in a thread's `RecentPieces`; clones of the model share it (and
-    /// their encodings).
-    serial: u64,
-}
-
-static SERIALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
-/// Byte-level pieces longer than this take the search of `backtrack` instead of the merge
-/// loop, which costs O(n log n) with a heap and thrashes the caches on megabyte pieces.
-const LONG_PIECE: usize = 48;
-
-/// Buffers a BPE model reuses between words.
-#[derive(Debug, Default)]
-pub struct BpeScratch {
-    pub symbols: Vec<Symbol>,
-    search: SearchScratch,
-    recent: RecentPieces,
-}
-
-/// `symbols` become the bytes of `word` as their one-byte tokens; false if some byte has none.
-fn byte_symbols(word: &[u8], single: &[Option<u32>; 256], symbols: &mut Vec<Symbol>) -> bool {
-    symbols.clear();
-    for (i, &b) in word.iter().enumerate() {
-        let Some(id) = single[b as usize] else { return false };
-        symbols.push(Symbol { id, start: i as u32, end: i as u32 + 1 });
-    }
-    true
 }
 
 impl TryFrom<BpeSpec> for Bpe {
@@ -227,160 +187,6 @@ impl Bpe {
             emit(s.id, s.start as usize, s.end as usize);
         }
         Ok(())
-    }
-
-    fn byte_tables(&self) -> &ByteTables {
-        self.byte_level.get_or_init(|| {
-            let mut single = [None; 256];
-            for (b, slot) in single.iter_mut().enumerate() {
-                *slot = self.spec.vocab.get(byte_to_char(b as u8).to_string().as_str()).copied();
-            }
-            let by_bytes: FxHashMap<Box<[u8]>, u32> =
-                self.spec.vocab.iter().filter_map(|(t, &id)| Some((decode_chars(t)?.into_boxed_slice(), id))).collect();
-            let short = ShortTokens::build(&self.short_tokens(&by_bytes, &single));
-            let serial = SERIALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            Box::new(ByteTables { single, by_bytes, long: OnceBox::new(), short, serial })
-        })
-    }
-
-    /// The tokens of up to 15 bytes that a piece of exactly their bytes encodes to: all of
-    /// them under whole-piece lookup (`ignore_merges`), else those the merges rebuild.
-    fn short_tokens(&self, by_bytes: &FxHashMap<Box<[u8]>, u32>, single: &[Option<u32>; 256]) -> Vec<(u128, u32)> {
-        let rebuilt = |symbols: &mut Vec<Symbol>, bytes: &[u8], id: u32| {
-            if !byte_symbols(bytes, single, symbols) {
-                return false;
-            }
-            merge_word(symbols, &self.merges);
-            matches!(symbols[..], [only] if only.id == id)
-        };
-        let short: Vec<(u128, &[u8], u32)> =
-            by_bytes.iter().filter_map(|(bytes, &id)| Some((short_key(bytes)?, &bytes[..], id))).collect();
-        crate::utils::parallel::run(|| {
-            use rayon::prelude::*;
-            (short.par_iter())
-                .map_init(Vec::new, |symbols, &(key, bytes, id)| {
-                    (self.spec.ignore_merges || rebuilt(symbols, bytes, id)).then_some((key, id))
-                })
-                .flatten()
-                .collect()
-        })
-    }
-
-    /// Builds what byte-level input needs (the byte tables and the long-piece search) now,
-    /// at load, so that the first call costs what the fifth does.
-    pub fn prepare_byte_level(&self) {
-        let tables = self.byte_tables();
-        if self.is_plain() {
-            self.long_piece_encoder(tables);
-        }
-    }
-
-    fn long_piece_encoder<'a>(&self, tables: &'a ByteTables) -> Option<&'a LongPieceEncoder> {
-        tables
-            .long
-            .get_or_init(|| {
-                let tokens = tables.by_bytes.iter().map(|(b, &id)| (&b[..], id));
-                Box::new(LongPieceEncoder::build(tokens, &tables.single, &self.merges, self.id_bound()))
-            })
-            .as_ref()
-    }
-
-    /// Tokenizes a piece of a byte-level tokenizer (GPT-2 and after): the symbols start as the
-    /// piece's bytes, looked up without building the byte-level string. Offsets are bytes of
-    /// `word`. A vocabulary missing some one-byte token falls back to the character path.
-    pub fn tokenize_bytes(
-        &self,
-        word: &[u8],
-        scratch: &mut BpeScratch,
-        mut emit: impl FnMut(u32, usize, usize),
-    ) -> Result<()> {
-        if word.is_empty() {
-            return Ok(());
-        }
-        let tables = self.byte_tables();
-        // One- and two-byte pieces (digits, punctuation, short words) without a hash lookup: a
-        // byte is its token, and two bytes that merge are the merged token, whichever way
-        // (whole-piece lookup or merging) the file asks for.
-        match *word {
-            [b] if tables.single[b as usize].is_some() => {
-                emit(tables.single[b as usize].unwrap_or_default(), 0, 1);
-                return Ok(());
-            }
-            [b0, b1] => {
-                if let (Some(a), Some(b)) = (tables.single[b0 as usize], tables.single[b1 as usize]) {
-                    if let Some(&(_, merged)) = self.merges.get(a, b).as_ref() {
-                        emit(merged, 0, 2);
-                        return Ok(());
-                    }
-                }
-            }
-            _ => {}
-        }
-        let key = short_key(word);
-        if let Some(key) = key {
-            // The thread's recent pieces first: they stay in cache, where a probe of the
-            // vocabulary-sized table of whole tokens is most often a cache miss.
-            scratch.recent.claim(tables.serial);
-            if scratch.recent.emit_cached(key, &mut emit) {
-                return Ok(());
-            }
-            if let Some(id) = tables.short.get(key) {
-                emit(id, 0, word.len());
-                scratch.recent.insert(key, std::iter::once((id, word.len())));
-                return Ok(());
-            }
-        } else if self.spec.ignore_merges {
-            if let Some(&id) = tables.by_bytes.get(word) {
-                emit(id, 0, word.len());
-                return Ok(());
-            }
-        }
-        let symbols = &mut scratch.symbols;
-        if word.len() > LONG_PIECE && self.is_plain() {
-            if let Some(long) = self.long_piece_encoder(tables) {
-                if long.encode(word, &self.merges, &mut scratch.search, symbols) {
-                    for s in symbols.iter() {
-                        emit(s.id, s.start as usize, s.end as usize);
-                    }
-                    return Ok(());
-                }
-            }
-        }
-        if !byte_symbols(word, &tables.single, symbols) {
-            return self.tokenize_bytes_as_chars(word, symbols, emit);
-        }
-        merge_word(symbols, &self.merges);
-        for s in symbols.iter() {
-            emit(s.id, s.start as usize, s.end as usize);
-        }
-        if let Some(key) = key {
-            scratch.recent.insert(key, symbols.iter().map(|s| (s.id, s.end as usize)));
-        }
-        Ok(())
-    }
-
-    /// No prefix or suffix decorates the symbols: the search's assumption that a token is its
-    /// bytes.
-    fn is_plain(&self) -> bool {
-        self.spec.continuing_subword_prefix.as_deref().is_none_or(str::is_empty)
-            && self.spec.end_of_word_suffix.as_deref().is_none_or(str::is_empty)
-    }
-
-    /// The general path for byte-level input: the byte-level string through `tokenize`, with
-    /// offsets mapped back from its characters (one per byte) to bytes.
-    fn tokenize_bytes_as_chars(
-        &self,
-        word: &[u8],
-        symbols: &mut Vec<Symbol>,
-        mut emit: impl FnMut(u32, usize, usize),
-    ) -> Result<()> {
-        let mapped: String = word.iter().map(|&b| byte_to_char(b)).collect();
-        let mut byte_of_offset = vec![0usize; mapped.len() + 1];
-        for (k, (i, _)) in mapped.char_indices().enumerate() {
-            byte_of_offset[i] = k;
-        }
-        byte_of_offset[mapped.len()] = word.len();
-        self.tokenize(&mapped, symbols, |id, s, e| emit(id, byte_of_offset[s], byte_of_offset[e]))
     }
 
     /// One symbol per character (with the continuation prefix and end-of-word suffix the file

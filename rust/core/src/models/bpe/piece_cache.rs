@@ -4,18 +4,19 @@
 //! A piece of up to 15 bytes is packed with its length into a `u128` key, so looking it up is
 //! one multiply to hash and one 16-byte compare, with no pointer to follow and no byte loop.
 //! Two tables use that key:
-//! - `ShortTokens`, built when the model is loaded and never changed: every token of up to 15
-//!   bytes whose own encoding is itself (all tokens when the file asks for whole-piece lookups,
-//!   `ignore_merges`). A first-seen word that is a token is already a hit; shared by all
-//!   threads, read only.
+//! - `ShortTokens`, built when the model is loaded and never changed: every token of up to
+//!   `MAX_SHORT_TOKEN` bytes whose own encoding is itself (all tokens when the file asks for
+//!   whole-piece lookups, `ignore_merges`). A first-seen word that is a token is already a hit;
+//!   shared by all threads, read only.
 //! - `RecentPieces`, one per thread (it lives in the thread's scratch buffers): the encodings of
-//!   the short pieces the thread met last, up to 3 tokens each, looked up first (it stays in
-//!   the L2 cache, where a probe of the vocabulary-sized `ShortTokens` is mostly a miss), in a direct-mapped array of
-//!   `RECENT_SLOTS` entries (512 KB). A new piece overwrites whatever shared its slot, so the
-//!   memory is fixed; an entry holds the exact encoding of its key, so what was encoded before
-//!   changes how fast a piece is encoded, never its ids. The table remembers which model filled
-//!   it and starts empty for another. Being per thread, it needs no lock, and a forked child
-//!   keeps the forking thread's table, which no other thread was writing.
+//!   the short pieces the thread met last, up to `RECENT_MAX_TOKENS` ids each, looked up first
+//!   (it stays in the L2 cache, where a probe of the vocabulary-sized `ShortTokens` is mostly a
+//!   miss), in a direct-mapped array of `RECENT_SLOTS` entries of one cache line (1 MB). A new
+//!   piece overwrites whatever shared its slot, so the memory is fixed; an entry holds the exact
+//!   encoding of its key, so what was encoded before changes how fast a piece is encoded, never
+//!   its ids. The table remembers which model filled it and starts empty for another. Being per
+//!   thread, it needs no lock, and a forked child keeps the forking thread's table, which no
+//!   other thread was writing.
 
 /// Longest piece the tables hold: 15 bytes and the length fill a `u128`.
 pub const MAX_SHORT: usize = 15;
@@ -33,48 +34,79 @@ pub fn short_key(piece: &[u8]) -> Option<u128> {
     Some(u128::from_le_bytes(buf))
 }
 
+/// The key of the piece `text[start..start + len]`, `2 <= len <= MAX_SHORT`: where 16 bytes
+/// can be read from `start`, one unaligned load with the bytes past the piece masked off (no
+/// copy through a buffer, which the CPU cannot forward to the wide load that follows).
+#[inline(always)]
+pub fn key_in_text(text: &[u8], start: usize, len: usize) -> u128 {
+    debug_assert!((1..=MAX_SHORT).contains(&len));
+    match text.get(start..start + 16) {
+        Some(window) => {
+            let mut bytes = [0u8; 16];
+            bytes.copy_from_slice(window);
+            let kept = u128::from_le_bytes(bytes) & ((1u128 << (8 * len)) - 1);
+            kept | ((len as u128) << 120)
+        }
+        None => short_key(&text[start..start + len]).unwrap_or_default(),
+    }
+}
+
 #[inline]
 fn hash(key: u128) -> u64 {
     let (lo, hi) = (key as u64, (key >> 64) as u64);
     (lo ^ hi.rotate_left(23)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// Whole tokens of up to 15 bytes by key: open addressing, linear probing, at most half full.
+/// Longest token `ShortTokens` holds: a key of up to 12 bytes leaves bytes 12..15 zero, room
+/// for the id beside the key in the same 16 bytes. Longer whole-token words (rare) are encoded
+/// by merging the first time and then come from `RecentPieces`.
+pub const MAX_SHORT_TOKEN: usize = 12;
+/// Bytes 12..15 of an entry: the id plus one (0 marks an empty slot).
+const ID_SHIFT: u32 = 96;
+const KEY_BITS: u128 = !(0xFF_FFFF << ID_SHIFT);
+
+/// Whole tokens of up to `MAX_SHORT_TOKEN` bytes by key: open addressing, linear probing, at
+/// most half full. An entry is the key with the id in its unused bytes, so a probe reads one
+/// 16-byte slot (one cache miss on this vocabulary-sized table, not one for the key and another
+/// for the id).
 #[derive(Debug, Clone)]
 pub struct ShortTokens {
-    keys: Box<[u128]>,
-    ids: Box<[u32]>,
+    slots: Box<[u128]>,
     /// `64 - log2(slots)`: the top bits of the hash pick the first slot.
     shift: u32,
 }
 
 impl ShortTokens {
-    /// `tokens` are (key, id) pairs with distinct keys.
+    /// `tokens` are (key, id) pairs with distinct keys; those longer than `MAX_SHORT_TOKEN`
+    /// bytes or with an id of 2^24 - 1 or more are left out.
     pub fn build(tokens: &[(u128, u32)]) -> ShortTokens {
-        let slots = (tokens.len() * 2).next_power_of_two().max(16);
-        let mut keys = vec![0u128; slots].into_boxed_slice();
-        let mut ids = vec![0u32; slots].into_boxed_slice();
-        let shift = 64 - slots.trailing_zeros();
-        let mask = slots - 1;
-        for &(key, id) in tokens {
+        let fits = |&&(key, id): &&(u128, u32)| key_len(key) <= MAX_SHORT_TOKEN && id < 0xFF_FFFF;
+        let count = tokens.iter().filter(fits).count();
+        let n = (count * 2).next_power_of_two().max(16);
+        let mut slots = vec![0u128; n].into_boxed_slice();
+        let shift = 64 - n.trailing_zeros();
+        let mask = n - 1;
+        for &(key, id) in tokens.iter().filter(fits) {
             let mut at = (hash(key) >> shift) as usize;
-            while keys[at] != 0 && keys[at] != key {
+            while slots[at] != 0 && slots[at] & KEY_BITS != key {
                 at = (at + 1) & mask;
             }
-            keys[at] = key;
-            ids[at] = id;
+            slots[at] = key | (((id + 1) as u128) << ID_SHIFT);
         }
-        ShortTokens { keys, ids, shift }
+        ShortTokens { slots, shift }
     }
 
     #[inline]
     pub fn get(&self, key: u128) -> Option<u32> {
-        let mask = self.keys.len() - 1;
+        if key_len(key) > MAX_SHORT_TOKEN {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
         let mut at = (hash(key) >> self.shift) as usize;
         loop {
-            let found = self.keys[at];
-            if found == key {
-                return Some(self.ids[at]);
+            let found = *self.slots.get(at)?;
+            if found & KEY_BITS == key {
+                return Some(((found >> ID_SHIFT) as u32 & 0xFF_FFFF) - 1);
             }
             if found == 0 {
                 return None;
@@ -84,18 +116,30 @@ impl ShortTokens {
     }
 }
 
-/// Entries of a thread's `RecentPieces`: 16384 x 32 bytes = 512 KB, about an L2 cache.
+/// The piece length a key holds (its last byte).
+#[inline(always)]
+fn key_len(key: u128) -> usize {
+    (key >> 120) as usize
+}
+
+/// Entries of a thread's `RecentPieces`: 16384 x 64 bytes = 1 MB, half the L2 cache of a core
+/// of the machine it was tuned on.
 pub const RECENT_SLOTS: usize = 1 << 14;
 const RECENT_SHIFT: u32 = 64 - RECENT_SLOTS.trailing_zeros();
 
-/// The encoding of one short piece: up to 3 ids, and where each token ends in the piece.
+/// Most tokens an entry holds. Eleven fill a 64-byte line; a short piece of more tokens (a run
+/// of twelve spaces under GPT-2) is rare enough to take the merge loop each time. Runs of a
+/// few spaces (code indentation under GPT-2, which has no multi-space tokens) are frequent and
+/// need the room: with 3 ids per entry they were half of all cache misses.
+pub const RECENT_MAX_TOKENS: usize = 11;
+
+/// The encoding of one short piece: its ids, in one cache line.
 #[derive(Debug, Clone, Copy, Default)]
-#[repr(C, align(32))]
+#[repr(C, align(64))]
 struct Entry {
     key: u128,
-    ids: [u32; 3],
-    /// Number of tokens in bits 0..2, then the end offset of each token, 4 bits each.
-    ends: u32,
+    count: u32,
+    ids: [u32; RECENT_MAX_TOKENS],
 }
 
 /// A thread's cache of short pieces that are not tokens (see the module comment).
@@ -117,34 +161,27 @@ impl RecentPieces {
         }
     }
 
-    /// Calls `emit(id, start, end)` for each token of the piece with this key, if cached.
-    #[inline]
-    pub fn emit_cached(&self, key: u128, mut emit: impl FnMut(u32, usize, usize)) -> bool {
-        let Some(entry) = self.entries.get((hash(key) >> RECENT_SHIFT) as usize) else { return false };
+    /// The ids of the piece with this key, if cached.
+    #[inline(always)]
+    pub fn ids(&self, key: u128) -> Option<&[u32]> {
+        let entry = self.entries.get((hash(key) >> RECENT_SHIFT) as usize)?;
         if entry.key != key {
-            return false;
+            return None;
         }
-        let mut start = 0;
-        for k in 0..(entry.ends & 3) as usize {
-            let end = ((entry.ends >> (2 + 4 * k)) & 15) as usize;
-            emit(entry.ids[k], start, end);
-            start = end;
-        }
-        true
+        entry.ids.get(..entry.count as usize)
     }
 
-    /// Remembers the encoding of a piece as (id, end) pairs; encodings of more than 3 tokens
-    /// are not kept.
+    /// Remembers the encoding of a piece; encodings of more than `RECENT_MAX_TOKENS` tokens are
+    /// not kept.
     #[inline]
-    pub fn insert(&mut self, key: u128, tokens: impl ExactSizeIterator<Item = (u32, usize)>) {
-        if tokens.len() > 3 || tokens.len() == 0 {
+    pub fn insert(&mut self, key: u128, ids: impl ExactSizeIterator<Item = u32>) {
+        if ids.len() > RECENT_MAX_TOKENS || ids.len() == 0 {
             return;
         }
         let Some(entry) = self.entries.get_mut((hash(key) >> RECENT_SHIFT) as usize) else { return };
-        let mut new = Entry { key, ids: [0; 3], ends: tokens.len() as u32 };
-        for (k, (id, end)) in tokens.enumerate() {
-            new.ids[k] = id;
-            new.ends |= (end as u32 & 15) << (2 + 4 * k);
+        let mut new = Entry { key, count: ids.len() as u32, ids: [0; RECENT_MAX_TOKENS] };
+        for (slot, id) in new.ids.iter_mut().zip(ids) {
+            *slot = id;
         }
         *entry = new;
     }
@@ -165,7 +202,8 @@ mod tests {
 
     #[test]
     fn short_tokens_find_exactly_what_was_put() {
-        let words: Vec<Vec<u8>> = (0..5000u32).map(|i| format!("w{i}").into_bytes()).collect();
+        let mut words: Vec<Vec<u8>> = (0..5000u32).map(|i| format!("w{i}").into_bytes()).collect();
+        words.push(b"twelve bytes".to_vec());
         let entries: Vec<(u128, u32)> =
             words.iter().enumerate().map(|(i, w)| (short_key(w).unwrap(), i as u32)).collect();
         let table = ShortTokens::build(&entries);
@@ -174,21 +212,26 @@ mod tests {
         }
         assert_eq!(table.get(short_key(b"w5000").unwrap()), None);
         assert_eq!(table.get(short_key(b"x").unwrap()), None);
+        // Tokens longer than MAX_SHORT_TOKEN bytes are not held (they are found by merging).
+        let long = short_key(b"thirteen byte").unwrap();
+        assert_eq!(ShortTokens::build(&[(long, 3)]).get(long), None);
     }
 
     #[test]
-    fn recent_pieces_give_back_ids_and_offsets_and_forget_on_another_model() {
+    fn recent_pieces_give_back_ids_up_to_the_limit_and_forget_on_another_model() {
         let mut recent = RecentPieces::default();
         recent.claim(7);
         let key = short_key(b"hello!").unwrap();
-        assert!(!recent.emit_cached(key, |_, _, _| {}));
-        recent.insert(key, [(10, 5), (11, 6)].into_iter());
-        let mut got = Vec::new();
-        assert!(recent.emit_cached(key, |id, s, e| got.push((id, s, e))));
-        assert_eq!(got, vec![(10, 0, 5), (11, 5, 6)]);
-        recent.insert(short_key(b"four").unwrap(), [(1, 1), (2, 2), (3, 3), (4, 4)].into_iter());
-        assert!(!recent.emit_cached(short_key(b"four").unwrap(), |_, _, _| {}));
+        assert_eq!(recent.ids(key), None);
+        recent.insert(key, [10, 11].into_iter());
+        assert_eq!(recent.ids(key), Some(&[10, 11][..]));
+        let spaces = short_key(b"           ").unwrap();
+        recent.insert(spaces, [220; RECENT_MAX_TOKENS].into_iter());
+        assert_eq!(recent.ids(spaces), Some(&[220; RECENT_MAX_TOKENS][..]));
+        let longer = short_key(b"            ").unwrap();
+        recent.insert(longer, [220; RECENT_MAX_TOKENS + 1].into_iter());
+        assert_eq!(recent.ids(longer), None);
         recent.claim(8);
-        assert!(!recent.emit_cached(key, |_, _, _| {}));
+        assert_eq!(recent.ids(key), None);
     }
 }

@@ -1,0 +1,290 @@
+//! Byte-level BPE (GPT-2 and after): pieces are raw bytes, looked up without building the
+//! byte-level string. The tables built from the vocabulary for that (one-byte tokens, tokens
+//! by bytes, the short-piece table and the long-piece search) live here, with the two entry
+//! points: `tokenize_bytes` for one piece with offsets, `ids_of_pieces` for a block of pieces
+//! when only ids are wanted.
+
+use super::backtrack::{LongPieceEncoder, SearchScratch};
+use super::merge::{merge_word, Symbol};
+use super::piece_cache::{key_in_text, short_key, RecentPieces, ShortTokens, MAX_SHORT, MAX_SHORT_TOKEN};
+use super::Bpe;
+use crate::error::{Error, Result};
+use crate::utils::byte_alphabet::{byte_to_char, decode_chars};
+use once_cell::race::OnceBox;
+use rustc_hash::FxHashMap;
+use std::ops::Range;
+
+/// The vocabulary seen from raw bytes: what a byte-level BPE starts from.
+#[derive(Debug, Clone)]
+pub(super) struct ByteTables {
+    /// Id of the one-byte token of each byte (its byte-level character).
+    single: [Option<u32>; 256],
+    /// Tokens by their bytes, for pieces that are whole tokens.
+    by_bytes: FxHashMap<Box<[u8]>, u32>,
+    /// The search for long pieces, built on the first one (None if some byte has no token).
+    long: OnceBox<Option<LongPieceEncoder>>,
+    /// Pieces of up to 15 bytes that are whole tokens (see `piece_cache`).
+    short: ShortTokens,
+    /// Byte length of each token (by id; 0 for ids that are not tokens), for the offsets of
+    /// cached encodings, which keep only ids.
+    byte_lens: Box<[u8]>,
+    /// Names these tables in a thread's `RecentPieces`; clones of the model share it (and
+    /// their encodings).
+    serial: u64,
+}
+
+static SERIALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl ByteTables {
+    #[inline]
+    fn byte_len(&self, id: u32) -> usize {
+        self.byte_lens.get(id as usize).map_or(0, |&len| len as usize)
+    }
+}
+
+/// Byte-level pieces longer than this take the search of `backtrack` instead of the merge
+/// loop, which costs O(n log n) with a heap and thrashes the caches on megabyte pieces.
+const LONG_PIECE: usize = 48;
+
+/// Buffers a BPE model reuses between words.
+#[derive(Debug, Default)]
+pub struct BpeScratch {
+    pub symbols: Vec<Symbol>,
+    search: SearchScratch,
+    recent: RecentPieces,
+}
+
+/// `symbols` become the bytes of `word` as their one-byte tokens; false if some byte has none.
+fn byte_symbols(word: &[u8], single: &[Option<u32>; 256], symbols: &mut Vec<Symbol>) -> bool {
+    symbols.clear();
+    for (i, &b) in word.iter().enumerate() {
+        let Some(id) = single[b as usize] else { return false };
+        symbols.push(Symbol { id, start: i as u32, end: i as u32 + 1 });
+    }
+    true
+}
+
+impl Bpe {
+    fn byte_tables(&self) -> &ByteTables {
+        self.byte_level.get_or_init(|| {
+            let mut single = [None; 256];
+            for (b, slot) in single.iter_mut().enumerate() {
+                *slot = self.spec.vocab.get(byte_to_char(b as u8).to_string().as_str()).copied();
+            }
+            let by_bytes: FxHashMap<Box<[u8]>, u32> =
+                self.spec.vocab.iter().filter_map(|(t, &id)| Some((decode_chars(t)?.into_boxed_slice(), id))).collect();
+            let short = ShortTokens::build(&self.short_tokens(&by_bytes, &single));
+            let mut byte_lens = vec![0u8; self.id_bound()].into_boxed_slice();
+            for (bytes, &id) in &by_bytes {
+                if let Some(len) = byte_lens.get_mut(id as usize) {
+                    *len = bytes.len().min(255) as u8;
+                }
+            }
+            let serial = SERIALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Box::new(ByteTables { single, by_bytes, long: OnceBox::new(), short, byte_lens, serial })
+        })
+    }
+
+    /// The tokens of up to 15 bytes that a piece of exactly their bytes encodes to: all of
+    /// them under whole-piece lookup (`ignore_merges`), else those the merges rebuild.
+    fn short_tokens(&self, by_bytes: &FxHashMap<Box<[u8]>, u32>, single: &[Option<u32>; 256]) -> Vec<(u128, u32)> {
+        let rebuilt = |symbols: &mut Vec<Symbol>, bytes: &[u8], id: u32| {
+            if !byte_symbols(bytes, single, symbols) {
+                return false;
+            }
+            merge_word(symbols, &self.merges);
+            matches!(symbols[..], [only] if only.id == id)
+        };
+        let short: Vec<(u128, &[u8], u32)> =
+            by_bytes.iter().filter_map(|(bytes, &id)| Some((short_key(bytes)?, &bytes[..], id))).collect();
+        crate::utils::parallel::run(|| {
+            use rayon::prelude::*;
+            (short.par_iter())
+                .map_init(Vec::new, |symbols, &(key, bytes, id)| {
+                    (self.spec.ignore_merges || rebuilt(symbols, bytes, id)).then_some((key, id))
+                })
+                .flatten()
+                .collect()
+        })
+    }
+
+    /// Builds what byte-level input needs (the byte tables and the long-piece search) now,
+    /// at load, so that the first call costs what the fifth does.
+    pub fn prepare_byte_level(&self) {
+        let tables = self.byte_tables();
+        if self.is_plain() {
+            self.long_piece_encoder(tables);
+        }
+    }
+
+    fn long_piece_encoder<'a>(&self, tables: &'a ByteTables) -> Option<&'a LongPieceEncoder> {
+        tables
+            .long
+            .get_or_init(|| {
+                let tokens = tables.by_bytes.iter().map(|(b, &id)| (&b[..], id));
+                Box::new(LongPieceEncoder::build(tokens, &tables.single, &self.merges, self.id_bound()))
+            })
+            .as_ref()
+    }
+
+    /// Tokenizes a piece of a byte-level tokenizer (GPT-2 and after): the symbols start as the
+    /// piece's bytes, looked up without building the byte-level string. Offsets are bytes of
+    /// `word`. A vocabulary missing some one-byte token falls back to the character path.
+    pub fn tokenize_bytes(
+        &self,
+        word: &[u8],
+        scratch: &mut BpeScratch,
+        mut emit: impl FnMut(u32, usize, usize),
+    ) -> Result<()> {
+        if word.is_empty() {
+            return Ok(());
+        }
+        let tables = self.byte_tables();
+        if let [b] = *word {
+            if let Some(id) = tables.single[b as usize] {
+                emit(id, 0, 1);
+                return Ok(());
+            }
+        }
+        let key = short_key(word);
+        if let Some(key) = key {
+            // The thread's recent pieces first: they stay in cache, where a probe of the
+            // vocabulary-sized table of whole tokens is most often a cache miss.
+            scratch.recent.claim(tables.serial);
+            if let Some(cached) = scratch.recent.ids(key) {
+                // Offsets from the tokens' byte lengths: the entry is the piece's exact encoding.
+                let mut start = 0;
+                for &id in cached {
+                    let end = (start + tables.byte_len(id)).min(word.len());
+                    emit(id, start, end);
+                    start = end;
+                }
+                return Ok(());
+            }
+            if let Some(id) = tables.short.get(key) {
+                emit(id, 0, word.len());
+                scratch.recent.insert(key, std::iter::once(id));
+                return Ok(());
+            }
+        }
+        self.encode_uncached(word, key, tables, scratch, emit)
+    }
+
+    /// The ids of `pieces` of `text` (byte ranges, in order) appended to `ids`: what
+    /// `tokenize_bytes` gives for each, without offsets. This is the loop of ragged batches, so
+    /// it is `tokenize_bytes` with every per-piece cost that can be hoisted taken out: the
+    /// tables and the thread's cache are claimed once per block, and a short piece's key is one
+    /// 16-byte load from the text, masked, instead of a copy into a buffer.
+    pub fn ids_of_pieces(
+        &self,
+        text: &[u8],
+        pieces: &[Range<usize>],
+        scratch: &mut BpeScratch,
+        ids: &mut Vec<u32>,
+    ) -> Result<()> {
+        let tables = self.byte_tables();
+        scratch.recent.claim(tables.serial);
+        ids.reserve(pieces.len());
+        for piece in pieces {
+            let Some(word) = text.get(piece.clone()) else {
+                return Err(Error::InvalidArgument(format!("piece {piece:?} is outside a text of {} bytes", text.len())));
+            };
+            let key = match word.len() {
+                0 => continue,
+                1 => {
+                    if let Some(id) = tables.single[word[0] as usize] {
+                        ids.push(id);
+                        continue;
+                    }
+                    short_key(word)
+                }
+                2..=MAX_SHORT => Some(key_in_text(text, piece.start, word.len())),
+                _ => None,
+            };
+            if let Some(key) = key {
+                if let Some(cached) = scratch.recent.ids(key) {
+                    // Mostly one or two ids: pushes, not a call to memcpy.
+                    match *cached {
+                        [a] => ids.push(a),
+                        [a, b] => ids.extend([a, b]),
+                        _ => ids.extend_from_slice(cached),
+                    }
+                    continue;
+                }
+                if let Some(id) = tables.short.get(key) {
+                    ids.push(id);
+                    scratch.recent.insert(key, std::iter::once(id));
+                    continue;
+                }
+            }
+            self.encode_uncached(word, key, tables, scratch, |id, _, _| ids.push(id))?;
+        }
+        Ok(())
+    }
+
+    /// A piece that no table answers: whole-piece lookup, the long-piece search or the merge
+    /// loop; a short piece's encoding is then remembered in the thread's cache.
+    fn encode_uncached(
+        &self,
+        word: &[u8],
+        key: Option<u128>,
+        tables: &ByteTables,
+        scratch: &mut BpeScratch,
+        mut emit: impl FnMut(u32, usize, usize),
+    ) -> Result<()> {
+        // Whole-piece lookup: tokens up to MAX_SHORT_TOKEN bytes were in `tables.short`.
+        if word.len() > MAX_SHORT_TOKEN && self.spec.ignore_merges {
+            if let Some(&id) = tables.by_bytes.get(word) {
+                emit(id, 0, word.len());
+                return Ok(());
+            }
+        }
+        let symbols = &mut scratch.symbols;
+        if word.len() > LONG_PIECE && self.is_plain() {
+            if let Some(long) = self.long_piece_encoder(tables) {
+                if long.encode(word, &self.merges, &mut scratch.search, symbols) {
+                    for s in symbols.iter() {
+                        emit(s.id, s.start as usize, s.end as usize);
+                    }
+                    return Ok(());
+                }
+            }
+        }
+        if !byte_symbols(word, &tables.single, symbols) {
+            return self.tokenize_bytes_as_chars(word, symbols, emit);
+        }
+        merge_word(symbols, &self.merges);
+        for s in symbols.iter() {
+            emit(s.id, s.start as usize, s.end as usize);
+        }
+        if let Some(key) = key {
+            scratch.recent.claim(tables.serial);
+            scratch.recent.insert(key, symbols.iter().map(|s| s.id));
+        }
+        Ok(())
+    }
+
+    /// No prefix or suffix decorates the symbols: the search's assumption that a token is its
+    /// bytes.
+    fn is_plain(&self) -> bool {
+        self.spec.continuing_subword_prefix.as_deref().is_none_or(str::is_empty)
+            && self.spec.end_of_word_suffix.as_deref().is_none_or(str::is_empty)
+    }
+
+    /// The general path for byte-level input: the byte-level string through `tokenize`, with
+    /// offsets mapped back from its characters (one per byte) to bytes.
+    fn tokenize_bytes_as_chars(
+        &self,
+        word: &[u8],
+        symbols: &mut Vec<Symbol>,
+        mut emit: impl FnMut(u32, usize, usize),
+    ) -> Result<()> {
+        let mapped: String = word.iter().map(|&b| byte_to_char(b)).collect();
+        let mut byte_of_offset = vec![0usize; mapped.len() + 1];
+        for (k, (i, _)) in mapped.char_indices().enumerate() {
+            byte_of_offset[i] = k;
+        }
+        byte_of_offset[mapped.len()] = word.len();
+        self.tokenize(&mapped, symbols, |id, s, e| emit(id, byte_of_offset[s], byte_of_offset[e]))
+    }
+}
