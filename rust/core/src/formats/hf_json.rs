@@ -42,7 +42,68 @@ pub struct TokenizerFile {
     pub model: Model,
 }
 
+/// The file with the model left as raw JSON, to be read straight into its type (see
+/// `parse_direct`).
+#[derive(Deserialize)]
+struct DirectFile<'a> {
+    #[serde(default = "version")]
+    version: String,
+    #[serde(default)]
+    truncation: Option<TruncationParams>,
+    #[serde(default)]
+    padding: Option<PaddingParams>,
+    #[serde(default)]
+    added_tokens: Vec<AddedToken>,
+    #[serde(default)]
+    normalizer: Option<Normalizer>,
+    #[serde(default)]
+    pre_tokenizer: Option<PreTokenizer>,
+    #[serde(default)]
+    post_processor: Option<PostProcessor>,
+    #[serde(default)]
+    decoder: Option<Decoder>,
+    #[serde(borrow)]
+    model: &'a serde_json::value::RawValue,
+}
+
+/// What decides the model's type: its `type`, or for old WordPiece files a field only
+/// WordPiece has.
+#[derive(Deserialize)]
+struct ModelKind {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    max_input_chars_per_word: Option<serde::de::IgnoredAny>,
+}
+
+/// Reads a well-formed file straight into its types: no intermediate tree of the whole file,
+/// and the model (vocabulary and merges, nearly all of the file) read into its own type rather
+/// than buffered first, as serde does for an enum tagged by a field. `None` on any problem:
+/// `parse` then takes the careful path, which finds and names it.
+fn parse_direct(json: &str) -> Option<TokenizerFile> {
+    let file: DirectFile = serde_json::from_str(json).ok()?;
+    let kind: ModelKind = serde_json::from_str(file.model.get()).ok()?;
+    let model = match (kind.kind.as_deref(), kind.max_input_chars_per_word.is_some()) {
+        (Some("BPE"), _) => Model::Bpe(serde_json::from_str(file.model.get()).ok()?),
+        (Some("WordPiece"), _) | (None, true) => Model::WordPiece(serde_json::from_str(file.model.get()).ok()?),
+        _ => return None,
+    };
+    Some(TokenizerFile {
+        version: file.version,
+        truncation: file.truncation,
+        padding: file.padding,
+        added_tokens: file.added_tokens,
+        normalizer: file.normalizer,
+        pre_tokenizer: file.pre_tokenizer,
+        post_processor: file.post_processor,
+        decoder: file.decoder,
+        model,
+    })
+}
+
 pub fn parse(json: &str) -> Result<TokenizerFile> {
+    if let Some(file) = parse_direct(json) {
+        return Ok(file);
+    }
     let mut value: Value = serde_json::from_str(json).map_err(|e| Error::Config(format!("not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(Error::Config("the top level of a tokenizer.json must be an object".to_string()));
@@ -117,4 +178,64 @@ fn check_typed(v: &Value, path: &str, supported: &[&str], children: &str) -> Res
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKENIZERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/tokenizers");
+
+    /// The careful path alone: the tree, the component checks, then serde.
+    fn parse_careful(json: &str) -> TokenizerFile {
+        let mut value: Value = serde_json::from_str(json).unwrap();
+        check_components(&mut value).unwrap();
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn direct_and_careful_parsing_read_the_same_files() {
+        for name in ["gpt2", "cl100k_base", "bert-base-uncased"] {
+            let json = std::fs::read_to_string(format!("{TOKENIZERS}/{name}/tokenizer.json")).unwrap();
+            let direct = parse_direct(&json).unwrap_or_else(|| panic!("{name}: the direct path refused it"));
+            let careful = parse_careful(&json);
+            assert_eq!(to_json(&direct, false).unwrap(), to_json(&careful, false).unwrap(), "{name}");
+        }
+    }
+
+    #[test]
+    fn old_wordpiece_files_without_a_model_type_take_the_direct_path() {
+        let json = r#"{"model": {"vocab": {"[UNK]": 0, "a": 1}, "max_input_chars_per_word": 100}}"#;
+        assert!(matches!(parse_direct(json).map(|f| f.model), Some(Model::WordPiece(_))));
+    }
+
+    #[test]
+    fn problems_are_named_by_the_careful_path() {
+        let bad_merge = r#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": [["a", "b", "c"]]}}"#;
+        assert!(parse_direct(bad_merge).is_none());
+        let message = parse(bad_merge).unwrap_err().to_string();
+        assert!(message.starts_with("model: invalid length 3, expected a merge"), "{message}");
+        let unsupported = r#"{"model": {"type": "Unigram", "vocab": []}}"#;
+        let message = parse(unsupported).unwrap_err().to_string();
+        assert!(message.contains("model.type: 'Unigram' is not supported"), "{message}");
+    }
+
+    #[test]
+    fn merges_read_as_strings_or_pairs() {
+        let read = |merges: &str| {
+            let json = format!(r#"{{"model": {{"type": "BPE", "vocab": {{"a": 0, "b": 1, "ab": 2}}, "merges": {merges}}}}}"#);
+            match parse(&json).map(|f| f.model) {
+                Ok(Model::Bpe(b)) => Ok(crate::models::bpe::BpeSpec::from(b).merges),
+                Ok(_) => panic!("not a BPE"),
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        use crate::models::bpe::MergeSpec;
+        assert_eq!(read(r#"["a b"]"#), Ok(vec![MergeSpec::Joined("a b".to_string())]));
+        assert_eq!(read(r#"[["a", "b"]]"#), Ok(vec![MergeSpec::Pair("a".to_string(), "b".to_string())]));
+        for bad in [r#"[["a"]]"#, r#"[[]]"#, r#"[3]"#] {
+            let message = read(bad).unwrap_err();
+            assert!(message.starts_with("model: ") && message.contains("expected a merge"), "{bad}: {message}");
+        }
+    }
 }

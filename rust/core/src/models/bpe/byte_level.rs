@@ -10,7 +10,6 @@ use super::piece_cache::{key_in_text, short_key, RecentPieces, ShortTokens, MAX_
 use super::Bpe;
 use crate::error::{Error, Result};
 use crate::utils::byte_alphabet::{byte_to_char, decode_chars};
-use once_cell::race::OnceBox;
 use rustc_hash::FxHashMap;
 use std::ops::Range;
 
@@ -21,8 +20,9 @@ pub(super) struct ByteTables {
     single: [Option<u32>; 256],
     /// Tokens by their bytes, for pieces that are whole tokens.
     by_bytes: FxHashMap<Box<[u8]>, u32>,
-    /// The search for long pieces, built on the first one (None if some byte has no token).
-    long: OnceBox<Option<LongPieceEncoder>>,
+    /// The search for long pieces (None if some byte has no token, or tokens carry a prefix
+    /// or suffix).
+    long: Option<LongPieceEncoder>,
     /// Pieces of up to 15 bytes that are whole tokens (see `piece_cache`).
     short: ShortTokens,
     /// Byte length of each token (by id; 0 for ids that are not tokens), for the offsets of
@@ -65,6 +65,7 @@ fn byte_symbols(word: &[u8], single: &[Option<u32>; 256], symbols: &mut Vec<Symb
 }
 
 impl Bpe {
+    /// The tables, built on first use; `prepare_byte_level` builds them at load.
     fn byte_tables(&self) -> &ByteTables {
         self.byte_level.get_or_init(|| {
             let mut single = [None; 256];
@@ -73,7 +74,13 @@ impl Bpe {
             }
             let by_bytes: FxHashMap<Box<[u8]>, u32> =
                 self.spec.vocab.iter().filter_map(|(t, &id)| Some((decode_chars(t)?.into_boxed_slice(), id))).collect();
-            let short = ShortTokens::build(&self.short_tokens(&by_bytes, &single));
+            let long = if self.is_plain() {
+                let tokens = by_bytes.iter().map(|(b, &id)| (&b[..], id));
+                LongPieceEncoder::build(tokens, &single, &self.merges, self.id_bound())
+            } else {
+                None
+            };
+            let short = ShortTokens::build(&self.short_tokens(&by_bytes, &single, long.as_ref()));
             let mut byte_lens = vec![0u8; self.id_bound()].into_boxed_slice();
             for (bytes, &id) in &by_bytes {
                 if let Some(len) = byte_lens.get_mut(id as usize) {
@@ -81,13 +88,30 @@ impl Bpe {
                 }
             }
             let serial = SERIALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            Box::new(ByteTables { single, by_bytes, long: OnceBox::new(), short, byte_lens, serial })
+            Box::new(ByteTables { single, by_bytes, long, short, byte_lens, serial })
         })
     }
 
-    /// The tokens of up to 15 bytes that a piece of exactly their bytes encodes to: all of
-    /// them under whole-piece lookup (`ignore_merges`), else those the merges rebuild.
-    fn short_tokens(&self, by_bytes: &FxHashMap<Box<[u8]>, u32>, single: &[Option<u32>; 256]) -> Vec<(u128, u32)> {
+    /// The tokens of up to `MAX_SHORT_TOKEN` bytes that a piece of exactly their bytes encodes
+    /// to: all of them under whole-piece lookup (`ignore_merges`), else those the merges
+    /// rebuild, which the long-piece search already found (its reachable tokens) when there is
+    /// one, and are otherwise found here by merging each token's bytes.
+    fn short_tokens(
+        &self,
+        by_bytes: &FxHashMap<Box<[u8]>, u32>,
+        single: &[Option<u32>; 256],
+        long: Option<&LongPieceEncoder>,
+    ) -> Vec<(u128, u32)> {
+        let short: Vec<(u128, &[u8], u32)> = (by_bytes.iter())
+            .filter(|(bytes, _)| bytes.len() <= MAX_SHORT_TOKEN)
+            .filter_map(|(bytes, &id)| Some((short_key(bytes)?, &bytes[..], id)))
+            .collect();
+        if self.spec.ignore_merges {
+            return short.into_iter().map(|(key, _, id)| (key, id)).collect();
+        }
+        if let Some(long) = long {
+            return short.into_iter().filter(|&(_, _, id)| long.reaches(id)).map(|(key, _, id)| (key, id)).collect();
+        }
         let rebuilt = |symbols: &mut Vec<Symbol>, bytes: &[u8], id: u32| {
             if !byte_symbols(bytes, single, symbols) {
                 return false;
@@ -95,14 +119,10 @@ impl Bpe {
             merge_word(symbols, &self.merges);
             matches!(symbols[..], [only] if only.id == id)
         };
-        let short: Vec<(u128, &[u8], u32)> =
-            by_bytes.iter().filter_map(|(bytes, &id)| Some((short_key(bytes)?, &bytes[..], id))).collect();
         crate::utils::parallel::run(|| {
             use rayon::prelude::*;
             (short.par_iter())
-                .map_init(Vec::new, |symbols, &(key, bytes, id)| {
-                    (self.spec.ignore_merges || rebuilt(symbols, bytes, id)).then_some((key, id))
-                })
+                .map_init(Vec::new, |symbols, &(key, bytes, id)| rebuilt(symbols, bytes, id).then_some((key, id)))
                 .flatten()
                 .collect()
         })
@@ -111,20 +131,7 @@ impl Bpe {
     /// Builds what byte-level input needs (the byte tables and the long-piece search) now,
     /// at load, so that the first call costs what the fifth does.
     pub fn prepare_byte_level(&self) {
-        let tables = self.byte_tables();
-        if self.is_plain() {
-            self.long_piece_encoder(tables);
-        }
-    }
-
-    fn long_piece_encoder<'a>(&self, tables: &'a ByteTables) -> Option<&'a LongPieceEncoder> {
-        tables
-            .long
-            .get_or_init(|| {
-                let tokens = tables.by_bytes.iter().map(|(b, &id)| (&b[..], id));
-                Box::new(LongPieceEncoder::build(tokens, &tables.single, &self.merges, self.id_bound()))
-            })
-            .as_ref()
+        self.byte_tables();
     }
 
     /// Tokenizes a piece of a byte-level tokenizer (GPT-2 and after): the symbols start as the
@@ -240,8 +247,8 @@ impl Bpe {
             }
         }
         let symbols = &mut scratch.symbols;
-        if word.len() > LONG_PIECE && self.is_plain() {
-            if let Some(long) = self.long_piece_encoder(tables) {
+        if word.len() > LONG_PIECE {
+            if let Some(long) = &tables.long {
                 if long.encode(word, &self.merges, &mut scratch.search, symbols) {
                     for s in symbols.iter() {
                         emit(s.id, s.start as usize, s.end as usize);
@@ -286,5 +293,25 @@ impl Bpe {
         }
         byte_of_offset[mapped.len()] = word.len();
         self.tokenize(&mapped, symbols, |id, s, e| emit(id, byte_of_offset[s], byte_of_offset[e]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::models::Model;
+
+    #[test]
+    fn the_search_reaches_exactly_the_tokens_merging_rebuilds() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/tokenizers/gpt2/tokenizer.json");
+        let file = crate::formats::hf_json::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let Model::Bpe(bpe) = file.model else { panic!("gpt2 is a BPE") };
+        let tables = bpe.byte_tables();
+        let long = tables.long.as_ref().expect("every byte of gpt2 has a token");
+        let mut from_search = bpe.short_tokens(&tables.by_bytes, &tables.single, Some(long));
+        let mut from_merging = bpe.short_tokens(&tables.by_bytes, &tables.single, None);
+        from_search.sort_unstable();
+        from_merging.sort_unstable();
+        assert!(from_search.len() > 40_000, "{}", from_search.len());
+        assert_eq!(from_search, from_merging);
     }
 }

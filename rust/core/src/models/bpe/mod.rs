@@ -25,11 +25,41 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 /// A merge as files write it: `"a b"` (older files) or `["a", "b"]`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(untagged)]
 pub enum MergeSpec {
     Joined(String),
     Pair(String, String),
+}
+
+/// Read by hand rather than as an untagged enum, which serde reads by buffering every merge
+/// into a generic tree first (a tenth of loading a 200k-merge file).
+impl<'de> Deserialize<'de> for MergeSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = MergeSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a merge: a string \"a b\" or a pair of strings [\"a\", \"b\"]")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<MergeSpec, E> {
+                Ok(MergeSpec::Joined(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> std::result::Result<MergeSpec, E> {
+                Ok(MergeSpec::Joined(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<MergeSpec, A::Error> {
+                use serde::de::Error;
+                let a: String = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                let b: String = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(1, &self))?;
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(A::Error::invalid_length(3, &self));
+                }
+                Ok(MergeSpec::Pair(a, b))
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
 }
 
 impl MergeSpec {
@@ -109,7 +139,7 @@ impl TryFrom<BpeSpec> for Bpe {
         let prefix_len = spec.continuing_subword_prefix.as_ref().map_or(0, |p| p.len());
         // Resolving a merge to ids is independent of the others (hundreds of thousands of
         // string lookups for a large vocabulary): done on the pool, then inserted in rank order.
-        let resolve = |rank: usize, m: &MergeSpec| -> std::result::Result<(u32, u32, u32), String> {
+        let resolve = |merged: &mut String, rank: usize, m: &MergeSpec| -> std::result::Result<(u32, u32, u32), String> {
             let (a, b) = m.parts().ok_or_else(|| format!("merges[{rank}]: {m:?} is not a pair of tokens"))?;
             let id = |t: &str| {
                 spec.vocab
@@ -117,12 +147,16 @@ impl TryFrom<BpeSpec> for Bpe {
                     .copied()
                     .ok_or_else(|| format!("merges[{rank}]: token {t:?} is not in the vocabulary"))
             };
-            let merged = format!("{a}{}", b.get(prefix_len..).filter(|_| prefix_len > 0).unwrap_or(b));
-            Ok((id(a)?, id(b)?, id(&merged)?))
+            // The merged token's name is built in a buffer reused across merges: an allocation
+            // per merge was a third of resolving them.
+            merged.clear();
+            merged.push_str(a);
+            merged.push_str(b.get(prefix_len..).filter(|_| prefix_len > 0).unwrap_or(b));
+            Ok((id(a)?, id(b)?, id(merged)?))
         };
         let resolved: Vec<_> = crate::utils::parallel::run(|| {
             use rayon::prelude::*;
-            spec.merges.par_iter().enumerate().map(|(rank, m)| resolve(rank, m)).collect()
+            spec.merges.par_iter().enumerate().map_init(String::new, |merged, (rank, m)| resolve(merged, rank, m)).collect()
         });
         let mut merges = Merges::default();
         for (rank, found) in resolved.into_iter().enumerate() {
