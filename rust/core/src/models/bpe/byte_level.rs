@@ -196,26 +196,15 @@ impl Bpe {
             let Some(word) = text.get(piece.clone()) else {
                 return Err(Error::InvalidArgument(format!("piece {piece:?} is outside a text of {} bytes", text.len())));
             };
+            // One- and two-byte pieces take the same path as the rest: a branch on the length
+            // would be mispredicted at every change between punctuation and words.
             let key = match word.len() {
                 0 => continue,
-                1 => {
-                    if let Some(id) = tables.single[word[0] as usize] {
-                        ids.push(id);
-                        continue;
-                    }
-                    short_key(word)
-                }
-                2..=MAX_SHORT => Some(key_in_text(text, piece.start, word.len())),
+                len @ 1..=MAX_SHORT => Some(key_in_text(text, piece.start, len)),
                 _ => None,
             };
             if let Some(key) = key {
-                if let Some(cached) = scratch.recent.ids(key) {
-                    // Mostly one or two ids: pushes, not a call to memcpy.
-                    match *cached {
-                        [a] => ids.push(a),
-                        [a, b] => ids.extend([a, b]),
-                        _ => ids.extend_from_slice(cached),
-                    }
+                if scratch.recent.append_cached(key, ids) {
                     continue;
                 }
                 if let Some(id) = tables.short.get(key) {

@@ -171,6 +171,33 @@ impl RecentPieces {
         entry.ids.get(..entry.count as usize)
     }
 
+    /// Appends the ids of the piece with this key to `out`, if cached. Four ids are copied
+    /// whatever the entry holds and the length then advanced by its count: no branch on the
+    /// count, which changes from piece to piece and defeats the branch predictor.
+    #[inline(always)]
+    pub fn append_cached(&self, key: u128, out: &mut Vec<u32>) -> bool {
+        let Some(entry) = self.entries.get((hash(key) >> RECENT_SHIFT) as usize) else { return false };
+        if entry.key != key {
+            return false;
+        }
+        let count = (entry.count as usize).min(RECENT_MAX_TOKENS);
+        if count <= 4 {
+            out.reserve(4);
+            let len = out.len();
+            if let Some(spare) = out.spare_capacity_mut().get_mut(..4) {
+                for (slot, &id) in spare.iter_mut().zip(&entry.ids[..4]) {
+                    slot.write(id);
+                }
+                // SAFETY: the capacity holds 4 more ids, and the first `count <= 4` of them
+                // were just written.
+                unsafe { out.set_len(len + count) };
+                return true;
+            }
+        }
+        out.extend_from_slice(&entry.ids[..count]);
+        true
+    }
+
     /// Remembers the encoding of a piece; encodings of more than `RECENT_MAX_TOKENS` tokens are
     /// not kept.
     #[inline]
@@ -233,5 +260,26 @@ mod tests {
         assert_eq!(recent.ids(longer), None);
         recent.claim(8);
         assert_eq!(recent.ids(key), None);
+    }
+
+    #[test]
+    fn appending_cached_ids_adds_exactly_the_entry() {
+        let mut recent = RecentPieces::default();
+        recent.claim(1);
+        for count in 1..=RECENT_MAX_TOKENS {
+            let piece = vec![b'x'; count];
+            let key = short_key(&piece).unwrap();
+            let ids: Vec<u32> = (0..count as u32).map(|i| 100 + i).collect();
+            recent.insert(key, ids.iter().copied());
+            let mut out = vec![7u32];
+            assert!(recent.append_cached(key, &mut out));
+            assert_eq!(out[1..], ids[..], "count {count}");
+            // The next append starts right after: nothing past the count was kept.
+            assert!(recent.append_cached(key, &mut out));
+            assert_eq!(out.len(), 1 + 2 * count);
+        }
+        let mut out = Vec::new();
+        assert!(!recent.append_cached(short_key(b"never seen").unwrap(), &mut out));
+        assert!(out.is_empty());
     }
 }
