@@ -32,7 +32,7 @@ def documents() -> list[str]:
 
 
 def per_document(tok: tokembed.Tokenizer, docs: list[str]) -> list[list[int]]:
-    ids, offsets = tok.encode_batch_flat(docs)
+    ids, offsets = tok.encode_batch_flat(docs, add_special_tokens=False)
     return [ids[offsets[i] : offsets[i + 1]].tolist() for i in range(len(docs))]
 
 
@@ -48,12 +48,17 @@ CASES = {
     # the tokens the merges rebuild.
     "gpt2-json": (lambda: tokembed.Tokenizer.from_file(TOKENIZERS / "gpt2" / "tokenizer.json"),
                   lambda: HFTokenizer.from_file(str(TOKENIZERS / "gpt2" / "tokenizer.json"))),
+    # WordPiece keeps the same two caches of words (whole-word tokens, the thread's recent words).
+    "bert-json": (lambda: tokembed.Tokenizer.from_file(TOKENIZERS / "bert-base-uncased" / "tokenizer.json"),
+                  lambda: HFTokenizer.from_file(str(TOKENIZERS / "bert-base-uncased" / "tokenizer.json"))),
 }
 
 
 def reference(ref, docs):
     if isinstance(ref, tiktoken.Encoding):
         return ref.encode_ordinary_batch(docs)
+    ref.no_truncation()
+    ref.no_padding()
     return [e.ids for e in ref.encode_batch(docs, add_special_tokens=False)]
 
 
@@ -68,6 +73,8 @@ def test_ids_do_not_depend_on_order_threads_or_other_tokenizers(case, docs):
         for threads in (1, 2):
             tokembed.set_num_threads(threads)
             tok = make()  # a fresh model: its caches start empty
+            tok.no_truncation()  # the bert file truncates and pads; the reference does neither here
+            tok.no_padding()
             assert per_document(tok, docs) == expected, f"first pass, {threads} thread(s)"
             order = list(range(len(docs)))
             for _ in range(3):
@@ -111,3 +118,20 @@ def test_a_piece_of_every_short_length_and_byte_matches_tiktoken():
     docs += [d + d for d in docs[:500]]
     assert per_document(tok, docs) == ref.encode_ordinary_batch(docs)
     assert per_document(tok, docs[::-1]) == ref.encode_ordinary_batch(docs[::-1])
+
+
+def test_a_word_of_every_short_length_matches_hf_wordpiece():
+    """WordPiece words up to the caches' 15-byte limit and past it, with accents and capitals that
+    the normalizer changes (so a word's cache key is its normalized bytes), against HF."""
+    path = TOKENIZERS / "bert-base-uncased" / "tokenizer.json"
+    tok = tokembed.Tokenizer.from_file(path)
+    ref = HFTokenizer.from_file(str(path))
+    ref.no_truncation()
+    ref.no_padding()
+    rng = np.random.default_rng(4)
+    alphabet = list("abcdefghijklmnopqrstuvwxyzABCDEZ") + list("éßüÄñç")
+    words = ["".join(rng.choice(alphabet, size=length)) for length in range(1, 18) for _ in range(150)]
+    docs = [" ".join(words[i : i + 9]) for i in range(0, len(words), 9)]
+    expected = [e.ids for e in ref.encode_batch(docs, add_special_tokens=False)]
+    assert per_document(tok, docs) == expected
+    assert per_document(tok, docs[::-1]) == expected[::-1]

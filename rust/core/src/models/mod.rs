@@ -1,6 +1,7 @@
 //! Models turn one pre-tokenized word into token ids.
 
 pub mod bpe;
+mod piece_cache;
 mod trie;
 mod vocab;
 pub mod wordpiece;
@@ -28,6 +29,8 @@ pub enum Model {
 #[derive(Default)]
 pub struct ModelScratch {
     bpe: bpe::BpeScratch,
+    /// WordPiece's cache of the words this thread met last (see `piece_cache`).
+    wordpiece: piece_cache::RecentPieces,
 }
 
 impl Model {
@@ -58,8 +61,10 @@ impl Model {
         scratch: &mut ModelScratch,
         ids: &mut Vec<u32>,
     ) -> Result<()> {
-        if let (Model::Bpe(b), true) = (self, byte_level) {
-            return b.ids_of_pieces(text.as_bytes(), pieces, &mut scratch.bpe, ids);
+        match (self, byte_level) {
+            (Model::Bpe(b), true) => return b.ids_of_pieces(text.as_bytes(), pieces, &mut scratch.bpe, ids),
+            (Model::WordPiece(w), _) => return w.ids_of_pieces(text, pieces, &mut scratch.wordpiece, ids),
+            _ => {}
         }
         for piece in pieces {
             let word = text.get(piece.clone()).ok_or_else(|| {

@@ -75,16 +75,8 @@ impl BertNormalizer {
         let mut align = Vec::with_capacity(if track { n.text().len() } else { 0 });
         let old_align = n.alignments();
         for (i, &b) in n.text().as_bytes().iter().enumerate() {
-            let out = if self.clean_text {
-                match b {
-                    b'\t' | b'\n' | b'\r' => b' ',
-                    0..=0x1f | 0x7f => continue,
-                    _ => b,
-                }
-            } else {
-                b
-            };
-            text.push(if self.lowercase { out.to_ascii_lowercase() } else { out });
+            let Some(out) = self.ascii_byte(b, self.lowercase) else { continue };
+            text.push(out);
             if track {
                 align.push(old_align[i]);
             }
@@ -92,6 +84,23 @@ impl BertNormalizer {
         // Only ASCII bytes were pushed, so the text is valid UTF-8.
         let text = String::from_utf8(text).unwrap_or_default();
         n.set(text, align);
+    }
+
+    /// What an ASCII byte becomes: cleaning turns tab, newline and CR into a space and drops
+    /// the other control characters (ASCII's `\p{C}`), then lowercasing; None when dropped.
+    /// Accent stripping and CJK padding leave ASCII alone.
+    #[inline(always)]
+    fn ascii_byte(&self, b: u8, lowercase: bool) -> Option<u8> {
+        let out = if self.clean_text {
+            match b {
+                b'\t' | b'\n' | b'\r' => b' ',
+                0..=0x1f | 0x7f => return None,
+                _ => b,
+            }
+        } else {
+            b
+        };
+        Some(if lowercase { out.to_ascii_lowercase() } else { out })
     }
 
     fn normalize_unicode(&self, n: &mut Normalized) {
@@ -118,7 +127,23 @@ impl BertNormalizer {
         let mut text = String::with_capacity(old.len() + old.len() / 8);
         let mut align = Vec::with_capacity(if track { old_align.len() + old_align.len() / 8 } else { 0 });
         let mut kept_mark = false;
-        for (b, c) in old.char_indices() {
+        let mut at = 0;
+        while let Some(&byte) = old.as_bytes().get(at) {
+            // ASCII (most of the text even in languages with accents) by the byte rule, without
+            // decoding a character or looking up its Unicode classes.
+            if byte < 0x80 {
+                if let Some(out) = self.ascii_byte(byte, lowercase) {
+                    text.push(out as char);
+                    if track {
+                        align.push(old_align[at]);
+                    }
+                }
+                at += 1;
+                continue;
+            }
+            let Some(c) = old[at..].chars().next() else { break };
+            let b = at;
+            at += c.len_utf8();
             let c = if self.clean_text {
                 if c == '\0' || c == '\u{fffd}' || is_bert_control(c) {
                     continue;
@@ -220,6 +245,25 @@ impl BertNormalizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ascii_byte_rule_is_the_character_rule_on_ascii() {
+        for clean_text in [false, true] {
+            for lowercase in [false, true] {
+                let norm = BertNormalizer { clean_text, ..BertNormalizer::default() };
+                for b in 0u8..0x80 {
+                    let c = b as char;
+                    let by_char = if clean_text && (c == '\0' || is_bert_control(c)) {
+                        None
+                    } else {
+                        let c = if clean_text && is_bert_whitespace(c) { ' ' } else { c };
+                        Some(if lowercase { c.to_lowercase().next().unwrap_or(c) } else { c })
+                    };
+                    assert_eq!(norm.ascii_byte(b, lowercase).map(char::from), by_char, "{b:#x} {clean_text} {lowercase}");
+                }
+            }
+        }
+    }
 
     fn run(text: &str) -> Normalized {
         let mut n = Normalized::new(text, 0, true);

@@ -6,7 +6,7 @@
 
 use super::backtrack::{LongPieceEncoder, SearchScratch};
 use super::merge::{merge_word, Symbol};
-use super::piece_cache::{key_in_text, short_key, RecentPieces, ShortTokens, MAX_SHORT, MAX_SHORT_TOKEN};
+use crate::models::piece_cache::{key_in_text, next_owner, short_key, RecentPieces, ShortTokens, MAX_SHORT, MAX_SHORT_TOKEN};
 use super::Bpe;
 use crate::error::{Error, Result};
 use crate::utils::byte_alphabet::{byte_to_char, decode_chars};
@@ -32,8 +32,6 @@ pub(super) struct ByteTables {
     /// their encodings).
     serial: u64,
 }
-
-static SERIALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl ByteTables {
     #[inline]
@@ -87,7 +85,7 @@ impl Bpe {
                     *len = bytes.len().min(255) as u8;
                 }
             }
-            let serial = SERIALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let serial = next_owner();
             Box::new(ByteTables { single, by_bytes, long, short, byte_lens, serial })
         })
     }

@@ -10,7 +10,6 @@ mod byte_level;
 mod merge;
 mod merge_table;
 mod pair_memo;
-mod piece_cache;
 mod ranks;
 
 pub use merge::{merge_word, Merges, Symbol};

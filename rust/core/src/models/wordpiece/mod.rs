@@ -7,7 +7,9 @@
 //! with an unmatchable rest, or longer than `max_input_chars_per_word`, becomes the unknown token.
 
 use crate::error::{Error, Result};
+use crate::models::piece_cache::{key_in_text, next_owner, short_key, RecentPieces, ShortTokens, MAX_SHORT, MAX_SHORT_TOKEN};
 use crate::models::trie::Trie;
+use std::ops::Range;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +44,11 @@ pub struct WordPiece {
     id_to_token: Vec<Option<String>>,
     starts: Trie,
     continuations: Trie,
+    /// Words that are tokens, by key: such a word is its own token, its longest prefix in the
+    /// vocabulary being itself.
+    whole: ShortTokens,
+    /// Names this model in a thread's `RecentPieces`.
+    owner: u64,
 }
 
 impl TryFrom<WordPieceSpec> for WordPiece {
@@ -54,7 +61,13 @@ impl TryFrom<WordPieceSpec> for WordPiece {
             spec.vocab.iter().filter_map(|(t, &id)| t.strip_prefix(prefix).map(|rest| (rest.as_bytes(), id))),
         );
         let unk_id = spec.vocab.get(&spec.unk_token).copied();
-        Ok(WordPiece { spec, unk_id, id_to_token, starts, continuations })
+        let max_chars = spec.max_input_chars_per_word;
+        let whole: Vec<(u128, u32)> = (spec.vocab.iter())
+            .filter(|(t, _)| t.len() <= MAX_SHORT_TOKEN && t.chars().count() <= max_chars)
+            .filter_map(|(t, &id)| Some((short_key(t.as_bytes())?, id)))
+            .collect();
+        let whole = ShortTokens::build(&whole);
+        Ok(WordPiece { spec, unk_id, id_to_token, starts, continuations, whole, owner: next_owner() })
     }
 }
 
@@ -97,6 +110,46 @@ impl WordPiece {
             Error::Config(format!("model.unk_token: {:?} is not in the vocabulary", self.spec.unk_token))
         })?;
         emit(unk, 0, bytes.len());
+        Ok(())
+    }
+
+    /// The ids of `pieces` of `text` (byte ranges, in order) appended to `ids`: `tokenize` of
+    /// each, ids only, with short words answered from the vocabulary's whole words and the
+    /// thread's `recent` words before walking the tries.
+    pub fn ids_of_pieces(
+        &self,
+        text: &str,
+        pieces: &[Range<usize>],
+        recent: &mut RecentPieces,
+        ids: &mut Vec<u32>,
+    ) -> Result<()> {
+        recent.claim(self.owner);
+        let bytes = text.as_bytes();
+        for piece in pieces {
+            let Some(word) = text.get(piece.clone()) else {
+                return Err(Error::InvalidArgument(format!("piece {piece:?} is not a span of the text")));
+            };
+            let key = match word.len() {
+                0 => continue,
+                len @ 1..=MAX_SHORT => Some(key_in_text(bytes, piece.start, len)),
+                _ => None,
+            };
+            if let Some(key) = key {
+                if recent.append_cached(key, ids) {
+                    continue;
+                }
+                if let Some(id) = self.whole.get(key) {
+                    ids.push(id);
+                    recent.insert(key, std::iter::once(id));
+                    continue;
+                }
+            }
+            let before = ids.len();
+            self.tokenize(word, |id, _, _| ids.push(id))?;
+            if let (Some(key), Some(new)) = (key, ids.get(before..)) {
+                recent.insert(key, new.iter().copied());
+            }
+        }
         Ok(())
     }
 

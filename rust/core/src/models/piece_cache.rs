@@ -1,5 +1,5 @@
-//! Short pieces answered without running BPE: nearly every piece of real text is at most 15
-//! bytes, and most of them are whole tokens.
+//! Short pieces answered without running the model (BPE merges, WordPiece's trie walks):
+//! nearly every piece of real text is at most 15 bytes, and most of them are whole tokens.
 //!
 //! A piece of up to 15 bytes is packed with its length into a `u128` key, so looking it up is
 //! one multiply to hash and one 16-byte compare, with no pointer to follow and no byte loop.
@@ -17,6 +17,13 @@
 //!   its ids. The table remembers which model filled it and starts empty for another. Being per
 //!   thread, it needs no lock, and a forked child keeps the forking thread's table, which no
 //!   other thread was writing.
+
+/// A fresh name for the tables of one model, which a thread's `RecentPieces` is claimed by:
+/// unique across models of every kind, so two models never read each other's entries.
+pub fn next_owner() -> u64 {
+    static OWNERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    OWNERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
 
 /// Longest piece the tables hold: 15 bytes and the length fill a `u128`.
 pub const MAX_SHORT: usize = 15;
