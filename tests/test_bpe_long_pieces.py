@@ -116,3 +116,20 @@ def test_a_general_split_regex_that_gives_up_raises_instead_of_guessing():
     # Shorter runs split as the pattern says: 999 spaces, " ", "x".
     pieces = [" " * 999, " ", "x"]
     assert custom.encode("".join(pieces)).ids.tolist() == sum((TIKTOKEN["gpt2"].encode_ordinary(p) for p in pieces), [])
+
+
+@pytest.mark.parametrize("name", ["gpt2", "cl100k_base.json"])
+def test_long_pieces_before_and_after_the_search_is_built(name):
+    """The search is built on the first piece of more than 1 KB; pieces of 49 bytes to 1 KB take
+    the merge loop before that and the search after. Both give the reference's ids."""
+    fresh = (tokembed.Tokenizer.builtin(name) if name in TIKTOKEN
+             else tokembed.Tokenizer.from_file(TOKENIZERS / name.removesuffix(".json") / "tokenizer.json"))
+    rng = random.Random(11)
+    medium = ["".join(rng.choice("abcdefghij") for _ in range(n)) for n in (49, 200, 1024)]
+    long = "".join(rng.choice("abcdefghij") for _ in range(3000))
+    before = [fresh.encode(t, add_special_tokens=False).ids.tolist() for t in medium]
+    assert fresh.encode(long, add_special_tokens=False).ids.tolist() == reference(name, long)
+    after = [fresh.encode(t, add_special_tokens=False).ids.tolist() for t in medium]
+    expected = [reference(name, t) for t in medium]
+    assert before == expected
+    assert after == expected

@@ -211,7 +211,8 @@ mod tests {
 
     #[test]
     fn problems_are_named_by_the_careful_path() {
-        let bad_merge = r#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": [["a", "b", "c"]]}}"#;
+        let bad_merge =
+            r#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": [["a", "b", "c"]]}}"#;
         assert!(parse_direct(bad_merge).is_none());
         let message = parse(bad_merge).unwrap_err().to_string();
         assert!(message.starts_with("model: invalid length 3, expected a merge"), "{message}");
@@ -223,7 +224,8 @@ mod tests {
     #[test]
     fn merges_read_as_strings_or_pairs() {
         let read = |merges: &str| {
-            let json = format!(r#"{{"model": {{"type": "BPE", "vocab": {{"a": 0, "b": 1, "ab": 2}}, "merges": {merges}}}}}"#);
+            let json =
+                format!(r#"{{"model": {{"type": "BPE", "vocab": {{"a": 0, "b": 1, "ab": 2}}, "merges": {merges}}}}}"#);
             match parse(&json).map(|f| f.model) {
                 Ok(Model::Bpe(b)) => Ok(crate::models::bpe::BpeSpec::from(b).merges),
                 Ok(_) => panic!("not a BPE"),

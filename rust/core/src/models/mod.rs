@@ -67,9 +67,9 @@ impl Model {
             _ => {}
         }
         for piece in pieces {
-            let word = text.get(piece.clone()).ok_or_else(|| {
-                crate::Error::InvalidArgument(format!("piece {piece:?} is not a span of the text"))
-            })?;
+            let word = text
+                .get(piece.clone())
+                .ok_or_else(|| crate::Error::InvalidArgument(format!("piece {piece:?} is not a span of the text")))?;
             self.tokenize(word, byte_level, scratch, |id, _, _| ids.push(id))?;
         }
         Ok(())

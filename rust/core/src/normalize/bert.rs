@@ -259,7 +259,11 @@ mod tests {
                         let c = if clean_text && is_bert_whitespace(c) { ' ' } else { c };
                         Some(if lowercase { c.to_lowercase().next().unwrap_or(c) } else { c })
                     };
-                    assert_eq!(norm.ascii_byte(b, lowercase).map(char::from), by_char, "{b:#x} {clean_text} {lowercase}");
+                    assert_eq!(
+                        norm.ascii_byte(b, lowercase).map(char::from),
+                        by_char,
+                        "{b:#x} {clean_text} {lowercase}"
+                    );
                 }
             }
         }

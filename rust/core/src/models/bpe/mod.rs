@@ -138,24 +138,29 @@ impl TryFrom<BpeSpec> for Bpe {
         let prefix_len = spec.continuing_subword_prefix.as_ref().map_or(0, |p| p.len());
         // Resolving a merge to ids is independent of the others (hundreds of thousands of
         // string lookups for a large vocabulary): done on the pool, then inserted in rank order.
-        let resolve = |merged: &mut String, rank: usize, m: &MergeSpec| -> std::result::Result<(u32, u32, u32), String> {
-            let (a, b) = m.parts().ok_or_else(|| format!("merges[{rank}]: {m:?} is not a pair of tokens"))?;
-            let id = |t: &str| {
-                spec.vocab
-                    .get(t)
-                    .copied()
-                    .ok_or_else(|| format!("merges[{rank}]: token {t:?} is not in the vocabulary"))
+        let resolve =
+            |merged: &mut String, rank: usize, m: &MergeSpec| -> std::result::Result<(u32, u32, u32), String> {
+                let (a, b) = m.parts().ok_or_else(|| format!("merges[{rank}]: {m:?} is not a pair of tokens"))?;
+                let id = |t: &str| {
+                    spec.vocab
+                        .get(t)
+                        .copied()
+                        .ok_or_else(|| format!("merges[{rank}]: token {t:?} is not in the vocabulary"))
+                };
+                // The merged token's name is built in a buffer reused across merges: an allocation
+                // per merge was a third of resolving them.
+                merged.clear();
+                merged.push_str(a);
+                merged.push_str(b.get(prefix_len..).filter(|_| prefix_len > 0).unwrap_or(b));
+                Ok((id(a)?, id(b)?, id(merged)?))
             };
-            // The merged token's name is built in a buffer reused across merges: an allocation
-            // per merge was a third of resolving them.
-            merged.clear();
-            merged.push_str(a);
-            merged.push_str(b.get(prefix_len..).filter(|_| prefix_len > 0).unwrap_or(b));
-            Ok((id(a)?, id(b)?, id(merged)?))
-        };
         let resolved: Vec<_> = crate::utils::parallel::run(|| {
             use rayon::prelude::*;
-            spec.merges.par_iter().enumerate().map_init(String::new, |merged, (rank, m)| resolve(merged, rank, m)).collect()
+            spec.merges
+                .par_iter()
+                .enumerate()
+                .map_init(String::new, |merged, (rank, m)| resolve(merged, rank, m))
+                .collect()
         });
         let mut merges = Merges::default();
         for (rank, found) in resolved.into_iter().enumerate() {

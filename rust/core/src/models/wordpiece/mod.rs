@@ -7,11 +7,13 @@
 //! with an unmatchable rest, or longer than `max_input_chars_per_word`, becomes the unknown token.
 
 use crate::error::{Error, Result};
-use crate::models::piece_cache::{key_in_text, next_owner, short_key, RecentPieces, ShortTokens, MAX_SHORT, MAX_SHORT_TOKEN};
+use crate::models::piece_cache::{
+    key_in_text, next_owner, short_key, RecentPieces, ShortTokens, MAX_SHORT, MAX_SHORT_TOKEN,
+};
 use crate::models::trie::Trie;
-use std::ops::Range;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 
 fn default_unk() -> String {
     "[UNK]".to_string()
