@@ -637,10 +637,16 @@ def load_all(fam: Family, names: List[str], record: Recorder, threads: int, phas
 
 
 def probe(lib: Lib, handle, inp: Input, full: int, threads: int, max_call: float) -> str:
-    """"ok" unless one full-size call is predicted to take longer than max_call, or a call fails. Sizes
+    """"ok" unless one full-size call is predicted to take longer than max_call, or a call fails. After
+    one untimed call (set-up done on first use is not what a call costs), sizes
     double from 1/64 of the full size to 1/4; the growth seen between the last two (taken as n^1 to
     n^2) predicts the full size, so no probe costs more than about four times the one before."""
     previous = None
+    try:  # one untimed call first: one-time set-up (a table built on first use) is not a call's cost
+        lib.encode(handle, inp.probe(full // 64), threads)
+    except BaseException as e:
+        fatal(e)
+        return f"error: {short(e)}"
     for size in (full // 64, full // 32, full // 16, full // 8, full // 4):
         try:
             seconds = timed(lambda: lib.encode(handle, inp.probe(size), threads))[0]
