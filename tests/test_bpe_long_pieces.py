@@ -119,9 +119,9 @@ def test_a_general_split_regex_that_gives_up_raises_instead_of_guessing():
 
 
 @pytest.mark.parametrize("name", ["gpt2", "cl100k_base.json"])
-def test_long_pieces_before_and_after_the_search_is_built(name):
-    """The search is built on the first piece of more than 1 KB; pieces of 49 bytes to 1 KB take
-    the merge loop before that and the search after. Both give the reference's ids."""
+def test_long_pieces_of_every_size_on_a_fresh_tokenizer(name):
+    """Pieces from just over the search's 48-byte threshold to 3 KB, on a tokenizer that has
+    encoded nothing yet, then again after a longer one: the reference's ids every time."""
     fresh = (tokembed.Tokenizer.builtin(name) if name in TIKTOKEN
              else tokembed.Tokenizer.from_file(TOKENIZERS / name.removesuffix(".json") / "tokenizer.json"))
     rng = random.Random(11)

@@ -126,6 +126,11 @@ impl LongPieceEncoder {
         Some(LongPieceEncoder { trie, len, trace_start, traces, serial })
     }
 
+    /// Whether the merge loop over the token's own bytes gives the token back.
+    pub fn reaches(&self, id: u32) -> bool {
+        self.len.get(id as usize).is_some_and(|&len| len > 0)
+    }
+
     /// The encoding of `word` as symbols with byte offsets; false if the vocabulary cannot
     /// cover it (not possible when every byte has a token, kept as a guard) or the piece is
     /// beyond 4 GB (positions are u32).

@@ -12,7 +12,6 @@ use crate::models::piece_cache::{
     key_in_text, next_owner, short_key, RecentPieces, ShortTokens, MAX_SHORT, MAX_SHORT_TOKEN,
 };
 use crate::utils::byte_alphabet::{byte_to_char, decode_chars};
-use once_cell::race::OnceBox;
 use rustc_hash::FxHashMap;
 use std::ops::Range;
 
@@ -23,12 +22,9 @@ pub(super) struct ByteTables {
     single: [Option<u32>; 256],
     /// Tokens by their bytes, for pieces that are whole tokens.
     by_bytes: FxHashMap<Box<[u8]>, u32>,
-    /// The search for long pieces (None if some byte has no token), built on the first piece
-    /// of more than `BUILD_SEARCH_ABOVE` bytes: building it costs a merge run per token (a
-    /// tenth of a second for a 200k vocabulary), which text without such pieces never needs.
-    /// OnceBox, not OnceLock: threads race to build it without a lock, so a child forked
-    /// while another thread builds it does not wait on a thread the fork did not copy.
-    long: OnceBox<Option<LongPieceEncoder>>,
+    /// The search for long pieces (None if some byte has no token, or tokens carry a prefix
+    /// or suffix).
+    long: Option<LongPieceEncoder>,
     /// Pieces of up to 15 bytes that are whole tokens (see `piece_cache`).
     short: ShortTokens,
     /// Byte length of each token (by id; 0 for ids that are not tokens), for the offsets of
@@ -45,9 +41,6 @@ impl ByteTables {
         self.byte_lens.get(id as usize).map_or(0, |&len| len as usize)
     }
 }
-
-/// A piece longer than this builds the long-piece search if it is not built yet.
-const BUILD_SEARCH_ABOVE: usize = 1024;
 
 /// Byte-level pieces longer than this take the search of `backtrack` instead of the merge
 /// loop, which costs O(n log n) with a heap and thrashes the caches on megabyte pieces.
@@ -81,7 +74,13 @@ impl Bpe {
             }
             let by_bytes: FxHashMap<Box<[u8]>, u32> =
                 self.spec.vocab.iter().filter_map(|(t, &id)| Some((decode_chars(t)?.into_boxed_slice(), id))).collect();
-            let short = ShortTokens::build(&self.short_tokens(&by_bytes, &single));
+            let long = if self.is_plain() {
+                let tokens = by_bytes.iter().map(|(b, &id)| (&b[..], id));
+                LongPieceEncoder::build(tokens, &single, &self.merges, self.id_bound())
+            } else {
+                None
+            };
+            let short = ShortTokens::build(&self.short_tokens(&by_bytes, &single, long.as_ref()));
             let mut byte_lens = vec![0u8; self.id_bound()].into_boxed_slice();
             for (bytes, &id) in &by_bytes {
                 if let Some(len) = byte_lens.get_mut(id as usize) {
@@ -89,20 +88,29 @@ impl Bpe {
                 }
             }
             let serial = next_owner();
-            Box::new(ByteTables { single, by_bytes, long: OnceBox::new(), short, byte_lens, serial })
+            Box::new(ByteTables { single, by_bytes, long, short, byte_lens, serial })
         })
     }
 
     /// The tokens of up to `MAX_SHORT_TOKEN` bytes that a piece of exactly their bytes encodes
     /// to: all of them under whole-piece lookup (`ignore_merges`), else those the merges
-    /// rebuild.
-    fn short_tokens(&self, by_bytes: &FxHashMap<Box<[u8]>, u32>, single: &[Option<u32>; 256]) -> Vec<(u128, u32)> {
+    /// rebuild, which the long-piece search already found (its reachable tokens) when there is
+    /// one, and are otherwise found here by merging each token's bytes.
+    fn short_tokens(
+        &self,
+        by_bytes: &FxHashMap<Box<[u8]>, u32>,
+        single: &[Option<u32>; 256],
+        long: Option<&LongPieceEncoder>,
+    ) -> Vec<(u128, u32)> {
         let short: Vec<(u128, &[u8], u32)> = (by_bytes.iter())
             .filter(|(bytes, _)| bytes.len() <= MAX_SHORT_TOKEN)
             .filter_map(|(bytes, &id)| Some((short_key(bytes)?, &bytes[..], id)))
             .collect();
         if self.spec.ignore_merges {
             return short.into_iter().map(|(key, _, id)| (key, id)).collect();
+        }
+        if let Some(long) = long {
+            return short.into_iter().filter(|&(_, _, id)| long.reaches(id)).map(|(key, _, id)| (key, id)).collect();
         }
         let rebuilt = |symbols: &mut Vec<Symbol>, bytes: &[u8], id: u32| {
             if !byte_symbols(bytes, single, symbols) {
@@ -120,19 +128,8 @@ impl Bpe {
         })
     }
 
-    /// The long-piece search, built on first use (see `ByteTables::long`).
-    fn long_piece_encoder<'a>(&self, tables: &'a ByteTables) -> Option<&'a LongPieceEncoder> {
-        tables
-            .long
-            .get_or_init(|| {
-                let tokens = tables.by_bytes.iter().map(|(b, &id)| (&b[..], id));
-                Box::new(LongPieceEncoder::build(tokens, &tables.single, &self.merges, self.id_bound()))
-            })
-            .as_ref()
-    }
-
-    /// Builds the byte tables now, at load, so that the first call costs what the fifth does
-    /// (the long-piece search waits for a piece that needs it, see `ByteTables::long`).
+    /// Builds what byte-level input needs (the byte tables and the long-piece search) now,
+    /// at load, so that the first call costs what the fifth does.
     pub fn prepare_byte_level(&self) {
         self.byte_tables();
     }
@@ -242,15 +239,8 @@ impl Bpe {
             }
         }
         let symbols = &mut scratch.symbols;
-        if word.len() > LONG_PIECE && self.is_plain() {
-            // The merge loop stays affordable up to BUILD_SEARCH_ABOVE bytes: such pieces use the
-            // search once it exists but do not build it.
-            let long = if word.len() > BUILD_SEARCH_ABOVE {
-                self.long_piece_encoder(tables)
-            } else {
-                tables.long.get().and_then(Option::as_ref)
-            };
-            if let Some(long) = long {
+        if word.len() > LONG_PIECE {
+            if let Some(long) = &tables.long {
                 if long.encode(word, &self.merges, &mut scratch.search, symbols) {
                     for s in symbols.iter() {
                         emit(s.id, s.start as usize, s.end as usize);
@@ -295,5 +285,25 @@ impl Bpe {
         }
         byte_of_offset[mapped.len()] = word.len();
         self.tokenize(&mapped, symbols, |id, s, e| emit(id, byte_of_offset[s], byte_of_offset[e]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::models::Model;
+
+    #[test]
+    fn the_search_reaches_exactly_the_tokens_merging_rebuilds() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/tokenizers/gpt2/tokenizer.json");
+        let file = crate::formats::hf_json::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let Model::Bpe(bpe) = file.model else { panic!("gpt2 is a BPE") };
+        let tables = bpe.byte_tables();
+        let long = tables.long.as_ref().expect("every byte of gpt2 has a token");
+        let mut from_search = bpe.short_tokens(&tables.by_bytes, &tables.single, Some(long));
+        let mut from_merging = bpe.short_tokens(&tables.by_bytes, &tables.single, None);
+        from_search.sort_unstable();
+        from_merging.sort_unstable();
+        assert!(from_search.len() > 40_000, "{}", from_search.len());
+        assert_eq!(from_search, from_merging);
     }
 }
