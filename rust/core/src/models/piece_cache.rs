@@ -18,6 +18,41 @@
 //!   thread, it needs no lock, and a forked child keeps the forking thread's table, which no
 //!   other thread was writing.
 
+/// What the caches say of one piece: its ids were appended (or it is empty), or the model must
+/// encode it, with its key when it is short enough to be remembered afterwards.
+pub enum Answer {
+    Done,
+    Encode(Option<u128>),
+}
+
+/// The lookup both models run on each piece of an ids-only block: the thread's recent pieces,
+/// then the table of whole tokens (remembered in the thread's cache when found there). One- and
+/// two-byte pieces take the same path as the rest: a branch on the length would be mispredicted
+/// at every change between punctuation and words.
+#[inline(always)]
+pub fn answer(
+    text: &[u8],
+    piece: &std::ops::Range<usize>,
+    recent: &mut RecentPieces,
+    whole: &ShortTokens,
+    ids: &mut Vec<u32>,
+) -> Answer {
+    let key = match piece.end.saturating_sub(piece.start) {
+        0 => return Answer::Done,
+        len @ 1..=MAX_SHORT => key_in_text(text, piece.start, len),
+        _ => return Answer::Encode(None),
+    };
+    if recent.append_cached(key, ids) {
+        return Answer::Done;
+    }
+    if let Some(id) = whole.get(key) {
+        ids.push(id);
+        recent.insert(key, std::iter::once(id));
+        return Answer::Done;
+    }
+    Answer::Encode(Some(key))
+}
+
 /// A fresh name for the tables of one model, which a thread's `RecentPieces` is claimed by:
 /// unique across models of every kind, so two models never read each other's entries.
 pub fn next_owner() -> u64 {

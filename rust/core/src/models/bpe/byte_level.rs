@@ -8,9 +8,7 @@ use super::backtrack::{LongPieceEncoder, SearchScratch};
 use super::merge::{merge_word, Symbol};
 use super::Bpe;
 use crate::error::{Error, Result};
-use crate::models::piece_cache::{
-    key_in_text, next_owner, short_key, RecentPieces, ShortTokens, MAX_SHORT, MAX_SHORT_TOKEN,
-};
+use crate::models::piece_cache::{answer, next_owner, short_key, Answer, RecentPieces, ShortTokens, MAX_SHORT_TOKEN};
 use crate::utils::byte_alphabet::{byte_to_char, decode_chars};
 use rustc_hash::FxHashMap;
 use std::ops::Range;
@@ -199,23 +197,7 @@ impl Bpe {
                     text.len()
                 )));
             };
-            // One- and two-byte pieces take the same path as the rest: a branch on the length
-            // would be mispredicted at every change between punctuation and words.
-            let key = match word.len() {
-                0 => continue,
-                len @ 1..=MAX_SHORT => Some(key_in_text(text, piece.start, len)),
-                _ => None,
-            };
-            if let Some(key) = key {
-                if scratch.recent.append_cached(key, ids) {
-                    continue;
-                }
-                if let Some(id) = tables.short.get(key) {
-                    ids.push(id);
-                    scratch.recent.insert(key, std::iter::once(id));
-                    continue;
-                }
-            }
+            let Answer::Encode(key) = answer(text, piece, &mut scratch.recent, &tables.short, ids) else { continue };
             self.encode_uncached(word, key, tables, scratch, |id, _, _| ids.push(id))?;
         }
         Ok(())

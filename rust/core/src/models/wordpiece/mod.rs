@@ -7,9 +7,7 @@
 //! with an unmatchable rest, or longer than `max_input_chars_per_word`, becomes the unknown token.
 
 use crate::error::{Error, Result};
-use crate::models::piece_cache::{
-    key_in_text, next_owner, short_key, RecentPieces, ShortTokens, MAX_SHORT, MAX_SHORT_TOKEN,
-};
+use crate::models::piece_cache::{answer, next_owner, short_key, Answer, RecentPieces, ShortTokens, MAX_SHORT_TOKEN};
 use crate::models::trie::Trie;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -131,21 +129,7 @@ impl WordPiece {
             let Some(word) = text.get(piece.clone()) else {
                 return Err(Error::InvalidArgument(format!("piece {piece:?} is not a span of the text")));
             };
-            let key = match word.len() {
-                0 => continue,
-                len @ 1..=MAX_SHORT => Some(key_in_text(bytes, piece.start, len)),
-                _ => None,
-            };
-            if let Some(key) = key {
-                if recent.append_cached(key, ids) {
-                    continue;
-                }
-                if let Some(id) = self.whole.get(key) {
-                    ids.push(id);
-                    recent.insert(key, std::iter::once(id));
-                    continue;
-                }
-            }
+            let Answer::Encode(key) = answer(bytes, piece, recent, &self.whole, ids) else { continue };
             let before = ids.len();
             self.tokenize(word, |id, _, _| ids.push(id))?;
             if let (Some(key), Some(new)) = (key, ids.get(before..)) {
