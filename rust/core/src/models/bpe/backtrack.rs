@@ -259,7 +259,7 @@ mod tests {
     /// ranked in order; merged tokens get ids from 256 on.
     fn vocab(merge_list: &[(&str, &str)]) -> (Vec<(Vec<u8>, u32)>, Merges) {
         let mut tokens: Vec<(Vec<u8>, u32)> = (0..=255u8).map(|b| (vec![b], b as u32)).collect();
-        let mut merges = Merges::default();
+        let mut listed = Vec::new();
         for (rank, (a, b)) in merge_list.iter().enumerate() {
             let id_of = |t: &[u8], tokens: &Vec<(Vec<u8>, u32)>| tokens.iter().find(|(x, _)| x == t).map(|(_, i)| *i);
             let (ia, ib) = (id_of(a.as_bytes(), &tokens).unwrap(), id_of(b.as_bytes(), &tokens).unwrap());
@@ -271,9 +271,9 @@ mod tests {
                     tokens.len() as u32 - 1
                 }
             };
-            merges.insert_first(ia, ib, rank as u32, id);
+            listed.push((ia, ib, rank as u32, id));
         }
-        (tokens, merges)
+        (tokens, Merges::build(listed))
     }
 
     fn encoder(tokens: &[(Vec<u8>, u32)], merges: &Merges) -> LongPieceEncoder {

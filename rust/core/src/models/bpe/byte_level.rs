@@ -8,6 +8,7 @@ use super::backtrack::{LongPieceEncoder, SearchScratch};
 use super::merge::{merge_word, Symbol};
 use super::Bpe;
 use crate::error::{Error, Result};
+use crate::models::piece_cache::longer::{self, LongerPieces};
 use crate::models::piece_cache::{answer, next_owner, short_key, Answer, RecentPieces, ShortTokens, MAX_SHORT_TOKEN};
 use crate::utils::byte_alphabet::{byte_to_char, decode_chars};
 use rustc_hash::FxHashMap;
@@ -50,6 +51,18 @@ pub struct BpeScratch {
     pub symbols: Vec<Symbol>,
     search: SearchScratch,
     recent: RecentPieces,
+    longer: LongerPieces,
+}
+
+/// Emits a cached encoding of a piece of `len` bytes, with offsets from the tokens' byte
+/// lengths: the entry is the piece's exact encoding, so they tile it.
+fn emit_with_lengths(ids: &[u32], len: usize, tables: &ByteTables, emit: &mut impl FnMut(u32, usize, usize)) {
+    let mut start = 0;
+    for &id in ids {
+        let end = (start + tables.byte_len(id)).min(len);
+        emit(id, start, end);
+        start = end;
+    }
 }
 
 /// `symbols` become the bytes of `word` as their one-byte tokens; false if some byte has none.
@@ -157,13 +170,7 @@ impl Bpe {
             // vocabulary-sized table of whole tokens is most often a cache miss.
             scratch.recent.claim(tables.serial);
             if let Some(cached) = scratch.recent.ids(key) {
-                // Offsets from the tokens' byte lengths: the entry is the piece's exact encoding.
-                let mut start = 0;
-                for &id in cached {
-                    let end = (start + tables.byte_len(id)).min(word.len());
-                    emit(id, start, end);
-                    start = end;
-                }
+                emit_with_lengths(cached, word.len(), tables, &mut emit);
                 return Ok(());
             }
             if let Some(id) = tables.short.get(key) {
@@ -217,6 +224,20 @@ impl Bpe {
         if word.len() > MAX_SHORT_TOKEN && self.spec.ignore_merges {
             if let Some(&id) = tables.by_bytes.get(word) {
                 emit(id, 0, word.len());
+                // Tokens of 13 to 15 bytes (indentation runs, long words) are not in
+                // `tables.short` but fit a key: remembered, they are not looked up again.
+                if let Some(key) = key {
+                    scratch.recent.claim(tables.serial);
+                    scratch.recent.insert(key, std::iter::once(id));
+                }
+                return Ok(());
+            }
+        }
+        let longer = longer::held(word.len());
+        if longer {
+            scratch.longer.claim(tables.serial);
+            if let Some(cached) = scratch.longer.ids(word) {
+                emit_with_lengths(cached, word.len(), tables, &mut emit);
                 return Ok(());
             }
         }
@@ -241,6 +262,8 @@ impl Bpe {
         if let Some(key) = key {
             scratch.recent.claim(tables.serial);
             scratch.recent.insert(key, symbols.iter().map(|s| s.id));
+        } else if longer {
+            scratch.longer.insert(word, symbols.iter().map(|s| s.id));
         }
         Ok(())
     }
@@ -289,3 +312,4 @@ mod tests {
         assert_eq!(from_search, from_merging);
     }
 }
+

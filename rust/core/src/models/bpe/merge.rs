@@ -157,11 +157,7 @@ mod tests {
 
     /// Symbols: 1=a 2=b 3=c; merges: (a,b)->4 rank 0, (4,c)->5 rank 1, (a,a)->6 rank 2, (6,6)->7 rank 3.
     fn merges() -> Merges {
-        let mut m = Merges::default();
-        for ((l, r), (rank, id)) in [((1, 2), (0, 4)), ((4, 3), (1, 5)), ((1, 1), (2, 6)), ((6, 6), (3, 7))] {
-            m.insert_first(l, r, rank, id);
-        }
-        m
+        Merges::build([(1, 2, 0, 4), (4, 3, 1, 5), (1, 1, 2, 6), (6, 6, 3, 7)])
     }
 
     #[test]

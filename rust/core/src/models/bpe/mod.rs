@@ -162,12 +162,13 @@ impl TryFrom<BpeSpec> for Bpe {
                 .map_init(String::new, |merged, (rank, m)| resolve(merged, rank, m))
                 .collect()
         });
-        let mut merges = Merges::default();
+        let mut listed = Vec::with_capacity(resolved.len());
         for (rank, found) in resolved.into_iter().enumerate() {
             let (left, right, merged) = found?;
-            // A pair listed twice keeps its first (best) rank.
-            merges.insert_first(left, right, rank as u32, merged);
+            listed.push((left, right, rank as u32, merged));
         }
+        // A pair listed twice keeps its first (best) rank.
+        let merges = Merges::build(listed);
         Bpe::with_merge_table(spec, merges)
     }
 }

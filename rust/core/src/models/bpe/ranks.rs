@@ -48,14 +48,8 @@ impl Bpe {
         let mut spec = BpeSpec::new(vocab, Vec::new(), true);
         spec.merges_of_ranks = true;
         let per_token = splits(ranks, |_, _, left, right| (left, right))?;
-        let mut merges = Merges::default();
-        let mut rank = 0u32;
-        for (merged, pairs) in per_token {
-            for (left, right) in pairs {
-                merges.insert_first(left, right, rank, merged);
-                rank += 1;
-            }
-        }
+        let listed = per_token.into_iter().flat_map(|(merged, pairs)| pairs.into_iter().map(move |(l, r)| (l, r, merged)));
+        let merges = Merges::build(listed.enumerate().map(|(rank, (l, r, merged))| (l, r, rank as u32, merged)));
         Bpe::with_merge_table(spec, merges).map_err(|e| Error::Config(format!("model.{e}")))
     }
 }

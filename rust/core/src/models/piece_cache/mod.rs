@@ -17,6 +17,11 @@
 //!   its ids. The table remembers which model filled it and starts empty for another. Being per
 //!   thread, it needs no lock, and a forked child keeps the forking thread's table, which no
 //!   other thread was writing.
+//!
+//! Pieces of 16 to 48 bytes have a table of their own, [`longer::LongerPieces`], consulted only
+//! once the short tables could not answer.
+
+pub mod longer;
 
 /// What the caches say of one piece: its ids were appended (or it is empty), or the model must
 /// encode it, with its key when it is short enough to be remembered afterwards.

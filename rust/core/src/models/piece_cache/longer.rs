@@ -1,0 +1,156 @@
+//! A thread's cache of the pieces too long for a `u128` key (16 to `LONGER_MAX_BYTES` bytes):
+//! long identifiers, indentation and separator runs, words with their leading punctuation.
+//! They are a few percent of the pieces of code and prose, but each costs a merge run of dozens
+//! of pair lookups, and most recur (measured on the shared corpora under o200k_base: three in
+//! four misses of 16 to 48 bytes had been encoded before in the same process).
+//!
+//! Direct-mapped like `RecentPieces`: `LONGER_SLOTS` entries of 128 bytes (512 KB per thread,
+//! allocated on the first long piece), each holding the piece's bytes, compared in full on a
+//! lookup, so an entry gives the exact encoding of its piece or nothing; a new piece overwrites
+//! its slot. Per thread, it needs no lock, and a forked child keeps the forking thread's table.
+
+/// Longest piece held; longer ones take the long-piece search, which is about linear.
+pub const LONGER_MAX_BYTES: usize = 48;
+/// Most tokens an entry holds; a piece of more is encoded each time.
+pub const LONGER_MAX_TOKENS: usize = 16;
+const LONGER_SLOTS: usize = 1 << 12;
+const LONGER_SHIFT: u32 = 64 - LONGER_SLOTS.trailing_zeros();
+
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Entry {
+    /// Piece length; 0 marks an empty slot (the shortest piece held is 16 bytes).
+    len: u8,
+    count: u8,
+    bytes: [u8; LONGER_MAX_BYTES],
+    ids: [u32; LONGER_MAX_TOKENS],
+}
+
+const EMPTY: Entry = Entry { len: 0, count: 0, bytes: [0; LONGER_MAX_BYTES], ids: [0; LONGER_MAX_TOKENS] };
+
+/// See the module comment.
+#[derive(Default)]
+pub struct LongerPieces {
+    /// The model whose encodings the entries hold (0: none yet).
+    owner: u64,
+    entries: Vec<Entry>,
+}
+
+impl std::fmt::Debug for LongerPieces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LongerPieces").field("owner", &self.owner).field("slots", &self.entries.len()).finish()
+    }
+}
+
+/// Whether a piece of this many bytes is one the cache holds.
+#[inline(always)]
+pub fn held(len: usize) -> bool {
+    (super::MAX_SHORT + 1..=LONGER_MAX_BYTES).contains(&len)
+}
+
+/// Slot of a piece: its bytes folded eight at a time, then multiplied (a hash for spreading
+/// pieces over slots, never trusted for equality).
+#[inline(always)]
+fn slot(piece: &[u8]) -> usize {
+    let mut h = piece.len() as u64;
+    let mut chunks = piece.chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        h = (h ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+    }
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = (h ^ u64::from_le_bytes(tail)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> LONGER_SHIFT) as usize
+}
+
+impl LongerPieces {
+    /// Makes the table that of model `owner`, emptying it if it held another's; the entries are
+    /// allocated here, on a thread's first long piece.
+    #[inline]
+    pub fn claim(&mut self, owner: u64) {
+        if self.owner != owner {
+            self.entries.clear();
+            self.entries.resize(LONGER_SLOTS, EMPTY);
+            self.owner = owner;
+        }
+    }
+
+    /// The ids of `piece`, if cached (call `claim` first).
+    #[inline]
+    pub fn ids(&self, piece: &[u8]) -> Option<&[u32]> {
+        let entry = self.entries.get(slot(piece))?;
+        let len = entry.len as usize;
+        if len != piece.len() || entry.bytes.get(..len)? != piece {
+            return None;
+        }
+        entry.ids.get(..entry.count as usize)
+    }
+
+    /// Remembers the encoding of `piece` (call `claim` first); pieces outside `held` and
+    /// encodings of more than `LONGER_MAX_TOKENS` tokens are not kept.
+    pub fn insert(&mut self, piece: &[u8], ids: impl ExactSizeIterator<Item = u32>) {
+        if !held(piece.len()) || ids.len() > LONGER_MAX_TOKENS || ids.len() == 0 {
+            return;
+        }
+        let at = slot(piece);
+        let Some(entry) = self.entries.get_mut(at) else { return };
+        let mut new = EMPTY;
+        new.len = piece.len() as u8;
+        new.count = ids.len() as u8;
+        new.bytes[..piece.len()].copy_from_slice(piece);
+        for (slot, id) in new.ids.iter_mut().zip(ids) {
+            *slot = id;
+        }
+        *entry = new;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gives_back_exactly_what_was_put_and_forgets_on_another_model() {
+        let mut cache = LongerPieces::default();
+        cache.claim(3);
+        let piece = b"a_long_identifier_name";
+        assert_eq!(cache.ids(piece), None);
+        cache.insert(piece, [5, 6, 7].into_iter());
+        assert_eq!(cache.ids(piece), Some(&[5, 6, 7][..]));
+        // Same length, one byte different: never the other piece's ids.
+        assert_eq!(cache.ids(b"a_long_identifier_namf"), None);
+        // Outside the lengths held, or too many tokens: not kept.
+        cache.insert(b"fifteen bytes!!", [1].into_iter());
+        assert_eq!(cache.ids(b"fifteen bytes!!"), None);
+        let long = [b'x'; LONGER_MAX_BYTES + 1];
+        cache.insert(&long, [1].into_iter());
+        assert_eq!(cache.ids(&long), None);
+        let many = [b'y'; 40];
+        cache.insert(&many, 0..LONGER_MAX_TOKENS as u32 + 1);
+        assert_eq!(cache.ids(&many), None);
+        let most = [b'z'; LONGER_MAX_BYTES];
+        cache.insert(&most, 0..LONGER_MAX_TOKENS as u32);
+        assert_eq!(cache.ids(&most).map(<[u32]>::len), Some(LONGER_MAX_TOKENS));
+        cache.claim(4);
+        assert_eq!(cache.ids(piece), None);
+    }
+
+    #[test]
+    fn a_piece_overwritten_by_its_slot_neighbour_is_a_miss_not_a_wrong_answer() {
+        let mut cache = LongerPieces::default();
+        cache.claim(1);
+        let pieces: Vec<Vec<u8>> = (0..3 * LONGER_SLOTS).map(|i| format!("piece number {i:08}").into_bytes()).collect();
+        for (i, p) in pieces.iter().enumerate() {
+            cache.insert(p, std::iter::once(i as u32));
+        }
+        let mut hits = 0;
+        for (i, p) in pieces.iter().enumerate() {
+            if let Some(ids) = cache.ids(p) {
+                assert_eq!(ids, &[i as u32]);
+                hits += 1;
+            }
+        }
+        assert!(hits > 0 && hits <= LONGER_SLOTS);
+    }
+}
