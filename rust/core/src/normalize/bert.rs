@@ -10,7 +10,7 @@
 //! the musical symbol stems U+1D165..): only then do we run HF's steps one by one.
 
 use crate::tokenizer::normalized_text::Normalized;
-use crate::utils::unicode::{is_bert_control, is_bert_whitespace, is_chinese_char, is_nonspacing_mark};
+use crate::utils::unicode::{bert_flag, bert_flags, is_chinese_char, is_nonspacing_mark};
 use serde::{Deserialize, Serialize};
 use unicode_normalization_alignments::char::{canonical_combining_class, decompose_canonical};
 use unicode_normalization_alignments::UnicodeNormalization;
@@ -144,11 +144,12 @@ impl BertNormalizer {
             let Some(c) = old[at..].chars().next() else { break };
             let b = at;
             at += c.len_utf8();
+            let flags = bert_flags(c);
             let c = if self.clean_text {
-                if c == '\0' || c == '\u{fffd}' || is_bert_control(c) {
+                if flags & bert_flag::CONTROL != 0 {
                     continue;
                 }
-                if is_bert_whitespace(c) {
+                if flags & bert_flag::WHITESPACE != 0 {
                     ' '
                 } else {
                     c
@@ -157,6 +158,17 @@ impl BertNormalizer {
                 c
             };
             let a = if track { old_align[b] } else { (0, 0) };
+            // Most characters of most scripts come out as they went in: no table to consult.
+            let unchanged = (!lowercase || flags & bert_flag::SAME_LOWERCASED != 0)
+                && (!strip || flags & bert_flag::SAME_STRIPPED != 0)
+                && !(self.handle_chinese_chars && is_chinese_char(c));
+            if unchanged && c != ' ' {
+                text.push(c);
+                if track {
+                    align.extend(std::iter::repeat_n(a, c.len_utf8()));
+                }
+                continue;
+            }
             let mut emit = |out: char| {
                 text.push(out);
                 if track {
@@ -245,6 +257,7 @@ impl BertNormalizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::utils::unicode::{is_bert_control, is_bert_whitespace};
 
     #[test]
     fn the_ascii_byte_rule_is_the_character_rule_on_ascii() {

@@ -1,7 +1,7 @@
 //! BERT's pre-tokenizer: split on whitespace (dropped) and isolate every punctuation character.
 //! One pass; ASCII bytes are classified by a table, other characters by Unicode category.
 
-use crate::utils::unicode::is_bert_punctuation;
+use crate::utils::unicode::{bert_flag, bert_flags};
 use std::ops::Range;
 
 const SPACE: u8 = 1;
@@ -30,12 +30,16 @@ static ASCII: [u8; 128] = ascii_classes();
 fn class(c: char) -> u8 {
     if (c as u32) < 128 {
         ASCII[c as usize]
-    } else if c.is_whitespace() {
-        SPACE
-    } else if is_bert_punctuation(c) {
-        PUNCT
     } else {
-        0
+        // Non-ASCII white space is Unicode White_Space, as `char::is_whitespace` tests.
+        let flags = bert_flags(c);
+        if flags & bert_flag::WHITESPACE != 0 {
+            SPACE
+        } else if flags & bert_flag::PUNCT != 0 {
+            PUNCT
+        } else {
+            0
+        }
     }
 }
 

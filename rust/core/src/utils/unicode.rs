@@ -4,7 +4,9 @@
 //! `unicode-normalization-alignments`) on purpose: exact parity depends on the table
 //! version, not only on the rule.
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use unicode_categories::UnicodeCategories;
+use unicode_normalization_alignments::char::{canonical_combining_class, decompose_canonical};
 
 /// Whitespace as BERT sees it: tab, newline and carriage return, plus Unicode White_Space.
 #[inline]
@@ -59,4 +61,99 @@ pub fn is_combining_mark(c: char) -> bool {
 #[inline]
 pub fn is_word_char(c: char) -> bool {
     regex_syntax::is_word_character(c)
+}
+
+/// What BERT's normalizer and pre-tokenizer ask of a non-ASCII character, answered once per
+/// code point (see `bert_flags`).
+pub mod bert_flag {
+    /// Dropped by cleaning: `\0`, U+FFFD and `is_bert_control`.
+    pub const CONTROL: u8 = 1;
+    /// `is_bert_whitespace`.
+    pub const WHITESPACE: u8 = 2;
+    /// `is_bert_punctuation`.
+    pub const PUNCT: u8 = 4;
+    /// Lowercasing gives the character itself.
+    pub const SAME_LOWERCASED: u8 = 8;
+    /// Accent stripping gives the character itself: its canonical decomposition is itself, it
+    /// is not a nonspacing mark and has no combining class.
+    pub const SAME_STRIPPED: u8 = 16;
+    /// Set on every filled entry, so that 0 means "not computed yet".
+    pub const KNOWN: u8 = 128;
+}
+
+/// One byte per code point, filled on first use. The questions cost several binary searches
+/// over the Unicode category tables each (a third of all the time of BERT on non-Latin text);
+/// the answer is a pure function of the character, so threads that race to fill an entry store
+/// the same byte, no lock is held, and a forked child inherits valid entries. Bounded: 1.1 MB
+/// of address space, of which only the pages of the scripts met are ever touched.
+static BERT_FLAGS: [AtomicU8; 0x11_0000] = [const { AtomicU8::new(0) }; 0x11_0000];
+
+/// The `bert_flag` bits of `c`.
+#[inline]
+pub fn bert_flags(c: char) -> u8 {
+    let Some(slot) = BERT_FLAGS.get(c as usize) else { return compute_bert_flags(c) };
+    match slot.load(Ordering::Relaxed) {
+        0 => {
+            let flags = compute_bert_flags(c);
+            slot.store(flags, Ordering::Relaxed);
+            flags
+        }
+        flags => flags,
+    }
+}
+
+#[cold]
+fn compute_bert_flags(c: char) -> u8 {
+    use bert_flag::*;
+    let mut flags = KNOWN;
+    if c == '\0' || c == '\u{fffd}' || is_bert_control(c) {
+        flags |= CONTROL;
+    }
+    if is_bert_whitespace(c) {
+        flags |= WHITESPACE;
+    }
+    if is_bert_punctuation(c) {
+        flags |= PUNCT;
+    }
+    let mut lowered = c.to_lowercase();
+    if lowered.next() == Some(c) && lowered.next().is_none() {
+        flags |= SAME_LOWERCASED;
+    }
+    let mut parts = 0;
+    let mut same = true;
+    decompose_canonical(c, |d| {
+        parts += 1;
+        same &= d == c;
+    });
+    // A kept mark with a combining class may be moved by NFD's reordering: not "itself".
+    if parts == 1 && same && !is_nonspacing_mark(c) && canonical_combining_class(c) == 0 {
+        flags |= SAME_STRIPPED;
+    }
+    flags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembered_flags_are_the_computed_ones_for_every_code_point() {
+        use bert_flag::*;
+        for c in (0..0x11_0000u32).filter_map(char::from_u32) {
+            let flags = bert_flags(c);
+            assert_eq!(flags, compute_bert_flags(c), "{c:?}");
+            assert_eq!(bert_flags(c), flags, "{c:?} second lookup");
+            assert_eq!(flags & PUNCT != 0, is_bert_punctuation(c));
+            assert_eq!(flags & WHITESPACE != 0, is_bert_whitespace(c));
+        }
+        // A few known answers: accented letters decompose, uppercase letters lower, marks drop.
+        assert_eq!(bert_flags('é') & SAME_STRIPPED, 0);
+        assert_ne!(bert_flags('é') & SAME_LOWERCASED, 0);
+        assert_eq!(bert_flags('Ж') & SAME_LOWERCASED, 0);
+        assert_ne!(bert_flags('ж') & (SAME_LOWERCASED | SAME_STRIPPED), 0);
+        assert_eq!(bert_flags('\u{301}') & SAME_STRIPPED, 0);
+        assert_ne!(bert_flags('\u{3000}') & WHITESPACE, 0);
+        assert_ne!(bert_flags('\u{200b}') & CONTROL, 0);
+        assert_ne!(bert_flags('。') & PUNCT, 0);
+    }
 }
