@@ -74,3 +74,21 @@ def test_generated_batches(batch):
     ids, offsets = OURS.encode_batch_flat(batch)
     assert [ids[offsets[i] : offsets[i + 1]].tolist() for i in range(len(batch))] == theirs
     assert OURS.count_tokens(batch).tolist() == [len(t) for t in theirs]
+
+
+def test_every_code_point_matches_in_and_after_a_word():
+    """Every Unicode scalar value once, alone, inside a word, in uppercase company and next to a
+    combining mark: BERT's per-character answers (cleaned? white space? punctuation? changed by
+    lowercasing or accent stripping?) are kept per code point after their first use, so each one
+    is checked here against HF rather than only the ranges the generated text draws from."""
+    code_points = [c for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF]
+    texts = []
+    for start in range(0, len(code_points), 64):
+        chunk = [chr(c) for c in code_points[start:start + 64]]
+        texts.append(" ".join(f"A{c}b {c} É{c}\u0301" for c in chunk))
+    for row in range(0, len(texts), 512):
+        batch = texts[row:row + 512]
+        for text, t in zip(batch, HF.encode_batch(batch)):
+            o = OURS.encode(text)
+            assert o.ids.tolist() == t.ids, text[:40]
+            assert [tuple(x) for x in o.offsets.tolist()] == t.offsets, text[:40]
