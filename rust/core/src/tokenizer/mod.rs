@@ -10,6 +10,7 @@ pub mod padding;
 pub mod truncation;
 
 mod build;
+mod long_text;
 mod tokenize;
 
 use crate::decode::{self, Decoder};
@@ -199,14 +200,38 @@ impl Tokenizer {
                 for step in &single.0 {
                     match step {
                         Step::Special(special, ..) => ids.extend_from_slice(special),
-                        Step::Sequence(0, _) => self.tokenize_into(text, split_special_tokens, ids, None, None)?,
+                        Step::Sequence(0, _) => self.tokenize_ids(text, split_special_tokens, ids)?,
                         Step::Sequence(..) => {}
                     }
                 }
                 Ok(())
             }
-            _ => self.tokenize_into(text, split_special_tokens, ids, None, None),
+            _ => self.tokenize_ids(text, split_special_tokens, ids),
         }
+    }
+
+    /// The ids of one sequence; a long text whose pipeline allows it is cut into parts that
+    /// threads tokenize side by side (see `long_text`).
+    fn tokenize_ids(&self, text: &str, split_special_tokens: bool, ids: &mut Vec<u32>) -> Result<()> {
+        let threads = crate::utils::parallel::num_threads();
+        if threads > 1 && text.len() > long_text::PARALLEL_ABOVE && self.cuts_long_texts() {
+            let parts = long_text::parts(text, threads);
+            if parts.len() > 1 {
+                let encoded = crate::utils::parallel::map_chunks(&parts, |_, group| {
+                    let mut part_ids = Vec::with_capacity(group.iter().map(|r| r.len() / 4).sum());
+                    for r in group {
+                        self.tokenize_into(&text[r.clone()], split_special_tokens, &mut part_ids, None, None)?;
+                    }
+                    Ok(part_ids)
+                })?;
+                ids.reserve(encoded.iter().map(Vec::len).sum());
+                for part in encoded {
+                    ids.extend_from_slice(&part);
+                }
+                return Ok(());
+            }
+        }
+        self.tokenize_into(text, split_special_tokens, ids, None, None)
     }
 
     /// Decodes ids to text; an id outside the vocabulary is an error, not silently dropped.
