@@ -15,7 +15,7 @@
 //! the newline, no prefix space added to each part, and no added token that could match across
 //! the cut (one holding a newline, or stripping white space on its left or right).
 
-use super::{chunking, Tokenizer};
+use super::Tokenizer;
 use crate::pretokenize::PreTokenizer;
 use std::ops::Range;
 
