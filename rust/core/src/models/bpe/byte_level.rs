@@ -312,4 +312,3 @@ mod tests {
         assert_eq!(from_search, from_merging);
     }
 }
-
