@@ -543,30 +543,19 @@ def bert_dict() -> dict:
 
 
 UNSUPPORTED = {
-    "normalizer.normalizers[1].type: 'Precompiled' is not supported": lambda d: d.update(
+    "normalizer.normalizers[1].type: 'Unicode' is not supported": lambda d: d.update(
+        normalizer={"type": "Sequence", "normalizers": [d["normalizer"], {"type": "Unicode"}]}
+    ),
+    "normalizer.normalizers[0].normalizers[2].type: 'Trim' is not supported": lambda d: d.update(
         normalizer={
             "type": "Sequence",
-            "normalizers": [d["normalizer"], {"type": "Precompiled", "precompiled_charsmap": ""}],
-        }
-    ),
-    "normalizer.type: 'Strip' is not supported": lambda d: d.update(
-        normalizer={"type": "Strip", "strip_left": True, "strip_right": True}
-    ),
-    "normalizer.normalizers[0].normalizers[2].type: 'Prepend' is not supported": lambda d: d.update(
-        normalizer={
-            "type": "Sequence",
-            "normalizers": [
-                {
-                    "type": "Sequence",
-                    "normalizers": [{"type": "NFC"}, {"type": "NFD"}, {"type": "Prepend", "prepend": "_"}],
-                }
-            ],
+            "normalizers": [{"type": "Sequence", "normalizers": [{"type": "NFC"}, {"type": "NFD"}, {"type": "Trim"}]}],
         }
     ),
     "pre_tokenizer.type: 'UnicodeScripts' is not supported": lambda d: d.update(
         pre_tokenizer={"type": "UnicodeScripts"}
     ),
-    "pre_tokenizer.pretokenizers[2].type: 'Metaspace' is not supported": lambda d: d.update(
+    "pre_tokenizer: a Metaspace after another step of a Sequence is not supported yet": lambda d: d.update(
         pre_tokenizer={
             "type": "Sequence",
             "pretokenizers": [
@@ -591,21 +580,10 @@ UNSUPPORTED = {
             "processors": [d["post_processor"], {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True}],
         }
     ),
-    "decoder.type: 'Metaspace' is not supported": lambda d: d.update(
-        decoder={"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": True}
+    "decoder.decoders[1].type: 'Detokenize' is not supported": lambda d: d.update(
+        decoder={"type": "Sequence", "decoders": [{"type": "Fuse"}, {"type": "Detokenize"}]}
     ),
-    "decoder.type: 'Sequence' is not supported": lambda d: d.update(
-        decoder={
-            "type": "Sequence",
-            "decoders": [{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": True}],
-        }
-    ),
-    "model.type: 'WordLevel' is not supported": lambda d: d.update(
-        model={"type": "WordLevel", "unk_token": "[UNK]", "vocab": {"[UNK]": 0}}
-    ),
-    "model.type: 'Unigram' is not supported": lambda d: d.update(
-        model={"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0]]}
-    ),
+    "model.type: 'Tiktoken' is not supported": lambda d: d.update(model={"type": "Tiktoken", "vocab": {"[UNK]": 0}}),
 }
 
 

@@ -192,10 +192,10 @@ def test_other_kinds_of_files_are_named(tmp_path):
 
 def test_tokenizer_json_errors_are_unchanged(tmp_path):
     spec = json.loads(BERT_JSON.read_text())
-    spec["model"] = {"type": "Unigram", "vocab": [["a", 0.0]]}
+    spec["model"] = {"type": "Unigram", "unk_id": 5, "vocab": [["a", 0.0]]}
     path = tmp_path / "tokenizer.json"
     path.write_text(json.dumps(spec))
-    with pytest.raises(tokembed.TokenizerError, match="model.type: 'Unigram' is not supported"):
+    with pytest.raises(tokembed.TokenizerError, match="unk_id: 5 is beyond the 1 pieces"):
         tokembed.Tokenizer.from_file(path)
     path.write_text(BERT_JSON.read_text()[:5000])
     with pytest.raises(tokembed.TokenizerError, match="not valid JSON"):

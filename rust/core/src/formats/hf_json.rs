@@ -85,6 +85,8 @@ fn parse_direct(json: &str) -> Option<TokenizerFile> {
     let model = match (kind.kind.as_deref(), kind.max_input_chars_per_word.is_some()) {
         (Some("BPE"), _) => Model::Bpe(serde_json::from_str(file.model.get()).ok()?),
         (Some("WordPiece"), _) | (None, true) => Model::WordPiece(serde_json::from_str(file.model.get()).ok()?),
+        (Some("Unigram"), _) => Model::Unigram(serde_json::from_str(file.model.get()).ok()?),
+        (Some("WordLevel"), _) => Model::WordLevel(serde_json::from_str(file.model.get()).ok()?),
         _ => return None,
     };
     Some(TokenizerFile {
@@ -216,9 +218,9 @@ mod tests {
         assert!(parse_direct(bad_merge).is_none());
         let message = parse(bad_merge).unwrap_err().to_string();
         assert!(message.starts_with("model: invalid length 3, expected a merge"), "{message}");
-        let unsupported = r#"{"model": {"type": "Unigram", "vocab": []}}"#;
+        let unsupported = r#"{"model": {"type": "Tiktoken", "vocab": []}}"#;
         let message = parse(unsupported).unwrap_err().to_string();
-        assert!(message.contains("model.type: 'Unigram' is not supported"), "{message}");
+        assert!(message.contains("model.type: 'Tiktoken' is not supported"), "{message}");
     }
 
     #[test]

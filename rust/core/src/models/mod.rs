@@ -3,18 +3,22 @@
 pub mod bpe;
 mod piece_cache;
 mod trie;
+pub mod unigram;
 mod vocab;
+mod word_level;
 pub mod wordpiece;
 
 pub use bpe::Bpe;
+pub use unigram::Unigram;
 pub use vocab::{ids_to_tokens, serialize_vocab_by_id};
+pub use word_level::WordLevel;
 pub use wordpiece::WordPiece;
 
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 
 /// Type names a `model` may have in a file we accept.
-pub const SUPPORTED: &[&str] = &["WordPiece", "BPE"];
+pub const SUPPORTED: &[&str] = &["WordPiece", "BPE", "Unigram", "WordLevel"];
 
 /// The `model` of a `tokenizer.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -23,6 +27,8 @@ pub enum Model {
     WordPiece(WordPiece),
     #[serde(rename = "BPE")]
     Bpe(Bpe),
+    Unigram(Unigram),
+    WordLevel(WordLevel),
 }
 
 /// Buffers a model reuses between words.
@@ -48,6 +54,8 @@ impl Model {
             Model::WordPiece(w) => w.tokenize(word, emit),
             Model::Bpe(b) if byte_level => b.tokenize_bytes(word.as_bytes(), &mut scratch.bpe, emit),
             Model::Bpe(b) => b.tokenize(word, &mut scratch.bpe.symbols, emit),
+            Model::Unigram(u) => u.tokenize(word, emit),
+            Model::WordLevel(w) => w.tokenize(word, emit),
         }
     }
 
@@ -83,10 +91,19 @@ impl Model {
         }
     }
 
+    /// Whether a token with this id is named by the text it covers rather than by the
+    /// vocabulary: HF's Unigram names an unknown token so.
+    #[inline]
+    pub fn names_token_by_text(&self, id: u32) -> bool {
+        matches!(self, Model::Unigram(u) if u.is_unknown(id))
+    }
+
     pub fn id_to_token(&self, id: u32) -> Option<&str> {
         match self {
             Model::WordPiece(w) => w.id_to_token(id),
             Model::Bpe(b) => b.id_to_token(id),
+            Model::Unigram(u) => u.id_to_token(id),
+            Model::WordLevel(w) => w.id_to_token(id),
         }
     }
 
@@ -94,6 +111,8 @@ impl Model {
         match self {
             Model::WordPiece(w) => w.token_to_id(token),
             Model::Bpe(b) => b.token_to_id(token),
+            Model::Unigram(u) => u.token_to_id(token),
+            Model::WordLevel(w) => w.token_to_id(token),
         }
     }
 
@@ -101,6 +120,8 @@ impl Model {
         match self {
             Model::WordPiece(w) => w.vocab(),
             Model::Bpe(b) => b.vocab(),
+            Model::Unigram(u) => u.vocab(),
+            Model::WordLevel(w) => w.vocab(),
         }
     }
 
@@ -108,6 +129,8 @@ impl Model {
         match self {
             Model::WordPiece(w) => w.id_bound(),
             Model::Bpe(b) => b.id_bound(),
+            Model::Unigram(u) => u.id_bound(),
+            Model::WordLevel(w) => w.id_bound(),
         }
     }
 }

@@ -4,12 +4,16 @@
 //! file deserializes straight into it and serializes back unchanged.
 
 mod bert;
+mod byte_level;
 mod lowercase;
+mod nmt;
+pub mod precompiled;
 mod replace;
 mod strip_accents;
 mod unicode_forms;
 
 pub use bert::BertNormalizer;
+pub use precompiled::Precompiled;
 pub use replace::{Replace, ReplacePattern};
 pub use unicode_forms::UnicodeForm;
 
@@ -17,8 +21,22 @@ use crate::tokenizer::normalized_text::Normalized;
 use serde::{Deserialize, Serialize};
 
 /// Type names a `normalizer` may have in a file we accept.
-pub const SUPPORTED: &[&str] =
-    &["BertNormalizer", "NFC", "NFD", "NFKC", "NFKD", "Lowercase", "StripAccents", "Replace", "Sequence"];
+pub const SUPPORTED: &[&str] = &[
+    "BertNormalizer",
+    "NFC",
+    "NFD",
+    "NFKC",
+    "NFKD",
+    "Lowercase",
+    "StripAccents",
+    "Replace",
+    "Prepend",
+    "Strip",
+    "Precompiled",
+    "Nmt",
+    "ByteLevel",
+    "Sequence",
+];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -31,7 +49,23 @@ pub enum Normalizer {
     Lowercase {},
     StripAccents {},
     Replace(Replace),
-    Sequence { normalizers: Vec<Normalizer> },
+    /// Puts `prepend` before any non-empty text.
+    Prepend {
+        prepend: String,
+    },
+    /// Removes white space at either end.
+    Strip {
+        #[serde(default)]
+        strip_left: bool,
+        #[serde(default)]
+        strip_right: bool,
+    },
+    Precompiled(Precompiled),
+    Nmt {},
+    ByteLevel {},
+    Sequence {
+        normalizers: Vec<Normalizer>,
+    },
 }
 
 impl Normalizer {
@@ -45,6 +79,11 @@ impl Normalizer {
             Normalizer::Lowercase {} => lowercase::apply(n),
             Normalizer::StripAccents {} => strip_accents::apply(n),
             Normalizer::Replace(r) => r.apply(n),
+            Normalizer::Prepend { prepend } => n.prepend(prepend),
+            Normalizer::Strip { strip_left, strip_right } => n.strip(*strip_left, *strip_right),
+            Normalizer::Precompiled(p) => p.normalize(n),
+            Normalizer::Nmt {} => nmt::apply(n),
+            Normalizer::ByteLevel {} => byte_level::apply(n),
             Normalizer::Sequence { normalizers } => {
                 for inner in normalizers {
                     inner.normalize(n);

@@ -51,6 +51,24 @@ impl From<Replace> for ReplaceSpec {
 }
 
 impl Replace {
+    /// Every match in `text` replaced (the decoder's use, with no alignment to keep).
+    pub fn replace_str(&self, text: &str) -> String {
+        match &self.matcher {
+            Matcher::Regex(re) => {
+                let mut out = String::with_capacity(text.len());
+                let mut last = 0;
+                for m in re.find_iter(text).filter(|m| !m.is_empty()) {
+                    out.push_str(&text[last..m.start()]);
+                    out.push_str(&self.content);
+                    last = m.end();
+                }
+                out.push_str(&text[last..]);
+                out
+            }
+            Matcher::Literal(s) => text.replace(s.as_str(), &self.content),
+        }
+    }
+
     pub fn apply(&self, n: &mut Normalized) {
         let ranges: Vec<_> = match &self.matcher {
             Matcher::Regex(re) => re.find_iter(n.text()).filter(|m| !m.is_empty()).map(|m| m.range()).collect(),

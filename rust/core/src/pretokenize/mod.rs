@@ -5,11 +5,13 @@
 //! `pre_tokenizer` field of an HF `tokenizer.json`.
 
 mod bert;
+mod metaspace;
 mod pattern_split;
 pub mod regex_split;
 mod split;
 mod whitespace;
 
+pub use metaspace::{Metaspace, PrependScheme};
 pub use pattern_split::Split;
 pub use split::SplitBehavior;
 
@@ -20,8 +22,17 @@ use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 /// Type names a `pre_tokenizer` may have in a file we accept.
-pub const SUPPORTED: &[&str] =
-    &["BertPreTokenizer", "Whitespace", "WhitespaceSplit", "Punctuation", "Digits", "Split", "ByteLevel", "Sequence"];
+pub const SUPPORTED: &[&str] = &[
+    "BertPreTokenizer",
+    "Whitespace",
+    "WhitespaceSplit",
+    "Punctuation",
+    "Digits",
+    "Split",
+    "ByteLevel",
+    "Metaspace",
+    "Sequence",
+];
 
 fn isolated() -> SplitBehavior {
     SplitBehavior::Isolated
@@ -52,6 +63,8 @@ pub enum PreTokenizer {
         #[serde(default = "yes")]
         use_regex: bool,
     },
+    /// SentencePiece's spaces; the tokenizer rewrites the text first (see `leading_metaspace`).
+    Metaspace(Metaspace),
     Sequence {
         pretokenizers: Vec<PreTokenizer>,
     },
@@ -93,6 +106,7 @@ impl PreTokenizer {
                 pattern_split::byte_level_split(text, range, matches, out)
             }
             PreTokenizer::ByteLevel { use_regex: false, .. } => out.push(range),
+            PreTokenizer::Metaspace(m) => m.split(text, range, out),
             PreTokenizer::BertPreTokenizer {} => bert::split(text, range, out),
             PreTokenizer::Whitespace {} => whitespace::split_words(text, range, out),
             PreTokenizer::WhitespaceSplit {} => {
@@ -115,6 +129,36 @@ impl PreTokenizer {
             }
         }
         Ok(())
+    }
+
+    /// The Metaspace that rewrites the text before any cut: this pre-tokenizer when it is one,
+    /// or the first step of a Sequence. The tokenizer applies its rewrite to each piece of text;
+    /// the step itself then only cuts.
+    pub fn leading_metaspace(&self) -> Option<&Metaspace> {
+        match self {
+            PreTokenizer::Metaspace(m) => Some(m),
+            PreTokenizer::Sequence { pretokenizers } => pretokenizers.first().and_then(PreTokenizer::leading_metaspace),
+            _ => None,
+        }
+    }
+
+    fn count_metaspaces(&self) -> usize {
+        match self {
+            PreTokenizer::Metaspace(_) => 1,
+            PreTokenizer::Sequence { pretokenizers } => pretokenizers.iter().map(PreTokenizer::count_metaspaces).sum(),
+            _ => 0,
+        }
+    }
+
+    /// Whether a Metaspace is present.
+    pub fn has_metaspace(&self) -> bool {
+        self.count_metaspaces() > 0
+    }
+
+    /// A Metaspace after a step that cuts (which would rewrite each piece on its own) is not
+    /// supported yet.
+    pub fn unsupported_metaspace(&self) -> bool {
+        self.count_metaspaces() > usize::from(self.leading_metaspace().is_some())
     }
 
     /// Whether the model gets bytes (a ByteLevel step is present).

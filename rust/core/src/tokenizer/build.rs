@@ -86,7 +86,17 @@ impl Tokenizer {
                 "pre_tokenizer: a ByteLevel with add_prefix_space inside a Sequence is not supported yet".to_string(),
             ));
         }
+        if file.pre_tokenizer.as_ref().is_some_and(PreTokenizer::unsupported_metaspace) {
+            return Err(Error::Config(
+                "pre_tokenizer: a Metaspace after another step of a Sequence is not supported yet".to_string(),
+            ));
+        }
+        let metaspace = file.pre_tokenizer.as_ref().and_then(PreTokenizer::leading_metaspace).cloned();
+        let metaspace_needs_alignment = file.normalizer.is_some()
+            && metaspace.as_ref().is_some_and(|m| m.prepend_scheme == crate::pretokenize::PrependScheme::First);
         let mut tok = Tokenizer {
+            metaspace,
+            metaspace_needs_alignment,
             file,
             added,
             templates: None,

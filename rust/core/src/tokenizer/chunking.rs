@@ -27,11 +27,26 @@ pub struct ChunkPolicy {
     cut_before_punctuation: bool,
 }
 
+/// Normalizers that rewrite each character on its own (or compose only across marks), so that
+/// a cut at ASCII white space changes nothing. Not: Replace (a pattern can span the cut),
+/// Prepend and Strip (they act at the ends of each chunk), Precompiled (its rules span
+/// grapheme clusters, "\r\n" among them), ByteLevel (white space stops being white space).
 fn normalizer_is_local(n: &Normalizer) -> bool {
     match n {
-        Normalizer::Replace(_) => false,
+        Normalizer::BertNormalizer(_)
+        | Normalizer::NFC {}
+        | Normalizer::NFD {}
+        | Normalizer::NFKC {}
+        | Normalizer::NFKD {}
+        | Normalizer::Lowercase {}
+        | Normalizer::StripAccents {}
+        | Normalizer::Nmt {} => true,
         Normalizer::Sequence { normalizers } => normalizers.iter().all(normalizer_is_local),
-        _ => true,
+        Normalizer::Replace(_)
+        | Normalizer::Prepend { .. }
+        | Normalizer::Strip { .. }
+        | Normalizer::Precompiled(_)
+        | Normalizer::ByteLevel {} => false,
     }
 }
 
@@ -58,7 +73,8 @@ pub fn policy(
     added: &AddedVocabulary,
 ) -> Option<ChunkPolicy> {
     let pre = pre_tokenizer?;
-    if !splits_at_whitespace(pre) || !normalizer.is_none_or(normalizer_is_local) {
+    // Metaspace turns spaces into text and may prepend one to a chunk: never cut under it.
+    if pre.has_metaspace() || !splits_at_whitespace(pre) || !normalizer.is_none_or(normalizer_is_local) {
         return None;
     }
     // Tokens matched after normalization could span a cut; raw ones are split off before.

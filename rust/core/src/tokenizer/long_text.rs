@@ -55,9 +55,10 @@ pub fn parts(text: &str, threads: usize) -> Vec<Range<usize>> {
     let mut start = 0;
     for k in 1..wanted {
         let target = (bytes.len() / wanted * k).max(start + MIN_PART / 2);
-        let Some(found) = bytes.get(target..).and_then(|rest| {
-            memchr::memchr_iter(b'\n', rest).map(|i| target + i + 1).find(|&p| is_cut(bytes, p))
-        }) else {
+        let Some(found) = bytes
+            .get(target..)
+            .and_then(|rest| memchr::memchr_iter(b'\n', rest).map(|i| target + i + 1).find(|&p| is_cut(bytes, p)))
+        else {
             break;
         };
         out.push(start..found);

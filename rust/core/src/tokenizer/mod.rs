@@ -53,6 +53,11 @@ pub struct Tokenizer {
     /// The known pattern whose matches are the pre-tokenizer's pieces, if it is one: long texts
     /// are then split and tokenized a block of pieces at a time.
     scanned_by: Option<KnownPattern>,
+    /// The pre-tokenizer's leading Metaspace, whose rewrite the tokenizer applies to each piece.
+    metaspace: Option<crate::pretokenize::Metaspace>,
+    /// Its `first` scheme asks whether a piece starts the input, which after a normalizer only
+    /// the alignment tells: it is then kept even when offsets are not wanted.
+    metaspace_needs_alignment: bool,
 }
 
 impl Tokenizer {

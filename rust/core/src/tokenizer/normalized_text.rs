@@ -95,6 +95,56 @@ impl Normalized {
         Normalized { text, align, track: self.track }
     }
 
+    /// A copy of the byte range `range` (a whole number of characters), with its alignment.
+    pub fn slice(&self, range: Range<usize>) -> Normalized {
+        let align = if self.track { self.align[range.clone()].to_vec() } else { Vec::new() };
+        Normalized { text: self.text[range].to_string(), align, track: self.track }
+    }
+
+    /// Puts `prefix` in front of a non-empty text, as HF's `prepend` does: the new characters
+    /// take the alignment of the first character.
+    pub fn prepend(&mut self, prefix: &str) {
+        if self.text.is_empty() || prefix.is_empty() {
+            return;
+        }
+        self.text.insert_str(0, prefix);
+        if self.track {
+            let first = self.align[0];
+            self.align.splice(0..0, std::iter::repeat(first).take(prefix.len()));
+        }
+    }
+
+    /// Replaces every `from` by `to` (HF's `replace` with a character pattern).
+    pub fn replace_char(&mut self, from: char, to: &str) {
+        let mut buf = [0u8; 4];
+        let from_str: &str = from.encode_utf8(&mut buf);
+        if !self.text.contains(from) {
+            return;
+        }
+        if !self.track {
+            self.text = self.text.replace(from_str, to);
+            return;
+        }
+        let matches: Vec<Range<usize>> = self.text.match_indices(from_str).map(|(i, m)| i..i + m.len()).collect();
+        self.replace_ranges(&matches, to);
+    }
+
+    /// Removes leading and/or trailing white space (HF's `lstrip` / `rstrip`).
+    pub fn strip(&mut self, left: bool, right: bool) {
+        let text = self.text.as_str();
+        let end = if right { text.trim_end().len() } else { text.len() };
+        let start = if left { end - text[..end].trim_start().len() } else { 0 };
+        if start == 0 && end == self.text.len() {
+            return;
+        }
+        self.text.truncate(end);
+        self.text.drain(..start);
+        if self.track {
+            self.align.truncate(end);
+            self.align.drain(..start);
+        }
+    }
+
     /// Keeps the characters for which `keep` is true; kept ones keep their alignment.
     pub fn filter(&mut self, keep: impl Fn(char) -> bool) {
         self.rebuild(|c, emit| {

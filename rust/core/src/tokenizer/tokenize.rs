@@ -61,7 +61,7 @@ impl Tokenizer {
         mut offsets: Option<&mut Vec<(u32, u32)>>,
         mut texts: Option<&mut Vec<(usize, Box<str>)>>,
     ) -> Result<()> {
-        let track = offsets.is_some();
+        let track = offsets.is_some() || self.metaspace_needs_alignment;
         SCRATCH.with(|cell| {
             let mut guard = cell.borrow_mut();
             let s = &mut *guard;
@@ -87,6 +87,7 @@ impl Tokenizer {
                     }
                     Piece::Text(whole) => {
                         for r in chunking::chunks(text, whole.clone(), self.chunking) {
+                            let chunk_starts_input = r.start == 0;
                             crate::utils::parallel::check_interrupt()?;
                             let base = char_index(r.start);
                             s.normalized.reset(&text[r.clone()], base, track);
@@ -103,6 +104,26 @@ impl Tokenizer {
                                         if let Some(o) = offsets.as_deref_mut() {
                                             o.push(s.normalized.original_span(r.clone()));
                                         }
+                                    }
+                                    Piece::Text(r) if self.metaspace.is_some() => {
+                                        let starts_input = match s.normalized.tracks() {
+                                            true => s.normalized.original_span(r.clone()).0 == 0,
+                                            false => chunk_starts_input && r.start == 0,
+                                        };
+                                        let mut piece = s.normalized.slice(r.clone());
+                                        if let Some(m) = &self.metaspace {
+                                            m.rewrite(&mut piece, starts_input);
+                                        }
+                                        self.tokenize_words(
+                                            &piece,
+                                            0..piece.text().len(),
+                                            &mut s.words,
+                                            Sink {
+                                                ids: &mut *ids,
+                                                offsets: offsets.as_deref_mut(),
+                                                texts: texts.as_deref_mut(),
+                                            },
+                                        )?
                                     }
                                     Piece::Text(r) if self.needs_prefix_space(&s.normalized.text()[r.clone()]) => {
                                         let prefixed = s.normalized.with_prefix(r.clone(), ' ');
@@ -186,7 +207,13 @@ impl Tokenizer {
                     crate::utils::parallel::check_interrupt()?;
                 }
                 let start = w.start;
-                model.tokenize(&text[w.clone()], self.byte_level, scratch, |id, s, e| {
+                let word = &text[w.clone()];
+                model.tokenize(word, self.byte_level, scratch, |id, s, e| {
+                    if model.names_token_by_text(id) {
+                        if let Some(t) = texts.as_deref_mut() {
+                            t.push((ids.len(), word[s..e].into()));
+                        }
+                    }
                     if !self.renamed_model_ids.is_empty() && self.renamed_model_ids.contains(&id) {
                         if let (Some(t), Some(name)) = (texts.as_deref_mut(), model.id_to_token(id)) {
                             t.push((ids.len(), name.into()));

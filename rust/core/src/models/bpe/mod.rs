@@ -119,7 +119,8 @@ pub struct Bpe {
     spec: BpeSpec,
     merges: Merges,
     id_to_token: Vec<Option<String>>,
-    unk_id: Option<u32>,
+    /// The unknown token's id, or its name when the vocabulary lacks it.
+    unk_id: Option<std::result::Result<u32, String>>,
     /// Ids of `<0x00>`..`<0xFF>` when byte fallback is on and all of them exist.
     byte_ids: Option<Vec<u32>>,
     /// Tables for byte-level input, built at load by `prepare_byte_level` (or on first use).
@@ -177,12 +178,9 @@ impl Bpe {
     /// The model of `spec` with its merges already resolved to ids.
     fn with_merge_table(spec: BpeSpec, merges: Merges) -> std::result::Result<Bpe, String> {
         let id_to_token = crate::models::ids_to_tokens(&spec.vocab)?;
-        let unk_id = match &spec.unk_token {
-            Some(u) => {
-                Some(spec.vocab.get(u).copied().ok_or_else(|| format!("unk_token: {u:?} is not in the vocabulary"))?)
-            }
-            None => None,
-        };
+        // An unknown token missing from the vocabulary is accepted, as HF accepts it: the error
+        // comes when a text needs it (see `initial_symbols`).
+        let unk_id = spec.unk_token.as_ref().map(|u| spec.vocab.get(u).copied().ok_or_else(|| u.clone()));
         let byte_ids = if spec.byte_fallback {
             (0..=255u8).map(|b| spec.vocab.get(&format!("<0x{b:02X}>")).copied()).collect()
         } else {
@@ -266,7 +264,15 @@ impl Bpe {
             }
             // Without an unknown token the file gives no way to say "unknown": HF drops the
             // character, and so do we, for parity.
-            let Some(unk) = self.unk_id else { continue };
+            let unk = match &self.unk_id {
+                None => continue,
+                Some(Ok(unk)) => *unk,
+                Some(Err(name)) => {
+                    return Err(Error::InvalidArgument(format!(
+                        "the text has a character the vocabulary lacks ({c:?}), and the unknown token {name:?} is not in the vocabulary either"
+                    )))
+                }
+            };
             pending_unk = match pending_unk {
                 Some(p) if self.spec.fuse_unk => Some(Symbol { end, ..p }),
                 Some(p) => {

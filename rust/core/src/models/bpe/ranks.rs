@@ -48,7 +48,8 @@ impl Bpe {
         let mut spec = BpeSpec::new(vocab, Vec::new(), true);
         spec.merges_of_ranks = true;
         let per_token = splits(ranks, |_, _, left, right| (left, right))?;
-        let listed = per_token.into_iter().flat_map(|(merged, pairs)| pairs.into_iter().map(move |(l, r)| (l, r, merged)));
+        let listed =
+            per_token.into_iter().flat_map(|(merged, pairs)| pairs.into_iter().map(move |(l, r)| (l, r, merged)));
         let merges = Merges::build(listed.enumerate().map(|(rank, (l, r, merged))| (l, r, rank as u32, merged)));
         Bpe::with_merge_table(spec, merges).map_err(|e| Error::Config(format!("model.{e}")))
     }

@@ -1,0 +1,75 @@
+//! The double-array trie of a SentencePiece `precompiled_charsmap` (the darts-clone layout):
+//! an array of 32-bit units, where a unit packs a label byte, a leaf flag and the offset to its
+//! children, and a leaf's unit holds the value. The file is untrusted: every index is checked,
+//! and a walk that leaves the array is a miss, never a panic.
+
+#[derive(Debug, Clone, Default)]
+pub struct DoubleArray {
+    units: Vec<u32>,
+}
+
+fn has_leaf(unit: u32) -> bool {
+    (unit >> 8) & 1 == 1
+}
+
+fn value(unit: u32) -> u32 {
+    unit & 0x7FFF_FFFF
+}
+
+fn label(unit: u32) -> u32 {
+    unit & (0x8000_0000 | 0xFF)
+}
+
+fn offset(unit: u32) -> usize {
+    ((unit >> 10) << ((unit & (1 << 9)) >> 6)) as usize
+}
+
+impl DoubleArray {
+    pub fn new(units: Vec<u32>) -> DoubleArray {
+        DoubleArray { units }
+    }
+
+    /// Calls `found(length, value)` for each key that is a prefix of `key`, shortest first,
+    /// until it returns false. A zero byte ends the key (C strings in the original).
+    pub fn prefixes(&self, key: &[u8], mut found: impl FnMut(usize, u32) -> bool) {
+        let Some(&root) = self.units.first() else { return };
+        let mut pos = offset(root);
+        for (i, &c) in key.iter().enumerate() {
+            if c == 0 {
+                return;
+            }
+            pos ^= c as usize;
+            let Some(&unit) = self.units.get(pos) else { return };
+            if label(unit) != c as u32 {
+                return;
+            }
+            pos ^= offset(unit);
+            if has_leaf(unit) {
+                let Some(&leaf) = self.units.get(pos) else { return };
+                if !found(i + 1, value(leaf)) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The shortest key that is a prefix of `key`: (length, value).
+    pub fn shortest_prefix(&self, key: &[u8]) -> Option<(usize, u32)> {
+        let mut hit = None;
+        self.prefixes(key, |len, v| {
+            hit = Some((len, v));
+            false
+        });
+        hit
+    }
+
+    /// The longest key that is a prefix of `key`: (length, value).
+    pub fn longest_prefix(&self, key: &[u8]) -> Option<(usize, u32)> {
+        let mut hit = None;
+        self.prefixes(key, |len, v| {
+            hit = Some((len, v));
+            true
+        });
+        hit
+    }
+}

@@ -1,0 +1,173 @@
+//! Precompiled: the normalization rules a SentencePiece model carries (`precompiled_charsmap`:
+//! NFKC and friends compiled into a trie of rewrites), as HF's `Precompiled` normalizer applies
+//! them to a `tokenizer.json`'s text.
+//!
+//! The blob is a little-endian u32 (the trie's size in bytes), the double-array trie, then the
+//! replacement strings, each ended by a zero byte; a trie value is the offset of its string.
+//!
+//! HF does not apply the rules as SentencePiece does (longest match over the remaining text): it
+//! walks grapheme clusters, rewrites a cluster of under six bytes by the rule of its *shortest*
+//! matching prefix, and otherwise rewrites character by character. We follow HF here, since a
+//! `tokenizer.json` is checked against HF; `longest_rewrite` is SentencePiece's rule.
+//!
+//! Speed: nearly all text is made of characters no rule touches. ASCII bytes that start no
+//! rule are known from a table built at load, so a piece of such text costs one scan.
+
+mod double_array;
+
+use crate::tokenizer::normalized_text::Normalized;
+use base64::Engine;
+use double_array::DoubleArray;
+use serde::{Deserialize, Serialize};
+use unicode_segmentation::UnicodeSegmentation;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "PrecompiledSpec", into = "PrecompiledSpec")]
+pub struct Precompiled {
+    charsmap: Vec<u8>,
+    trie: DoubleArray,
+    /// The replacement strings (valid UTF-8, as HF requires of the whole blob).
+    replacements: String,
+    /// ASCII bytes that begin a rule (whose text may change).
+    ascii_rule: [bool; 128],
+}
+
+#[derive(Serialize, Deserialize)]
+struct PrecompiledSpec {
+    precompiled_charsmap: String,
+}
+
+impl TryFrom<PrecompiledSpec> for Precompiled {
+    type Error = String;
+    fn try_from(spec: PrecompiledSpec) -> Result<Self, String> {
+        let blob = base64::engine::general_purpose::STANDARD
+            .decode(spec.precompiled_charsmap.as_bytes())
+            .map_err(|e| format!("precompiled_charsmap: not base64: {e}"))?;
+        Precompiled::from_blob(blob)
+    }
+}
+
+impl From<Precompiled> for PrecompiledSpec {
+    fn from(p: Precompiled) -> Self {
+        PrecompiledSpec { precompiled_charsmap: base64::engine::general_purpose::STANDARD.encode(&p.charsmap) }
+    }
+}
+
+impl Precompiled {
+    /// Reads the blob of a `.model` file's normalizer spec or a `tokenizer.json`.
+    pub fn from_blob(blob: Vec<u8>) -> Result<Precompiled, String> {
+        let bad = |what: &str| format!("precompiled_charsmap: {what}");
+        let size_bytes: [u8; 4] =
+            blob.get(..4).and_then(|b| b.try_into().ok()).ok_or_else(|| bad("shorter than 4 bytes"))?;
+        let trie_bytes = u32::from_le_bytes(size_bytes) as usize;
+        let trie_end = 4usize.checked_add(trie_bytes / 4 * 4).filter(|&end| end <= blob.len()).ok_or_else(|| {
+            bad(&format!("trie of {trie_bytes} bytes is longer than the blob ({} bytes)", blob.len()))
+        })?;
+        let units = blob[4..trie_end].chunks_exact(4).map(|u| u32::from_le_bytes([u[0], u[1], u[2], u[3]])).collect();
+        let replacements = String::from_utf8(blob[trie_end..].to_vec())
+            .map_err(|e| bad(&format!("replacement strings are not UTF-8: {e}")))?;
+        let mut p =
+            Precompiled { charsmap: blob, trie: DoubleArray::new(units), replacements, ascii_rule: [false; 128] };
+        for b in 0..128u8 {
+            let mut starts_rule = false;
+            p.trie.prefixes(&[b], |_, _| {
+                starts_rule = true;
+                false
+            });
+            // A rule may start with `b` and go on: look one byte further for any continuation.
+            starts_rule |= (0..=255u8).any(|next| p.trie.shortest_prefix(&[b, next]).is_some());
+            p.ascii_rule[b as usize] = starts_rule;
+        }
+        Ok(p)
+    }
+
+    /// The replacement string at `offset` (up to its zero byte); `None` if the file points
+    /// outside the strings or inside a character.
+    fn replacement_at(&self, offset: u32) -> Option<&str> {
+        let rest = self.replacements.get(offset as usize..)?;
+        Some(rest.split('\0').next().unwrap_or(rest))
+    }
+
+    /// HF's rewrite of a chunk: the rule of its shortest matching prefix.
+    fn shortest_rewrite(&self, chunk: &str) -> Option<&str> {
+        let (_, offset) = self.trie.shortest_prefix(chunk.as_bytes())?;
+        self.replacement_at(offset)
+    }
+
+    /// SentencePiece's rewrite at the start of `text`: the longest matching rule, as
+    /// (bytes consumed, replacement).
+    pub fn longest_rewrite(&self, text: &[u8]) -> Option<(usize, &str)> {
+        let (len, offset) = self.trie.longest_prefix(text)?;
+        Some((len, self.replacement_at(offset)?))
+    }
+
+    /// Whether no rule can apply anywhere in `text`.
+    fn untouched(&self, text: &str) -> bool {
+        text.bytes().all(|b| b < 128 && !self.ascii_rule[b as usize])
+    }
+
+    pub fn normalize(&self, n: &mut Normalized) {
+        let text = n.text();
+        if self.untouched(text) {
+            return;
+        }
+        let mut changes: Vec<(char, isize)> = Vec::with_capacity(text.len());
+        let mut modified = false;
+        for grapheme in text.graphemes(true) {
+            if grapheme.len() < 6 {
+                if let Some(rewrite) = self.shortest_rewrite(grapheme) {
+                    modified = true;
+                    push_rewrite(&mut changes, grapheme, rewrite);
+                    continue;
+                }
+            }
+            for (i, c) in grapheme.char_indices() {
+                let part = &grapheme[i..i + c.len_utf8()];
+                match self.shortest_rewrite(part) {
+                    Some(rewrite) => {
+                        modified = true;
+                        push_rewrite(&mut changes, part, rewrite);
+                    }
+                    None => changes.push((c, 0)),
+                }
+            }
+        }
+        if modified {
+            n.transform(changes, 0);
+        }
+    }
+}
+
+/// The changes for `old` becoming `new`, in HF's convention: characters added are marked +1 at
+/// the end; characters removed are counted on the last change pushed so far (even one of an
+/// earlier character when `new` is empty, as HF does).
+fn push_rewrite(changes: &mut Vec<(char, isize)>, old: &str, new: &str) {
+    let diff = new.chars().count() as isize - old.chars().count() as isize;
+    changes.extend(new.chars().map(|c| (c, 0)));
+    if diff > 0 {
+        for change in changes.iter_mut().rev().take(diff as usize) {
+            change.1 = 1;
+        }
+    } else if diff < 0 {
+        if let Some(last) = changes.last_mut() {
+            last.1 += diff;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A blob without any rule: a trie of just a root, and no strings.
+    #[test]
+    fn malformed_blobs_are_errors_not_panics() {
+        assert!(Precompiled::from_blob(vec![1, 2]).unwrap_err().contains("shorter than 4 bytes"));
+        assert!(Precompiled::from_blob(vec![200, 0, 0, 0, 1]).unwrap_err().contains("longer than the blob"));
+        // A root whose offset points far outside the array: every walk is a miss.
+        let p = Precompiled::from_blob(vec![4, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]).unwrap();
+        let mut n = Normalized::new("héllo\r\n", 0, true);
+        p.normalize(&mut n);
+        assert_eq!(n.text(), "héllo\r\n");
+    }
+}
