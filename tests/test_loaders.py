@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import sentencepiece
 import tiktoken
 import tiktoken.load
 import tokenizers
@@ -146,15 +147,26 @@ def test_ranks_missing_single_bytes_are_refused(tmp_path):
 
 
 @pytest.mark.parametrize("model", SENTENCEPIECE, ids=lambda p: p.name)
-def test_a_sentencepiece_model_is_named(model, tmp_path):
-    with pytest.raises(tokembed.TokenizerError, match=r"looks like a SentencePiece model .*not supported yet") as e:
-        tokembed.Tokenizer.from_file(model)
-    assert str(model) in str(e.value)
+@pytest.mark.parametrize("name", ["tokenizer.model", "spiece.model", "sentencepiece.bpe.model"])
+def test_a_sentencepiece_model_loads_from_a_file_or_a_folder(model, name, tmp_path):
+    reference = sentencepiece.SentencePieceProcessor(model_file=str(model))
+    text = "  Hello wörld,  this is 日本語. "
+    expected = reference.encode(text)
+    assert tokembed.Tokenizer.from_file(model).encode(text).ids.tolist() == expected
     folder = tmp_path / "model"
     folder.mkdir()
-    shutil.copy(model, folder / "tokenizer.model")
-    with pytest.raises(tokembed.TokenizerError, match="SentencePiece tokenizer.model but no tokenizer.json"):
-        tokembed.Tokenizer.from_pretrained(folder)
+    shutil.copy(model, folder / name)
+    assert tokembed.Tokenizer.from_pretrained(folder).encode(text).ids.tolist() == expected
+    assert tokembed.Tokenizer.load(folder / name).encode(text).ids.tolist() == expected
+
+
+def test_a_broken_sentencepiece_model_is_named(tmp_path):
+    data = SENTENCEPIECE[0].read_bytes()
+    path = tmp_path / "tokenizer.model"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(tokembed.TokenizerError, match=r"SentencePiece model: not a valid ModelProto") as e:
+        tokembed.Tokenizer.from_sentencepiece(path)
+    assert str(path) in str(e.value)
 
 
 def other_files(tmp_path: Path) -> list:

@@ -31,6 +31,10 @@ def _loads(text: Optional[str]) -> Optional[dict]:
     return None if text is None else json.loads(text)
 
 
+# The names model folders give their SentencePiece model (Llama/Mistral/Gemma, T5/ALBERT, XLM-R/mBART).
+SENTENCEPIECE_FILES = ("tokenizer.model", "spiece.model", "sentencepiece.bpe.model")
+
+
 class Tokenizer:
     """A tokenizer loaded from an HF ``tokenizer.json`` (or a BERT ``vocab.txt``).
 
@@ -56,18 +60,35 @@ class Tokenizer:
 
     @classmethod
     def from_file(cls, path: PathLike) -> "Tokenizer":
-        """Loads a ``tokenizer.json`` file. Another kind of file (a SentencePiece
-        ``tokenizer.model``, a ``.tiktoken`` file, a ``vocab.txt``, gzip, ...) is named in the error."""
+        """Loads a ``tokenizer.json`` file, or a SentencePiece ``.model`` (as ``from_sentencepiece``
+        with its defaults). Another kind of file (a ``.tiktoken`` file, a ``vocab.txt``, gzip, ...)
+        is named in the error."""
         with open(path, "rb") as f:
             data = f.read()
         try:
+            if _CoreTokenizer.looks_like_sentencepiece(data):
+                return cls(_CoreTokenizer.from_sentencepiece(data, False, False))
             return cls(_CoreTokenizer.from_bytes(data))
         except TokenizerError as e:
             raise TokenizerError(f"{os.fspath(path)}: {e}") from None
 
     @classmethod
+    def from_sentencepiece(cls, path: PathLike, add_bos: bool = False, add_eos: bool = False) -> "Tokenizer":
+        """A SentencePiece ``.model`` file (``tokenizer.model``, ``spiece.model``, ...), encoding and
+        decoding exactly as the ``sentencepiece`` library does; ``add_bos`` / ``add_eos`` put the
+        model's bos / eos ids around each sequence, as that library's options of the same names.
+        Such a tokenizer has no ``tokenizer.json`` form: ``save`` and ``to_str`` refuse it."""
+        with open(path, "rb") as f:
+            data = f.read()
+        try:
+            return cls(_CoreTokenizer.from_sentencepiece(data, bool(add_bos), bool(add_eos)))
+        except TokenizerError as e:
+            raise TokenizerError(f"{os.fspath(path)}: {e}") from None
+
+    @classmethod
     def from_pretrained(cls, directory: PathLike) -> "Tokenizer":
-        """Loads a model folder: its ``tokenizer.json``, else its ``vocab.txt``. Offline only."""
+        """Loads a model folder: its ``tokenizer.json``, else its ``vocab.txt``, else its SentencePiece
+        model (``tokenizer.model``, ``spiece.model`` or ``sentencepiece.bpe.model``). Offline only."""
         d = Path(directory)
         if not d.is_dir():
             raise FileNotFoundError(
@@ -78,12 +99,12 @@ class Tokenizer:
             return cls.from_file(d / "tokenizer.json")
         if (d / "vocab.txt").is_file():
             return cls.from_wordpiece_vocab(d / "vocab.txt")
-        if (d / "tokenizer.model").is_file():
-            raise TokenizerError(
-                f"{os.fspath(directory)!r} holds a SentencePiece tokenizer.model but no tokenizer.json; "
-                "SentencePiece models are not supported yet"
-            )
-        raise FileNotFoundError(f"{os.fspath(directory)!r} holds neither tokenizer.json nor vocab.txt")
+        for name in SENTENCEPIECE_FILES:
+            if (d / name).is_file():
+                return cls.from_sentencepiece(d / name)
+        raise FileNotFoundError(
+            f"{os.fspath(directory)!r} holds no tokenizer.json, vocab.txt or {', '.join(SENTENCEPIECE_FILES)}"
+        )
 
     @classmethod
     def from_wordpiece_vocab(cls, vocab_txt: PathLike, lowercase: bool = True) -> "Tokenizer":

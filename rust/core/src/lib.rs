@@ -35,6 +35,7 @@ pub mod models;
 pub mod normalize;
 pub mod postprocess;
 pub mod pretokenize;
+pub mod sentencepiece;
 pub mod tokenizer;
 pub mod utils;
 

@@ -74,6 +74,19 @@ impl CoreTokenizer {
         Ok(CoreTokenizer { inner })
     }
 
+    /// The bytes of a SentencePiece `.model` file.
+    #[staticmethod]
+    fn from_sentencepiece(py: Python<'_>, data: &[u8], add_bos: bool, add_eos: bool) -> PyResult<Self> {
+        let inner = py.detach(|| guarded(|| Tokenizer::from_sentencepiece(data, add_bos, add_eos)))?;
+        Ok(CoreTokenizer { inner })
+    }
+
+    /// Whether bytes look like a SentencePiece `.model` (a `ModelProto`).
+    #[staticmethod]
+    fn looks_like_sentencepiece(data: &[u8]) -> bool {
+        tokembed_core::formats::sniff::looks_like_sentencepiece(data)
+    }
+
     #[staticmethod]
     fn from_tiktoken(
         py: Python<'_>,

@@ -58,6 +58,9 @@ pub enum Decoder {
     Sequence {
         decoders: Vec<Decoder>,
     },
+    /// The decoder of a SentencePiece `.model` (no `tokenizer.json` form).
+    #[serde(skip)]
+    SentencePiece(Box<crate::sentencepiece::SentencePieceDecoder>),
 }
 
 impl Decoder {
@@ -65,6 +68,7 @@ impl Decoder {
         match self {
             Decoder::WordPiece(d) => d.decode(tokens),
             Decoder::ByteLevel { .. } => byte_level::decode(tokens),
+            Decoder::SentencePiece(s) => s.decode(tokens),
             _ => self.decode_chain(tokens.iter().map(|t| t.to_string()).collect()).concat(),
         }
     }
@@ -83,6 +87,10 @@ impl Decoder {
             Decoder::Replace(r) => tokens.iter().map(|t| r.replace_str(t)).collect(),
             Decoder::Bpe(b) => b.decode_chain(tokens),
             Decoder::Ctc(c) => c.decode_chain(tokens),
+            Decoder::SentencePiece(s) => {
+                let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
+                vec![s.decode(&refs)]
+            }
             Decoder::Sequence { decoders } => decoders.iter().fold(tokens, |tokens, d| d.decode_chain(tokens)),
         }
     }

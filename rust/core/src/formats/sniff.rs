@@ -27,7 +27,7 @@ pub fn describe_non_tokenizer_json(data: &[u8]) -> Option<String> {
     if looks_like_sentencepiece(data) {
         return Some(
             "this looks like a SentencePiece model (a binary protobuf such as tokenizer.model), not a tokenizer.json; \
-             SentencePiece models are not supported yet: load the model's tokenizer.json instead"
+             load it with Tokenizer.from_sentencepiece"
                 .into(),
         );
     }
@@ -106,7 +106,7 @@ fn is_tiktoken_line(line: &str) -> bool {
 
 /// A `ModelProto` starts with its `pieces` (field 1), each a `SentencePiece` message whose first
 /// field is the piece string (field 1) followed by its score (field 2, a float) or type.
-fn looks_like_sentencepiece(data: &[u8]) -> bool {
+pub fn looks_like_sentencepiece(data: &[u8]) -> bool {
     let mut at = 0;
     let Some(message_len) = length_delimited(data, &mut at, 0x0a) else { return false };
     let message_end = at.saturating_add(message_len);

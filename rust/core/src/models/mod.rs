@@ -2,7 +2,7 @@
 
 pub mod bpe;
 mod piece_cache;
-mod trie;
+pub(crate) mod trie;
 pub mod unigram;
 mod vocab;
 mod word_level;
@@ -29,6 +29,9 @@ pub enum Model {
     Bpe(Bpe),
     Unigram(Unigram),
     WordLevel(WordLevel),
+    /// The model of a SentencePiece `.model` (no `tokenizer.json` form).
+    #[serde(skip)]
+    SentencePiece(Box<crate::sentencepiece::SentencePieceModel>),
 }
 
 /// Buffers a model reuses between words.
@@ -56,6 +59,7 @@ impl Model {
             Model::Bpe(b) => b.tokenize(word, &mut scratch.bpe.symbols, emit),
             Model::Unigram(u) => u.tokenize(word, emit),
             Model::WordLevel(w) => w.tokenize(word, emit),
+            Model::SentencePiece(s) => s.tokenize(word, emit),
         }
     }
 
@@ -104,6 +108,7 @@ impl Model {
             Model::Bpe(b) => b.id_to_token(id),
             Model::Unigram(u) => u.id_to_token(id),
             Model::WordLevel(w) => w.id_to_token(id),
+            Model::SentencePiece(s) => s.id_to_token(id),
         }
     }
 
@@ -113,6 +118,7 @@ impl Model {
             Model::Bpe(b) => b.token_to_id(token),
             Model::Unigram(u) => u.token_to_id(token),
             Model::WordLevel(w) => w.token_to_id(token),
+            Model::SentencePiece(s) => s.token_to_id(token),
         }
     }
 
@@ -122,6 +128,7 @@ impl Model {
             Model::Bpe(b) => b.vocab(),
             Model::Unigram(u) => u.vocab(),
             Model::WordLevel(w) => w.vocab(),
+            Model::SentencePiece(s) => s.vocab(),
         }
     }
 
@@ -131,6 +138,7 @@ impl Model {
             Model::Bpe(b) => b.id_bound(),
             Model::Unigram(u) => u.id_bound(),
             Model::WordLevel(w) => w.id_bound(),
+            Model::SentencePiece(s) => s.id_bound(),
         }
     }
 }

@@ -66,6 +66,9 @@ pub enum Normalizer {
     Sequence {
         normalizers: Vec<Normalizer>,
     },
+    /// The normalizer of a SentencePiece `.model` (no `tokenizer.json` form).
+    #[serde(skip)]
+    SentencePiece(Box<crate::sentencepiece::SentencePieceNormalizer>),
 }
 
 impl Normalizer {
@@ -84,6 +87,7 @@ impl Normalizer {
             Normalizer::Precompiled(p) => p.normalize(n),
             Normalizer::Nmt {} => nmt::apply(n),
             Normalizer::ByteLevel {} => byte_level::apply(n),
+            Normalizer::SentencePiece(s) => s.normalize(n),
             Normalizer::Sequence { normalizers } => {
                 for inner in normalizers {
                     inner.normalize(n);

@@ -156,6 +156,57 @@ impl Tokenizer {
         Tokenizer::from_file_struct(file)
     }
 
+    /// A SentencePiece `.model` file, encoding and decoding as the `sentencepiece` library does;
+    /// `add_bos` / `add_eos` put the model's bos / eos pieces around each sequence, as the
+    /// library's options of those names do.
+    pub fn from_sentencepiece(bytes: &[u8], add_bos: bool, add_eos: bool) -> Result<Tokenizer> {
+        let parts = crate::sentencepiece::read(bytes)?;
+        let mut specials = serde_json::Map::new();
+        let mut special = |which: &str, wanted: bool, piece: &Option<(String, u32)>| -> Result<Option<String>> {
+            if !wanted {
+                return Ok(None);
+            }
+            let (name, id) = piece.clone().ok_or_else(|| {
+                Error::Config(format!(
+                    "SentencePiece model: add_{which} was asked for, but the model has no {which} piece"
+                ))
+            })?;
+            specials.insert(name.clone(), serde_json::json!({"id": name, "ids": [id], "tokens": [name]}));
+            Ok(Some(name))
+        };
+        let bos = special("bos", add_bos, &parts.bos)?;
+        let eos = special("eos", add_eos, &parts.eos)?;
+        let mut steps = Vec::new();
+        for (sequence, type_id) in [("A", 0), ("B", 1)] {
+            let mut one = Vec::new();
+            one.extend(bos.iter().map(|b| serde_json::json!({"SpecialToken": {"id": b, "type_id": type_id}})));
+            one.push(serde_json::json!({"Sequence": {"id": sequence, "type_id": type_id}}));
+            one.extend(eos.iter().map(|e| serde_json::json!({"SpecialToken": {"id": e, "type_id": type_id}})));
+            steps.push(one);
+        }
+        let post_processor: Option<PostProcessor> = match (add_bos, add_eos) {
+            (false, false) => None,
+            _ => Some(
+                serde_json::from_value(serde_json::json!({
+                    "type": "TemplateProcessing", "single": steps[0], "pair": steps.concat(), "special_tokens": specials,
+                }))
+                .map_err(|e| Error::Config(format!("SentencePiece model: bos/eos template: {e}")))?,
+            ),
+        };
+        let file = TokenizerFile {
+            version: "1.0".to_string(),
+            truncation: None,
+            padding: None,
+            added_tokens: Vec::new(),
+            normalizer: Some(Normalizer::SentencePiece(Box::new(parts.normalizer))),
+            pre_tokenizer: None,
+            post_processor,
+            decoder: Some(Decoder::SentencePiece(Box::new(parts.decoder))),
+            model: Model::SentencePiece(Box::new(parts.model)),
+        };
+        Tokenizer::from_file_struct(file)
+    }
+
     /// A byte-level BPE from GPT-2's `vocab.json` and `merges.txt`, as HF's
     /// `ByteLevelBPETokenizer` builds it, with the given special tokens.
     pub fn from_byte_level_bpe(
@@ -248,6 +299,13 @@ impl Tokenizer {
     /// model's vocabulary, where HF (and `from_json`) then find their ids.
     pub fn to_json(&self, pretty: bool) -> Result<String> {
         let model = self.model();
+        if matches!(model, Model::SentencePiece(_)) {
+            return Err(Error::Config(
+                "a tokenizer read from a SentencePiece .model has no tokenizer.json form that gives the same \
+                 results (HF's converters approximate its white space handling); keep the .model file"
+                    .to_string(),
+            ));
+        }
         let reloaded = hf_added_vocabulary(&self.file.added_tokens, None, model)?;
         let id_and_content = |t: &AddedToken| (t.id, t.content.clone());
         if reloaded.tokens().iter().map(id_and_content).eq(self.added.tokens().iter().map(id_and_content)) {

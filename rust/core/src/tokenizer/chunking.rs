@@ -46,7 +46,8 @@ fn normalizer_is_local(n: &Normalizer) -> bool {
         | Normalizer::Prepend { .. }
         | Normalizer::Strip { .. }
         | Normalizer::Precompiled(_)
-        | Normalizer::ByteLevel {} => false,
+        | Normalizer::ByteLevel {}
+        | Normalizer::SentencePiece(_) => false,
     }
 }
 

@@ -1,0 +1,177 @@
+//! The model of a SentencePiece `.model` file: its pieces with their scores and types, and
+//! encoding as the `sentencepiece` library does it (BPE in `bpe.rs`, Unigram in `unigram.rs`).
+//!
+//! Piece types decide what text can become: NORMAL, USER_DEFINED and UNUSED pieces are the
+//! ones encoding can produce (USER_DEFINED ones are matched whole, before anything else;
+//! UNUSED ones are split back into the pieces they were merged from); CONTROL pieces (`<s>`,
+//! `</s>`) never match text; UNKNOWN is the piece for text no other piece covers; BYTE pieces
+//! (`<0x00>`..`<0xFF>`) spell an unknown piece's bytes when the model has byte fallback.
+
+use super::proto::{ModelProto, ModelType, PieceType};
+use super::{bpe, unigram};
+use crate::error::Result;
+use crate::models::trie::Trie;
+use rustc_hash::FxHashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    Bpe,
+    Unigram,
+}
+
+#[derive(Debug, Clone)]
+pub struct SentencePieceModel {
+    pub(super) algorithm: Algorithm,
+    pub(super) pieces: Vec<(String, f32, PieceType)>,
+    /// NORMAL, USER_DEFINED and UNUSED pieces: what encoding can produce.
+    pub(super) encodable: FxHashMap<String, u32>,
+    /// Every piece, as the library's `PieceToId` finds it (other types first).
+    pub(super) ids: FxHashMap<String, u32>,
+    pub(super) unk_id: u32,
+    pub(super) byte_fallback: bool,
+    /// The encodable pieces as a trie (Unigram's lattice).
+    pub(super) trie: Trie,
+    /// User-defined pieces, matched whole before anything else.
+    pub(super) user_defined: Option<Trie>,
+    /// Lowest and highest score of NORMAL pieces (the library's `min_score_`, `max_score_`).
+    pub(super) min_score: f32,
+    pub(super) max_score: f32,
+}
+
+impl SentencePieceModel {
+    pub fn from_proto(proto: &ModelProto) -> std::result::Result<SentencePieceModel, String> {
+        let trainer = proto.trainer_spec.clone().unwrap_or_default();
+        let algorithm = match trainer.model_type() {
+            ModelType::Bpe => Algorithm::Bpe,
+            ModelType::Unigram => Algorithm::Unigram,
+            other => {
+                return Err(format!(
+                    "trainer_spec.model_type: {other:?} models are not supported (BPE and UNIGRAM are)"
+                ))
+            }
+        };
+        if proto.pieces.len() >= u32::MAX as usize {
+            return Err("pieces: more than 32-bit ids can number".to_string());
+        }
+        let mut pieces = Vec::with_capacity(proto.pieces.len());
+        let mut encodable = FxHashMap::default();
+        let mut reserved = FxHashMap::default();
+        let mut unk_id = None;
+        let (mut min_score, mut max_score) = (f32::MAX, f32::MIN_POSITIVE);
+        for (i, p) in proto.pieces.iter().enumerate() {
+            let text = p.piece.clone().unwrap_or_default();
+            if text.is_empty() {
+                return Err(format!("pieces[{i}]: a piece must not be empty"));
+            }
+            let kind = PieceType::try_from(p.r#type.unwrap_or(PieceType::Normal as i32))
+                .map_err(|_| format!("pieces[{i}]: unknown piece type {:?}", p.r#type))?;
+            let score = p.score.unwrap_or(0.0);
+            let map = match kind {
+                PieceType::Normal | PieceType::UserDefined | PieceType::Unused => &mut encodable,
+                _ => &mut reserved,
+            };
+            if map.insert(text.clone(), i as u32).is_some() {
+                return Err(format!("pieces[{i}]: {text:?} is already defined"));
+            }
+            match kind {
+                PieceType::Unknown if unk_id.is_some() => return Err(format!("pieces[{i}]: a second UNKNOWN piece")),
+                PieceType::Unknown => unk_id = Some(i as u32),
+                PieceType::Byte if !trainer.byte_fallback() => {
+                    return Err(format!("pieces[{i}]: a BYTE piece in a model without byte_fallback"))
+                }
+                PieceType::Normal => {
+                    min_score = min_score.min(score);
+                    max_score = max_score.max(score);
+                }
+                _ => {}
+            }
+            pieces.push((text, score, kind));
+        }
+        let unk_id = unk_id.ok_or("pieces: the model has no UNKNOWN piece")?;
+        let mut ids = encodable.clone();
+        ids.extend(reserved.iter().map(|(k, &v)| (k.clone(), v)));
+        let trie = Trie::build(encodable.iter().map(|(p, &id)| (p.as_bytes(), id)));
+        let user: Vec<(&[u8], u32)> = (pieces.iter().enumerate())
+            .filter(|(_, (_, _, kind))| *kind == PieceType::UserDefined)
+            .map(|(i, (p, _, _))| (p.as_bytes(), i as u32))
+            .collect();
+        let user_defined = (!user.is_empty()).then(|| Trie::build(user));
+        Ok(SentencePieceModel {
+            algorithm,
+            pieces,
+            encodable,
+            ids,
+            unk_id,
+            byte_fallback: trainer.byte_fallback(),
+            trie,
+            user_defined,
+            min_score,
+            max_score,
+        })
+    }
+
+    pub fn user_defined_trie(&self) -> Option<Trie> {
+        self.user_defined.clone()
+    }
+
+    pub(super) fn kind(&self, id: u32) -> PieceType {
+        self.pieces[id as usize].2
+    }
+
+    pub(super) fn score(&self, id: u32) -> f32 {
+        self.pieces[id as usize].1
+    }
+
+    /// Calls `emit(id, start, end)` for the tokens of a normalized text (byte offsets into it),
+    /// as the library's `Encode` lists them: a run of unknown pieces is one token, or with byte
+    /// fallback the `<0xNN>` pieces of its bytes.
+    pub fn tokenize(&self, text: &str, mut emit: impl FnMut(u32, usize, usize)) -> Result<()> {
+        let pieces = match self.algorithm {
+            Algorithm::Bpe => bpe::encode(self, text),
+            Algorithm::Unigram => unigram::encode(self, text),
+        };
+        let mut pending_unknown: Option<(usize, usize)> = None;
+        for (start, end, id) in pieces {
+            let unknown = self.kind(id) == PieceType::Unknown;
+            if unknown && self.byte_fallback {
+                for b in text.as_bytes()[start..end].iter() {
+                    let byte_piece = format!("<0x{b:02X}>");
+                    emit(self.ids.get(&byte_piece).copied().unwrap_or(self.unk_id), start, end);
+                }
+                continue;
+            }
+            if unknown {
+                pending_unknown = Some(match pending_unknown {
+                    Some((s, _)) => (s, end),
+                    None => (start, end),
+                });
+                continue;
+            }
+            if let Some((s, e)) = pending_unknown.take() {
+                emit(self.unk_id, s, e);
+            }
+            let (s, e) = if self.kind(id) == PieceType::Control { (start, start) } else { (start, end) };
+            emit(id, s, e);
+        }
+        if let Some((s, e)) = pending_unknown {
+            emit(self.unk_id, s, e);
+        }
+        Ok(())
+    }
+
+    pub fn id_to_token(&self, id: u32) -> Option<&str> {
+        self.pieces.get(id as usize).map(|(p, _, _)| p.as_str())
+    }
+
+    pub fn token_to_id(&self, token: &str) -> Option<u32> {
+        self.ids.get(token).copied()
+    }
+
+    pub fn vocab(&self) -> &FxHashMap<String, u32> {
+        &self.ids
+    }
+
+    pub fn id_bound(&self) -> usize {
+        self.pieces.len()
+    }
+}

@@ -1,0 +1,150 @@
+//! SentencePiece's own normalization of a text before its model sees it, as the `sentencepiece`
+//! library does it for a `.model` file (HF's `tokenizer.json` converters approximate it with
+//! Precompiled + Strip + Replace + Metaspace; they differ at white space, see the shared data).
+//!
+//! Left to right: a user-defined piece is kept verbatim; otherwise the longest rule of the
+//! precompiled charsmap rewrites a prefix; otherwise one character passes. Leading white space
+//! is dropped and runs of it collapse into one (`remove_extra_whitespaces`), a space is put in
+//! front (`add_dummy_prefix`, or behind with `treat_whitespace_as_suffix`), spaces become `▁`
+//! (`escape_whitespaces`), and trailing ones are dropped.
+
+use super::proto::NormalizerSpec;
+use crate::models::trie::Trie;
+use crate::normalize::Precompiled;
+use crate::tokenizer::normalized_text::Normalized;
+
+pub const SPACE_SYMBOL: &str = "\u{2581}";
+
+#[derive(Debug, Clone)]
+pub struct SentencePieceNormalizer {
+    rules: Option<Precompiled>,
+    user_defined: Option<Trie>,
+    add_dummy_prefix: bool,
+    remove_extra_whitespaces: bool,
+    escape_whitespaces: bool,
+    whitespace_as_suffix: bool,
+}
+
+impl SentencePieceNormalizer {
+    pub fn new(
+        spec: &NormalizerSpec,
+        user_defined: Option<Trie>,
+        whitespace_as_suffix: bool,
+    ) -> Result<SentencePieceNormalizer, String> {
+        let rules = match spec.precompiled_charsmap.as_deref() {
+            Some(blob) if !blob.is_empty() => Some(Precompiled::from_blob(blob.to_vec())?),
+            _ => None,
+        };
+        Ok(SentencePieceNormalizer {
+            rules,
+            user_defined,
+            add_dummy_prefix: spec.add_dummy_prefix(),
+            remove_extra_whitespaces: spec.remove_extra_whitespaces(),
+            escape_whitespaces: spec.escape_whitespaces(),
+            whitespace_as_suffix,
+        })
+    }
+
+    pub fn adds_dummy_prefix(&self) -> bool {
+        self.add_dummy_prefix
+    }
+
+    pub fn removes_extra_whitespaces(&self) -> bool {
+        self.remove_extra_whitespaces
+    }
+
+    /// The text a prefix of `input` becomes, and how many bytes of `input` it consumes.
+    fn normalize_prefix<'a>(&'a self, input: &'a str) -> (&'a str, usize) {
+        if let Some((_, len)) = self.user_defined.as_ref().and_then(|t| t.longest_prefix(input.as_bytes())) {
+            if input.is_char_boundary(len) {
+                return (&input[..len], len);
+            }
+        }
+        if let Some((len, rewrite)) = self.rules.as_ref().and_then(|r| r.longest_rewrite(input.as_bytes())) {
+            // A rule that ends inside a character can only come from a broken file: ignore it.
+            if input.is_char_boundary(len) {
+                return (rewrite, len);
+            }
+        }
+        let len = input.chars().next().map_or(0, char::len_utf8);
+        (&input[..len], len)
+    }
+
+    pub fn normalize(&self, n: &mut Normalized) {
+        let input = n.text();
+        let track = n.tracks();
+        let in_align = n.alignments();
+        let mut text = String::with_capacity(input.len() + input.len() / 4 + 3);
+        let mut align: Vec<(u32, u32)> = Vec::new();
+        // The alignment of input bytes [from, to): the original characters they came from.
+        let span = |from: usize, to: usize| -> (u32, u32) {
+            match (in_align.get(from), in_align.get(to.wrapping_sub(1))) {
+                (Some(a), Some(b)) if to > from => (a.0, b.1),
+                (Some(a), _) => (a.0, a.0),
+                _ => in_align.last().map_or((0, 0), |l| (l.1, l.1)),
+            }
+        };
+        let mut at = 0;
+        if self.remove_extra_whitespaces {
+            while at < input.len() {
+                let (piece, used) = self.normalize_prefix(&input[at..]);
+                if piece != " " {
+                    break;
+                }
+                at += used;
+            }
+        }
+        if at == input.len() {
+            n.set(String::new(), Vec::new());
+            return;
+        }
+        let space = if self.escape_whitespaces { SPACE_SYMBOL } else { " " };
+        let push = |text: &mut String, align: &mut Vec<(u32, u32)>, s: &str, a: (u32, u32)| {
+            text.push_str(s);
+            if track {
+                align.extend(std::iter::repeat(a).take(s.len()));
+            }
+        };
+        if self.add_dummy_prefix && !self.whitespace_as_suffix {
+            let a = span(at, at);
+            push(&mut text, &mut align, space, (a.0, a.0));
+        }
+        let mut previous_space = self.remove_extra_whitespaces;
+        while at < input.len() {
+            let (piece, used) = self.normalize_prefix(&input[at..]);
+            let mut piece = piece;
+            if previous_space {
+                piece = piece.trim_start_matches(' ');
+            }
+            if !piece.is_empty() {
+                let a = if track { span(at, at + used) } else { (0, 0) };
+                if self.escape_whitespaces && piece.contains(' ') {
+                    for (k, part) in piece.split(' ').enumerate() {
+                        if k > 0 {
+                            push(&mut text, &mut align, SPACE_SYMBOL, a);
+                        }
+                        push(&mut text, &mut align, part, a);
+                    }
+                } else {
+                    push(&mut text, &mut align, piece, a);
+                }
+                previous_space = piece.ends_with(' ');
+            }
+            at += used;
+            if !self.remove_extra_whitespaces {
+                previous_space = false;
+            }
+        }
+        if self.remove_extra_whitespaces {
+            while text.ends_with(space) {
+                text.truncate(text.len() - space.len());
+                align.truncate(text.len());
+            }
+        }
+        if self.add_dummy_prefix && self.whitespace_as_suffix {
+            let end = span(input.len(), input.len());
+            push(&mut text, &mut align, space, (end.1, end.1));
+        }
+        n.set(text, align);
+    }
+}

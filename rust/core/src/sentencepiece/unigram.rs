@@ -1,0 +1,91 @@
+//! SentencePiece Unigram, as the library encodes a `.model`: the best-scoring cut of the whole
+//! normalized text, found left to right over character starts (see `models::unigram` for the
+//! `tokenizer.json` form, which HF scores per pre-token in double precision).
+//!
+//! The arithmetic is the library's, to the bit: 32-bit float scores summed in 32-bit floats
+//! along the whole text, so two cuts of equal score in exact arithmetic can differ after
+//! rounding, and the library's wheels resolve such ties this way (checked on real corpora, where
+//! double precision picks the other cut). A user-defined piece scores `length * max_score - 0.1`,
+//! so it is always taken;
+//! UNUSED pieces are never taken. Ties keep the first candidate (earliest start, then shortest).
+
+use super::model::SentencePieceModel;
+use super::proto::PieceType;
+use std::cell::RefCell;
+
+const UNKNOWN_PENALTY: f32 = 10.0;
+const UNREACHED: u32 = u32::MAX;
+
+#[derive(Clone, Copy)]
+struct Best {
+    score: f32,
+    start: u32,
+    id: u32,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<(Vec<Best>, Vec<(u32, u32)>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// The pieces of `text`: (start, end, id) in order.
+pub fn encode(model: &SentencePieceModel, text: &str) -> Vec<(usize, usize, u32)> {
+    SCRATCH.with(|cell| {
+        let (best, matches) = &mut *cell.borrow_mut();
+        best_path(model, text, best, matches)
+    })
+}
+
+fn best_path(
+    model: &SentencePieceModel,
+    text: &str,
+    best: &mut Vec<Best>,
+    matches: &mut Vec<(u32, u32)>,
+) -> Vec<(usize, usize, u32)> {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    best.clear();
+    best.resize(n + 1, Best { score: 0.0, start: UNREACHED, id: 0 });
+    let unknown_score = model.min_score - UNKNOWN_PENALTY;
+    let mut at = 0;
+    while at < n {
+        let here = best[at].score;
+        let char_len = text[at..].chars().next().map_or(1, char::len_utf8);
+        let mut single = false;
+        matches.clear();
+        model.trie.prefixes(&bytes[at..], matches);
+        for &(id, len) in matches.iter() {
+            let kind = model.kind(id);
+            if kind == PieceType::Unused {
+                continue;
+            }
+            let end = at + len as usize;
+            let score = match kind {
+                PieceType::UserDefined => ((len as f32 * model.max_score) as f64 - 0.1) as f32,
+                _ => model.score(id),
+            };
+            let candidate = score + here;
+            let target = &mut best[end];
+            if target.start == UNREACHED || candidate > target.score {
+                *target = Best { score: candidate, start: at as u32, id };
+            }
+            single |= len as usize == char_len;
+        }
+        if !single {
+            let candidate = unknown_score + here;
+            let target = &mut best[at + char_len];
+            if target.start == UNREACHED || candidate > target.score {
+                *target = Best { score: candidate, start: at as u32, id: model.unk_id };
+            }
+        }
+        at += char_len;
+    }
+    let mut out = Vec::new();
+    let mut end = n;
+    while end > 0 {
+        let b = best[end];
+        out.push((b.start as usize, end, b.id));
+        end = b.start as usize;
+    }
+    out.reverse();
+    out
+}

@@ -1,0 +1,148 @@
+"""SentencePiece `.model` files against the `sentencepiece` library: ids and decoded text.
+
+Models: Mistral v1 (BPE, byte fallback, identity normalizer, no white space removal) and the
+botchan BPE / Unigram models of the sentencepiece sources (nmt_nfkc / nfkc rules, extra white
+space removed) in ../shared/data, plus the models in tests/data/sentencepiece (see its README:
+user-defined pieces, a Japanese Unigram, ...). Every line of every shared corpus is compared by
+ids; generated text covers CJK, emoji, combining marks, control characters, runs of spaces and
+newlines, and literal `<s>`, `</s>`, `[INST]` (CONTROL pieces never match text; USER_DEFINED ones
+always do). Decoding is compared on the reference's ids and on arbitrary id lists, byte pieces
+and control pieces included.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import List
+
+import pytest
+import sentencepiece
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import tokembed
+from test_components_parity import ALPHABET
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+CORPORA = sorted((DATA / "corpora").glob("*.txt"))
+LOCAL = Path(__file__).resolve().parent / "data" / "sentencepiece"
+MODELS = sorted((DATA / "tokenizers" / "sentencepiece").glob("*.model")) + sorted(LOCAL.glob("*.model"))
+GENERATED = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@functools.lru_cache(maxsize=None)
+def pair(path: Path):
+    return sentencepiece.SentencePieceProcessor(model_file=str(path)), tokembed.Tokenizer.from_sentencepiece(path)
+
+
+@functools.lru_cache(maxsize=None)
+def lines(corpus: Path) -> List[str]:
+    return corpus.read_text(encoding="utf-8").split("\n")
+
+
+def test_there_are_models_to_check():
+    assert len(MODELS) >= 3, MODELS
+
+
+def assert_same(reference, ours: tokembed.Tokenizer, text: str) -> None:
+    expected = reference.encode(text)
+    got = ours.encode(text).ids.tolist()
+    assert got == expected, f"ids differ for {text!r}: ours {got}, sentencepiece {expected}"
+    decoded = ours.decode(expected)
+    assert decoded == reference.decode(expected), f"decode differs for {text!r}: {decoded!r}"
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
+@pytest.mark.parametrize("corpus", CORPORA, ids=lambda p: p.name)
+def test_every_corpus_line(model, corpus):
+    reference, ours = pair(model)
+    texts = lines(corpus)
+    for start in range(0, len(texts), 20_000):
+        chunk = texts[start : start + 20_000]
+        expected = reference.encode(chunk)
+        flat, offsets = ours.encode_batch_flat(chunk)
+        for i, e in enumerate(expected):
+            got = flat[offsets[i] : offsets[i + 1]].tolist()
+            assert got == e, f"{model.name} on {corpus.name}, line {start + i} {chunk[i]!r}: ours {got[:20]}, sentencepiece {e[:20]}"
+        sample = range(0, len(chunk), 37)
+        decoded = ours.decode_batch([expected[i] for i in sample])
+        assert decoded == [reference.decode(expected[i]) for i in sample]
+
+
+FRAGMENTS = ["<s>", "</s>", "<unk>", "<pad>", "[INST]", "[/INST]", "▁", " ", "  ", "   ", "\n", "\n\n", "\t", "\r\n",
+             "<0x41>", "\u3000", "\u00a0", "ｶﾞ", "Ａ", "①", "ﬁ", "e\u0301", "\x00", "\x7f", "\u200b", "\ufeff"]
+SP_TEXT = st.lists(st.one_of(st.text(alphabet=ALPHABET, max_size=10), st.sampled_from(FRAGMENTS)), max_size=14).map(
+    "".join
+)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
+@GENERATED
+@given(text=SP_TEXT)
+@example(text="<s>[INST] Hello [/INST]</s>")
+@example(text="日本語のテキスト、中文文本。Русский текст 😀👍🏽 e\u0301")
+@example(text="   leading, inner   and trailing   ")
+@example(text="\u3000ｶﾞ Ａ①ﬁ \r\n\x00\x7f\u200b\ufeff")
+def test_generated_text(model, text):
+    reference, ours = pair(model)
+    assert_same(reference, ours, text)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
+@GENERATED
+@given(data=st.data())
+def test_decoding_any_ids(model, data):
+    reference, ours = pair(model)
+    size = reference.get_piece_size()
+    ids = data.draw(st.lists(st.one_of(st.integers(0, size - 1), st.integers(0, min(size, 300) - 1)), max_size=20))
+    assert ours.decode(ids) == reference.decode(ids), ids
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
+def test_bos_and_eos_as_the_library_adds_them(model):
+    reference = sentencepiece.SentencePieceProcessor(model_file=str(model), add_bos=True, add_eos=True)
+    ours = tokembed.Tokenizer.from_sentencepiece(model, add_bos=True, add_eos=True)
+    for text in ["Hello world", "", "  x  "]:
+        assert ours.encode(text).ids.tolist() == reference.encode(text)
+        assert ours.encode_batch_flat([text])[0].tolist() == reference.encode(text)
+    only_bos = tokembed.Tokenizer.from_sentencepiece(model, add_bos=True)
+    assert only_bos.encode("Hi").ids.tolist() == sentencepiece.SentencePieceProcessor(
+        model_file=str(model), add_bos=True
+    ).encode("Hi")
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
+def test_vocabulary_matches(model):
+    reference, ours = pair(model)
+    size = reference.get_piece_size()
+    assert ours.vocab_size == size
+    for i in range(0, size, max(1, size // 500)):
+        assert ours.id_to_token(i) == reference.id_to_piece(i)
+        assert ours.token_to_id(reference.id_to_piece(i)) == reference.piece_to_id(reference.id_to_piece(i))
+
+
+def test_a_model_tokenizer_refuses_to_be_saved_as_json(tmp_path):
+    ours = tokembed.Tokenizer.from_sentencepiece(MODELS[0])
+    with pytest.raises(tokembed.TokenizerError, match="no tokenizer.json form"):
+        ours.save(tmp_path / "tokenizer.json")
+
+
+@pytest.mark.parametrize("size", [10_000, 100_000, 1_000_000])
+@pytest.mark.parametrize("kind", ["chinese", "one character", "random bytes"])
+def test_long_texts_without_spaces(size, kind):
+    """A text with no space is one word for SentencePiece: ids stay exact at every size."""
+    import random
+
+    rng = random.Random(size)
+    text = {
+        "chinese": lambda: "".join(chr(0x4E00 + rng.randrange(20000)) for _ in range(size // 3)),
+        "one character": lambda: "a" * size,
+        "random bytes": lambda: bytes(rng.randrange(1, 256) for _ in range(size)).decode("latin-1"),
+    }[kind]()
+    for model in MODELS:
+        reference, ours = pair(model)
+        if size <= 100_000 or kind == "one character":
+            assert ours.encode_batch_flat([text])[0].tolist() == reference.encode(text), model.name
+        else:
+            assert len(ours.encode_batch_flat([text])[0]) > 0
