@@ -189,6 +189,16 @@ NORMALIZERS: Dict[str, Tuple[str, Callable]] = {
     "Replace(String 'th' -> '')": (UNIGRAM, setting(normalizer=lambda: normalizers.Replace("th", ""))),
     "Replace(Regex ' {2,}' -> ▁)": (UNIGRAM, setting(normalizer=lambda: normalizers.Replace(Regex(" {2,}"), "▁"))),
     r"Replace(Regex '\s+' -> ' ')": (UNIGRAM, setting(normalizer=lambda: normalizers.Replace(Regex(r"\s+"), " "))),
+    "Prepend('')": (UNIGRAM, setting(normalizer=lambda: normalizers.Prepend(""))),
+    "Sequence(Replace(Regex '^' -> ▁),Replace(' ' -> ▁))+no pre-tokenizer": (
+        UNIGRAM,
+        setting(
+            normalizer=lambda: normalizers.Sequence(
+                [normalizers.Replace(Regex("^"), "▁"), normalizers.Replace(" ", "▁")]
+            ),
+            pre_tokenizer=none,
+        ),
+    ),
     "ByteLevel": (UNIGRAM, setting(normalizer=normalizers.ByteLevel)),
     "NFKC": (UNIGRAM, setting(normalizer=normalizers.NFKC)),
     "None": (UNIGRAM, setting(normalizer=none)),
@@ -280,6 +290,19 @@ PRE_TOKENIZERS: Dict[str, Tuple[str, Callable]] = {
         ),
     ),
     "WhitespaceSplit": (UNIGRAM, setting(pre_tokenizer=pre_tokenizers.WhitespaceSplit)),
+    # ByteLevel maps every byte to a printable character whatever the model (HF applies it to
+    # a Unigram too: "▁" becomes "âĸģ", which the botchan pieces do not hold)
+    "ByteLevel(use_regex=False)": (
+        UNIGRAM, setting(pre_tokenizer=lambda: pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False))
+    ),
+    "Sequence(Metaspace(always),ByteLevel(use_regex=False))": (
+        UNIGRAM,
+        setting(
+            pre_tokenizer=lambda: pre_tokenizers.Sequence(
+                [metaspace("always"), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
+            )
+        ),
+    ),
     "None": (UNIGRAM, setting(pre_tokenizer=none)),
     # Mistral in its non-legacy form: no normalizer, Metaspace(first) (the metaspace file)
     "Mistral Metaspace(first,split=False)": (
@@ -310,6 +333,7 @@ DECODER_CHOICES: Dict[str, Callable] = {
     "Replace(String ▁ -> ' ')": lambda: decoders.Replace("▁", " "),
     "Replace(Regex ▁+ -> ' ')": lambda: decoders.Replace(Regex("▁+"), " "),
     "Replace(Regex (\\w)▁ -> '$1 ')": lambda: decoders.Replace(Regex(r"(\w)▁"), "$1 "),
+    "Replace(Regex x* -> '-')": lambda: decoders.Replace(Regex("x*"), "-"),  # matches the empty string
     "BPEDecoder(</w>)": lambda: decoders.BPEDecoder("</w>"),
     "BPEDecoder(▁)": lambda: decoders.BPEDecoder("▁"),
     "CTC()": decoders.CTC,
@@ -645,6 +669,27 @@ def test_saved_file_loads_in_hf_with_the_same_results(name, shared_data, tmp_pat
     again = tokembed.Tokenizer.from_str(ours.to_str())
     for text in texts:
         assert again.encode(text).ids.tolist() == hf.encode(text).ids, text
+
+
+# ----- Replace patterns only Oniguruma reads ------------------------------------------------------
+# HF compiles Replace patterns with Oniguruma, which has look-around and back-references.
+
+ONIGURUMA_PATTERNS: Dict[str, Callable[[HFTokenizer], None]] = {
+    "normalizer Replace(Regex look-behind and look-ahead)": setting(
+        normalizer=lambda: normalizers.Sequence([precompiled(), normalizers.Replace(Regex(r"(?<=\S) {2,}(?=\S)"), " ")])
+    ),
+    "normalizer Replace(Regex back-reference)": setting(normalizer=lambda: normalizers.Replace(Regex(r"(\w)\1"), "=")),
+    "decoder Replace(Regex look-ahead)": setting(decoder=lambda: decoders.Replace(Regex(r"▁(?=\p{P})"), "")),
+}
+
+
+@pytest.mark.parametrize("name", list(ONIGURUMA_PATTERNS))
+def test_replace_with_an_oniguruma_pattern(name, shared_data):
+    hf = fresh_hf(UNIGRAM)
+    ONIGURUMA_PATTERNS[name](hf)
+    ours = tokembed.Tokenizer.from_str(hf.to_str())
+    for text in ROUND_TRIP_TEXTS + ["a  b   c", "aa bb  ccc , ! ▁.", "▁ ▁the . x"] + corpus_texts()[:30]:
+        assert_same(hf, ours, text)
 
 
 # ----- configurations HF refuses: tokembed refuses them too, and says why ------------------------

@@ -25,8 +25,8 @@ import tokembed
 from test_components_parity import ALPHABET
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-CORPORA = sorted((DATA / "corpora").glob("*.txt"))
 LOCAL = Path(__file__).resolve().parent / "data" / "sentencepiece"
+CORPORA = sorted((DATA / "corpora").glob("*.txt")) + sorted(LOCAL.glob("*.txt"))
 MODELS = sorted((DATA / "tokenizers" / "sentencepiece").glob("*.model")) + sorted(LOCAL.glob("*.model"))
 GENERATED = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -70,7 +70,7 @@ def test_every_corpus_line(model, corpus):
         assert decoded == [reference.decode(expected[i]) for i in sample]
 
 
-FRAGMENTS = ["<s>", "</s>", "<unk>", "<pad>", "[INST]", "[/INST]", "▁", " ", "  ", "   ", "\n", "\n\n", "\t", "\r\n",
+FRAGMENTS = ["<s>", "</s>", "<unk>", "<pad>", "[INST]", "[/INST]", "[REFERENCE_DOC_1]", "[REFERENCE_DOC_12]", "[TOOL_CALLS]", "▁", " ", "  ", "   ", "\n", "\n\n", "\t", "\r\n",
              "<0x41>", "\u3000", "\u00a0", "ｶﾞ", "Ａ", "①", "ﬁ", "e\u0301", "\x00", "\x7f", "\u200b", "\ufeff"]
 SP_TEXT = st.lists(st.one_of(st.text(alphabet=ALPHABET, max_size=10), st.sampled_from(FRAGMENTS)), max_size=14).map(
     "".join
