@@ -1,10 +1,11 @@
 //! Models turn one pre-tokenized word into token ids.
 
 pub mod bpe;
-mod piece_cache;
+pub(crate) mod piece_cache;
 pub(crate) mod trie;
 pub mod unigram;
 mod vocab;
+pub mod word_cache;
 mod word_level;
 pub mod wordpiece;
 
@@ -40,6 +41,8 @@ pub struct ModelScratch {
     bpe: bpe::BpeScratch,
     /// WordPiece's cache of the words this thread met last (see `piece_cache`).
     wordpiece: piece_cache::RecentPieces,
+    /// Whole words of the models that encode word by word (see `word_cache`).
+    words: word_cache::WordCaches,
 }
 
 impl Model {
@@ -73,9 +76,52 @@ impl Model {
         scratch: &mut ModelScratch,
         ids: &mut Vec<u32>,
     ) -> Result<()> {
+        let ModelScratch { bpe, wordpiece, words } = scratch;
+        let bytes = text.as_bytes();
+        let span = |piece: &std::ops::Range<usize>| {
+            text.get(piece.clone())
+                .ok_or_else(|| crate::Error::InvalidArgument(format!("piece {piece:?} is not a span of the text")))
+        };
         match (self, byte_level) {
-            (Model::Bpe(b), true) => return b.ids_of_pieces(text.as_bytes(), pieces, &mut scratch.bpe, ids),
-            (Model::WordPiece(w), _) => return w.ids_of_pieces(text, pieces, &mut scratch.wordpiece, ids),
+            (Model::Bpe(b), true) => return b.ids_of_pieces(bytes, pieces, bpe, ids),
+            (Model::WordPiece(w), _) => return w.ids_of_pieces(text, pieces, wordpiece, ids),
+            (Model::Bpe(b), false) => {
+                let mut word = |w: std::ops::Range<usize>| {
+                    let part = span(&w)?;
+                    words.ids_of_word(b.owner(), part.as_bytes(), ids, |ids| {
+                        b.tokenize(part, &mut bpe.symbols, |id, _, _| ids.push(id))
+                    })
+                };
+                for piece in pieces {
+                    span(piece)?;
+                    match b.cuts_at_metaspace() {
+                        true => word_cache::metaspace_words(text, piece.clone(), &mut word)?,
+                        false => word(piece.clone())?,
+                    }
+                }
+                return Ok(());
+            }
+            (Model::Unigram(u), _) => {
+                for piece in pieces {
+                    let part = span(piece)?;
+                    words.ids_of_word(u.owner(), part.as_bytes(), ids, |ids| {
+                        u.tokenize(part, |id, _, _| ids.push(id))
+                    })?;
+                }
+                return Ok(());
+            }
+            (Model::SentencePiece(s), _) if s.cuts_at_metaspace() => {
+                for piece in pieces {
+                    span(piece)?;
+                    word_cache::metaspace_words(text, piece.clone(), |w| {
+                        let part = &text[w];
+                        words.ids_of_word(s.owner(), part.as_bytes(), ids, |ids| {
+                            s.tokenize(part, |id, _, _| ids.push(id))
+                        })
+                    })?;
+                }
+                return Ok(());
+            }
             _ => {}
         }
         for piece in pieces {

@@ -4,10 +4,11 @@
 //! whole normalized text is one word, as in the library.
 
 mod bpe;
+mod bpe_ids;
 mod decoder;
 mod model;
 mod normalizer;
-mod proto;
+pub(crate) mod proto;
 mod unigram;
 
 pub use decoder::SentencePieceDecoder;

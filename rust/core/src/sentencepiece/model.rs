@@ -7,11 +7,17 @@
 //! `</s>`) never match text; UNKNOWN is the piece for text no other piece covers; BYTE pieces
 //! (`<0x00>`..`<0xFF>`) spell an unknown piece's bytes when the model has byte fallback.
 
+use super::bpe_ids::IdBpe;
 use super::proto::{ModelProto, ModelType, PieceType};
 use super::{bpe, unigram};
 use crate::error::Result;
 use crate::models::trie::Trie;
 use rustc_hash::FxHashMap;
+use std::cell::RefCell;
+
+thread_local! {
+    static SYMBOLS: RefCell<Vec<crate::models::bpe::Symbol>> = const { RefCell::new(Vec::new()) };
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
@@ -36,6 +42,13 @@ pub struct SentencePieceModel {
     /// Lowest and highest score of NORMAL pieces (the library's `min_score_`, `max_score_`).
     pub(super) min_score: f32,
     pub(super) max_score: f32,
+    /// BPE on ids, when it gives the library's answer (see `bpe_ids`).
+    id_bpe: Option<IdBpe>,
+    /// Names this model in a thread's word caches.
+    owner: u64,
+    /// BPE whose text may be cut before each `▁` after another character (see `word_cache`);
+    /// never Unigram, whose float32 path scores depend on the whole text before a cut.
+    cuts_at_metaspace: bool,
 }
 
 impl SentencePieceModel {
@@ -96,7 +109,17 @@ impl SentencePieceModel {
             .map(|(i, (p, _, _))| (p.as_bytes(), i as u32))
             .collect();
         let user_defined = (!user.is_empty()).then(|| Trie::build(user));
+        let cuts_at_metaspace = algorithm == Algorithm::Bpe
+            && encodable.contains_key("\u{2581}")
+            && crate::models::word_cache::cuts_before_metaspace(encodable.keys().map(String::as_str));
+        let id_bpe = match algorithm {
+            Algorithm::Bpe => IdBpe::build(&pieces, &encodable),
+            Algorithm::Unigram => None,
+        };
         Ok(SentencePieceModel {
+            id_bpe,
+            owner: crate::models::piece_cache::next_owner(),
+            cuts_at_metaspace,
             algorithm,
             pieces,
             encodable,
@@ -108,6 +131,14 @@ impl SentencePieceModel {
             min_score,
             max_score,
         })
+    }
+
+    pub fn owner(&self) -> u64 {
+        self.owner
+    }
+
+    pub fn cuts_at_metaspace(&self) -> bool {
+        self.cuts_at_metaspace
     }
 
     pub fn user_defined_trie(&self) -> Option<Trie> {
@@ -126,9 +157,13 @@ impl SentencePieceModel {
     /// as the library's `Encode` lists them: a run of unknown pieces is one token, or with byte
     /// fallback the `<0xNN>` pieces of its bytes.
     pub fn tokenize(&self, text: &str, mut emit: impl FnMut(u32, usize, usize)) -> Result<()> {
-        let pieces = match self.algorithm {
-            Algorithm::Bpe => bpe::encode(self, text),
-            Algorithm::Unigram => unigram::encode(self, text),
+        let pieces = match (self.algorithm, &self.id_bpe) {
+            (Algorithm::Bpe, Some(id_bpe)) => SYMBOLS.with(|cell| {
+                let user_defined = |bytes: &[u8]| self.user_defined.as_ref().and_then(|t| t.longest_prefix(bytes));
+                id_bpe.encode(text, &self.encodable, user_defined, self.unk_id, &mut cell.borrow_mut())
+            }),
+            (Algorithm::Bpe, None) => bpe::encode(self, text),
+            (Algorithm::Unigram, _) => unigram::encode(self, text),
         };
         let mut pending_unknown: Option<(usize, usize)> = None;
         for (start, end, id) in pieces {
@@ -173,5 +208,40 @@ impl SentencePieceModel {
 
     pub fn id_bound(&self) -> usize {
         self.pieces.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message;
+
+    const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+    const LOCAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/sentencepiece");
+
+    /// The id form of BPE (used whenever it applies) against the library's string form (kept
+    /// for the models it does not apply to), on real text with spaces as `▁`.
+    #[test]
+    fn bpe_on_ids_answers_as_bpe_on_strings() {
+        let corpus = std::fs::read_to_string(format!("{SHARED}/corpora/de_manpages_3MB.txt")).unwrap();
+        let mut text: String = corpus.chars().take(200_000).collect();
+        text.push_str("日本語 😀 e\u{301} [REFERENCE_DOC_1] [INST]x\u{0}");
+        let text = text.replace(' ', "\u{2581}");
+        let models = [
+            format!("{SHARED}/tokenizers/sentencepiece/mistral_v1.model"),
+            format!("{SHARED}/tokenizers/sentencepiece/botchan_en_bpe_1000.model"),
+            format!("{LOCAL}/mistral_v3.model"),
+        ];
+        for path in models {
+            let proto = super::super::proto::ModelProto::decode(std::fs::read(&path).unwrap().as_slice()).unwrap();
+            let model = SentencePieceModel::from_proto(&proto).unwrap();
+            let id_bpe = model.id_bpe.as_ref().unwrap_or_else(|| panic!("{path}: no id form"));
+            for line in text.split('\n') {
+                let strings = bpe::encode(&model, line);
+                let user = |bytes: &[u8]| model.user_defined.as_ref().and_then(|t| t.longest_prefix(bytes));
+                let ids = id_bpe.encode(line, &model.encodable, user, model.unk_id, &mut Vec::new());
+                assert_eq!(ids, strings, "{path}: {line:?}");
+            }
+        }
     }
 }

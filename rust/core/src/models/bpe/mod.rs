@@ -128,6 +128,10 @@ pub struct Bpe {
     /// another thread builds it does not wait forever on a thread that the fork did not copy.
     /// Shared by clones of the model, whose vocabulary and merges are the same.
     byte_level: std::sync::Arc<OnceBox<ByteTables>>,
+    /// Names this model in a thread's word caches (see `word_cache`).
+    owner: u64,
+    /// A word may be cut before each `▁` after another character (see `word_cache`).
+    cuts_at_metaspace: bool,
 }
 
 impl TryFrom<BpeSpec> for Bpe {
@@ -186,7 +190,24 @@ impl Bpe {
         } else {
             None
         };
-        Ok(Bpe { spec, merges, id_to_token, unk_id, byte_ids, byte_level: Default::default() })
+        // Cutting a word changes nothing only when a token's spelling does not depend on its
+        // place in the word (no prefix or suffix), merges alone decide (no whole-word lookup),
+        // and `▁` itself is a token (so no unknown run spans a cut).
+        let cuts_at_metaspace = spec.continuing_subword_prefix.is_none()
+            && spec.end_of_word_suffix.is_none()
+            && !spec.ignore_merges
+            && spec.vocab.contains_key("\u{2581}")
+            && crate::models::word_cache::cuts_before_metaspace(spec.vocab.keys().map(String::as_str));
+        Ok(Bpe {
+            spec,
+            merges,
+            id_to_token,
+            unk_id,
+            byte_ids,
+            byte_level: Default::default(),
+            owner: crate::models::piece_cache::next_owner(),
+            cuts_at_metaspace,
+        })
     }
 }
 
@@ -288,6 +309,14 @@ impl Bpe {
 
     pub fn id_to_token(&self, id: u32) -> Option<&str> {
         self.id_to_token.get(id as usize).and_then(|t| t.as_deref())
+    }
+
+    pub fn owner(&self) -> u64 {
+        self.owner
+    }
+
+    pub fn cuts_at_metaspace(&self) -> bool {
+        self.cuts_at_metaspace
     }
 
     pub fn token_to_id(&self, token: &str) -> Option<u32> {

@@ -39,6 +39,8 @@ pub struct Unigram {
     unknown_score: f64,
     /// Ids of `<0x00>`..`<0xFF>` that exist (byte fallback).
     byte_ids: Vec<Option<u32>>,
+    /// Names this model in a thread's word caches (see `word_cache`).
+    owner: u64,
 }
 
 impl TryFrom<UnigramSpec> for Unigram {
@@ -99,6 +101,7 @@ impl Unigram {
             trie,
             unknown_score: min_score - UNKNOWN_PENALTY,
             byte_ids,
+            owner: crate::models::piece_cache::next_owner(),
         })
     }
 
@@ -150,6 +153,10 @@ impl Unigram {
 
     fn score(&self, id: u32) -> f64 {
         self.pieces[id as usize].1
+    }
+
+    pub fn owner(&self) -> u64 {
+        self.owner
     }
 
     pub fn is_unknown(&self, id: u32) -> bool {

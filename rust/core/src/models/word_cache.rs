@@ -1,0 +1,116 @@
+//! Whole words answered from the thread's caches, for models that encode word by word
+//! (Unigram, character-level BPE, SentencePiece BPE): a text's words repeat, and a word's ids
+//! depend on nothing but its bytes, so each distinct word runs the model once per thread while
+//! it stays cached. Words of up to 15 bytes use the thread's `RecentPieces`, of 16 to 48 bytes
+//! its `LongerPieces` (both bounded, direct-mapped, exact: see `piece_cache`); longer ones are
+//! always encoded.
+//!
+//! SentencePiece texts reach the model as one word (the legacy Llama pipeline, `.model` files),
+//! but their vocabularies have no token with `▁` after another character, so no merge crosses
+//! the point before such a `▁`: `metaspace_words` cuts there, and each part is a cached word.
+
+use super::piece_cache::longer::{self, LongerPieces};
+use super::piece_cache::{short_key, RecentPieces};
+use crate::error::Result;
+use std::ops::Range;
+
+const META: &str = "\u{2581}";
+
+#[derive(Default)]
+pub struct WordCaches {
+    short: RecentPieces,
+    longer: LongerPieces,
+}
+
+impl WordCaches {
+    /// Appends the ids of `word` to `ids`: from the caches of model `owner`, or by `encode`
+    /// (which appends them), remembered afterwards.
+    #[inline]
+    pub fn ids_of_word(
+        &mut self,
+        owner: u64,
+        word: &[u8],
+        ids: &mut Vec<u32>,
+        encode: impl FnOnce(&mut Vec<u32>) -> Result<()>,
+    ) -> Result<()> {
+        let key = short_key(word);
+        if let Some(key) = key {
+            self.short.claim(owner);
+            if self.short.append_cached(key, ids) {
+                return Ok(());
+            }
+        } else if longer::held(word.len()) {
+            self.longer.claim(owner);
+            if let Some(cached) = self.longer.ids(word) {
+                ids.extend_from_slice(cached);
+                return Ok(());
+            }
+        }
+        let before = ids.len();
+        encode(ids)?;
+        let new = ids.get(before..).unwrap_or_default();
+        match key {
+            Some(key) => self.short.insert(key, new.iter().copied()),
+            None if longer::held(word.len()) => self.longer.insert(word, new.iter().copied()),
+            None => {}
+        }
+        Ok(())
+    }
+}
+
+/// Whether no token has `▁` right after another character: then `metaspace_words` may cut.
+pub fn cuts_before_metaspace<'a>(tokens: impl IntoIterator<Item = &'a str>) -> bool {
+    tokens.into_iter().all(|t| {
+        let mut previous_is_other = false;
+        for c in t.chars() {
+            if c == '\u{2581}' && previous_is_other {
+                return false;
+            }
+            previous_is_other = c != '\u{2581}';
+        }
+        true
+    })
+}
+
+/// Calls `each` on the parts of `text[range]` cut before every `▁` that follows another
+/// character, in order.
+pub fn metaspace_words(
+    text: &str,
+    range: Range<usize>,
+    mut each: impl FnMut(Range<usize>) -> Result<()>,
+) -> Result<()> {
+    let bytes = text.as_bytes();
+    let mut start = range.start;
+    for found in memchr::memmem::find_iter(&bytes[range.clone()], META.as_bytes()) {
+        let at = range.start + found;
+        // The byte before is the end of another character unless it ends a `▁` itself.
+        let after_other = at > start && !bytes[..at].ends_with(META.as_bytes());
+        if after_other {
+            each(start..at)?;
+            start = at;
+        }
+    }
+    if start < range.end {
+        each(start..range.end)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_only_before_a_meta_character_after_another() {
+        let text = "▁Hello▁▁world▁x▁";
+        let mut parts = Vec::new();
+        metaspace_words(text, 0..text.len(), |r| {
+            parts.push(&text[r]);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(parts, ["▁Hello", "▁▁world", "▁x", "▁"]);
+        assert!(cuts_before_metaspace(["▁▁", "▁a", "ab"]));
+        assert!(!cuts_before_metaspace(["a▁b"]));
+    }
+}

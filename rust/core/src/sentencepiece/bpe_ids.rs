@@ -1,0 +1,107 @@
+//! SentencePiece BPE on ids instead of strings, for the models where that is the same thing
+//! (nearly all: no UNUSED pieces, every character of a piece is a piece itself, no text is both
+//! an encodable and a reserved piece).
+//!
+//! The library merges the adjacent pair whose concatenation is a piece of the highest score,
+//! the leftmost on ties, hashing the concatenated text of every candidate. Here every way of
+//! writing a piece as two pieces is listed once, at load, with the piece's rank among the
+//! distinct scores (best first); then a word is BPE with a merge table, as for a `tokenizer.json`
+//! (`models::bpe::merge_word`: lowest rank first, leftmost on ties, the same order). Symbols that
+//! are user-defined pieces never merge (the library freezes them), so no pair has one as a half.
+
+use super::proto::PieceType;
+use crate::models::bpe::{merge_word, Merges, Symbol};
+use rustc_hash::FxHashMap;
+
+/// No piece: an unknown character's symbol, which pairs with nothing.
+const UNKNOWN: u32 = u32::MAX;
+
+#[derive(Debug, Clone)]
+pub struct IdBpe {
+    merges: Merges,
+    /// Ids of ASCII characters that are pieces (`UNKNOWN` otherwise).
+    ascii: [u32; 128],
+}
+
+impl IdBpe {
+    /// The tables, or `None` when the model is one of the few that need the string form.
+    pub fn build(pieces: &[(String, f32, PieceType)], encodable: &FxHashMap<String, u32>) -> Option<IdBpe> {
+        let mut scores: Vec<f32> = Vec::new();
+        for (text, score, kind) in pieces {
+            match kind {
+                PieceType::Unused => return None,
+                PieceType::Normal | PieceType::UserDefined => {}
+                // Text that is also an encodable piece: the library would answer the reserved id.
+                _ if encodable.contains_key(text) => return None,
+                _ => continue,
+            }
+            if text.chars().any(|c| !encodable.contains_key(c.encode_utf8(&mut [0u8; 4]) as &str)) {
+                return None;
+            }
+            scores.push(*score + 0.0); // -0.0 ties with 0.0 in the library's comparison
+        }
+        scores.sort_by(|a, b| b.total_cmp(a));
+        scores.dedup();
+        let rank_of = |score: f32| scores.binary_search_by(|s| score.total_cmp(s)).unwrap_or(0) as u32;
+        let halves = |text: &str| -> Option<u32> {
+            let id = *encodable.get(text)?;
+            (pieces[id as usize].2 != PieceType::UserDefined).then_some(id)
+        };
+        let mut listed = Vec::new();
+        for (id, (text, score, kind)) in pieces.iter().enumerate() {
+            if !matches!(kind, PieceType::Normal | PieceType::UserDefined) {
+                continue;
+            }
+            let rank = rank_of(*score + 0.0);
+            for (split, _) in text.char_indices().skip(1) {
+                if let (Some(left), Some(right)) = (halves(&text[..split]), halves(&text[split..])) {
+                    listed.push((left, right, rank, id as u32));
+                }
+            }
+        }
+        let mut ascii = [UNKNOWN; 128];
+        for (b, slot) in ascii.iter_mut().enumerate() {
+            if let Some(&id) = encodable.get(&(b as u8 as char).to_string()) {
+                *slot = id;
+            }
+        }
+        Some(IdBpe { merges: Merges::build(listed), ascii })
+    }
+
+    /// The pieces of `text` as (start, end, id), the library's answer; `user_defined` finds a
+    /// user-defined piece at a position (a frozen symbol), `unk_id` stands for unknown text.
+    pub fn encode(
+        &self,
+        text: &str,
+        encodable: &FxHashMap<String, u32>,
+        user_defined: impl Fn(&[u8]) -> Option<(u32, usize)>,
+        unk_id: u32,
+        symbols: &mut Vec<Symbol>,
+    ) -> Vec<(usize, usize, u32)> {
+        symbols.clear();
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            if let Some((id, len)) = user_defined(&bytes[at..]).filter(|&(_, len)| text.is_char_boundary(at + len)) {
+                symbols.push(Symbol { id, start: at as u32, end: (at + len) as u32 });
+                at += len;
+                continue;
+            }
+            let b = bytes[at];
+            let (id, len) = if b < 128 {
+                (self.ascii[b as usize], 1)
+            } else {
+                let c = text[at..].chars().next().unwrap_or('\u{FFFD}');
+                let mut buf = [0u8; 4];
+                (encodable.get(c.encode_utf8(&mut buf) as &str).copied().unwrap_or(UNKNOWN), c.len_utf8())
+            };
+            symbols.push(Symbol { id, start: at as u32, end: (at + len) as u32 });
+            at += len;
+        }
+        merge_word(symbols, &self.merges);
+        symbols
+            .iter()
+            .map(|s| (s.start as usize, s.end as usize, if s.id == UNKNOWN { unk_id } else { s.id }))
+            .collect()
+    }
+}
