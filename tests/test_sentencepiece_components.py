@@ -296,19 +296,6 @@ PRE_TOKENIZERS: Dict[str, Tuple[str, Callable]] = {
         ),
     ),
     "WhitespaceSplit": (UNIGRAM, setting(pre_tokenizer=pre_tokenizers.WhitespaceSplit)),
-    # ByteLevel maps every byte to a printable character whatever the model (HF applies it to
-    # a Unigram too: "▁" becomes "âĸģ", which the botchan pieces do not hold)
-    "ByteLevel(use_regex=False)": (
-        UNIGRAM, setting(pre_tokenizer=lambda: pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False))
-    ),
-    "Sequence(Metaspace(always),ByteLevel(use_regex=False))": (
-        UNIGRAM,
-        setting(
-            pre_tokenizer=lambda: pre_tokenizers.Sequence(
-                [metaspace("always"), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
-            )
-        ),
-    ),
     "None": (UNIGRAM, setting(pre_tokenizer=none)),
     # Mistral in its non-legacy form: no normalizer, Metaspace(first) (the metaspace file)
     "Mistral Metaspace(first,split=False)": (
@@ -841,3 +828,23 @@ def test_text_needing_a_missing_unknown_token_is_an_error(case, shared_data):
     # a text the vocabulary covers still encodes, the same as HF
     covered = "a" if "WordLevel" in case or "BPE" in case else "hello"
     assert_same(hf, ours, covered)
+
+
+# ByteLevel as a pre-tokenizer maps every byte to a printable character whatever the model (HF
+# applies it to a Unigram too: "▁" becomes "âĸģ"); tokembed hands bytes to BPE only, and refuses
+# the other models with a clear error rather than give other ids.
+@pytest.mark.parametrize(
+    "pre_tokenizer",
+    [
+        lambda: pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        lambda: pre_tokenizers.Sequence(
+            [metaspace("always"), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
+        ),
+    ],
+    ids=["ByteLevel", "Sequence(Metaspace,ByteLevel)"],
+)
+def test_byte_level_pre_tokenizer_with_unigram_is_refused(pre_tokenizer):
+    hf = HFTokenizer.from_file(str(SP_DIR / "botchan_en_unigram_1000.tokenizer.json"))
+    hf.pre_tokenizer = pre_tokenizer()
+    with pytest.raises(tokembed.TokenizerError, match="ByteLevel pre-tokenizer with a model other than BPE"):
+        tokembed.Tokenizer.from_str(hf.to_str())

@@ -28,15 +28,21 @@ pub struct Replace {
 enum Matcher {
     Literal(String),
     Regex(regex::Regex),
+    /// Patterns with look-around or back-references (HF's Oniguruma reads them).
+    Fancy(fancy_regex::Regex),
 }
 
 impl TryFrom<ReplaceSpec> for Replace {
     type Error = String;
     fn try_from(spec: ReplaceSpec) -> Result<Self, String> {
         let matcher = match &spec.pattern {
-            ReplacePattern::Regex(r) => {
-                Matcher::Regex(regex::Regex::new(r).map_err(|e| format!("invalid regex {r:?}: {e}"))?)
-            }
+            // HF's Oniguruma reads `^` and `$` as line anchors (Ruby syntax): multi-line mode.
+            ReplacePattern::Regex(r) => match regex::RegexBuilder::new(r).multi_line(true).build() {
+                Ok(re) => Matcher::Regex(re),
+                Err(e) => Matcher::Fancy(
+                    fancy_regex::Regex::new(&format!("(?m){r}")).map_err(|_| format!("invalid regex {r:?}: {e}"))?,
+                ),
+            },
             ReplacePattern::String(s) if s.is_empty() => return Err("empty pattern".to_string()),
             ReplacePattern::String(s) => Matcher::Literal(s.clone()),
         };
@@ -51,29 +57,45 @@ impl From<Replace> for ReplaceSpec {
 }
 
 impl Replace {
-    /// Every match in `text` replaced (the decoder's use, with no alignment to keep).
-    pub fn replace_str(&self, text: &str) -> String {
+    /// The byte ranges the pattern matches in `text`, empty matches included (HF replaces
+    /// those too: `^` inserts at the start).
+    fn matches(&self, text: &str) -> Vec<std::ops::Range<usize>> {
+        let mut found = self.all_matches(text);
+        // Oniguruma's `^` does not match at the end of a text that ends with a newline (there is
+        // no line after it); the regex crate's multi-line `^` does.
+        if matches!(&self.pattern, ReplacePattern::Regex(r) if r.contains('^')) && text.ends_with('\n') {
+            found.retain(|m| !(m.is_empty() && m.start == text.len()));
+        }
+        found
+    }
+
+    fn all_matches(&self, text: &str) -> Vec<std::ops::Range<usize>> {
         match &self.matcher {
-            Matcher::Regex(re) => {
-                let mut out = String::with_capacity(text.len());
-                let mut last = 0;
-                for m in re.find_iter(text).filter(|m| !m.is_empty()) {
-                    out.push_str(&text[last..m.start()]);
-                    out.push_str(&self.content);
-                    last = m.end();
-                }
-                out.push_str(&text[last..]);
-                out
-            }
-            Matcher::Literal(s) => text.replace(s.as_str(), &self.content),
+            Matcher::Regex(re) => re.find_iter(text).map(|m| m.range()).collect(),
+            // A pattern that gives up (too much backtracking) replaces nothing from there on.
+            Matcher::Fancy(re) => re.find_iter(text).map_while(|m| m.ok()).map(|m| m.range()).collect(),
+            Matcher::Literal(s) => text.match_indices(s.as_str()).map(|(i, m)| i..i + m.len()).collect(),
         }
     }
 
+    /// Every match in `text` replaced (the decoder's use, with no alignment to keep).
+    pub fn replace_str(&self, text: &str) -> String {
+        if let Matcher::Literal(s) = &self.matcher {
+            return text.replace(s.as_str(), &self.content);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for m in self.matches(text) {
+            out.push_str(&text[last..m.start]);
+            out.push_str(&self.content);
+            last = m.end;
+        }
+        out.push_str(&text[last..]);
+        out
+    }
+
     pub fn apply(&self, n: &mut Normalized) {
-        let ranges: Vec<_> = match &self.matcher {
-            Matcher::Regex(re) => re.find_iter(n.text()).filter(|m| !m.is_empty()).map(|m| m.range()).collect(),
-            Matcher::Literal(s) => n.text().match_indices(s.as_str()).map(|(i, m)| i..i + m.len()).collect(),
-        };
+        let ranges = self.matches(n.text());
         n.replace_ranges(&ranges, &self.content);
     }
 }

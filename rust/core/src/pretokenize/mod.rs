@@ -31,6 +31,7 @@ pub const SUPPORTED: &[&str] = &[
     "Split",
     "ByteLevel",
     "Metaspace",
+    "CharDelimiterSplit",
     "Sequence",
 ];
 
@@ -65,6 +66,10 @@ pub enum PreTokenizer {
     },
     /// SentencePiece's spaces; the tokenizer rewrites the text first (see `leading_metaspace`).
     Metaspace(Metaspace),
+    /// Cuts at one character, which is dropped.
+    CharDelimiterSplit {
+        delimiter: char,
+    },
     Sequence {
         pretokenizers: Vec<PreTokenizer>,
     },
@@ -107,6 +112,9 @@ impl PreTokenizer {
             }
             PreTokenizer::ByteLevel { use_regex: false, .. } => out.push(range),
             PreTokenizer::Metaspace(m) => m.split(text, range, out),
+            PreTokenizer::CharDelimiterSplit { delimiter } => {
+                split::split_on_char(text, range, |c| c == *delimiter, SplitBehavior::Removed, out)
+            }
             PreTokenizer::BertPreTokenizer {} => bert::split(text, range, out),
             PreTokenizer::Whitespace {} => whitespace::split_words(text, range, out),
             PreTokenizer::WhitespaceSplit {} => {

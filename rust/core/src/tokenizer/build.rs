@@ -91,6 +91,11 @@ impl Tokenizer {
                 "pre_tokenizer: a Metaspace after another step of a Sequence is not supported yet".to_string(),
             ));
         }
+        if byte_level && !matches!(file.model, Model::Bpe(_)) {
+            return Err(Error::Config(
+                "pre_tokenizer: a ByteLevel pre-tokenizer with a model other than BPE is not supported yet".to_string(),
+            ));
+        }
         let metaspace = file.pre_tokenizer.as_ref().and_then(PreTokenizer::leading_metaspace).cloned();
         let metaspace_needs_alignment = file.normalizer.is_some()
             && metaspace.as_ref().is_some_and(|m| m.prepend_scheme == crate::pretokenize::PrependScheme::First);

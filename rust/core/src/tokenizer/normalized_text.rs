@@ -104,7 +104,17 @@ impl Normalized {
     /// Puts `prefix` in front of a non-empty text, as HF's `prepend` does: the new characters
     /// take the alignment of the first character.
     pub fn prepend(&mut self, prefix: &str) {
-        if self.text.is_empty() || prefix.is_empty() {
+        if self.text.is_empty() {
+            return;
+        }
+        if prefix.is_empty() {
+            // HF still rewrites the first character, as if inserted before anything: it then
+            // covers no original text (an empty span at its start).
+            if self.track {
+                let first_len = self.text.chars().next().map_or(0, char::len_utf8);
+                let start = self.align[0].0;
+                self.align[..first_len].iter_mut().for_each(|a| *a = (start, start));
+            }
             return;
         }
         self.text.insert_str(0, prefix);
@@ -233,7 +243,9 @@ impl Normalized {
     }
 
     /// Replaces each byte range of `matches` (sorted, non-overlapping) by `content`. The
-    /// replacement takes the alignment of the last replaced byte, as in HF.
+    /// replacement takes the alignment of the last replaced byte, as in HF; an empty range
+    /// inserts `content` with the alignment of the byte before it (at the start: an empty span
+    /// at the first character).
     pub fn replace_ranges(&mut self, matches: &[Range<usize>], content: &str) {
         if matches.is_empty() {
             return;
@@ -248,7 +260,10 @@ impl Normalized {
             }
             text.push_str(content);
             if self.track {
-                let a = if m.end == 0 { (0, 0) } else { self.align[m.end - 1] };
+                let a = match m.end {
+                    0 => self.align.first().map_or((0, 0), |a| (a.0, a.0)),
+                    end => self.align[end - 1],
+                };
                 align.extend(std::iter::repeat(a).take(content.len()));
             }
             last = m.end;
