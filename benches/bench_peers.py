@@ -67,7 +67,6 @@ from __future__ import annotations
 import argparse
 import base64
 import gc
-import gettext
 import gzip
 import hashlib
 import importlib.metadata
@@ -88,7 +87,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from common import DATA, cut_documents, megabytes, print_table
+from common import DATA, cut_documents, locale_messages, megabytes, print_table
 
 ROOT = Path(__file__).resolve().parents[1]
 TOK = DATA / "tokenizers"
@@ -141,25 +140,9 @@ def multilingual_mix(total_bytes: int) -> Tuple[List[str], str]:
     per_language = total_bytes // (len(LANGUAGES) + 1)
     texts: Dict[str, str] = {}
     for lang in LANGUAGES:
-        seen, parts, size = set(), [], 0
-        for mo in sorted(Path("/usr/share/locale", lang, "LC_MESSAGES").glob("*.mo")):
-            try:
-                with open(mo, "rb") as f:
-                    catalog = gettext.GNUTranslations(f)._catalog
-            except Exception:  # a catalog Python's gettext cannot read
-                continue
-            for key, message in sorted(catalog.items(), key=lambda kv: str(kv[0])):
-                if key == "" or not message or message in seen:
-                    continue
-                seen.add(message)
-                parts.append(message)
-                size += len(message.encode("utf-8")) + 1
-                if size >= per_language:
-                    break
-            if size >= per_language:
-                break
-        if parts:
-            texts[lang] = "\n".join(parts) + "\n"
+        messages = locale_messages(lang, per_language)
+        if messages:
+            texts[lang] = messages
     cjk = Path(sysconfig.get_paths()["stdlib"]) / "test" / "cjkencodings"
     samples = sorted({p.read_text(encoding="utf-8") for p in cjk.glob("*-utf8.txt")})
     if samples:

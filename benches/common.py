@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gettext
 import statistics
 import time
 from pathlib import Path
@@ -24,6 +25,28 @@ def cut_documents(text: str, size: int = 4096) -> List[str]:
         docs.append(text[i:j])
         i = j
     return docs
+
+
+def locale_messages(lang: str, max_bytes: int) -> str:
+    """Up to about `max_bytes` of the translated messages of one language in the Debian message
+    catalogs (/usr/share/locale/<lang>/LC_MESSAGES/*.mo), one per line, each message once:
+    real text in that language, on every Debian machine. Empty if the language is not there."""
+    seen, parts, size = set(), [], 0
+    for mo in sorted(Path("/usr/share/locale", lang, "LC_MESSAGES").glob("*.mo")):
+        try:
+            with open(mo, "rb") as f:
+                catalog = gettext.GNUTranslations(f)._catalog
+        except Exception:  # a catalog Python's gettext cannot read
+            continue
+        for key, message in sorted(catalog.items(), key=lambda kv: str(kv[0])):
+            if key == "" or not message or message in seen:
+                continue
+            seen.add(message)
+            parts.append(message)
+            size += len(message.encode("utf-8")) + 1
+            if size >= max_bytes:
+                return "\n".join(parts) + "\n"
+    return "\n".join(parts) + "\n" if parts else ""
 
 
 def megabytes(texts: Sequence[str]) -> float:

@@ -1,0 +1,211 @@
+"""SentencePiece tokenizers: tokembed against the `sentencepiece` library, HF `tokenizers` and kitoken,
+same files, same text, one process.
+
+    pip install -e ".[test,bench]"
+    python benches/bench_sentencepiece.py [--repeats 3] [--mb 0.75] [--linear]
+
+Tokenizers (nothing downloaded): Mistral v1, SentencePiece BPE with byte fallback (its `.model` for
+sentencepiece, kitoken and `Tokenizer.from_sentencepiece`; its legacy `tokenizer.json` for HF and
+`Tokenizer.from_file`), the botchan Unigram (`.model` and `tokenizer.json`), the Japanese Unigram of
+the sentencepiece sources (`.model` only) and the Mongolian byte-fallback Unigram (64k pieces,
+`tokenizer.json` only). XLM-R's 250k Unigram is not on this machine (no model hub), so the large
+Unigram row is the 64k one.
+
+Inputs: ~4 KB documents of English (en_python_docs), Japanese (tests/data/sentencepiece, Natsume
+Soseki), Chinese and Russian (the Debian message catalogs of zh_CN and ru), `--mb` MB per timed
+slice. Each input is cut into repeats + 1 disjoint slices: slice 0 warms every library up, slice k
+is timed in repeat k, libraries taking turns in a rotating order, so nobody times text it has
+encoded before (caches warmed on other text count). Reported: median MB/s (UTF-8 bytes) and the
+median of per-repeat ratios. Calls: sentencepiece `encode(list)`, HF `encode_batch_fast` (no
+special tokens), kitoken `encode_all`, tokembed `encode_batch_flat`. One thread unless the column
+says 2 (tokembed with `set_num_threads(2)`; the others have no thread switch here). Every output is
+checked against its reference (sentencepiece for a `.model`, HF for a `tokenizer.json`), and a
+wrong one is marked.
+
+`--linear`: one document without spaces of 10 KB to 10 MB (Chinese, one repeated character, random
+bytes for byte fallback) under the `.model` BPE and Unigram: MB/s per size and the spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import DATA, cut_documents, locale_messages, megabytes, print_table  # noqa: E402
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+import sentencepiece  # noqa: E402
+import tokenizers  # noqa: E402
+
+import tokembed  # noqa: E402
+
+SP = DATA / "tokenizers" / "sentencepiece"
+LOCAL = Path(__file__).resolve().parents[1] / "tests" / "data" / "sentencepiece"
+TOKENIZERS = {
+    # name: (.model or None, tokenizer.json or None)
+    "Mistral v1 BPE (32k, byte fallback)": (SP / "mistral_v1.model", SP / "mistral_v1.legacy.tokenizer.json"),
+    "botchan Unigram (1k)": (SP / "botchan_en_unigram_1000.model", SP / "botchan_en_unigram_1000.tokenizer.json"),
+    "Japanese Unigram (8k)": (LOCAL / "ja_unigram_8000.model", None),
+    "Mongolian Unigram (64k, byte fallback)": (None, SP / "mon_unigram_bytefallback.tokenizer.json"),
+}
+
+
+def inputs(mb: float, slices: int) -> Dict[str, List[List[str]]]:
+    """Per language, `slices` disjoint lists of ~4 KB documents of about `mb` MB each."""
+    need = int(mb * 1e6 * slices)
+    texts = {
+        "English": (DATA / "corpora" / "en_python_docs_10MB.txt").read_text(encoding="utf-8")[: need * 2],
+        "Japanese": (LOCAL / "ja_wagahaiwa_nekodearu_200KB.txt").read_text(encoding="utf-8"),
+        "Chinese": locale_messages("zh_CN", need),
+        "Russian": locale_messages("ru", need),
+    }
+    out = {}
+    for lang, text in texts.items():
+        docs = cut_documents(text)
+        while megabytes(docs) < mb * slices and docs:  # the Japanese text is 200 KB: reuse it shifted
+            docs = docs + [d[1:] + d[:1] for d in docs]
+        per = max(1, len(docs) // slices)
+        out[lang] = [docs[k * per : (k + 1) * per] for k in range(slices)]
+    return out
+
+
+def flat(lists) -> List[int]:
+    return [i for ids in lists for i in ids]
+
+
+class Runner:
+    """One library on one tokenizer: (label, encode function -> flat ids, reference label)."""
+
+    def __init__(self, label: str, encode: Callable[[List[str]], List[int]], reference: str):
+        self.label, self.encode, self.reference = label, encode, reference
+
+
+def runners(model: Optional[Path], json_file: Optional[Path]) -> List[Runner]:
+    out = []
+    if model is not None:
+        sp = sentencepiece.SentencePieceProcessor(model_file=str(model))
+        ours = tokembed.Tokenizer.from_sentencepiece(model)
+        out.append(Runner("sentencepiece", lambda d: flat(sp.encode(d)), "sentencepiece"))
+        out.append(Runner("tokembed .model", lambda d: ours.encode_batch_flat(d)[0].tolist(), "sentencepiece"))
+        out.append(Runner("tokembed .model 2 threads", lambda d: two_threads(ours, d), "sentencepiece"))
+        try:
+            import kitoken
+
+            kt = kitoken.Kitoken.from_sentencepiece_file(str(model))
+            out.append(Runner("kitoken", lambda d: flat(kt.encode_all(d, False)), "sentencepiece"))
+        except ImportError:
+            print("kitoken is not installed: pip install kitoken==0.11.1", file=sys.stderr)
+    if json_file is not None:
+        hf = tokenizers.Tokenizer.from_file(str(json_file))
+        ours_json = tokembed.Tokenizer.from_file(json_file)
+        out.append(Runner("HF tokenizers", lambda d: flat(e.ids for e in hf.encode_batch_fast(d, add_special_tokens=False)), "HF tokenizers"))
+        out.append(Runner("tokembed .json", lambda d: ours_json.encode_batch_flat(d, add_special_tokens=False)[0].tolist(), "HF tokenizers"))
+    return out
+
+
+def two_threads(tok: tokembed.Tokenizer, docs: List[str]) -> List[int]:
+    tokembed.set_num_threads(2)
+    try:
+        return tok.encode_batch_flat(docs)[0].tolist()
+    finally:
+        tokembed.set_num_threads(1)
+
+
+def measure(name: str, libs: List[Runner], slices: List[List[str]], repeats: int) -> Dict[str, Tuple[float, str]]:
+    for lib in libs:
+        lib.encode(slices[0])  # warm-up on slice 0
+    speeds: Dict[str, List[float]] = {lib.label: [] for lib in libs}
+    wrong: Dict[str, int] = {lib.label: 0 for lib in libs}
+    for k in range(1, repeats + 1):
+        docs, mb = slices[k], megabytes(slices[k])
+        order = libs[k % len(libs) :] + libs[: k % len(libs)]
+        outputs = {}
+        for lib in order:
+            start = time.perf_counter()
+            outputs[lib.label] = lib.encode(docs)
+            speeds[lib.label].append(mb / (time.perf_counter() - start))
+        for lib in libs:
+            if outputs[lib.label] != outputs.get(lib.reference, outputs[lib.label]):
+                wrong[lib.label] += 1
+    return {
+        label: (statistics.median(v), f"WRONG ids in {wrong[label]}/{repeats} slices" if wrong[label] else "")
+        for label, v in speeds.items()
+    }
+
+
+def linear(repeats: int) -> None:
+    rows = []
+    for model in [SP / "mistral_v1.model", SP / "botchan_en_unigram_1000.model"]:
+        ours = tokembed.Tokenizer.from_sentencepiece(model)
+        for kind in ["Chinese", "one character", "random bytes"]:
+            speeds = []
+            for size in [10_000, 100_000, 1_000_000, 10_000_000]:
+                rng = random.Random(size)
+                text = {
+                    "Chinese": lambda: "".join(chr(0x4E00 + rng.randrange(20000)) for _ in range(size // 3)),
+                    "one character": lambda: "字" * (size // 3),
+                    "random bytes": lambda: bytes(rng.randrange(1, 256) for _ in range(size)).decode("latin-1"),
+                }[kind]()
+                times = []
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    ours.encode_batch_flat([text])
+                    times.append(time.perf_counter() - start)
+                speeds.append(len(text.encode("utf-8")) / 1e6 / statistics.median(times))
+            rows.append([model.name, kind] + [f"{s:.1f}" for s in speeds] + [f"{max(speeds) / min(speeds):.2f}"])
+    print("\nOne document without spaces (tokembed MB/s, 1 thread):\n")
+    print_table(["model", "text", "10 KB", "100 KB", "1 MB", "10 MB", "spread"], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--mb", type=float, default=0.75, help="MB per timed slice and language")
+    parser.add_argument("--linear", action="store_true", help="also the one-long-document rows")
+    args = parser.parse_args()
+    tokembed.set_num_threads(1)
+    data = inputs(args.mb, args.repeats + 1)
+    print(f"versions: tokembed {tokembed.__version__}, sentencepiece {sentencepiece.__version__}, tokenizers {tokenizers.__version__}")
+    rows = []
+    for name, (model, json_file) in TOKENIZERS.items():
+        libs = runners(model, json_file)
+        for lang, slices in data.items():
+            result = measure(name, libs, slices, args.repeats)
+            speed = {label: s for label, (s, _) in result.items()}
+            notes = "; ".join(f"{label}: {note}" for label, (_, note) in result.items() if note)
+            ours = speed.get("tokembed .model")
+            ours_json = speed.get("tokembed .json")
+
+            def ratio(a: Optional[float], b: Optional[float]) -> str:
+                return f"{a / b:.1f}x" if a and b else "-"
+
+            rows.append([
+                name, lang,
+                *(f"{speed[k]:.1f}" if k in speed else "-" for k in
+                  ["sentencepiece", "kitoken", "HF tokenizers", "tokembed .model", "tokembed .json"]),
+                ratio(ours, speed.get("sentencepiece")), ratio(ours, speed.get("kitoken")),
+                ratio(ours_json, speed.get("HF tokenizers")), ratio(speed.get("tokembed .model 2 threads"), ours),
+                notes,
+            ])
+            print(f"  {name} / {lang} done", file=sys.stderr)
+    print(f"\n~4 KB documents, {args.mb} MB per timed slice, median of {args.repeats} (MB/s, 1 thread):\n")
+    print_table(
+        ["tokenizer", "text", "sentencepiece", "kitoken", "HF", "tokembed .model", "tokembed .json",
+         ".model ÷ sentencepiece", ".model ÷ kitoken", ".json ÷ HF", "2 threads ÷ 1", "notes"],
+        rows,
+    )
+    if args.linear:
+        linear(args.repeats)
+
+
+if __name__ == "__main__":
+    main()
