@@ -22,3 +22,17 @@ def test_the_embeddings_example_runs_end_to_end(monkeypatch):
     assert scope["x"].shape == (2, 9, 384)
     assert scope["x"].dtype.name == "float32"
     assert scope["tok"].decode(scope["ids"][:, 0]) == "the cat sat on the mat."
+
+
+def test_the_sentencepiece_example_gives_the_library_ids(monkeypatch):
+    import sentencepiece
+
+    monkeypatch.chdir(ROOT)
+    scope: dict = {}
+    exec(compile(readme_block("## What a tokenizer file may hold"), "README.md", "exec"), scope)
+    reference = sentencepiece.SentencePieceProcessor(
+        model_file="tests/data/sentencepiece/mistral_v3.model", add_bos=True
+    )
+    expected = reference.encode(["[INST] Hello there [/INST]", "Ünïcödé and 日本語"])
+    assert scope["ids"].tolist() == expected[0] + expected[1]
+    assert scope["text"] == "Ünïcödé and 日本語" == reference.decode(expected[1])
