@@ -11,7 +11,7 @@ pub mod wordpiece;
 
 pub use bpe::Bpe;
 pub use unigram::Unigram;
-pub use vocab::{ids_to_tokens, serialize_vocab_by_id};
+pub use vocab::{byte_token_ids, ids_to_tokens, serialize_vocab_by_id};
 pub use word_level::WordLevel;
 pub use wordpiece::WordPiece;
 

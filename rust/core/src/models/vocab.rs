@@ -17,6 +17,12 @@ pub fn ids_to_tokens(vocab: &FxHashMap<String, u32>) -> Result<Vec<Option<String
     Ok(table)
 }
 
+/// The ids of the byte-fallback tokens `<0x00>`..`<0xFF>` (indexed by byte), as `lookup` finds
+/// them; built once at load so that spelling unknown text in bytes costs no string formatting.
+pub fn byte_token_ids(lookup: impl Fn(&str) -> Option<u32>) -> Vec<Option<u32>> {
+    (0..=255u8).map(|b| lookup(&format!("<0x{b:02X}>"))).collect()
+}
+
 /// Writes a vocabulary as a JSON object ordered by id, as HF does.
 pub fn serialize_vocab_by_id<S: serde::Serializer>(vocab: &FxHashMap<String, u32>, s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;

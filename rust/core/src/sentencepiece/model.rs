@@ -44,6 +44,8 @@ pub struct SentencePieceModel {
     pub(super) max_score: f32,
     /// BPE on ids, when it gives the library's answer (see `bpe_ids`).
     id_bpe: Option<IdBpe>,
+    /// Ids of the `<0x00>`..`<0xFF>` pieces, by byte (byte fallback).
+    byte_ids: Vec<Option<u32>>,
     /// Names this model in a thread's word caches.
     owner: u64,
     /// BPE whose text may be cut before each `▁` after another character (see `word_cache`);
@@ -116,7 +118,9 @@ impl SentencePieceModel {
             Algorithm::Bpe => IdBpe::build(&pieces, &encodable),
             Algorithm::Unigram => None,
         };
+        let byte_ids = crate::models::byte_token_ids(|t| ids.get(t).copied());
         Ok(SentencePieceModel {
+            byte_ids,
             id_bpe,
             owner: crate::models::piece_cache::next_owner(),
             cuts_at_metaspace,
@@ -169,9 +173,8 @@ impl SentencePieceModel {
         for (start, end, id) in pieces {
             let unknown = self.kind(id) == PieceType::Unknown;
             if unknown && self.byte_fallback {
-                for b in text.as_bytes()[start..end].iter() {
-                    let byte_piece = format!("<0x{b:02X}>");
-                    emit(self.ids.get(&byte_piece).copied().unwrap_or(self.unk_id), start, end);
+                for &b in &text.as_bytes()[start..end] {
+                    emit(self.byte_ids[b as usize].unwrap_or(self.unk_id), start, end);
                 }
                 continue;
             }

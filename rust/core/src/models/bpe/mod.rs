@@ -186,7 +186,7 @@ impl Bpe {
         // comes when a text needs it (see `initial_symbols`).
         let unk_id = spec.unk_token.as_ref().map(|u| spec.vocab.get(u).copied().ok_or_else(|| u.clone()));
         let byte_ids = if spec.byte_fallback {
-            (0..=255u8).map(|b| spec.vocab.get(&format!("<0x{b:02X}>")).copied()).collect()
+            crate::models::byte_token_ids(|t| spec.vocab.get(t).copied()).into_iter().collect()
         } else {
             None
         };

@@ -92,7 +92,7 @@ impl Unigram {
             min_score = min_score.min(*score);
         }
         let trie = Trie::build(pieces.iter().enumerate().map(|(id, (p, _))| (p.as_bytes(), id as u32)));
-        let byte_ids = (0..=255u8).map(|b| ids.get(&format!("<0x{b:02X}>")).copied()).collect();
+        let byte_ids = crate::models::byte_token_ids(|t| ids.get(t).copied());
         Ok(Unigram {
             pieces,
             unk_id: unk_id.map(|u| u as u32),
