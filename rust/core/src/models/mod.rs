@@ -45,6 +45,9 @@ pub struct ModelScratch {
     words: word_cache::WordCaches,
 }
 
+// The caches are fixed-size and stay; only the BPE buffers grow with a word.
+crate::scratch_fields!(ModelScratch: bpe);
+
 impl Model {
     /// Calls `emit(id, start, end)` for each token of `word` (byte offsets into it). With
     /// `byte_level`, BPE starts from the word's bytes (GPT-2 style) instead of its characters.

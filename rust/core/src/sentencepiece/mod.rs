@@ -6,10 +6,10 @@
 mod bpe;
 mod bpe_ids;
 mod decoder;
-mod model;
+pub(crate) mod model;
 mod normalizer;
 pub(crate) mod proto;
-mod unigram;
+pub(crate) mod unigram;
 
 pub use decoder::SentencePieceDecoder;
 pub use model::SentencePieceModel;

@@ -12,11 +12,19 @@ use super::proto::{ModelProto, ModelType, PieceType};
 use super::{bpe, unigram};
 use crate::error::Result;
 use crate::models::trie::Trie;
+use crate::utils::memory::Scratch as _;
 use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 
 thread_local! {
     static SYMBOLS: RefCell<Vec<crate::models::bpe::Symbol>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Bytes this thread's BPE symbols hold (tests).
+#[cfg(test)]
+pub(crate) fn retained_scratch_bytes() -> usize {
+    use crate::utils::memory::Scratch;
+    SYMBOLS.with(|cell| cell.borrow().retained_bytes())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,7 +172,10 @@ impl SentencePieceModel {
         let pieces = match (self.algorithm, &self.id_bpe) {
             (Algorithm::Bpe, Some(id_bpe)) => SYMBOLS.with(|cell| {
                 let user_defined = |bytes: &[u8]| self.user_defined.as_ref().and_then(|t| t.longest_prefix(bytes));
-                id_bpe.encode(text, &self.encodable, user_defined, self.unk_id, &mut cell.borrow_mut())
+                let symbols = &mut *cell.borrow_mut();
+                let pieces = id_bpe.encode(text, &self.encodable, user_defined, self.unk_id, symbols);
+                symbols.release_excess();
+                pieces
             }),
             (Algorithm::Bpe, None) => bpe::encode(self, text),
             (Algorithm::Unigram, _) => unigram::encode(self, text),

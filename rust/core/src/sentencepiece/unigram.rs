@@ -11,6 +11,7 @@
 
 use super::model::SentencePieceModel;
 use super::proto::PieceType;
+use crate::utils::memory::Scratch as _;
 use std::cell::RefCell;
 
 const UNKNOWN_PENALTY: f32 = 10.0;
@@ -27,11 +28,24 @@ thread_local! {
     static SCRATCH: RefCell<(Vec<Best>, Vec<(u32, u32)>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
+/// Bytes this thread's lattice buffers hold (tests).
+#[cfg(test)]
+pub(crate) fn retained_scratch_bytes() -> usize {
+    use crate::utils::memory::Scratch;
+    SCRATCH.with(|cell| {
+        let (best, matches) = &*cell.borrow();
+        best.retained_bytes() + matches.retained_bytes()
+    })
+}
+
 /// The pieces of `text`: (start, end, id) in order.
 pub fn encode(model: &SentencePieceModel, text: &str) -> Vec<(usize, usize, u32)> {
     SCRATCH.with(|cell| {
         let (best, matches) = &mut *cell.borrow_mut();
-        best_path(model, text, best, matches)
+        let pieces = best_path(model, text, best, matches);
+        best.release_excess();
+        matches.release_excess();
+        pieces
     })
 }
 

@@ -16,6 +16,8 @@ pub struct Normalized {
     track: bool,
 }
 
+crate::scratch_fields!(Normalized: text, align);
+
 impl Normalized {
     /// Starts from `original`, whose first character is character `char_base` of the input.
     pub fn new(original: &str, char_base: u32, track: bool) -> Self {

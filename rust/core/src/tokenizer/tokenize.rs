@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::models::ModelScratch;
 use crate::pretokenize::regex_split;
 use crate::pretokenize::PreTokenizer;
+use crate::utils::memory::Scratch as _;
 use std::cell::RefCell;
 use std::ops::Range;
 
@@ -45,6 +46,9 @@ struct WordBuffers {
     model: ModelScratch,
 }
 
+crate::scratch_fields!(Scratch: raw_pieces, norm_pieces, normalized, words);
+crate::scratch_fields!(WordBuffers: words, split_scratch, model);
+
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
@@ -58,13 +62,30 @@ impl Tokenizer {
         text: &str,
         split_special_tokens: bool,
         ids: &mut Vec<u32>,
-        mut offsets: Option<&mut Vec<(u32, u32)>>,
-        mut texts: Option<&mut Vec<(usize, Box<str>)>>,
+        offsets: Option<&mut Vec<(u32, u32)>>,
+        texts: Option<&mut Vec<(usize, Box<str>)>>,
     ) -> Result<()> {
         let track = offsets.is_some() || self.metaspace_needs_alignment;
         SCRATCH.with(|cell| {
             let mut guard = cell.borrow_mut();
-            let s = &mut *guard;
+            let result = self.tokenize_with(text, split_special_tokens, track, &mut guard, ids, offsets, texts);
+            guard.release_excess();
+            result
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn tokenize_with(
+        &self,
+        text: &str,
+        split_special_tokens: bool,
+        track: bool,
+        s: &mut Scratch,
+        ids: &mut Vec<u32>,
+        mut offsets: Option<&mut Vec<(u32, u32)>>,
+        mut texts: Option<&mut Vec<(usize, Box<str>)>>,
+    ) -> Result<()> {
+        {
             self.added.split_raw(text, split_special_tokens, &mut s.raw_pieces);
             // Character index of the start of the current raw piece, counted incrementally.
             let (mut seen_bytes, mut seen_chars) = (0usize, 0u32);
@@ -155,7 +176,7 @@ impl Tokenizer {
                 }
             }
             Ok(())
-        })
+        }
     }
 
     /// HF names an added token by the text it matched, which differs from its content when
@@ -248,5 +269,48 @@ impl Tokenizer {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::utils::memory::KEPT_SCRATCH_BYTES;
+
+    const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+    const LOCAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/sentencepiece");
+
+    fn retained_bytes() -> usize {
+        SCRATCH.with(|cell| cell.borrow().retained_bytes())
+            + crate::models::unigram::retained_scratch_bytes()
+            + crate::sentencepiece::unigram::retained_scratch_bytes()
+            + crate::sentencepiece::model::retained_scratch_bytes()
+    }
+
+    /// A long text grows the thread's buffers (alignments, lattices, symbols: tens of bytes
+    /// per input byte); afterwards the thread keeps at most a cap per buffer, whatever the model.
+    #[test]
+    fn a_long_text_leaves_no_large_buffers_behind() {
+        let text = "吾輩は猫である。名前はまだ無い。the cat sat on the mat\n".repeat(60_000);
+        let json = |name: &str| std::fs::read_to_string(format!("{SHARED}/tokenizers/sentencepiece/{name}")).unwrap();
+        let model = |path: String| std::fs::read(path).unwrap();
+        let tokenizers = [
+            ("legacy BPE json", Tokenizer::from_json(&json("mistral_v1.legacy.tokenizer.json")).unwrap()),
+            ("Unigram json", Tokenizer::from_json(&json("mon_unigram_bytefallback.tokenizer.json")).unwrap()),
+            ("BPE .model", Tokenizer::from_sentencepiece(&model(format!("{LOCAL}/mistral_v3.model")), false, false).unwrap()),
+            ("Unigram .model", Tokenizer::from_sentencepiece(&model(format!("{LOCAL}/ja_unigram_8000.model")), false, false).unwrap()),
+        ];
+        // Twelve buffers at most could each keep the cap.
+        let allowed = 12 * KEPT_SCRATCH_BYTES;
+        for (what, tokenizer) in &tokenizers {
+            for with_offsets in [false, true] {
+                let (mut ids, mut offsets) = (Vec::new(), Vec::new());
+                let offsets = with_offsets.then_some(&mut offsets);
+                tokenizer.tokenize_into(&text, false, &mut ids, offsets, None).unwrap();
+                assert!(ids.len() > 100_000, "{what}: {} ids", ids.len());
+                let kept = retained_bytes();
+                assert!(kept <= allowed, "{what} (offsets: {with_offsets}): {kept} bytes kept after {} bytes of text", text.len());
+            }
+        }
     }
 }

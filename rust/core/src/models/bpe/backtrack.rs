@@ -63,6 +63,8 @@ pub struct SearchScratch {
     memo: PairMemo,
 }
 
+crate::scratch_fields!(SearchScratch: tokens, frames, candidates, dead);
+
 /// A position of the search and the range of its candidates not tried yet.
 #[derive(Debug, Clone, Copy)]
 struct Frame {

@@ -54,6 +54,8 @@ pub struct BpeScratch {
     longer: LongerPieces,
 }
 
+crate::scratch_fields!(BpeScratch: symbols, search);
+
 /// Emits a cached encoding of a piece of `len` bytes, with offsets from the tokens' byte
 /// lengths: the entry is the piece's exact encoding, so they tile it.
 fn emit_with_lengths(ids: &[u32], len: usize, tables: &ByteTables, emit: &mut impl FnMut(u32, usize, usize)) {

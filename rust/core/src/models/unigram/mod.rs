@@ -64,8 +64,16 @@ pub struct UnigramScratch {
     path: Vec<(u32, u32, u32)>,
 }
 
+crate::scratch_fields!(UnigramScratch: best, matches, path);
+
 thread_local! {
     static SCRATCH: RefCell<UnigramScratch> = RefCell::new(UnigramScratch::default());
+}
+
+/// Bytes this thread's lattice buffers hold (tests).
+#[cfg(test)]
+pub(crate) fn retained_scratch_bytes() -> usize {
+    SCRATCH.with(|cell| crate::utils::memory::Scratch::retained_bytes(&*cell.borrow()))
 }
 
 impl Unigram {
@@ -113,11 +121,13 @@ impl Unigram {
         SCRATCH.with(|cell| {
             let mut guard = cell.borrow_mut();
             let s = &mut *guard;
-            viterbi::best_path(self, word, s)?;
-            for &(start, end, id) in &s.path {
-                self.emit_token(word, start as usize, end as usize, id, &mut emit)?;
-            }
-            Ok(())
+            let result = viterbi::best_path(self, word, s).and_then(|()| {
+                s.path.iter().try_for_each(|&(start, end, id)| {
+                    self.emit_token(word, start as usize, end as usize, id, &mut emit)
+                })
+            });
+            crate::utils::memory::Scratch::release_excess(s);
+            result
         })
     }
 
