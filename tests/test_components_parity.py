@@ -153,6 +153,23 @@ PRE_TOKENIZERS: Dict[str, Callable] = {
         [pre_tokenizers.Punctuation("contiguous"), pre_tokenizers.WhitespaceSplit()]
     ),
     "Sequence(empty)": lambda: pre_tokenizers.Sequence([]),
+    "FixedLength": pre_tokenizers.FixedLength,
+    "FixedLength(1)": lambda: pre_tokenizers.FixedLength(1),
+    "FixedLength(7)": lambda: pre_tokenizers.FixedLength(7),
+    # Counts characters across white space, so a long text must not be cut in chunks first.
+    "Sequence(FixedLength(4),Whitespace)": lambda: pre_tokenizers.Sequence(
+        [pre_tokenizers.FixedLength(4), pre_tokenizers.Whitespace()]
+    ),
+    "Sequence(WhitespaceSplit,FixedLength(3))": lambda: pre_tokenizers.Sequence(
+        [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.FixedLength(3)]
+    ),
+    "UnicodeScripts": pre_tokenizers.UnicodeScripts,
+    "Sequence(UnicodeScripts,WhitespaceSplit)": lambda: pre_tokenizers.Sequence(
+        [pre_tokenizers.UnicodeScripts(), pre_tokenizers.WhitespaceSplit()]
+    ),
+    "Sequence(Whitespace,UnicodeScripts,Digits)": lambda: pre_tokenizers.Sequence(
+        [pre_tokenizers.Whitespace(), pre_tokenizers.UnicodeScripts(), pre_tokenizers.Digits(True)]
+    ),
 }
 
 # Added tokens: content chosen to meet the BERT normalizer (case, accents) and the pre-tokenizer.
@@ -238,6 +255,24 @@ POST_PROCESSORS: Dict[str, Callable[[HFTokenizer], None]] = {
     "Template(no pair type)": template("$0 [SEP]", "$A [SEP] $B [SEP]", [("[SEP]", 102)]),
     "BertProcessing": with_post_processor(processors.BertProcessing(("[SEP]", 102), ("[CLS]", 101))),
     "BertProcessing(renamed)": with_post_processor(processors.BertProcessing(("</s>", 102), ("<s>", 101))),
+    "RobertaProcessing": with_post_processor(processors.RobertaProcessing(("[SEP]", 102), ("[CLS]", 101))),
+    "RobertaProcessing(renamed, untrimmed)": with_post_processor(
+        processors.RobertaProcessing(("</s>", 102), ("<s>", 101), trim_offsets=False, add_prefix_space=False)
+    ),
+    "Sequence(ByteLevel,Template)": with_post_processor(
+        processors.Sequence(
+            [
+                processors.ByteLevel(trim_offsets=True),
+                processors.TemplateProcessing(
+                    single="[CLS] $A", pair="[CLS] $A [SEP] $B:1", special_tokens=[("[CLS]", 101), ("[SEP]", 102)]
+                ),
+            ]
+        )
+    ),
+    "Sequence(Bert)": with_post_processor(
+        processors.Sequence([processors.BertProcessing(("[SEP]", 102), ("[CLS]", 101))])
+    ),
+    "Sequence(ByteLevel)": with_post_processor(processors.Sequence([processors.ByteLevel(trim_offsets=False)])),
     "BertProcessing(other ids)": with_post_processor(processors.BertProcessing(("[MASK]", 103), ("[PAD]", 0))),
     "None": with_post_processor(None),
 }
@@ -552,8 +587,9 @@ UNSUPPORTED = {
             "normalizers": [{"type": "Sequence", "normalizers": [{"type": "NFC"}, {"type": "NFD"}, {"type": "Trim"}]}],
         }
     ),
-    "pre_tokenizer.type: 'UnicodeScripts' is not supported": lambda d: d.update(
-        pre_tokenizer={"type": "UnicodeScripts"}
+    "pre_tokenizer.type: 'Unicode' is not supported": lambda d: d.update(pre_tokenizer={"type": "Unicode"}),
+    "pre_tokenizer: length: must be at least 1": lambda d: d.update(
+        pre_tokenizer={"type": "FixedLength", "length": 0}
     ),
     "pre_tokenizer: a Metaspace after another step of a Sequence is not supported yet": lambda d: d.update(
         pre_tokenizer={
@@ -565,19 +601,15 @@ UNSUPPORTED = {
             ],
         }
     ),
-    "post_processor.type: 'RobertaProcessing' is not supported": lambda d: d.update(
-        post_processor={
-            "type": "RobertaProcessing",
-            "sep": ["</s>", 2],
-            "cls": ["<s>", 0],
-            "trim_offsets": True,
-            "add_prefix_space": True,
-        }
-    ),
-    "post_processor.type: 'Sequence' is not supported": lambda d: d.update(
+    "post_processor.type: 'Roberta' is not supported": lambda d: d.update(post_processor={"type": "Roberta"}),
+    "post_processor.processors: steps [0, 2] both add special tokens": lambda d: d.update(
         post_processor={
             "type": "Sequence",
-            "processors": [d["post_processor"], {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True}],
+            "processors": [
+                d["post_processor"],
+                {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True},
+                d["post_processor"],
+            ],
         }
     ),
     "decoder.decoders[1].type: 'Detokenize' is not supported": lambda d: d.update(
@@ -595,3 +627,23 @@ def test_unsupported_component_is_reported_with_its_path(expected, shared_data):
     with pytest.raises(tokembed.TokenizerError) as info:
         tokembed.Tokenizer.from_str(text)
     assert str(info.value).startswith(expected), str(info.value)
+
+
+def test_unicode_scripts_on_every_code_point(shared_data):
+    """UnicodeScripts keeps a script table (Unicode 9.0, as HF's): every code point, in runs of
+    consecutive ones (neighbours share blocks, so each run crosses many script changes) and
+    shuffled, must be cut where HF cuts it."""
+    hf = fresh_hf()
+    hf.normalizer = None
+    hf.pre_tokenizer = pre_tokenizers.UnicodeScripts()
+    ours = tokembed.Tokenizer.from_str(hf.to_str())
+    code_points = [c for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    runs = ["".join(map(chr, code_points[i : i + 4000])) for i in range(0, len(code_points), 4000)]
+    rng = __import__("random").Random(9)
+    shuffled = code_points[:]
+    rng.shuffle(shuffled)
+    runs += ["".join(map(chr, shuffled[i : i + 4000])) + " ー ア あ 京 a" for i in range(0, len(shuffled), 40_000)]
+    for text in runs:
+        expected = hf.encode(text, add_special_tokens=False).offsets
+        got = [tuple(o) for o in ours.encode(text, add_special_tokens=False).offsets.tolist()]
+        assert got == expected, f"run starting at U+{ord(text[0]):04X}: {first_difference(got, expected)}"

@@ -9,6 +9,7 @@ mod metaspace;
 mod pattern_split;
 pub mod regex_split;
 mod split;
+mod unicode_scripts;
 mod whitespace;
 
 pub use metaspace::{Metaspace, PrependScheme};
@@ -32,6 +33,8 @@ pub const SUPPORTED: &[&str] = &[
     "ByteLevel",
     "Metaspace",
     "CharDelimiterSplit",
+    "FixedLength",
+    "UnicodeScripts",
     "Sequence",
 ];
 
@@ -70,6 +73,13 @@ pub enum PreTokenizer {
     CharDelimiterSplit {
         delimiter: char,
     },
+    /// Pieces of `length` characters (the last may be shorter).
+    FixedLength {
+        #[serde(default = "five", deserialize_with = "positive")]
+        length: usize,
+    },
+    /// Cuts where the script changes (see `unicode_scripts`).
+    UnicodeScripts {},
     Sequence {
         pretokenizers: Vec<PreTokenizer>,
     },
@@ -77,6 +87,17 @@ pub enum PreTokenizer {
 
 fn yes() -> bool {
     true
+}
+
+fn five() -> usize {
+    5
+}
+
+fn positive<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<usize, D::Error> {
+    match usize::deserialize(d)? {
+        0 => Err(serde::de::Error::custom("length: must be at least 1")),
+        n => Ok(n),
+    }
 }
 
 impl PreTokenizer {
@@ -115,6 +136,8 @@ impl PreTokenizer {
             PreTokenizer::CharDelimiterSplit { delimiter } => {
                 split::split_on_char(text, range, |c| c == *delimiter, SplitBehavior::Removed, out)
             }
+            PreTokenizer::FixedLength { length } => split::split_every(text, range, *length, out),
+            PreTokenizer::UnicodeScripts {} => unicode_scripts::split(text, range, out),
             PreTokenizer::BertPreTokenizer {} => bert::split(text, range, out),
             PreTokenizer::Whitespace {} => whitespace::split_words(text, range, out),
             PreTokenizer::WhitespaceSplit {} => {

@@ -45,6 +45,20 @@ pub fn split_on_char(
 
 /// Appends the pieces of `text[range]` cut by the byte ranges `matches` (sorted, within the
 /// range, non-overlapping); `invert` makes the text between matches the delimiters instead.
+/// Appends pieces of `length` characters of `text[range]` to `out` (the last may be shorter).
+pub fn split_every(text: &str, range: Range<usize>, length: usize, out: &mut Vec<Range<usize>>) {
+    let mut start = range.start;
+    for (k, (i, _)) in text[range.clone()].char_indices().enumerate() {
+        if k > 0 && k % length == 0 {
+            out.push(start..range.start + i);
+            start = range.start + i;
+        }
+    }
+    if start < range.end {
+        out.push(start..range.end);
+    }
+}
+
 pub fn split_on_matches(
     range: Range<usize>,
     matches: impl IntoIterator<Item = Range<usize>>,

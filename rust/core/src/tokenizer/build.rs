@@ -91,6 +91,9 @@ impl Tokenizer {
                 "pre_tokenizer: a Metaspace after another step of a Sequence is not supported yet".to_string(),
             ));
         }
+        if let Some(p) = &file.post_processor {
+            p.check().map_err(Error::Config)?;
+        }
         if byte_level && !matches!(file.model, Model::Bpe(_)) {
             return Err(Error::Config(
                 "pre_tokenizer: a ByteLevel pre-tokenizer with a model other than BPE is not supported yet".to_string(),

@@ -54,9 +54,19 @@ fn normalizer_is_local(n: &Normalizer) -> bool {
 fn splits_at_whitespace(p: &PreTokenizer) -> bool {
     match p {
         PreTokenizer::BertPreTokenizer {} | PreTokenizer::Whitespace {} | PreTokenizer::WhitespaceSplit {} => true,
-        PreTokenizer::Sequence { pretokenizers } => pretokenizers.iter().any(splits_at_whitespace),
+        // The steps before the one that splits at white space see the whole text: those that
+        // count characters or carry state across a piece (FixedLength, UnicodeScripts) would
+        // see chunks instead.
+        PreTokenizer::Sequence { pretokenizers } => pretokenizers
+            .iter()
+            .find(|p| splits_at_whitespace(p) || !cuts_locally(p))
+            .is_some_and(splits_at_whitespace),
         _ => false,
     }
+}
+
+fn cuts_locally(p: &PreTokenizer) -> bool {
+    !matches!(p, PreTokenizer::FixedLength { .. } | PreTokenizer::UnicodeScripts {})
 }
 
 fn isolates_punctuation(p: &PreTokenizer) -> bool {
