@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import copy
 import gzip
-import hashlib
 import importlib
 import json
-import struct
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,9 +45,10 @@ from tokenizers import Tokenizer as HFTokenizer
 import test_bpe_parity
 import tokembed
 from conftest import CORPORA, corpus_lines
+from gguf_vocab import (GGUF_CONTROL, GGUF_NORMAL, GGUF_USER_DEFINED, TEST_DATA, llama_cpp_vectors,
+                        read_gguf_metadata, sha256)
 from test_bpe_parity import tiktoken_encoding
 
-TEST_DATA = Path(__file__).resolve().parent / "data"
 SHA256 = {
     "llama_models/llama3/tokenizer.model": "82e9d31979e92ab929cd544440f129d9ecd797b69e327f80f17e1c50d5551b55",
     "llama_models/llama4/tokenizer.model": "d0bdbaf59b0762c8c807617e2d8ea51420eb1b1de266df2495be755c8e0ed6ed",
@@ -63,10 +62,6 @@ SHA256 = {
     # the hash tiktoken expects of o200k_base (build_o200k).
     "o200k_base.tiktoken.gz": "aa7f57c462db101b58b6648a2b0047128f61e68c0776814ad75251aab1bccdfa",
 }
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # ----- the files ------------------------------------------------------------------------------------
@@ -108,45 +103,6 @@ def import_from(src: Path, module: str):
 
 
 # ----- GGUF vocab files to tokenizer.json ---------------------------------------------------------------
-
-
-def read_gguf_metadata(path: Path) -> dict:
-    """The key/value metadata of a GGUF file (version 2 or 3, little-endian); tensors are not read."""
-    data = path.read_bytes()
-    pos = 0
-
-    def take(fmt: str):
-        nonlocal pos
-        (value,) = struct.unpack_from("<" + fmt, data, pos)
-        pos += struct.calcsize("<" + fmt)
-        return value
-
-    def string() -> str:
-        nonlocal pos
-        n = take("Q")
-        pos += n
-        return data[pos - n : pos].decode("utf-8")
-
-    scalars = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
-
-    def value(kind: int):
-        if kind in scalars:
-            return take(scalars[kind])
-        if kind == 8:
-            return string()
-        if kind == 9:
-            item_kind, n = take("I"), take("Q")
-            return [value(item_kind) for _ in range(n)]
-        raise ValueError(f"{path.name}: unknown GGUF value type {kind}")
-
-    assert data[:4] == b"GGUF", path
-    pos = 4
-    assert take("I") in (2, 3)
-    take("Q")  # tensor count
-    return {string(): value(take("I")) for _ in range(take("Q"))}
-
-
-GGUF_NORMAL, GGUF_CONTROL, GGUF_USER_DEFINED = 1, 3, 4
 
 
 def _added(id: int, content: str, special: bool, normalized: bool) -> dict:
@@ -195,14 +151,6 @@ def neox_tokenizer_json(gguf: Path) -> dict:
     runs of 2 to 24 spaces as added tokens matched on the normalized text."""
     byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True}
     return tokenizer_json_from_gguf(gguf, {"type": "NFC"}, byte_level, byte_level, byte_level)
-
-
-def llama_cpp_vectors(gguf: Path) -> list[tuple[str, list[int]]]:
-    """llama.cpp's test vectors for a vocab: texts and the ids HF `transformers` gave them."""
-    texts = Path(f"{gguf}.inp").read_text(encoding="utf-8").split("\n__ggml_vocab_test__\n")
-    outs = Path(f"{gguf}.out").read_text(encoding="utf-8").split("\n")
-    assert texts[-1] == "" and outs[-1] == "" and len(texts) == len(outs)
-    return [(t, [int(i) for i in o.split()]) for t, o in zip(texts[:-1], outs[:-1])]
 
 
 # ----- the families ------------------------------------------------------------------------------------------
