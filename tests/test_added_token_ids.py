@@ -119,6 +119,8 @@ def assert_same_tokenizer(ours: tokembed.Tokenizer, hf: tokenizers.Tokenizer, ex
             assert ours.token_to_id(s) == hf.token_to_id(s), s
     assert ours.get_vocab() == hf.get_vocab(with_added_tokens=True)
     assert ours.vocab_size == size
+    assert ours.get_vocab(with_added_tokens=False) == hf.get_vocab(with_added_tokens=False)
+    assert ours.get_vocab_size(with_added_tokens=False) == hf.get_vocab_size(with_added_tokens=False)
 
 
 @pytest.mark.parametrize("spec,extra", files())

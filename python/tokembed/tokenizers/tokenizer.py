@@ -396,8 +396,13 @@ class Tokenizer:
     def id_to_token(self, id: int) -> Optional[str]:
         return self._core.id_to_token(int(id))
 
-    def get_vocab(self) -> Dict[str, int]:
-        return self._core.get_vocab()
+    def get_vocab(self, with_added_tokens: bool = True) -> Dict[str, int]:
+        """Token string to id: the model's vocabulary, and (by default) the added tokens."""
+        return self._core.get_vocab(bool(with_added_tokens))
+
+    def get_vocab_size(self, with_added_tokens: bool = True) -> int:
+        """Number of entries `get_vocab(with_added_tokens)` has (HF's `get_vocab_size`)."""
+        return len(self._core.get_vocab(bool(with_added_tokens)))
 
     @property
     def vocab_size(self) -> int:

@@ -335,8 +335,9 @@ impl CoreTokenizer {
         self.inner.token_to_id(token)
     }
 
-    fn get_vocab(&self) -> std::collections::HashMap<String, u32> {
-        self.inner.get_vocab().into_iter().collect()
+    #[pyo3(signature = (with_added_tokens = true))]
+    fn get_vocab(&self, with_added_tokens: bool) -> std::collections::HashMap<String, u32> {
+        self.inner.get_vocab(with_added_tokens).into_iter().collect()
     }
 
     fn vocab_size(&self) -> usize {

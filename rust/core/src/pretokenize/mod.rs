@@ -9,12 +9,14 @@ mod metaspace;
 mod pattern_split;
 pub mod regex_split;
 mod split;
+mod stages;
 mod unicode_scripts;
 mod whitespace;
 
 pub use metaspace::{Metaspace, PrependScheme};
 pub use pattern_split::Split;
 pub use split::SplitBehavior;
+pub use stages::{Rewrite, Stage};
 
 use crate::error::Result;
 use crate::pretokenize::regex_split::KnownPattern;
@@ -186,10 +188,17 @@ impl PreTokenizer {
         self.count_metaspaces() > 0
     }
 
-    /// A Metaspace after a step that cuts (which would rewrite each piece on its own) is not
-    /// supported yet.
-    pub fn unsupported_metaspace(&self) -> bool {
-        self.count_metaspaces() > usize::from(self.leading_metaspace().is_some())
+    /// How many ByteLevel steps there are (HF maps the bytes once per step), and whether
+    /// another step follows one (HF runs it on the byte-mapped text, where `Ġ` stands for a
+    /// space and `Â²` for a `²`).
+    pub fn byte_level_steps(&self) -> (usize, bool) {
+        let mut steps = Vec::new();
+        self.flatten_into(&mut steps);
+        let at: Vec<usize> = (steps.iter().enumerate())
+            .filter(|(_, s)| matches!(s, PreTokenizer::ByteLevel { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        (at.len(), at.first().is_some_and(|&i| i + 1 < steps.len()))
     }
 
     /// Whether the model gets bytes (a ByteLevel step is present).
@@ -225,16 +234,5 @@ impl PreTokenizer {
     /// ask for it here; inside a Sequence it is refused at load time.
     pub fn adds_prefix_space(&self) -> bool {
         matches!(self, PreTokenizer::ByteLevel { add_prefix_space: true, .. })
-    }
-
-    /// A ByteLevel with `add_prefix_space` inside a Sequence (which would put a space before
-    /// every piece of the previous step) is not supported yet.
-    pub fn unsupported_prefix_space(&self) -> bool {
-        match self {
-            PreTokenizer::Sequence { pretokenizers } => {
-                pretokenizers.iter().any(|p| p.adds_prefix_space() || p.unsupported_prefix_space())
-            }
-            _ => false,
-        }
     }
 }

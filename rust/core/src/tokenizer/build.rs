@@ -81,14 +81,19 @@ impl Tokenizer {
         let chunking = chunking::policy(file.normalizer.as_ref(), file.pre_tokenizer.as_ref(), &added);
         let byte_level = file.pre_tokenizer.as_ref().is_some_and(PreTokenizer::is_byte_level);
         let scanned_by = file.pre_tokenizer.as_ref().and_then(PreTokenizer::scanned_by);
-        if file.pre_tokenizer.as_ref().is_some_and(PreTokenizer::unsupported_prefix_space) {
-            return Err(Error::Config(
-                "pre_tokenizer: a ByteLevel with add_prefix_space inside a Sequence is not supported yet".to_string(),
-            ));
+        let stages = file.pre_tokenizer.as_ref().and_then(PreTokenizer::stages).map(Vec::into_boxed_slice);
+        let scanned_by = scanned_by.filter(|_| stages.is_none());
+        let (byte_level_steps, steps_after) =
+            file.pre_tokenizer.as_ref().map_or((0, false), PreTokenizer::byte_level_steps);
+        if byte_level_steps > 1 {
+            return Err(Error::Config(format!(
+                "pre_tokenizer: {byte_level_steps} ByteLevel steps (HF maps the bytes again at each one) are not supported"
+            )));
         }
-        if file.pre_tokenizer.as_ref().is_some_and(PreTokenizer::unsupported_metaspace) {
+        if steps_after {
             return Err(Error::Config(
-                "pre_tokenizer: a Metaspace after another step of a Sequence is not supported yet".to_string(),
+                "pre_tokenizer: a step after ByteLevel (HF runs it on the byte-mapped text) is not supported yet"
+                    .to_string(),
             ));
         }
         if let Some(p) = &file.post_processor {
@@ -99,12 +104,20 @@ impl Tokenizer {
                 "pre_tokenizer: a ByteLevel pre-tokenizer with a model other than BPE is not supported yet".to_string(),
             ));
         }
-        let metaspace = file.pre_tokenizer.as_ref().and_then(PreTokenizer::leading_metaspace).cloned();
-        let metaspace_needs_alignment = file.normalizer.is_some()
-            && metaspace.as_ref().is_some_and(|m| m.prepend_scheme == crate::pretokenize::PrependScheme::First);
+        // Stages rewrite every piece themselves, a leading Metaspace included.
+        let metaspace = match stages {
+            Some(_) => None,
+            None => file.pre_tokenizer.as_ref().and_then(PreTokenizer::leading_metaspace).cloned(),
+        };
+        // Stages ask where each piece starts in the input (Metaspace's `first` scheme); keeping
+        // the alignment is simpler than knowing when, and these pipelines are rare.
+        let metaspace_needs_alignment = stages.is_some()
+            || file.normalizer.is_some()
+                && metaspace.as_ref().is_some_and(|m| m.prepend_scheme == crate::pretokenize::PrependScheme::First);
         let mut tok = Tokenizer {
             metaspace,
             metaspace_needs_alignment,
+            stages,
             file,
             added,
             templates: None,

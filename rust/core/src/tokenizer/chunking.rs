@@ -57,10 +57,9 @@ fn splits_at_whitespace(p: &PreTokenizer) -> bool {
         // The steps before the one that splits at white space see the whole text: those that
         // count characters or carry state across a piece (FixedLength, UnicodeScripts) would
         // see chunks instead.
-        PreTokenizer::Sequence { pretokenizers } => pretokenizers
-            .iter()
-            .find(|p| splits_at_whitespace(p) || !cuts_locally(p))
-            .is_some_and(splits_at_whitespace),
+        PreTokenizer::Sequence { pretokenizers } => {
+            pretokenizers.iter().find(|p| splits_at_whitespace(p) || !cuts_locally(p)).is_some_and(splits_at_whitespace)
+        }
         _ => false,
     }
 }

@@ -11,6 +11,7 @@ pub mod truncation;
 
 mod build;
 mod long_text;
+mod staged;
 mod tokenize;
 
 use crate::decode::{self, Decoder};
@@ -58,6 +59,8 @@ pub struct Tokenizer {
     /// Its `first` scheme asks whether a piece starts the input, which after a normalizer only
     /// the alignment tells: it is then kept even when offsets are not wanted.
     metaspace_needs_alignment: bool,
+    /// A Sequence that rewrites pieces after cutting them (see `pretokenize::stages`).
+    stages: Option<Box<[crate::pretokenize::Stage]>>,
 }
 
 impl Tokenizer {
@@ -93,16 +96,19 @@ impl Tokenizer {
         self.added.is_special(id)
     }
 
-    pub fn get_vocab(&self) -> FxHashMap<String, u32> {
+    /// Token string to id: the model's, and with `with_added` the added tokens' over them.
+    pub fn get_vocab(&self, with_added: bool) -> FxHashMap<String, u32> {
         let mut v = self.model().vocab().clone();
-        for (content, id) in self.added.ids_by_content() {
-            v.insert(content.to_string(), id);
+        if with_added {
+            for (content, id) in self.added.ids_by_content() {
+                v.insert(content.to_string(), id);
+            }
         }
         v
     }
 
     pub fn vocab_size(&self) -> usize {
-        self.get_vocab().len()
+        self.get_vocab(true).len()
     }
 
     /// One past the largest id any token has.

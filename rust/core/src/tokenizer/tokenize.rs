@@ -23,10 +23,10 @@ const SCAN_BLOCK: usize = 1024;
 
 /// Where the tokens of a text go: ids, and when asked their offsets and the token texts that
 /// differ from the vocabulary (see `Encoding::token_texts`).
-struct Sink<'a> {
-    ids: &'a mut Vec<u32>,
-    offsets: Option<&'a mut Vec<(u32, u32)>>,
-    texts: Option<&'a mut Vec<(usize, Box<str>)>>,
+pub(super) struct Sink<'a> {
+    pub ids: &'a mut Vec<u32>,
+    pub offsets: Option<&'a mut Vec<(u32, u32)>>,
+    pub texts: Option<&'a mut Vec<(usize, Box<str>)>>,
 }
 
 /// Buffers reused across calls on the same thread.
@@ -40,7 +40,7 @@ struct Scratch {
 
 /// Buffers of the pre-tokenizer and the model.
 #[derive(Default)]
-struct WordBuffers {
+pub(super) struct WordBuffers {
     words: Vec<Range<usize>>,
     split_scratch: Vec<Range<usize>>,
     model: ModelScratch,
@@ -126,6 +126,21 @@ impl Tokenizer {
                                             o.push(s.normalized.original_span(r.clone()));
                                         }
                                     }
+                                    Piece::Text(r) if self.stages.is_some() => {
+                                        let starts_input = s.normalized.original_span(r.clone()).0 == 0;
+                                        let piece = s.normalized.slice(r.clone());
+                                        self.tokenize_staged(
+                                            piece,
+                                            0,
+                                            starts_input,
+                                            &mut s.words,
+                                            Sink {
+                                                ids: &mut *ids,
+                                                offsets: offsets.as_deref_mut(),
+                                                texts: texts.as_deref_mut(),
+                                            },
+                                        )?
+                                    }
                                     Piece::Text(r) if self.metaspace.is_some() => {
                                         let starts_input = match s.normalized.tracks() {
                                             true => s.normalized.original_span(r.clone()).0 == 0,
@@ -138,6 +153,8 @@ impl Tokenizer {
                                         self.tokenize_words(
                                             &piece,
                                             0..piece.text().len(),
+                                            self.file.pre_tokenizer.as_ref(),
+                                            self.scanned_by,
                                             &mut s.words,
                                             Sink {
                                                 ids: &mut *ids,
@@ -151,6 +168,8 @@ impl Tokenizer {
                                         self.tokenize_words(
                                             &prefixed,
                                             0..prefixed.text().len(),
+                                            self.file.pre_tokenizer.as_ref(),
+                                            self.scanned_by,
                                             &mut s.words,
                                             Sink {
                                                 ids: &mut *ids,
@@ -162,6 +181,8 @@ impl Tokenizer {
                                     Piece::Text(r) => self.tokenize_words(
                                         &s.normalized,
                                         r.clone(),
+                                        self.file.pre_tokenizer.as_ref(),
+                                        self.scanned_by,
                                         &mut s.words,
                                         Sink {
                                             ids: &mut *ids,
@@ -197,10 +218,15 @@ impl Tokenizer {
             && self.file.pre_tokenizer.as_ref().is_some_and(PreTokenizer::adds_prefix_space)
     }
 
-    fn tokenize_words(
+    /// Cuts `normalized[range]` with `cut` (a block at a time when `scanned_by` says its pieces
+    /// are a known pattern's matches) and tokenizes the pieces.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn tokenize_words(
         &self,
         normalized: &Normalized,
         range: Range<usize>,
+        cut: Option<&PreTokenizer>,
+        scanned_by: Option<regex_split::KnownPattern>,
         buffers: &mut WordBuffers,
         sink: Sink<'_>,
     ) -> Result<()> {
@@ -248,7 +274,7 @@ impl Tokenizer {
             }
             Ok(())
         };
-        match self.scanned_by {
+        match scanned_by {
             // Long texts, and all texts when only ids are wanted, a block of pieces at a time.
             Some(known) if ids_only || range.len() > SCAN_ABOVE => {
                 let (mut at, scope) = (range.start, &text[..range.end]);
@@ -262,7 +288,7 @@ impl Tokenizer {
             _ => {
                 words.clear();
                 words.push(range);
-                if let Some(p) = &self.file.pre_tokenizer {
+                if let Some(p) = cut {
                     p.split(text, words, split_scratch)?;
                 }
                 tokenize(words, model_scratch)?;
@@ -297,8 +323,14 @@ mod tests {
         let tokenizers = [
             ("legacy BPE json", Tokenizer::from_json(&json("mistral_v1.legacy.tokenizer.json")).unwrap()),
             ("Unigram json", Tokenizer::from_json(&json("mon_unigram_bytefallback.tokenizer.json")).unwrap()),
-            ("BPE .model", Tokenizer::from_sentencepiece(&model(format!("{LOCAL}/mistral_v3.model")), false, false).unwrap()),
-            ("Unigram .model", Tokenizer::from_sentencepiece(&model(format!("{LOCAL}/ja_unigram_8000.model")), false, false).unwrap()),
+            (
+                "BPE .model",
+                Tokenizer::from_sentencepiece(&model(format!("{LOCAL}/mistral_v3.model")), false, false).unwrap(),
+            ),
+            (
+                "Unigram .model",
+                Tokenizer::from_sentencepiece(&model(format!("{LOCAL}/ja_unigram_8000.model")), false, false).unwrap(),
+            ),
         ];
         // Twelve buffers at most could each keep the cap.
         let allowed = 12 * KEPT_SCRATCH_BYTES;
@@ -309,7 +341,11 @@ mod tests {
                 tokenizer.tokenize_into(&text, false, &mut ids, offsets, None).unwrap();
                 assert!(ids.len() > 100_000, "{what}: {} ids", ids.len());
                 let kept = retained_bytes();
-                assert!(kept <= allowed, "{what} (offsets: {with_offsets}): {kept} bytes kept after {} bytes of text", text.len());
+                assert!(
+                    kept <= allowed,
+                    "{what} (offsets: {with_offsets}): {kept} bytes kept after {} bytes of text",
+                    text.len()
+                );
             }
         }
     }

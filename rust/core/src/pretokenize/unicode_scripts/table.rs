@@ -4,18 +4,16 @@
 /// ISO 15924 codes, indexed by the script numbers of `RANGES` (for readers and tests).
 #[allow(dead_code)]
 pub const SCRIPT_CODES: [&str; 137] = [
-    "Adlm", "Aghb", "Ahom", "Arab", "Armi", "Armn", "Avst", "Bali", "Bamu", "Bass", "Batk", "Beng",
-    "Bhks", "Bopo", "Brah", "Brai", "Bugi", "Buhd", "Cakm", "Cans", "Cari", "Cham", "Cher", "Copt",
-    "Cprt", "Cyrl", "Deva", "Dsrt", "Dupl", "Egyp", "Elba", "Ethi", "Geor", "Glag", "Goth", "Gran",
-    "Grek", "Gujr", "Guru", "Hang", "Hani", "Hano", "Hatr", "Hebr", "Hira", "Hluw", "Hmng", "Hung",
-    "Ital", "Java", "Kali", "Kana", "Khar", "Khmr", "Khoj", "Knda", "Kthi", "Lana", "Laoo", "Latn",
-    "Lepc", "Limb", "Lina", "Linb", "Lisu", "Lyci", "Lydi", "Mahj", "Mand", "Mani", "Marc", "Mend",
-    "Merc", "Mero", "Mlym", "Modi", "Mong", "Mroo", "Mtei", "Mult", "Mymr", "Narb", "Nbat", "Newa",
-    "Nkoo", "Ogam", "Olck", "Orkh", "Orya", "Osge", "Osma", "Palm", "Pauc", "Perm", "Phag", "Phli",
-    "Phlp", "Phnx", "Plrd", "Prti", "Rjng", "Runr", "Samr", "Sarb", "Saur", "Sgnw", "Shaw", "Shrd",
-    "Sidd", "Sind", "Sinh", "Sora", "Sund", "Sylo", "Syrc", "Tagb", "Takr", "Tale", "Talu", "Taml",
-    "Tang", "Tavt", "Telu", "Tfng", "Tglg", "Thaa", "Thai", "Tibt", "Tirh", "Ugar", "Vaii", "Wara",
-    "Xpeo", "Xsux", "Yiii", "Zinh", "Zyyy",
+    "Adlm", "Aghb", "Ahom", "Arab", "Armi", "Armn", "Avst", "Bali", "Bamu", "Bass", "Batk", "Beng", "Bhks", "Bopo",
+    "Brah", "Brai", "Bugi", "Buhd", "Cakm", "Cans", "Cari", "Cham", "Cher", "Copt", "Cprt", "Cyrl", "Deva", "Dsrt",
+    "Dupl", "Egyp", "Elba", "Ethi", "Geor", "Glag", "Goth", "Gran", "Grek", "Gujr", "Guru", "Hang", "Hani", "Hano",
+    "Hatr", "Hebr", "Hira", "Hluw", "Hmng", "Hung", "Ital", "Java", "Kali", "Kana", "Khar", "Khmr", "Khoj", "Knda",
+    "Kthi", "Lana", "Laoo", "Latn", "Lepc", "Limb", "Lina", "Linb", "Lisu", "Lyci", "Lydi", "Mahj", "Mand", "Mani",
+    "Marc", "Mend", "Merc", "Mero", "Mlym", "Modi", "Mong", "Mroo", "Mtei", "Mult", "Mymr", "Narb", "Nbat", "Newa",
+    "Nkoo", "Ogam", "Olck", "Orkh", "Orya", "Osge", "Osma", "Palm", "Pauc", "Perm", "Phag", "Phli", "Phlp", "Phnx",
+    "Plrd", "Prti", "Rjng", "Runr", "Samr", "Sarb", "Saur", "Sgnw", "Shaw", "Shrd", "Sidd", "Sind", "Sinh", "Sora",
+    "Sund", "Sylo", "Syrc", "Tagb", "Takr", "Tale", "Talu", "Taml", "Tang", "Tavt", "Telu", "Tfng", "Tglg", "Thaa",
+    "Thai", "Tibt", "Tirh", "Ugar", "Vaii", "Wara", "Xpeo", "Xsux", "Yiii", "Zinh", "Zyyy",
 ];
 
 pub const HAN: u8 = 40;
