@@ -337,3 +337,23 @@ def test_batches_use_exactly_the_threads_asked_for(tok, threads):
     busy = [u for u in used if u >= max(used) / 2]
     assert len(busy) == threads, f"CPU ticks per thread: {sorted(used, reverse=True)[:5]}"
     tokembed.set_num_threads(2)
+
+
+@pytest.mark.parametrize("direction", ["right", "left"])
+def test_padding_positions_are_named_by_pad_token_and_belong_to_no_sequence(direction):
+    """HF names padding by the padding's own pad_token (here "<pad>", while id 0 is "[PAD]" in
+    the vocabulary), overflowing windows included, and gives padding no sequence id."""
+    hf = HFTokenizer.from_file(str(BERT_JSON))
+    ours = tokembed.Tokenizer.from_file(str(BERT_JSON))
+    for tok in (hf, ours):
+        tok.enable_padding(pad_id=0, pad_token="<pad>", length=24, direction=direction)
+        tok.enable_truncation(max_length=24, stride=4)
+    lines = corpus_lines(CORPORA[0])[:40]
+    for text, pair in zip(lines, lines[1:] + [None]):
+        if pair is not None and len(hf.encode(text).ids) > 20:
+            pair = None  # a pair too long for max_length: HF raises, which test_api checks elsewhere
+        theirs, mine = hf.encode(text, pair), ours.encode(text, pair)
+        for t, m in [(theirs, mine)] + list(zip(theirs.overflowing, mine.overflowing)):
+            assert m.tokens == t.tokens, text
+            assert m.sequence_ids == t.sequence_ids, text
+            assert m.ids.tolist() == t.ids

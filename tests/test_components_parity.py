@@ -335,6 +335,7 @@ def assert_same(hf: HFTokenizer, ours: tokembed.Tokenizer, text: str, pair: Opti
             "special_tokens_mask": (mine.special_tokens_mask.tolist(), theirs.special_tokens_mask),
             "attention_mask": (mine.attention_mask.tolist(), theirs.attention_mask),
             "tokens": (mine.tokens, theirs.tokens),
+            "sequence_ids": (mine.sequence_ids, theirs.sequence_ids),
         }
         for field, (got, expected) in fields.items():
             assert got == expected, f"{field} differ for {where}: {first_difference(got, expected)}"

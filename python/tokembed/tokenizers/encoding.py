@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, List, Sequence
+from typing import Any, Callable, List, Optional, Sequence
 
 import numpy as np
 
@@ -24,6 +24,7 @@ class Encoding:
         "_to_tokens",
         "_token_texts",
         "_tokens",
+        "_sequence_ids",
     )
 
     def __init__(self, arrays: dict, to_tokens: Callable[[np.ndarray], List[str]]):
@@ -38,6 +39,7 @@ class Encoding:
         # template tokens as the post-processor names them).
         self._token_texts = arrays["token_texts"]
         self._tokens: List[str] | None = None
+        self._sequence_ids: np.ndarray = arrays["sequence_ids"]
 
     @property
     def tokens(self) -> List[str]:
@@ -48,6 +50,12 @@ class Encoding:
                 tokens[position] = text
             self._tokens = tokens
         return self._tokens
+
+    @property
+    def sequence_ids(self) -> List[Optional[int]]:
+        """For each token, 0 when it comes from the text, 1 from the pair, None for special
+        tokens the post-processor added and for padding (HF's `sequence_ids`)."""
+        return [None if s < 0 else s for s in self._sequence_ids.tolist()]
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use tokembed_core::corpus::{jsonl, lines};
 use tokembed_core::tokenizer::batch;
-use tokembed_core::tokenizer::encoding::Encoding;
+use tokembed_core::tokenizer::encoding::{Encoding, NO_SEQUENCE};
 use tokembed_core::tokenizer::padding::PaddingParams;
 use tokembed_core::tokenizer::truncation::TruncationParams;
 use tokembed_core::tokenizer::EncodeOptions;
@@ -49,6 +49,9 @@ fn encoding_dict<'py>(py: Python<'py>, e: Encoding) -> PyResult<Bound<'py, PyDic
     d.set_item("special_tokens_mask", vec1(py, e.special_tokens_mask.iter().map(|&x| x as i64).collect::<Vec<_>>()))?;
     let offsets: Vec<i64> = e.offsets.iter().flat_map(|&(a, b)| [a as i64, b as i64]).collect();
     d.set_item("offsets", vec2(py, offsets, n, 2)?)?;
+    // HF's sequence ids: 0 or 1 for a token of the text or the pair, -1 (None) for the rest.
+    let sequence_ids = e.sequence_ids.iter().map(|&s| if s == NO_SEQUENCE { -1 } else { i64::from(s) }).collect();
+    d.set_item("sequence_ids", vec1(py, sequence_ids))?;
     let token_texts: Vec<(usize, String)> = e.token_texts.into_iter().map(|(i, t)| (i, t.into())).collect();
     d.set_item("token_texts", token_texts)?;
     let overflowing = PyList::empty(py);

@@ -164,9 +164,19 @@ impl Encoding {
     }
 
     /// Pads to `target` tokens (never truncates), overflowing windows too.
-    pub fn pad(&mut self, target: usize, pad_id: u32, pad_type_id: u32, direction: Direction) -> Result<()> {
+    /// Pads to `target` tokens with `pad_id`; `pad_name`, when given, is the string the padding
+    /// positions are named by (HF names them by the padding's `pad_token`, whatever the
+    /// vocabulary calls `pad_id`).
+    pub fn pad(
+        &mut self,
+        target: usize,
+        pad_id: u32,
+        pad_type_id: u32,
+        direction: Direction,
+        pad_name: Option<&str>,
+    ) -> Result<()> {
         for o in &mut self.overflowing {
-            o.pad(target, pad_id, pad_type_id, direction)?;
+            o.pad(target, pad_id, pad_type_id, direction, pad_name)?;
         }
         let len = self.len();
         if len >= target {
@@ -190,6 +200,9 @@ impl Encoding {
                 self.special_tokens_mask.extend(std::iter::repeat(1).take(n));
                 self.attention_mask.extend(std::iter::repeat(0).take(n));
                 self.sequence_ids.extend(std::iter::repeat(NO_SEQUENCE).take(n));
+                if let Some(name) = pad_name {
+                    self.token_texts.extend((len..target).map(|i| (i, name.into())));
+                }
             }
             Direction::Left => {
                 fn prepend<T: Copy>(v: &mut Vec<T>, value: T, n: usize) {
@@ -202,6 +215,9 @@ impl Encoding {
                 prepend(&mut self.attention_mask, 0, n);
                 prepend(&mut self.sequence_ids, NO_SEQUENCE, n);
                 self.token_texts.iter_mut().for_each(|(i, _)| *i += n);
+                if let Some(name) = pad_name {
+                    self.token_texts.splice(0..0, (0..n).map(|i| (i, name.into())));
+                }
             }
         }
         Ok(())
@@ -244,7 +260,7 @@ mod tests {
         let mut merged = Encoding::special(&[7], 0, &[(0, "s".into())]);
         merged.merge_with(e.overflowing[0].clone());
         assert_eq!(merged.token_texts, vec![(0, "s".into()), (2, "b".into())]);
-        merged.pad(6, 0, 0, Direction::Left).unwrap();
+        merged.pad(6, 0, 0, Direction::Left, None).unwrap();
         assert_eq!(merged.token_texts, vec![(2, "s".into()), (4, "b".into())]);
     }
 }

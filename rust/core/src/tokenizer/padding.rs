@@ -68,12 +68,15 @@ impl PaddingParams {
         Ok(())
     }
 
-    pub fn pad_all(&self, encodings: &mut [Encoding]) -> Result<()> {
+    /// Pads every encoding to the common target; `vocabulary_name` is the vocabulary's string for
+    /// `pad_id` (padding positions are named by `pad_token` where it differs).
+    pub fn pad_all(&self, encodings: &mut [Encoding], vocabulary_name: Option<&str>) -> Result<()> {
+        let pad_name = Some(self.pad_token.as_str()).filter(|&name| Some(name) != vocabulary_name);
         let longest = encodings.iter().map(|e| e.len()).max().unwrap_or(0);
         let target = self.target_length(longest)?;
         self.check_pad_token(encodings.iter().map(|e| e.len()).min().unwrap_or(target), target)?;
         for e in encodings {
-            e.pad(target, self.pad_id, self.pad_type_id, self.direction)?;
+            e.pad(target, self.pad_id, self.pad_type_id, self.direction, pad_name)?;
         }
         Ok(())
     }

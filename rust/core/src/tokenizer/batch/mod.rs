@@ -121,7 +121,7 @@ pub fn encode_padded(
 ) -> Result<Encoding> {
     let mut e = tok.encode(text, pair, opts)?;
     if let Some(p) = padding {
-        p.pad_all(std::slice::from_mut(&mut e))?;
+        p.pad_all(std::slice::from_mut(&mut e), tok.id_to_token(p.pad_id))?;
     }
     Ok(e)
 }
