@@ -336,6 +336,7 @@ def assert_same(hf: HFTokenizer, ours: tokembed.Tokenizer, text: str, pair: Opti
             "attention_mask": (mine.attention_mask.tolist(), theirs.attention_mask),
             "tokens": (mine.tokens, theirs.tokens),
             "sequence_ids": (mine.sequence_ids, theirs.sequence_ids),
+            "word_ids": (mine.word_ids, theirs.word_ids),
         }
         for field, (got, expected) in fields.items():
             assert got == expected, f"{field} differ for {where}: {first_difference(got, expected)}"

@@ -25,6 +25,7 @@ class Encoding:
         "_token_texts",
         "_tokens",
         "_sequence_ids",
+        "_word_ids",
     )
 
     def __init__(self, arrays: dict, to_tokens: Callable[[np.ndarray], List[str]]):
@@ -40,6 +41,7 @@ class Encoding:
         self._token_texts = arrays["token_texts"]
         self._tokens: List[str] | None = None
         self._sequence_ids: np.ndarray = arrays["sequence_ids"]
+        self._word_ids: np.ndarray = arrays["word_ids"]
 
     @property
     def tokens(self) -> List[str]:
@@ -56,6 +58,13 @@ class Encoding:
         """For each token, 0 when it comes from the text, 1 from the pair, None for special
         tokens the post-processor added and for padding (HF's `sequence_ids`)."""
         return [None if s < 0 else s for s in self._sequence_ids.tolist()]
+
+    @property
+    def word_ids(self) -> List[Optional[int]]:
+        """For each token, the index of the word it came from within its sequence (a piece of
+        the pre-tokenizer, an added token found in the text, or a word of pre-tokenized input),
+        None for special tokens the post-processor added and for padding (HF's `word_ids`)."""
+        return [None if w < 0 else w for w in self._word_ids.tolist()]
 
     def __len__(self) -> int:
         return len(self.ids)

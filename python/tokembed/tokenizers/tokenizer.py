@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -275,17 +275,34 @@ class Tokenizer:
 
     # ----- encoding -----------------------------------------------------------------------
     def encode(
-        self, text: str, pair: Optional[str] = None, add_special_tokens: bool = True, split_special_tokens: bool = False
+        self,
+        text: Union[str, Sequence[str]],
+        pair: Union[None, str, Sequence[str]] = None,
+        add_special_tokens: bool = True,
+        split_special_tokens: bool = False,
+        is_pretokenized: bool = False,
     ) -> Encoding:
         """Encodes one text (or a pair), with the tokenizer's truncation and padding.
 
         Special tokens written in the text (``[CLS]``, ``<|endoftext|>``) are recognised as
         such, as HF does; ``split_special_tokens=True`` encodes them as ordinary text, as
-        tiktoken's ``encode_ordinary`` does. The batch calls take the same option."""
-        arrays = self._core.encode(
-            text, pair, bool(add_special_tokens), _dumps(self._truncation), _dumps(self._padding),
-            bool(split_special_tokens),
-        )
+        tiktoken's ``encode_ordinary`` does. The batch calls take the same option.
+
+        With ``is_pretokenized=True``, ``text`` (and ``pair``) are lists of words, as HF takes
+        them: each word is encoded on its own, its tokens' offsets are within the word and their
+        ``word_ids`` are its index."""
+        if is_pretokenized:
+            words = _words(text, "text")
+            pair_words = None if pair is None else _words(pair, "pair")
+            arrays = self._core.encode_pretokenized(
+                words, pair_words, bool(add_special_tokens), _dumps(self._truncation), _dumps(self._padding),
+                bool(split_special_tokens),
+            )
+        else:
+            arrays = self._core.encode(
+                text, pair, bool(add_special_tokens), _dumps(self._truncation), _dumps(self._padding),
+                bool(split_special_tokens),
+            )
         return Encoding(arrays, self._core.ids_to_tokens)
 
     def encode_batch(
@@ -396,6 +413,16 @@ class Tokenizer:
     def id_to_token(self, id: int) -> Optional[str]:
         return self._core.id_to_token(int(id))
 
+    def set_dropout(self, dropout: Optional[float], seed: int = 0) -> None:
+        """BPE-dropout (Provilkov et al., 2020) for training: each merge is skipped with
+        probability ``dropout`` (``None`` or 0: off, the default unless the file sets HF's
+        ``dropout``). The draws are seeded: the same seed gives the same tokens for the same
+        text, whatever the batch or thread count; pass another seed (per epoch, say) for others.
+        Only BPE models have dropout."""
+        if dropout is not None:
+            dropout = float(dropout)
+        self._core = self._core.with_dropout(dropout, _checks.integer(seed, "seed", 0))
+
     def get_vocab(self, with_added_tokens: bool = True) -> Dict[str, int]:
         """Token string to id: the model's vocabulary, and (by default) the added tokens."""
         return self._core.get_vocab(bool(with_added_tokens))
@@ -421,6 +448,17 @@ class Tokenizer:
 
 def _dumps(params: Optional[dict]) -> Optional[str]:
     return None if params is None else json.dumps(params)
+
+
+def _words(words: Any, what: str) -> List[str]:
+    """A list of words for pre-tokenized input: a sequence of str, not a str itself."""
+    if isinstance(words, (str, bytes)) or not isinstance(words, Sequence):
+        raise TypeError(f"{what} must be a list of str words when is_pretokenized=True, not {type(words).__name__}")
+    out = list(words)
+    for i, w in enumerate(out):
+        if not isinstance(w, str):
+            raise TypeError(f"{what}[{i}] must be str, got {type(w).__name__}")
+    return out
 
 
 def _as_list(texts, what: str) -> list:

@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use tokembed_core::corpus::{jsonl, lines};
 use tokembed_core::tokenizer::batch;
-use tokembed_core::tokenizer::encoding::{Encoding, NO_SEQUENCE};
+use tokembed_core::tokenizer::encoding::{Encoding, NO_SEQUENCE, NO_WORD};
 use tokembed_core::tokenizer::padding::PaddingParams;
 use tokembed_core::tokenizer::truncation::TruncationParams;
 use tokembed_core::tokenizer::EncodeOptions;
@@ -52,6 +52,8 @@ fn encoding_dict<'py>(py: Python<'py>, e: Encoding) -> PyResult<Bound<'py, PyDic
     // HF's sequence ids: 0 or 1 for a token of the text or the pair, -1 (None) for the rest.
     let sequence_ids = e.sequence_ids.iter().map(|&s| if s == NO_SEQUENCE { -1 } else { i64::from(s) }).collect();
     d.set_item("sequence_ids", vec1(py, sequence_ids))?;
+    let word_ids = e.word_ids.iter().map(|&w| if w == NO_WORD { -1 } else { i64::from(w) }).collect();
+    d.set_item("word_ids", vec1(py, word_ids))?;
     let token_texts: Vec<(usize, String)> = e.token_texts.into_iter().map(|(i, t)| (i, t.into())).collect();
     d.set_item("token_texts", token_texts)?;
     let overflowing = PyList::empty(py);
@@ -166,6 +168,36 @@ impl CoreTokenizer {
         let size = text.len() + pair_str.map_or(0, str::len);
         let encoding =
             detach_interruptible(py, size, || batch::encode_padded(inner, text, pair_str, &opts, padding.as_ref()))?;
+        encoding_dict(py, encoding)
+    }
+
+    /// Pre-tokenized input: `words` (and `pair`) are lists of str, checked by the Python layer.
+    #[pyo3(signature = (words, pair, add_special_tokens, truncation, padding, split_special_tokens=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn encode_pretokenized<'py>(
+        &self,
+        py: Python<'py>,
+        words: Vec<String>,
+        pair: Option<Vec<String>>,
+        add_special_tokens: bool,
+        truncation: Option<&str>,
+        padding: Option<&str>,
+        split_special_tokens: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let opts = EncodeOptions {
+            add_special_tokens,
+            truncation: parse_json(truncation, "truncation")?,
+            offsets: true,
+            split_special_tokens,
+        };
+        let padding: Option<PaddingParams> = parse_json(padding, "padding")?;
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        let pair: Option<Vec<&str>> = pair.as_ref().map(|p| p.iter().map(String::as_str).collect());
+        let size = words.iter().chain(pair.iter().flatten()).map(|w| w.len()).sum();
+        let inner = &self.inner;
+        let encoding = detach_interruptible(py, size, || {
+            batch::encode_pretokenized_padded(inner, &words, pair.as_deref(), &opts, padding.as_ref())
+        })?;
         encoding_dict(py, encoding)
     }
 
@@ -336,6 +368,13 @@ impl CoreTokenizer {
 
     fn token_to_id(&self, token: &str) -> Option<u32> {
         self.inner.token_to_id(token)
+    }
+
+    /// A copy with BPE-dropout at probability `p` (None: off) drawing from `seed`.
+    #[pyo3(signature = (p, seed))]
+    fn with_dropout(&self, p: Option<f32>, seed: u64) -> PyResult<Self> {
+        let inner = guarded(|| self.inner.with_dropout(p, seed))?;
+        Ok(CoreTokenizer { inner })
     }
 
     #[pyo3(signature = (with_added_tokens = true))]

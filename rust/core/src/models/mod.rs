@@ -61,6 +61,9 @@ impl Model {
     ) -> Result<()> {
         match self {
             Model::WordPiece(w) => w.tokenize(word, emit),
+            Model::Bpe(b) if byte_level && b.dropout().is_some() => {
+                b.tokenize_bytes_as_chars(word.as_bytes(), &mut scratch.bpe.symbols, emit)
+            }
             Model::Bpe(b) if byte_level => b.tokenize_bytes(word.as_bytes(), &mut scratch.bpe, emit),
             Model::Bpe(b) => b.tokenize(word, &mut scratch.bpe.symbols, emit),
             Model::Unigram(u) => u.tokenize(word, emit),
@@ -86,6 +89,8 @@ impl Model {
                 .ok_or_else(|| crate::Error::InvalidArgument(format!("piece {piece:?} is not a span of the text")))
         };
         match (self, byte_level) {
+            // Dropout draws anew for each word: no caches, the word-by-word path below.
+            (Model::Bpe(b), _) if b.dropout().is_some() => {}
             (Model::Bpe(b), true) => return b.ids_of_pieces(bytes, pieces, bpe, ids),
             (Model::WordPiece(w), _) => return w.ids_of_pieces(text, pieces, wordpiece, ids),
             (Model::Bpe(b), false) => {
@@ -141,6 +146,14 @@ impl Model {
     pub fn prepare(&self, byte_level: bool) {
         if let (Model::Bpe(b), true) = (self, byte_level) {
             b.prepare_byte_level();
+        }
+    }
+
+    /// BPE-dropout's seed, when the model is a BPE with dropout on.
+    pub fn dropout_seed(&self) -> Option<u64> {
+        match self {
+            Model::Bpe(b) => b.dropout().map(|(_, seed)| seed),
+            _ => None,
         }
     }
 

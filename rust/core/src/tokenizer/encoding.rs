@@ -21,20 +21,29 @@ pub struct Encoding {
     pub attention_mask: Vec<u8>,
     /// Which input a token came from: 0 (text), 1 (pair), or `NO_SEQUENCE` for added tokens.
     pub sequence_ids: Vec<u8>,
+    /// Which word of its sequence a token came from (a pre-tokenizer piece or an added token
+    /// matched in the text, counted from 0; a word of pre-tokenized input), `NO_WORD` for the
+    /// post-processor's tokens and padding.
+    pub word_ids: Vec<u32>,
     /// `(position, string)` of the tokens whose string is not the vocabulary's for their id, in
     /// position order. HF reports what an added token matched (in normalized form, with the
     /// whitespace `lstrip`/`rstrip` took) and the names a post-processor template gives its
     /// tokens; keeping only these exceptions costs nothing for ordinary text.
     pub token_texts: Vec<(usize, Box<str>)>,
     pub overflowing: Vec<Encoding>,
+    /// HF leaves a single sequence without a post-processor unmarked, and then reports every
+    /// position, padding included, as sequence 0.
+    pub padding_is_sequence_0: bool,
 }
 
 pub const NO_SEQUENCE: u8 = u8::MAX;
+pub const NO_WORD: u32 = u32::MAX;
 
 impl Encoding {
     /// Tokens of one sequence, before post-processing.
-    pub fn from_tokens(ids: Vec<u32>, offsets: Vec<(u32, u32)>, sequence: u8) -> Encoding {
+    pub fn from_tokens(ids: Vec<u32>, offsets: Vec<(u32, u32)>, sequence: u8, word_ids: Vec<u32>) -> Encoding {
         let n = ids.len();
+        debug_assert_eq!(word_ids.len(), n);
         Encoding {
             ids,
             type_ids: vec![0; n],
@@ -42,8 +51,10 @@ impl Encoding {
             special_tokens_mask: vec![0; n],
             attention_mask: vec![1; n],
             sequence_ids: vec![sequence; n],
+            word_ids,
             token_texts: Vec::new(),
             overflowing: Vec::new(),
+            padding_is_sequence_0: false,
         }
     }
 
@@ -58,8 +69,10 @@ impl Encoding {
             special_tokens_mask: vec![1; n],
             attention_mask: vec![1; n],
             sequence_ids: vec![NO_SEQUENCE; n],
+            word_ids: vec![NO_WORD; n],
             token_texts: texts.to_vec(),
             overflowing: Vec::new(),
+            padding_is_sequence_0: false,
         }
     }
 
@@ -79,6 +92,7 @@ impl Encoding {
             special_tokens_mask: self.special_tokens_mask[start..stop].to_vec(),
             attention_mask: self.attention_mask[start..stop].to_vec(),
             sequence_ids: self.sequence_ids[start..stop].to_vec(),
+            word_ids: self.word_ids[start..stop].to_vec(),
             token_texts: self
                 .token_texts
                 .iter()
@@ -86,6 +100,7 @@ impl Encoding {
                 .map(|(i, t)| (i - start, t.clone()))
                 .collect(),
             overflowing: Vec::new(),
+            padding_is_sequence_0: self.padding_is_sequence_0,
         }
     }
 
@@ -132,6 +147,12 @@ impl Encoding {
         *self = first;
     }
 
+    /// Marks this encoding and its windows as HF leaves a lone sequence without post-processor.
+    pub fn mark_padding_as_sequence_0(&mut self) {
+        self.padding_is_sequence_0 = true;
+        self.overflowing.iter_mut().for_each(Encoding::mark_padding_as_sequence_0);
+    }
+
     /// Appends `other`, combining overflowing windows the way HF does: each of ours with the
     /// whole of `other` and with each of its windows, then ourself with each of its windows.
     pub fn merge_with(&mut self, other: Encoding) {
@@ -160,6 +181,7 @@ impl Encoding {
         self.special_tokens_mask.extend(other.special_tokens_mask);
         self.attention_mask.extend(other.attention_mask);
         self.sequence_ids.extend(other.sequence_ids);
+        self.word_ids.extend(other.word_ids);
         self.overflowing = overflowing;
     }
 
@@ -183,6 +205,7 @@ impl Encoding {
             return Ok(());
         }
         let n = target - len;
+        let pad_sequence = if self.padding_is_sequence_0 { 0 } else { NO_SEQUENCE };
         // Reserve first: a padding length from an argument or a file may not fit in memory,
         // and a failed allocation would abort the process.
         let oom = |_| Error::OutOfMemory(format!("padding to {target} tokens"));
@@ -192,6 +215,7 @@ impl Encoding {
         self.special_tokens_mask.try_reserve_exact(n).map_err(oom)?;
         self.attention_mask.try_reserve_exact(n).map_err(oom)?;
         self.sequence_ids.try_reserve_exact(n).map_err(oom)?;
+        self.word_ids.try_reserve_exact(n).map_err(oom)?;
         match direction {
             Direction::Right => {
                 self.ids.extend(std::iter::repeat(pad_id).take(n));
@@ -199,7 +223,8 @@ impl Encoding {
                 self.offsets.extend(std::iter::repeat((0, 0)).take(n));
                 self.special_tokens_mask.extend(std::iter::repeat(1).take(n));
                 self.attention_mask.extend(std::iter::repeat(0).take(n));
-                self.sequence_ids.extend(std::iter::repeat(NO_SEQUENCE).take(n));
+                self.sequence_ids.extend(std::iter::repeat(pad_sequence).take(n));
+                self.word_ids.extend(std::iter::repeat(NO_WORD).take(n));
                 if let Some(name) = pad_name {
                     self.token_texts.extend((len..target).map(|i| (i, name.into())));
                 }
@@ -213,7 +238,8 @@ impl Encoding {
                 prepend(&mut self.offsets, (0, 0), n);
                 prepend(&mut self.special_tokens_mask, 1, n);
                 prepend(&mut self.attention_mask, 0, n);
-                prepend(&mut self.sequence_ids, NO_SEQUENCE, n);
+                prepend(&mut self.sequence_ids, pad_sequence, n);
+                prepend(&mut self.word_ids, NO_WORD, n);
                 self.token_texts.iter_mut().for_each(|(i, _)| *i += n);
                 if let Some(name) = pad_name {
                     self.token_texts.splice(0..0, (0..n).map(|i| (i, name.into())));
@@ -229,7 +255,7 @@ mod tests {
     use super::*;
 
     fn enc(n: u32) -> Encoding {
-        Encoding::from_tokens((0..n).collect(), vec![(0, 0); n as usize], 0)
+        Encoding::from_tokens((0..n).collect(), vec![(0, 0); n as usize], 0, (0..n).collect())
     }
 
     #[test]

@@ -33,7 +33,11 @@ impl Tokenizer {
             && self.file.normalizer.is_none()
             && !self.file.pre_tokenizer.as_ref().is_some_and(PreTokenizer::adds_prefix_space);
         let pipeline = scanned || self.chunking.is_some();
-        pipeline && self.added.tokens().iter().all(|t| !t.lstrip && !t.rstrip && !t.content.contains(['\n', '\r']))
+        // Dropout draws in order along one text (see `bpe::dropout`): it stays on one thread.
+        let ordered_draws = self.model().dropout_seed().is_some();
+        pipeline
+            && !ordered_draws
+            && self.added.tokens().iter().all(|t| !t.lstrip && !t.rstrip && !t.content.contains(['\n', '\r']))
     }
 }
 

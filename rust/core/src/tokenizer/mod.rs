@@ -96,6 +96,21 @@ impl Tokenizer {
         self.added.is_special(id)
     }
 
+    /// This tokenizer with BPE-dropout at probability `p` (off when `None` or 0), its draws
+    /// seeded by `seed` (see `models::bpe::dropout`). Only BPE models have dropout.
+    pub fn with_dropout(&self, p: Option<f32>, seed: u64) -> Result<Tokenizer> {
+        if let Some(p) = p.filter(|p| !(0.0..=1.0).contains(p)) {
+            return Err(Error::InvalidArgument(format!("dropout: {p} is not a probability (0 to 1)")));
+        }
+        let mut out = self.clone();
+        out.file.model = match &self.file.model {
+            Model::Bpe(b) => Model::Bpe(b.clone().with_dropout(p, seed)),
+            _ if p.is_none() => return Ok(out),
+            _ => return Err(Error::InvalidArgument("dropout: only a BPE model has BPE-dropout".to_string())),
+        };
+        Ok(out)
+    }
+
     /// Token string to id: the model's, and with `with_added` the added tokens' over them.
     pub fn get_vocab(&self, with_added: bool) -> FxHashMap<String, u32> {
         let mut v = self.model().vocab().clone();
@@ -140,38 +155,73 @@ impl Tokenizer {
         }
     }
 
+    /// One sequence as an Encoding; word ids come with offsets (the calls that skip offsets
+    /// return arrays without either).
     fn sequence(&self, text: &str, type_id: u32, opts: &EncodeOptions) -> Result<Encoding> {
         let (offsets, split_special_tokens) = (opts.offsets, opts.split_special_tokens);
         let mut ids = Vec::with_capacity(text.len() / 4 + 4);
-        let mut offs = Vec::new();
-        let mut texts = Vec::new();
+        let (mut offs, mut texts, mut word_ids) = (Vec::new(), Vec::new(), Vec::new());
+        let mut next_word = 0;
         self.tokenize_into(
             text,
             split_special_tokens,
             &mut ids,
             if offsets { Some(&mut offs) } else { None },
             Some(&mut texts),
+            offsets.then_some(tokenize::WordIds { ids: &mut word_ids, next: &mut next_word }),
         )?;
         if !offsets {
             offs = vec![(0, 0); ids.len()];
+            word_ids = vec![encoding::NO_WORD; ids.len()];
         }
-        let mut e = Encoding::from_tokens(ids, offs, type_id as u8);
+        let mut e = Encoding::from_tokens(ids, offs, type_id as u8, word_ids);
         e.token_texts = texts;
         e.type_ids.iter_mut().for_each(|t| *t = type_id);
         Ok(e)
     }
 
+    /// Pre-tokenized input, as HF's `is_pretokenized`: each word is encoded on its own (offsets
+    /// within the word), and every token of word `i` has word id `i`.
+    fn pretokenized_sequence(&self, words: &[&str], type_id: u32, opts: &EncodeOptions) -> Result<Encoding> {
+        let mut out = Encoding::from_tokens(Vec::new(), Vec::new(), type_id as u8, Vec::new());
+        for (i, word) in words.iter().enumerate() {
+            let index = u32::try_from(i).map_err(|_| Error::InvalidArgument("more than 2^32 words".to_string()))?;
+            let mut e = self.sequence(word, type_id, opts)?;
+            if opts.offsets {
+                e.word_ids.iter_mut().for_each(|w| *w = index);
+            }
+            out.merge_with(e);
+        }
+        Ok(out)
+    }
+
+    /// Encodes pre-tokenized input (a list of words, and optionally a pair's): as `encode`, with
+    /// the words given rather than found.
+    pub fn encode_pretokenized(&self, words: &[&str], pair: Option<&[&str]>, opts: &EncodeOptions) -> Result<Encoding> {
+        let first = self.pretokenized_sequence(words, 0, opts)?;
+        let second = pair.map(|p| self.pretokenized_sequence(p, 1, opts)).transpose()?;
+        self.post_process(first, second, opts)
+    }
+
     /// Encodes a text or a pair: tokens, truncation (leaving room for special tokens), then the
     /// post-processor. Padding is the caller's (it depends on the batch).
     pub fn encode(&self, text: &str, pair: Option<&str>, opts: &EncodeOptions) -> Result<Encoding> {
-        let mut first = self.sequence(text, 0, opts)?;
-        let mut second = match pair {
-            Some(p) => Some(self.sequence(p, 1, opts)?),
-            None => None,
-        };
+        let first = self.sequence(text, 0, opts)?;
+        let second = pair.map(|p| self.sequence(p, 1, opts)).transpose()?;
+        self.post_process(first, second, opts)
+    }
+
+    /// Truncation (leaving room for special tokens), then the post-processor.
+    fn post_process(
+        &self,
+        mut first: Encoding,
+        mut second: Option<Encoding>,
+        opts: &EncodeOptions,
+    ) -> Result<Encoding> {
+        let is_pair = second.is_some();
         if let Some(t) = &opts.truncation {
             let mut t = t.clone();
-            let added = if opts.add_special_tokens { self.num_special_tokens_to_add(pair.is_some()) } else { 0 };
+            let added = if opts.add_special_tokens { self.num_special_tokens_to_add(is_pair) } else { 0 };
             if added > 0 {
                 t.max_length = t.max_length.checked_sub(added).filter(|&m| m > 0).ok_or_else(|| {
                     Error::InvalidArgument(format!(
@@ -187,7 +237,13 @@ impl Tokenizer {
                 Some(s) => pair_t.apply(vec![first, s], opts.add_special_tokens),
                 None => single.apply(vec![first], opts.add_special_tokens),
             },
-            None => postprocess::join(first, second),
+            None => {
+                let mut joined = postprocess::join(first, second);
+                if !is_pair {
+                    joined.mark_padding_as_sequence_0();
+                }
+                joined
+            }
         };
         if let (true, Some(add_prefix_space)) =
             (opts.offsets, self.file.post_processor.as_ref().and_then(PostProcessor::trims_offsets))
@@ -231,7 +287,7 @@ impl Tokenizer {
                 let encoded = crate::utils::parallel::map_chunks(&parts, |_, group| {
                     let mut part_ids = Vec::with_capacity(group.iter().map(|r| r.len() / 4).sum());
                     for r in group {
-                        self.tokenize_into(&text[r.clone()], split_special_tokens, &mut part_ids, None, None)?;
+                        self.tokenize_into(&text[r.clone()], split_special_tokens, &mut part_ids, None, None, None)?;
                     }
                     Ok(part_ids)
                 })?;
@@ -242,7 +298,7 @@ impl Tokenizer {
                 return Ok(());
             }
         }
-        self.tokenize_into(text, split_special_tokens, ids, None, None)
+        self.tokenize_into(text, split_special_tokens, ids, None, None, None)
     }
 
     /// Decodes ids to text; an id outside the vocabulary is an error, not silently dropped.

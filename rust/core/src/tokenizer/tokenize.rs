@@ -27,6 +27,27 @@ pub(super) struct Sink<'a> {
     pub ids: &'a mut Vec<u32>,
     pub offsets: Option<&'a mut Vec<(u32, u32)>>,
     pub texts: Option<&'a mut Vec<(usize, Box<str>)>>,
+    pub words: Option<WordIds<'a>>,
+}
+
+/// The word of each token, when asked (see `Encoding::word_ids`): `next` is the index the
+/// next word gets; a word that yields no token still takes its index, as in HF.
+pub struct WordIds<'a> {
+    pub ids: &'a mut Vec<u32>,
+    pub next: &'a mut u32,
+}
+
+impl WordIds<'_> {
+    pub(super) fn reborrow(&mut self) -> WordIds<'_> {
+        WordIds { ids: &mut *self.ids, next: &mut *self.next }
+    }
+
+    /// Takes the next index for a new word.
+    fn take(&mut self) -> u32 {
+        let index = *self.next;
+        *self.next += 1;
+        index
+    }
 }
 
 /// Buffers reused across calls on the same thread.
@@ -64,11 +85,15 @@ impl Tokenizer {
         ids: &mut Vec<u32>,
         offsets: Option<&mut Vec<(u32, u32)>>,
         texts: Option<&mut Vec<(usize, Box<str>)>>,
+        words: Option<WordIds<'_>>,
     ) -> Result<()> {
         let track = offsets.is_some() || self.metaspace_needs_alignment;
+        if let Some(seed) = self.model().dropout_seed() {
+            crate::models::bpe::dropout::reseed(seed, text);
+        }
         SCRATCH.with(|cell| {
             let mut guard = cell.borrow_mut();
-            let result = self.tokenize_with(text, split_special_tokens, track, &mut guard, ids, offsets, texts);
+            let result = self.tokenize_with(text, split_special_tokens, track, &mut guard, ids, offsets, texts, words);
             guard.release_excess();
             result
         })
@@ -84,6 +109,7 @@ impl Tokenizer {
         ids: &mut Vec<u32>,
         mut offsets: Option<&mut Vec<(u32, u32)>>,
         mut texts: Option<&mut Vec<(usize, Box<str>)>>,
+        mut words: Option<WordIds<'_>>,
     ) -> Result<()> {
         {
             self.added.split_raw(text, split_special_tokens, &mut s.raw_pieces);
@@ -101,6 +127,10 @@ impl Tokenizer {
                     Piece::Token(id, r) => {
                         self.note_added_text(*id, &text[r.clone()], ids.len(), texts.as_deref_mut());
                         ids.push(*id);
+                        if let Some(w) = words.as_mut() {
+                            let index = w.take();
+                            w.ids.push(index);
+                        }
                         let (a, b) = (char_index(r.start), char_index(r.end));
                         if let Some(o) = offsets.as_deref_mut() {
                             o.push((a, b));
@@ -122,6 +152,10 @@ impl Tokenizer {
                                         let matched = &s.normalized.text()[r.clone()];
                                         self.note_added_text(*id, matched, ids.len(), texts.as_deref_mut());
                                         ids.push(*id);
+                                        if let Some(w) = words.as_mut() {
+                                            let index = w.take();
+                                            w.ids.push(index);
+                                        }
                                         if let Some(o) = offsets.as_deref_mut() {
                                             o.push(s.normalized.original_span(r.clone()));
                                         }
@@ -138,6 +172,7 @@ impl Tokenizer {
                                                 ids: &mut *ids,
                                                 offsets: offsets.as_deref_mut(),
                                                 texts: texts.as_deref_mut(),
+                                                words: words.as_mut().map(WordIds::reborrow),
                                             },
                                         )?
                                     }
@@ -160,6 +195,7 @@ impl Tokenizer {
                                                 ids: &mut *ids,
                                                 offsets: offsets.as_deref_mut(),
                                                 texts: texts.as_deref_mut(),
+                                                words: words.as_mut().map(WordIds::reborrow),
                                             },
                                         )?
                                     }
@@ -175,6 +211,7 @@ impl Tokenizer {
                                                 ids: &mut *ids,
                                                 offsets: offsets.as_deref_mut(),
                                                 texts: texts.as_deref_mut(),
+                                                words: words.as_mut().map(WordIds::reborrow),
                                             },
                                         )?
                                     }
@@ -188,6 +225,7 @@ impl Tokenizer {
                                             ids: &mut *ids,
                                             offsets: offsets.as_deref_mut(),
                                             texts: texts.as_deref_mut(),
+                                            words: words.as_mut().map(WordIds::reborrow),
                                         },
                                     )?,
                                 }
@@ -230,7 +268,7 @@ impl Tokenizer {
         buffers: &mut WordBuffers,
         sink: Sink<'_>,
     ) -> Result<()> {
-        let Sink { ids, mut offsets, mut texts } = sink;
+        let Sink { ids, mut offsets, mut texts, words: mut word_ids } = sink;
         if range.is_empty() {
             return Ok(());
         }
@@ -239,7 +277,7 @@ impl Tokenizer {
         let model = self.model();
         // Ids alone (ragged batches) take the model's block path, which skips the per-token
         // offsets and names.
-        let ids_only = offsets.is_none() && texts.is_none();
+        let ids_only = offsets.is_none() && texts.is_none() && word_ids.is_none();
         let mut tokenize = |words: &[Range<usize>], scratch: &mut ModelScratch| -> Result<()> {
             if ids_only {
                 for block in words.chunks(4096) {
@@ -255,6 +293,7 @@ impl Tokenizer {
                 }
                 let start = w.start;
                 let word = &text[w.clone()];
+                let word_index = word_ids.as_mut().map(|w| w.take());
                 model.tokenize(word, self.byte_level, scratch, |id, s, e| {
                     if model.names_token_by_text(id) {
                         if let Some(t) = texts.as_deref_mut() {
@@ -269,6 +308,9 @@ impl Tokenizer {
                     ids.push(id);
                     if let Some(o) = offsets.as_deref_mut() {
                         o.push(normalized.original_span(start + s..start + e));
+                    }
+                    if let (Some(w), Some(index)) = (word_ids.as_mut(), word_index) {
+                        w.ids.push(index);
                     }
                 })?;
             }
@@ -338,7 +380,7 @@ mod tests {
             for with_offsets in [false, true] {
                 let (mut ids, mut offsets) = (Vec::new(), Vec::new());
                 let offsets = with_offsets.then_some(&mut offsets);
-                tokenizer.tokenize_into(&text, false, &mut ids, offsets, None).unwrap();
+                tokenizer.tokenize_into(&text, false, &mut ids, offsets, None, None).unwrap();
                 assert!(ids.len() > 100_000, "{what}: {} ids", ids.len());
                 let kept = retained_bytes();
                 assert!(

@@ -279,7 +279,7 @@ impl Bpe {
 
     /// The general path for byte-level input: the byte-level string through `tokenize`, with
     /// offsets mapped back from its characters (one per byte) to bytes.
-    fn tokenize_bytes_as_chars(
+    pub(crate) fn tokenize_bytes_as_chars(
         &self,
         word: &[u8],
         symbols: &mut Vec<Symbol>,

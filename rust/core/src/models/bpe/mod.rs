@@ -7,6 +7,7 @@
 
 mod backtrack;
 mod byte_level;
+pub mod dropout;
 mod merge;
 mod merge_table;
 mod pair_memo;
@@ -132,13 +133,15 @@ pub struct Bpe {
     owner: u64,
     /// A word may be cut before each `▁` after another character (see `word_cache`).
     cuts_at_metaspace: bool,
+    /// BPE-dropout's probability (see `dropout`), when above 0, and the seed of its draws.
+    dropout: Option<(f32, u64)>,
 }
 
 impl TryFrom<BpeSpec> for Bpe {
     type Error = String;
     fn try_from(spec: BpeSpec) -> std::result::Result<Self, String> {
-        if spec.dropout.is_some_and(|p| p > 0.0) {
-            return Err("dropout: BPE dropout is not supported (it makes encoding random); set it to null".to_string());
+        if let Some(p) = spec.dropout.filter(|p| !(0.0..=1.0).contains(p)) {
+            return Err(format!("dropout: {p} is not a probability (0 to 1)"));
         }
         let prefix_len = spec.continuing_subword_prefix.as_ref().map_or(0, |p| p.len());
         // Resolving a merge to ids is independent of the others (hundreds of thousands of
@@ -182,6 +185,7 @@ impl Bpe {
     /// The model of `spec` with its merges already resolved to ids.
     fn with_merge_table(spec: BpeSpec, merges: Merges) -> std::result::Result<Bpe, String> {
         let id_to_token = crate::models::ids_to_tokens(&spec.vocab)?;
+        let spec_dropout = spec.dropout;
         // An unknown token missing from the vocabulary is accepted, as HF accepts it: the error
         // comes when a text needs it (see `initial_symbols`).
         let unk_id = spec.unk_token.as_ref().map(|u| spec.vocab.get(u).copied().ok_or_else(|| u.clone()));
@@ -207,7 +211,9 @@ impl Bpe {
             byte_level: Default::default(),
             owner: crate::models::piece_cache::next_owner(),
             cuts_at_metaspace,
-        })
+            dropout: None,
+        }
+        .with_dropout(spec_dropout, 0))
     }
 }
 
@@ -240,7 +246,10 @@ impl Bpe {
             }
         }
         self.initial_symbols(word, symbols)?;
-        merge_word(symbols, &self.merges);
+        match self.dropout {
+            Some((p, _)) => dropout::merge_word(symbols, &self.merges, p),
+            None => merge_word(symbols, &self.merges),
+        }
         for s in symbols.iter() {
             emit(s.id, s.start as usize, s.end as usize);
         }
@@ -315,6 +324,21 @@ impl Bpe {
         self.owner
     }
 
+    /// This model with BPE-dropout at probability `p` (none when `None` or 0) drawing from
+    /// `seed`; saved files carry `p` as HF's `dropout`.
+    pub fn with_dropout(mut self, p: Option<f32>, seed: u64) -> Bpe {
+        self.spec.dropout = p;
+        self.dropout = p.filter(|&p| p > 0.0).map(|p| (p, seed));
+        // Tokens drawn at random must not be remembered as a word's encoding.
+        self.owner = crate::models::piece_cache::next_owner();
+        self
+    }
+
+    /// BPE-dropout's probability and seed, when it is on.
+    pub fn dropout(&self) -> Option<(f32, u64)> {
+        self.dropout
+    }
+
     pub fn cuts_at_metaspace(&self) -> bool {
         self.cuts_at_metaspace
     }
@@ -382,10 +406,12 @@ mod tests {
     }
 
     #[test]
-    fn dropout_is_refused_with_a_clear_error() {
-        let mut s = spec(&["a"], &[]);
-        s.dropout = Some(0.1);
-        let err = Bpe::from_spec(s).unwrap_err().to_string();
-        assert!(err.starts_with("model.dropout"), "{err}");
+    fn a_dropout_that_is_not_a_probability_is_refused() {
+        for p in [1.5, -0.1, f32::NAN] {
+            let mut s = spec(&["a"], &[]);
+            s.dropout = Some(p);
+            let err = Bpe::from_spec(s).unwrap_err().to_string();
+            assert!(err.starts_with("model.dropout"), "{err}");
+        }
     }
 }

@@ -119,7 +119,21 @@ pub fn encode_padded(
     opts: &EncodeOptions,
     padding: Option<&PaddingParams>,
 ) -> Result<Encoding> {
-    let mut e = tok.encode(text, pair, opts)?;
+    pad_one(tok, tok.encode(text, pair, opts)?, padding)
+}
+
+/// Pre-tokenized input (lists of words) encoded and, when `padding` is given, padded.
+pub fn encode_pretokenized_padded(
+    tok: &Tokenizer,
+    words: &[&str],
+    pair: Option<&[&str]>,
+    opts: &EncodeOptions,
+    padding: Option<&PaddingParams>,
+) -> Result<Encoding> {
+    pad_one(tok, tok.encode_pretokenized(words, pair, opts)?, padding)
+}
+
+fn pad_one(tok: &Tokenizer, mut e: Encoding, padding: Option<&PaddingParams>) -> Result<Encoding> {
     if let Some(p) = padding {
         p.pad_all(std::slice::from_mut(&mut e), tok.id_to_token(p.pad_id))?;
     }
