@@ -128,3 +128,14 @@ def test_dropout_is_saved_for_hf_and_checked(shared_data):
     wordpiece = tokembed.Tokenizer.from_file(str(DATA / "tokenizers" / "bert-base-uncased" / "tokenizer.json"))
     with pytest.raises(ValueError, match="only a BPE model"):
         wordpiece.set_dropout(0.1)
+
+
+def test_a_pickled_tokenizer_keeps_its_dropout_and_seed(shared_data):
+    """Ray and multiprocessing workers get tokenizers by pickle: the seed must travel too."""
+    import pickle
+
+    ours = tokembed.Tokenizer.from_file(str(FILES["gpt2"]))
+    ours.set_dropout(0.3, seed=42)
+    copy = pickle.loads(pickle.dumps(ours))
+    for line in lines(60):
+        assert copy.encode(line).ids.tolist() == ours.encode(line).ids.tolist(), line

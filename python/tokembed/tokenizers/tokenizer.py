@@ -49,6 +49,8 @@ class Tokenizer:
         self._core = core
         self._truncation: Optional[dict] = _loads(core.file_truncation())
         self._padding: Optional[dict] = _loads(core.file_padding())
+        # set_dropout's seed: the saved file carries the probability only.
+        self._dropout_seed = 0
 
     # ----- loading and saving -------------------------------------------------------------
     @classmethod
@@ -197,7 +199,7 @@ class Tokenizer:
             raise
 
     def __reduce__(self):
-        return (Tokenizer.from_str, (self.to_str(),))
+        return (_unpickle, (self.to_str(), self._dropout_seed))
 
     # ----- settings -----------------------------------------------------------------------
     @property
@@ -421,7 +423,9 @@ class Tokenizer:
         Only BPE models have dropout."""
         if dropout is not None:
             dropout = float(dropout)
-        self._core = self._core.with_dropout(dropout, _checks.integer(seed, "seed", 0))
+        seed = _checks.integer(seed, "seed", 0)
+        self._core = self._core.with_dropout(dropout, seed)
+        self._dropout_seed = seed
 
     def get_vocab(self, with_added_tokens: bool = True) -> Dict[str, int]:
         """Token string to id: the model's vocabulary, and (by default) the added tokens."""
@@ -448,6 +452,15 @@ class Tokenizer:
 
 def _dumps(params: Optional[dict]) -> Optional[str]:
     return None if params is None else json.dumps(params)
+
+
+def _unpickle(text: str, dropout_seed: int) -> "Tokenizer":
+    """A pickled Tokenizer: its file, and the seed of its BPE-dropout draws when it has dropout."""
+    tok = Tokenizer.from_str(text)
+    dropout = json.loads(text).get("model", {}).get("dropout")
+    if dropout:
+        tok.set_dropout(dropout, dropout_seed)
+    return tok
 
 
 def _words(words: Any, what: str) -> List[str]:
