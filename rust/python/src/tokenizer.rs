@@ -40,6 +40,22 @@ fn to_json<T: serde::Serialize>(v: Option<&T>) -> Option<String> {
     v.and_then(|v| serde_json::to_string(v).ok())
 }
 
+/// The options of a one-input call (offsets always) and its padding, from the Python layer's JSON.
+fn single_call_options(
+    add_special_tokens: bool,
+    truncation: Option<&str>,
+    padding: Option<&str>,
+    split_special_tokens: bool,
+) -> PyResult<(EncodeOptions, Option<PaddingParams>)> {
+    let opts = EncodeOptions {
+        add_special_tokens,
+        truncation: parse_json(truncation, "truncation")?,
+        offsets: true,
+        split_special_tokens,
+    };
+    Ok((opts, parse_json(padding, "padding")?))
+}
+
 fn encoding_dict<'py>(py: Python<'py>, e: Encoding) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     let n = e.ids.len();
@@ -157,13 +173,7 @@ impl CoreTokenizer {
         let text = one_str(text, "text")?;
         let pair = pair.map(|p| one_str(p, "pair")).transpose()?;
         let (text, pair_str) = (as_str(&text, "text")?, pair.as_ref().map(|p| as_str(p, "pair")).transpose()?);
-        let opts = EncodeOptions {
-            add_special_tokens,
-            truncation: parse_json(truncation, "truncation")?,
-            offsets: true,
-            split_special_tokens,
-        };
-        let padding: Option<PaddingParams> = parse_json(padding, "padding")?;
+        let (opts, padding) = single_call_options(add_special_tokens, truncation, padding, split_special_tokens)?;
         let inner = &self.inner;
         let size = text.len() + pair_str.map_or(0, str::len);
         let encoding =
@@ -184,13 +194,7 @@ impl CoreTokenizer {
         padding: Option<&str>,
         split_special_tokens: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let opts = EncodeOptions {
-            add_special_tokens,
-            truncation: parse_json(truncation, "truncation")?,
-            offsets: true,
-            split_special_tokens,
-        };
-        let padding: Option<PaddingParams> = parse_json(padding, "padding")?;
+        let (opts, padding) = single_call_options(add_special_tokens, truncation, padding, split_special_tokens)?;
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
         let pair: Option<Vec<&str>> = pair.as_ref().map(|p| p.iter().map(String::as_str).collect());
         let size = words.iter().chain(pair.iter().flatten()).map(|w| w.len()).sum();

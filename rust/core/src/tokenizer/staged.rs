@@ -36,19 +36,13 @@ impl Tokenizer {
         if last {
             return self.tokenize_words(&piece, whole, Some(&stage.cut), None, buffers, sink);
         }
-        let Sink { ids, mut offsets, mut texts, mut words } = sink;
+        let mut sink = sink;
         let (mut pieces, mut scratch) = (vec![whole], Vec::new());
         stage.cut.split(piece.text(), &mut pieces, &mut scratch)?;
         for r in pieces {
             let starts = piece.original_span(r.clone()).0 == 0 && (piece.tracks() || starts_input && r.start == 0);
             let sub = piece.slice(r);
-            let sink = Sink {
-                ids: &mut *ids,
-                offsets: offsets.as_deref_mut(),
-                texts: texts.as_deref_mut(),
-                words: words.as_mut().map(super::tokenize::WordIds::reborrow),
-            };
-            self.tokenize_staged(sub, k + 1, starts, buffers, sink)?;
+            self.tokenize_staged(sub, k + 1, starts, buffers, sink.reborrow())?;
         }
         Ok(())
     }

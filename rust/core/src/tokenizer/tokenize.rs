@@ -37,6 +37,17 @@ pub struct WordIds<'a> {
     pub next: &'a mut u32,
 }
 
+impl Sink<'_> {
+    pub(super) fn reborrow(&mut self) -> Sink<'_> {
+        Sink {
+            ids: &mut *self.ids,
+            offsets: self.offsets.as_deref_mut(),
+            texts: self.texts.as_deref_mut(),
+            words: self.words.as_mut().map(WordIds::reborrow),
+        }
+    }
+}
+
 impl WordIds<'_> {
     pub(super) fn reborrow(&mut self) -> WordIds<'_> {
         WordIds { ids: &mut *self.ids, next: &mut *self.next }
@@ -107,10 +118,11 @@ impl Tokenizer {
         track: bool,
         s: &mut Scratch,
         ids: &mut Vec<u32>,
-        mut offsets: Option<&mut Vec<(u32, u32)>>,
-        mut texts: Option<&mut Vec<(usize, Box<str>)>>,
-        mut words: Option<WordIds<'_>>,
+        offsets: Option<&mut Vec<(u32, u32)>>,
+        texts: Option<&mut Vec<(usize, Box<str>)>>,
+        words: Option<WordIds<'_>>,
     ) -> Result<()> {
+        let mut out = Sink { ids, offsets, texts, words };
         {
             self.added.split_raw(text, split_special_tokens, &mut s.raw_pieces);
             // Character index of the start of the current raw piece, counted incrementally.
@@ -125,14 +137,14 @@ impl Tokenizer {
             for piece in &s.raw_pieces {
                 match piece {
                     Piece::Token(id, r) => {
-                        self.note_added_text(*id, &text[r.clone()], ids.len(), texts.as_deref_mut());
-                        ids.push(*id);
-                        if let Some(w) = words.as_mut() {
+                        self.note_added_text(*id, &text[r.clone()], out.ids.len(), out.texts.as_deref_mut());
+                        out.ids.push(*id);
+                        if let Some(w) = out.words.as_mut() {
                             let index = w.take();
                             w.ids.push(index);
                         }
                         let (a, b) = (char_index(r.start), char_index(r.end));
-                        if let Some(o) = offsets.as_deref_mut() {
+                        if let Some(o) = out.offsets.as_deref_mut() {
                             o.push((a, b));
                         }
                     }
@@ -150,31 +162,20 @@ impl Tokenizer {
                                 match sub {
                                     Piece::Token(id, r) => {
                                         let matched = &s.normalized.text()[r.clone()];
-                                        self.note_added_text(*id, matched, ids.len(), texts.as_deref_mut());
-                                        ids.push(*id);
-                                        if let Some(w) = words.as_mut() {
+                                        self.note_added_text(*id, matched, out.ids.len(), out.texts.as_deref_mut());
+                                        out.ids.push(*id);
+                                        if let Some(w) = out.words.as_mut() {
                                             let index = w.take();
                                             w.ids.push(index);
                                         }
-                                        if let Some(o) = offsets.as_deref_mut() {
+                                        if let Some(o) = out.offsets.as_deref_mut() {
                                             o.push(s.normalized.original_span(r.clone()));
                                         }
                                     }
                                     Piece::Text(r) if self.stages.is_some() => {
                                         let starts_input = s.normalized.original_span(r.clone()).0 == 0;
                                         let piece = s.normalized.slice(r.clone());
-                                        self.tokenize_staged(
-                                            piece,
-                                            0,
-                                            starts_input,
-                                            &mut s.words,
-                                            Sink {
-                                                ids: &mut *ids,
-                                                offsets: offsets.as_deref_mut(),
-                                                texts: texts.as_deref_mut(),
-                                                words: words.as_mut().map(WordIds::reborrow),
-                                            },
-                                        )?
+                                        self.tokenize_staged(piece, 0, starts_input, &mut s.words, out.reborrow())?
                                     }
                                     Piece::Text(r) if self.metaspace.is_some() => {
                                         let starts_input = match s.normalized.tracks() {
@@ -191,12 +192,7 @@ impl Tokenizer {
                                             self.file.pre_tokenizer.as_ref(),
                                             self.scanned_by,
                                             &mut s.words,
-                                            Sink {
-                                                ids: &mut *ids,
-                                                offsets: offsets.as_deref_mut(),
-                                                texts: texts.as_deref_mut(),
-                                                words: words.as_mut().map(WordIds::reborrow),
-                                            },
+                                            out.reborrow(),
                                         )?
                                     }
                                     Piece::Text(r) if self.needs_prefix_space(&s.normalized.text()[r.clone()]) => {
@@ -207,12 +203,7 @@ impl Tokenizer {
                                             self.file.pre_tokenizer.as_ref(),
                                             self.scanned_by,
                                             &mut s.words,
-                                            Sink {
-                                                ids: &mut *ids,
-                                                offsets: offsets.as_deref_mut(),
-                                                texts: texts.as_deref_mut(),
-                                                words: words.as_mut().map(WordIds::reborrow),
-                                            },
+                                            out.reborrow(),
                                         )?
                                     }
                                     Piece::Text(r) => self.tokenize_words(
@@ -221,12 +212,7 @@ impl Tokenizer {
                                         self.file.pre_tokenizer.as_ref(),
                                         self.scanned_by,
                                         &mut s.words,
-                                        Sink {
-                                            ids: &mut *ids,
-                                            offsets: offsets.as_deref_mut(),
-                                            texts: texts.as_deref_mut(),
-                                            words: words.as_mut().map(WordIds::reborrow),
-                                        },
+                                        out.reborrow(),
                                     )?,
                                 }
                             }

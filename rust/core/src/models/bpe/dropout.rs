@@ -11,8 +11,6 @@
 
 use super::merge::{Merges, Symbol};
 use std::cell::Cell;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::hash::{Hash, Hasher};
 
 thread_local! {
@@ -39,65 +37,9 @@ fn draw() -> f32 {
     })
 }
 
-const NONE: usize = usize::MAX;
-
 /// Merges `symbols` in place, skipping each candidate merge with probability `p`.
 pub fn merge_word(symbols: &mut Vec<Symbol>, merges: &Merges, p: f32) {
-    let n = symbols.len();
-    if n < 2 {
-        return;
-    }
-    let mut next: Vec<usize> = (1..=n).map(|i| if i == n { NONE } else { i }).collect();
-    let mut prev: Vec<usize> = (0..n).map(|i| if i == 0 { NONE } else { i - 1 }).collect();
-    let mut alive = vec![true; n];
-    let mut heap: BinaryHeap<Reverse<(u32, usize)>> = BinaryHeap::with_capacity(n);
-    for i in 0..n - 1 {
-        if let Some((rank, _)) = merges.get(symbols[i].id, symbols[i + 1].id) {
-            heap.push(Reverse((rank, i)));
-        }
-    }
-    let mut skipped: Vec<Reverse<(u32, usize)>> = Vec::new();
-    while let Some(Reverse((rank, left))) = heap.pop() {
-        // HF's order, which shapes the distribution: the draw comes first, for stale entries
-        // too, and any entry not skipped brings the skipped ones back, merge or not.
-        if draw() < p {
-            skipped.push(Reverse((rank, left)));
-            continue;
-        }
-        heap.extend(skipped.drain(..));
-        let right = next[left];
-        if !alive[left] || right == NONE {
-            continue;
-        }
-        let Some((current_rank, new_id)) = merges.get(symbols[left].id, symbols[right].id) else { continue };
-        if current_rank != rank {
-            continue;
-        }
-        symbols[left] = Symbol { id: new_id, start: symbols[left].start, end: symbols[right].end };
-        alive[right] = false;
-        let after = next[right];
-        next[left] = after;
-        if after != NONE {
-            prev[after] = left;
-            if let Some((r, _)) = merges.get(new_id, symbols[after].id) {
-                heap.push(Reverse((r, left)));
-            }
-        }
-        let before = prev[left];
-        if before != NONE {
-            if let Some((r, _)) = merges.get(symbols[before].id, new_id) {
-                heap.push(Reverse((r, before)));
-            }
-        }
-    }
-    let mut k = 0;
-    for i in 0..n {
-        if alive[i] {
-            symbols[k] = symbols[i];
-            k += 1;
-        }
-    }
-    symbols.truncate(k);
+    super::merge::merge_by_heap_skipping(symbols, merges, || draw() < p)
 }
 
 #[cfg(test)]

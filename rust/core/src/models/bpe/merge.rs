@@ -98,7 +98,17 @@ fn merge_by_scan(symbols: &mut Vec<Symbol>, merges: &Merges) {
 const NONE: usize = usize::MAX;
 
 fn merge_by_heap(symbols: &mut Vec<Symbol>, merges: &Merges) {
+    merge_by_heap_skipping(symbols, merges, || false)
+}
+
+/// The heap merge, where `skip()` may turn a candidate down (BPE-dropout, see `dropout`). As in
+/// HF, `skip` is asked before a candidate is checked for staleness, and the skipped ones come
+/// back as soon as one candidate is not skipped; without skips this is plain BPE.
+pub(super) fn merge_by_heap_skipping(symbols: &mut Vec<Symbol>, merges: &Merges, mut skip: impl FnMut() -> bool) {
     let n = symbols.len();
+    if n < 2 {
+        return;
+    }
     let mut next: Vec<usize> = (1..=n).map(|i| if i == n { NONE } else { i }).collect();
     let mut prev: Vec<usize> = (0..n).map(|i| if i == 0 { NONE } else { i - 1 }).collect();
     let mut alive = vec![true; n];
@@ -110,7 +120,14 @@ fn merge_by_heap(symbols: &mut Vec<Symbol>, merges: &Merges) {
             heap.push(Reverse((rank, i)));
         }
     }
-    while let Some(Reverse((rank, left))) = heap.pop() {
+    let mut skipped: Vec<Reverse<(u32, usize)>> = Vec::new();
+    while let Some(entry) = heap.pop() {
+        if skip() {
+            skipped.push(entry);
+            continue;
+        }
+        heap.extend(skipped.drain(..));
+        let Reverse((rank, left)) = entry;
         let right = next[left];
         if !alive[left] || right == NONE {
             continue;
