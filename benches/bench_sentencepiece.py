@@ -2,14 +2,15 @@
 same files, same text, one process.
 
     pip install -e ".[test,bench]"
-    python benches/bench_sentencepiece.py [--repeats 3] [--mb 0.75] [--linear]
+    python benches/bench_sentencepiece.py [--repeats 3] [--mb 0.75] [--linear] [--check]
 
 Tokenizers (nothing downloaded): Mistral v1, SentencePiece BPE with byte fallback (its `.model` for
 sentencepiece, kitoken and `Tokenizer.from_sentencepiece`; its legacy `tokenizer.json` for HF and
 `Tokenizer.from_file`), the botchan Unigram (`.model` and `tokenizer.json`), the Japanese Unigram of
-the sentencepiece sources (`.model` only) and the Mongolian byte-fallback Unigram (64k pieces,
-`tokenizer.json` only). XLM-R's 250k Unigram is not on this machine (no model hub), so the large
-Unigram row is the 64k one.
+the sentencepiece sources (`.model` only) and XLM-R's Unigram (250,002 pieces, precompiled nmt_nfkc
+normalizer; `.model` and `tokenizer.json`), rebuilt at startup into a temporary folder from
+tests/data/ggml-vocab-nomic-bert-moe.gguf.gz by tests/gguf_vocab.py, as tests/test_xlmr_unigram.py
+rebuilds and checks it.
 
 Inputs: ~4 KB documents of English (en_python_docs), Japanese (tests/data/sentencepiece, Natsume
 Soseki), Chinese and Russian (the Debian message catalogs of zh_CN and ru), `--mb` MB per timed
@@ -24,6 +25,9 @@ wrong one is marked.
 
 `--linear`: one document without spaces of 10 KB to 10 MB (Chinese, one repeated character, random
 bytes for byte fallback) under the `.model` BPE and Unigram: MB/s per size and the spread.
+
+`--check`: build every tokenizer and check each library's ids on one small document of each language
+against its reference, without timing anything (exit status 1 if tokembed's are wrong).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import os
 import random
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
@@ -40,7 +45,9 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from common import DATA, cut_documents, locale_messages, megabytes, print_table  # noqa: E402
+from gguf_vocab import build_xlmr  # noqa: E402
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import sentencepiece  # noqa: E402
@@ -50,13 +57,20 @@ import tokembed  # noqa: E402
 
 SP = DATA / "tokenizers" / "sentencepiece"
 LOCAL = Path(__file__).resolve().parents[1] / "tests" / "data" / "sentencepiece"
+XLMR = "XLM-R Unigram (250k, Precompiled)"
 TOKENIZERS = {
-    # name: (.model or None, tokenizer.json or None)
+    # name: (.model or None, tokenizer.json or None); XLM-R's are written by `tokenizer_files`
     "Mistral v1 BPE (32k, byte fallback)": (SP / "mistral_v1.model", SP / "mistral_v1.legacy.tokenizer.json"),
     "botchan Unigram (1k)": (SP / "botchan_en_unigram_1000.model", SP / "botchan_en_unigram_1000.tokenizer.json"),
     "Japanese Unigram (8k)": (LOCAL / "ja_unigram_8000.model", None),
-    "Mongolian Unigram (64k, byte fallback)": (None, SP / "mon_unigram_bytefallback.tokenizer.json"),
+    XLMR: (None, None),
 }
+
+
+def tokenizer_files(work: Path) -> Dict[str, Tuple[Optional[Path], Optional[Path]]]:
+    """TOKENIZERS with XLM-R's `.model` and `tokenizer.json` rebuilt from its GGUF into `work`."""
+    model, document, _ = build_xlmr(work)
+    return {**TOKENIZERS, XLMR: (model, document)}
 
 
 def inputs(mb: float, slices: int) -> Dict[str, List[List[str]]]:
@@ -104,6 +118,8 @@ def runners(model: Optional[Path], json_file: Optional[Path]) -> List[Runner]:
             out.append(Runner("kitoken", lambda d: flat(kt.encode_all(d, False)), "sentencepiece"))
         except ImportError:
             print("kitoken is not installed: pip install kitoken==0.11.1", file=sys.stderr)
+        except Exception as e:  # a model kitoken does not load: its column stays empty
+            print(f"kitoken cannot load {model.name}: {e}", file=sys.stderr)
     if json_file is not None:
         hf = tokenizers.Tokenizer.from_file(str(json_file))
         ours_json = tokembed.Tokenizer.from_file(json_file)
@@ -166,17 +182,43 @@ def linear(repeats: int) -> None:
     print_table(["model", "text", "10 KB", "100 KB", "1 MB", "10 MB", "spread"], rows)
 
 
+def check(files: Dict[str, Tuple[Optional[Path], Optional[Path]]]) -> bool:
+    """Builds every runner and checks its ids on one small document per language against its reference."""
+    docs = {lang: [slices[0][0][:2000]] for lang, slices in inputs(0.01, 1).items() if slices[0]}
+    wrong = 0
+    for name, (model, json_file) in files.items():
+        libs = runners(model, json_file)
+        for lang, doc in docs.items():
+            outputs = {lib.label: lib.encode(doc) for lib in libs}
+            bad = [lib.label for lib in libs if outputs[lib.label] != outputs[lib.reference]]
+            wrong += sum(label.startswith("tokembed") for label in bad)  # a peer's errors are only reported
+            print(f"{name} / {lang}: {len(outputs[libs[0].label])} ids, {', '.join(outputs)}"
+                  + (f"; WRONG: {', '.join(bad)}" if bad else ""))
+    return wrong == 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--mb", type=float, default=0.75, help="MB per timed slice and language")
     parser.add_argument("--linear", action="store_true", help="also the one-long-document rows")
+    parser.add_argument("--check", action="store_true", help="build the tokenizers and check them; no timing")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench_sentencepiece_") as work:
+        files = tokenizer_files(Path(work))
+        if args.check:
+            if not check(files):
+                sys.exit(1)
+            return
+        run(args, files)
+
+
+def run(args: argparse.Namespace, files: Dict[str, Tuple[Optional[Path], Optional[Path]]]) -> None:
     tokembed.set_num_threads(1)
     data = inputs(args.mb, args.repeats + 1)
     print(f"versions: tokembed {tokembed.__version__}, sentencepiece {sentencepiece.__version__}, tokenizers {tokenizers.__version__}")
     rows = []
-    for name, (model, json_file) in TOKENIZERS.items():
+    for name, (model, json_file) in files.items():
         libs = runners(model, json_file)
         for lang, slices in data.items():
             result = measure(name, libs, slices, args.repeats)
