@@ -36,6 +36,7 @@ import tokembed
 from conftest import CORPORA, corpus_lines
 from gguf_vocab import GGUF_CONTROL, GGUF_UNKNOWN, TEST_DATA, XLMR_SIZE, build_xlmr, xlmr_tokenizer_json
 from test_components_parity import ALPHABET, SPACES
+from test_gguf_sentencepiece import first_difference, rows
 
 JAPANESE = TEST_DATA / "sentencepiece" / "ja_wagahaiwa_nekodearu_200KB.txt"
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
@@ -63,18 +64,6 @@ def xlmr(tmp_path_factory) -> XLMR:
     hf_split.encode_special_tokens = True
     return XLMR(meta, model, json_path, sentencepiece.SentencePieceProcessor(model_file=str(model)), hf, hf_split,
                 tokembed.Tokenizer.from_sentencepiece(model), tokembed.Tokenizer.from_file(json_path))
-
-
-def rows(ids: np.ndarray, offsets: np.ndarray) -> List[List[int]]:
-    flat, bounds = ids.tolist(), offsets.tolist()
-    return [flat[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)]
-
-
-def first_difference(got: list, expected: list, texts: List[str], what: str) -> None:
-    assert len(got) == len(expected), what
-    if got != expected:
-        i = next(i for i, (g, e) in enumerate(zip(got, expected)) if g != e)
-        assert got[i] == expected[i], f"{what}, line {i}: {texts[i]!r}"
 
 
 def spm_form(normalized: str) -> str:
