@@ -89,6 +89,43 @@ def test_generated_text(model, text):
     assert_same(reference, ours, text)
 
 
+USER_WORDS = ["understanding", "schoolmaster", "master", "nevertheless", "the", "▁the", "ever", "hello world"]
+
+
+@functools.lru_cache(maxsize=None)
+def unigram_with_user_pieces(directory: str):
+    """botchan's Unigram with USER_DEFINED pieces added, some overlapping each other and normal pieces."""
+    from sentencepiece import sentencepiece_model_pb2
+
+    proto = sentencepiece_model_pb2.ModelProto()
+    proto.ParseFromString((DATA / "tokenizers" / "sentencepiece" / "botchan_en_unigram_1000.model").read_bytes())
+    assert proto.trainer_spec.model_type == sentencepiece_model_pb2.TrainerSpec.UNIGRAM
+    known = {p.piece for p in proto.pieces}
+    for word in USER_WORDS:
+        if word not in known:
+            proto.pieces.add(piece=word, score=0.0, type=sentencepiece_model_pb2.ModelProto.SentencePiece.USER_DEFINED)
+    path = Path(directory) / "unigram_user_defined.model"
+    path.write_bytes(proto.SerializeToString())
+    return pair(path)
+
+
+@GENERATED
+@given(text=st.lists(st.sampled_from(USER_WORDS + ["under", "standing", "school", "a", " ", "  ", "x", "s"]), max_size=12).map("".join))
+@example(text="the schoolmaster, nevertheless understanding")
+def test_unigram_user_defined_pieces_are_always_taken(tmp_path_factory, text):
+    """A USER_DEFINED piece scores 0.1 * (bytes - 1) in the library (0.2.2 on), above any cut into
+    normal pieces; long ones used to score length * max_score - 0.1 and lose to such cuts."""
+    reference, ours = unigram_with_user_pieces(str(tmp_path_factory.getbasetemp()))
+    assert_same(reference, ours, text)
+
+
+def test_unigram_user_defined_long_piece_wins(tmp_path_factory):
+    reference, ours = unigram_with_user_pieces(str(tmp_path_factory.getbasetemp()))
+    expected = reference.encode("x schoolmaster", out_type=str)
+    assert "schoolmaster" in expected, expected
+    assert ours.encode("x schoolmaster").tokens == expected
+
+
 @pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
 @GENERATED
 @given(data=st.data())

@@ -47,9 +47,8 @@ pub struct SentencePieceModel {
     pub(super) trie: Trie,
     /// User-defined pieces, matched whole before anything else.
     pub(super) user_defined: Option<Trie>,
-    /// Lowest and highest score of NORMAL pieces (the library's `min_score_`, `max_score_`).
+    /// Lowest score of NORMAL pieces (the library's `min_score_`): unknown characters score below it.
     pub(super) min_score: f32,
-    pub(super) max_score: f32,
     /// BPE on ids, when it gives the library's answer (see `bpe_ids`).
     id_bpe: Option<IdBpe>,
     /// Ids of the `<0x00>`..`<0xFF>` pieces, by byte (byte fallback).
@@ -80,7 +79,7 @@ impl SentencePieceModel {
         let mut encodable = FxHashMap::default();
         let mut reserved = FxHashMap::default();
         let mut unk_id = None;
-        let (mut min_score, mut max_score) = (f32::MAX, f32::MIN_POSITIVE);
+        let mut min_score = f32::MAX;
         for (i, p) in proto.pieces.iter().enumerate() {
             let text = p.piece.clone().unwrap_or_default();
             if text.is_empty() {
@@ -102,10 +101,7 @@ impl SentencePieceModel {
                 PieceType::Byte if !trainer.byte_fallback() => {
                     return Err(format!("pieces[{i}]: a BYTE piece in a model without byte_fallback"))
                 }
-                PieceType::Normal => {
-                    min_score = min_score.min(score);
-                    max_score = max_score.max(score);
-                }
+                PieceType::Normal => min_score = min_score.min(score),
                 _ => {}
             }
             pieces.push((text, score, kind));
@@ -141,7 +137,6 @@ impl SentencePieceModel {
             trie,
             user_defined,
             min_score,
-            max_score,
         })
     }
 

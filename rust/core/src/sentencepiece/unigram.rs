@@ -5,9 +5,14 @@
 //! The arithmetic is the library's, to the bit: 32-bit float scores summed in 32-bit floats
 //! along the whole text, so two cuts of equal score in exact arithmetic can differ after
 //! rounding, and the library's wheels resolve such ties this way (checked on real corpora, where
-//! double precision picks the other cut). A user-defined piece scores `length * max_score - 0.1`,
-//! so it is always taken;
-//! UNUSED pieces are never taken. Ties keep the first candidate (earliest start, then shortest).
+//! double precision picks the other cut). A user-defined piece of `length` bytes scores
+//! `0.1 * (length - 1)`, above every normal piece, so it is always taken; UNUSED pieces are never
+//! taken. Ties keep the first candidate (earliest start, then shortest).
+//!
+//! So that long texts keep float32 precision, the library (since 0.2.2) moves the origin of the
+//! scores whenever the best score where a step starts leaves ±100,000: it subtracts that score
+//! from every position reached so far, from the step's start up to the furthest end reached. The
+//! cuts then depend on where those resets fall, so they are done at the same places here.
 
 use super::model::SentencePieceModel;
 use super::proto::PieceType;
@@ -15,6 +20,7 @@ use crate::utils::memory::Scratch as _;
 use std::cell::RefCell;
 
 const UNKNOWN_PENALTY: f32 = 10.0;
+const SCORE_RESET_THRESHOLD: f32 = 100_000.0;
 const UNREACHED: u32 = u32::MAX;
 
 #[derive(Clone, Copy)]
@@ -60,9 +66,19 @@ fn best_path(
     best.clear();
     best.resize(n + 1, Best { score: 0.0, start: UNREACHED, id: 0 });
     let unknown_score = model.min_score - UNKNOWN_PENALTY;
+    // The furthest end any candidate has reached: where a score reset stops.
+    let mut frontier = 0;
     let mut at = 0;
     while at < n {
-        let here = best[at].score;
+        let mut here = best[at].score;
+        if !(-SCORE_RESET_THRESHOLD..=SCORE_RESET_THRESHOLD).contains(&here) {
+            for (offset, position) in best[at..=frontier.max(at)].iter_mut().enumerate() {
+                if offset == 0 || position.start != UNREACHED {
+                    position.score -= here;
+                }
+            }
+            here = 0.0;
+        }
         let char_len = text[at..].chars().next().map_or(1, char::len_utf8);
         let mut single = false;
         matches.clear();
@@ -73,8 +89,9 @@ fn best_path(
                 continue;
             }
             let end = at + len as usize;
+            frontier = frontier.max(end);
             let score = match kind {
-                PieceType::UserDefined => ((len as f32 * model.max_score) as f64 - 0.1) as f32,
+                PieceType::UserDefined => (0.1 * (len as f64 - 1.0)) as f32,
                 _ => model.score(id),
             };
             let candidate = score + here;
@@ -85,6 +102,7 @@ fn best_path(
             single |= len as usize == char_len;
         }
         if !single {
+            frontier = frontier.max(at + char_len);
             let candidate = unknown_score + here;
             let target = &mut best[at + char_len];
             if target.start == UNREACHED || candidate > target.score {
