@@ -1,6 +1,7 @@
 //! Models turn one pre-tokenized word into token ids.
 
 pub mod bpe;
+pub(crate) mod char_trie;
 pub(crate) mod piece_cache;
 pub(crate) mod trie;
 pub mod unigram;
@@ -115,6 +116,12 @@ impl Model {
                     words.ids_of_word(u.owner(), part.as_bytes(), ids, |ids| {
                         u.tokenize(part, |id, _, _| ids.push(id))
                     })?;
+                }
+                return Ok(());
+            }
+            (Model::SentencePiece(s), _) if s.unigram_by_words() => {
+                for piece in pieces {
+                    crate::sentencepiece::unigram_ids(s, span(piece)?, words, ids)?;
                 }
                 return Ok(());
             }

@@ -105,6 +105,12 @@ impl Trie {
         }
     }
 
+    /// Whether some entry begins with byte `b`.
+    #[inline]
+    pub fn has_entry_starting_with(&self, b: u8) -> bool {
+        self.root.get(b as usize).is_some_and(|&node| node != NONE)
+    }
+
     /// The longest entry that is a prefix of `bytes`: (value, length in bytes).
     #[inline]
     pub fn longest_prefix(&self, bytes: &[u8]) -> Option<(u32, usize)> {

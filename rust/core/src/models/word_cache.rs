@@ -33,28 +33,44 @@ impl WordCaches {
         ids: &mut Vec<u32>,
         encode: impl FnOnce(&mut Vec<u32>) -> Result<()>,
     ) -> Result<()> {
+        self.ids_of_word_if(owner, word, ids, |ids| encode(ids).map(|()| true)).map(|_| ())
+    }
+
+    /// As `ids_of_word`, for a model whose answer for a word may depend on more than its bytes:
+    /// `encode` says whether its answer may be remembered. Returns whether the ids came from the
+    /// caches.
+    #[inline]
+    pub fn ids_of_word_if(
+        &mut self,
+        owner: u64,
+        word: &[u8],
+        ids: &mut Vec<u32>,
+        encode: impl FnOnce(&mut Vec<u32>) -> Result<bool>,
+    ) -> Result<bool> {
         let key = short_key(word);
         if let Some(key) = key {
             self.short.claim(owner);
             if self.short.append_cached(key, ids) {
-                return Ok(());
+                return Ok(true);
             }
         } else if longer::held(word.len()) {
             self.longer.claim(owner);
             if let Some(cached) = self.longer.ids(word) {
                 ids.extend_from_slice(cached);
-                return Ok(());
+                return Ok(true);
             }
         }
         let before = ids.len();
-        encode(ids)?;
+        if !encode(ids)? {
+            return Ok(false);
+        }
         let new = ids.get(before..).unwrap_or_default();
         match key {
             Some(key) => self.short.insert(key, new.iter().copied()),
             None if longer::held(word.len()) => self.longer.insert(word, new.iter().copied()),
             None => {}
         }
-        Ok(())
+        Ok(false)
     }
 }
 

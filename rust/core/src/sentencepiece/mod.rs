@@ -10,10 +10,12 @@ pub(crate) mod model;
 mod normalizer;
 pub(crate) mod proto;
 pub(crate) mod unigram;
+mod unigram_words;
 
 pub use decoder::SentencePieceDecoder;
 pub use model::SentencePieceModel;
 pub use normalizer::SentencePieceNormalizer;
+pub(crate) use unigram_words::unigram_ids;
 
 use crate::error::{Error, Result};
 use prost::Message;

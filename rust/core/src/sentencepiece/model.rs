@@ -11,6 +11,7 @@ use super::bpe_ids::IdBpe;
 use super::proto::{ModelProto, ModelType, PieceType};
 use super::{bpe, unigram};
 use crate::error::Result;
+use crate::models::char_trie::CharTrie;
 use crate::models::trie::Trie;
 use crate::utils::memory::Scratch as _;
 use rustc_hash::FxHashMap;
@@ -43,21 +44,28 @@ pub struct SentencePieceModel {
     pub(super) ids: FxHashMap<String, u32>,
     pub(super) unk_id: u32,
     pub(super) byte_fallback: bool,
-    /// The encodable pieces as a trie (Unigram's lattice).
+    /// The encodable pieces as a trie (Unigram's lattice when `lattice` cannot hold them).
     pub(super) trie: Trie,
+    /// Unigram: the NORMAL and USER_DEFINED pieces (the ones a path may take) by character.
+    pub(super) lattice: Option<CharTrie>,
     /// User-defined pieces, matched whole before anything else.
     pub(super) user_defined: Option<Trie>,
     /// Lowest score of NORMAL pieces (the library's `min_score_`): unknown characters score below it.
     pub(super) min_score: f32,
+    /// Per id, what a Unigram path gains through the piece (user-defined pieces score by length).
+    path_scores: Vec<f32>,
+    /// The most a Unigram path can gain per byte of text (bounds where a score reset can fall).
+    pub(super) max_gain_per_byte: f32,
     /// BPE on ids, when it gives the library's answer (see `bpe_ids`).
     id_bpe: Option<IdBpe>,
     /// Ids of the `<0x00>`..`<0xFF>` pieces, by byte (byte fallback).
     byte_ids: Vec<Option<u32>>,
     /// Names this model in a thread's word caches.
     owner: u64,
-    /// BPE whose text may be cut before each `▁` after another character (see `word_cache`);
-    /// never Unigram, whose float32 path scores depend on the whole text before a cut.
+    /// BPE whose text may be cut before each `▁` after another character (see `word_cache`).
     cuts_at_metaspace: bool,
+    /// Unigram whose text may be cut so, its words cached when that is exact (see `unigram_words`).
+    unigram_by_words: bool,
 }
 
 impl SentencePieceModel {
@@ -88,6 +96,9 @@ impl SentencePieceModel {
             let kind = PieceType::try_from(p.r#type.unwrap_or(PieceType::Normal as i32))
                 .map_err(|_| format!("pieces[{i}]: unknown piece type {:?}", p.r#type))?;
             let score = p.score.unwrap_or(0.0);
+            if !score.is_finite() {
+                return Err(format!("pieces[{i}]: score {score} is not a finite number"));
+            }
             let map = match kind {
                 PieceType::Normal | PieceType::UserDefined | PieceType::Unused => &mut encodable,
                 _ => &mut reserved,
@@ -107,6 +118,12 @@ impl SentencePieceModel {
             pieces.push((text, score, kind));
         }
         let unk_id = unk_id.ok_or("pieces: the model has no UNKNOWN piece")?;
+        let path_scores: Vec<f32> =
+            pieces.iter().map(|(text, score, kind)| unigram::path_score(*kind, *score, text.len())).collect();
+        let max_gain_per_byte = (pieces.iter().zip(&path_scores))
+            .filter(|((_, _, kind), _)| matches!(kind, PieceType::Normal | PieceType::UserDefined))
+            .map(|((text, _, _), &gain)| gain / text.len() as f32)
+            .fold(0.0f32, f32::max);
         let mut ids = encodable.clone();
         ids.extend(reserved.iter().map(|(k, &v)| (k.clone(), v)));
         let trie = Trie::build(encodable.iter().map(|(p, &id)| (p.as_bytes(), id)));
@@ -118,6 +135,16 @@ impl SentencePieceModel {
         let cuts_at_metaspace = algorithm == Algorithm::Bpe
             && encodable.contains_key("\u{2581}")
             && crate::models::word_cache::cuts_before_metaspace(encodable.keys().map(String::as_str));
+        let lattice = match algorithm {
+            Algorithm::Unigram => CharTrie::build(
+                (pieces.iter().enumerate())
+                    .filter(|(_, (_, _, kind))| matches!(kind, PieceType::Normal | PieceType::UserDefined))
+                    .map(|(id, (text, _, _))| (text.as_str(), id as u32)),
+            ),
+            Algorithm::Bpe => None,
+        };
+        let unigram_by_words = algorithm == Algorithm::Unigram
+            && crate::models::word_cache::cuts_before_metaspace(encodable.keys().map(String::as_str));
         let id_bpe = match algorithm {
             Algorithm::Bpe => IdBpe::build(&pieces, &encodable),
             Algorithm::Unigram => None,
@@ -128,6 +155,7 @@ impl SentencePieceModel {
             id_bpe,
             owner: crate::models::piece_cache::next_owner(),
             cuts_at_metaspace,
+            unigram_by_words,
             algorithm,
             pieces,
             encodable,
@@ -135,8 +163,11 @@ impl SentencePieceModel {
             unk_id,
             byte_fallback: trainer.byte_fallback(),
             trie,
+            lattice,
             user_defined,
             min_score,
+            path_scores,
+            max_gain_per_byte,
         })
     }
 
@@ -146,6 +177,10 @@ impl SentencePieceModel {
 
     pub fn cuts_at_metaspace(&self) -> bool {
         self.cuts_at_metaspace
+    }
+
+    pub fn unigram_by_words(&self) -> bool {
+        self.unigram_by_words
     }
 
     pub fn user_defined_trie(&self) -> Option<Trie> {
@@ -175,32 +210,18 @@ impl SentencePieceModel {
             (Algorithm::Bpe, None) => bpe::encode(self, text),
             (Algorithm::Unigram, _) => unigram::encode(self, text),
         };
-        let mut pending_unknown: Option<(usize, usize)> = None;
+        let mut tokens = Tokens::default();
         for (start, end, id) in pieces {
-            let unknown = self.kind(id) == PieceType::Unknown;
-            if unknown && self.byte_fallback {
-                for &b in &text.as_bytes()[start..end] {
-                    emit(self.byte_ids[b as usize].unwrap_or(self.unk_id), start, end);
-                }
-                continue;
-            }
-            if unknown {
-                pending_unknown = Some(match pending_unknown {
-                    Some((s, _)) => (s, end),
-                    None => (start, end),
-                });
-                continue;
-            }
-            if let Some((s, e)) = pending_unknown.take() {
-                emit(self.unk_id, s, e);
-            }
-            let (s, e) = if self.kind(id) == PieceType::Control { (start, start) } else { (start, end) };
-            emit(id, s, e);
+            tokens.piece(self, text.as_bytes(), start, end, id, &mut emit);
         }
-        if let Some((s, e)) = pending_unknown {
-            emit(self.unk_id, s, e);
-        }
+        tokens.finish(self, &mut emit);
         Ok(())
+    }
+
+    /// The score a path gains through piece `id` (Unigram).
+    #[inline]
+    pub(super) fn path_score(&self, id: u32) -> f32 {
+        self.path_scores.get(id as usize).copied().unwrap_or(f32::NEG_INFINITY)
     }
 
     pub fn id_to_token(&self, id: u32) -> Option<&str> {
@@ -217,6 +238,58 @@ impl SentencePieceModel {
 
     pub fn id_bound(&self) -> usize {
         self.pieces.len()
+    }
+}
+
+/// Turns a model's pieces into the library's tokens: a run of unknown pieces is one token
+/// (or, with byte fallback, the `<0xNN>` pieces of its bytes); a CONTROL piece covers no text.
+#[derive(Default)]
+pub(super) struct Tokens {
+    /// The run of unknown pieces not yet emitted: its start and end.
+    pending_unknown: Option<(usize, usize)>,
+}
+
+impl Tokens {
+    /// The next piece, `text[start..end]`, with its id.
+    #[inline]
+    pub fn piece(
+        &mut self,
+        model: &SentencePieceModel,
+        text: &[u8],
+        start: usize,
+        end: usize,
+        id: u32,
+        emit: &mut impl FnMut(u32, usize, usize),
+    ) {
+        let unknown = model.kind(id) == PieceType::Unknown;
+        if unknown && model.byte_fallback {
+            for &b in text.get(start..end).unwrap_or_default() {
+                emit(model.byte_ids[b as usize].unwrap_or(model.unk_id), start, end);
+            }
+            return;
+        }
+        if unknown {
+            self.pending_unknown = Some(match self.pending_unknown {
+                Some((s, _)) => (s, end),
+                None => (start, end),
+            });
+            return;
+        }
+        self.finish(model, emit);
+        let (s, e) = if model.kind(id) == PieceType::Control { (start, start) } else { (start, end) };
+        emit(id, s, e);
+    }
+
+    /// Emits the pending run of unknown pieces, if any.
+    #[inline]
+    pub fn finish(&mut self, model: &SentencePieceModel, emit: &mut impl FnMut(u32, usize, usize)) {
+        if let Some((s, e)) = self.pending_unknown.take() {
+            emit(model.unk_id, s, e);
+        }
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.pending_unknown.is_some()
     }
 }
 

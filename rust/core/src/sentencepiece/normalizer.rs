@@ -23,6 +23,8 @@ pub struct SentencePieceNormalizer {
     remove_extra_whitespaces: bool,
     escape_whitespaces: bool,
     whitespace_as_suffix: bool,
+    /// First bytes of user-defined pieces: a character starting with another byte is not one.
+    user_first_bytes: [bool; 256],
 }
 
 impl SentencePieceNormalizer {
@@ -35,7 +37,10 @@ impl SentencePieceNormalizer {
             Some(blob) if !blob.is_empty() => Some(Precompiled::from_blob(blob.to_vec())?),
             _ => None,
         };
+        let user_first_bytes =
+            std::array::from_fn(|b| user_defined.as_ref().is_some_and(|t| t.has_entry_starting_with(b as u8)));
         Ok(SentencePieceNormalizer {
+            user_first_bytes,
             rules,
             user_defined,
             add_dummy_prefix: spec.add_dummy_prefix(),
@@ -51,6 +56,25 @@ impl SentencePieceNormalizer {
 
     pub fn removes_extra_whitespaces(&self) -> bool {
         self.remove_extra_whitespaces
+    }
+
+    /// The length of the run of characters at the start of `input` that pass unchanged on their
+    /// own: no rule and no user-defined piece begins with them, and they are not spaces (which
+    /// the white-space handling rewrites). Most text is such runs.
+    #[inline]
+    fn passing_run(&self, input: &str) -> usize {
+        let mut len = 0;
+        for c in input.chars() {
+            let first_byte = if (c as u32) < 0x80 { c as u8 } else { c.encode_utf8(&mut [0; 4]).as_bytes()[0] };
+            if c == ' '
+                || self.user_first_bytes[first_byte as usize]
+                || self.rules.as_ref().is_some_and(|r| r.may_rewrite(c))
+            {
+                break;
+            }
+            len += c.len_utf8();
+        }
+        len
     }
 
     /// The text a prefix of `input` becomes, and how many bytes of `input` it consumes.
@@ -111,6 +135,24 @@ impl SentencePieceNormalizer {
         }
         let mut previous_space = self.remove_extra_whitespaces;
         while at < input.len() {
+            let run = self.passing_run(&input[at..]);
+            if run > 0 {
+                if track {
+                    for (i, c) in input[at..at + run].char_indices() {
+                        push(
+                            &mut text,
+                            &mut align,
+                            &input[at + i..at + i + c.len_utf8()],
+                            span(at + i, at + i + c.len_utf8()),
+                        );
+                    }
+                } else {
+                    text.push_str(&input[at..at + run]);
+                }
+                at += run;
+                previous_space = false;
+                continue;
+            }
             let (piece, used) = self.normalize_prefix(&input[at..]);
             let mut piece = piece;
             if previous_space {

@@ -13,63 +13,146 @@
 //! scores whenever the best score where a step starts leaves ±100,000: it subtracts that score
 //! from every position reached so far, from the step's start up to the furthest end reached. The
 //! cuts then depend on where those resets fall, so they are done at the same places here.
+//!
+//! `encode_word` runs the same loop over one word of a text (a stretch no piece crosses), from
+//! the best score where the word starts, and says whether its cut can be reused wherever the
+//! word appears again (see `unigram_words`).
 
 use super::model::SentencePieceModel;
 use super::proto::PieceType;
-use crate::utils::memory::Scratch as _;
+use crate::utils::memory::Scratch;
 use std::cell::RefCell;
 
 const UNKNOWN_PENALTY: f32 = 10.0;
-const SCORE_RESET_THRESHOLD: f32 = 100_000.0;
+pub(super) const SCORE_RESET_THRESHOLD: f32 = 100_000.0;
 const UNREACHED: u32 = u32::MAX;
 
 #[derive(Clone, Copy)]
 struct Best {
     score: f32,
+    /// The best score among the other candidates for this position (how clear the choice was).
+    runner_up: f32,
     start: u32,
     id: u32,
 }
 
+/// A thread's buffers for one text: the best path into each byte position, the text's
+/// characters with their byte starts (the char trie walks characters), the byte trie's matches.
+#[derive(Default)]
+struct Lattice {
+    best: Vec<Best>,
+    chars: Vec<char>,
+    starts: Vec<u32>,
+    matches: Vec<(u32, u32)>,
+}
+
+crate::scratch_fields!(Lattice: best, chars, starts, matches);
+
 thread_local! {
-    static SCRATCH: RefCell<(Vec<Best>, Vec<(u32, u32)>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static SCRATCH: RefCell<Lattice> = RefCell::new(Lattice::default());
 }
 
 /// Bytes this thread's lattice buffers hold (tests).
 #[cfg(test)]
 pub(crate) fn retained_scratch_bytes() -> usize {
-    use crate::utils::memory::Scratch;
-    SCRATCH.with(|cell| {
-        let (best, matches) = &*cell.borrow();
-        best.retained_bytes() + matches.retained_bytes()
-    })
+    SCRATCH.with(|cell| cell.borrow().retained_bytes())
+}
+
+/// The score a piece adds to a path through it (the library's, user-defined pieces included).
+pub(super) fn path_score(kind: PieceType, score: f32, length: usize) -> f32 {
+    match kind {
+        PieceType::UserDefined => (0.1 * (length as f64 - 1.0)) as f32,
+        _ => score,
+    }
+}
+
+/// The lowest score an unknown character adds to a path.
+pub(super) fn unknown_score(model: &SentencePieceModel) -> f32 {
+    model.min_score - UNKNOWN_PENALTY
 }
 
 /// The pieces of `text`: (start, end, id) in order.
 pub fn encode(model: &SentencePieceModel, text: &str) -> Vec<(usize, usize, u32)> {
     SCRATCH.with(|cell| {
-        let (best, matches) = &mut *cell.borrow_mut();
-        let pieces = best_path(model, text, best, matches);
-        best.release_excess();
-        matches.release_excess();
+        let lattice = &mut *cell.borrow_mut();
+        fill_best(model, text, 0.0, lattice);
+        let mut pieces = Vec::new();
+        backtrack(&lattice.best, &mut pieces);
+        lattice.release_excess();
         pieces
     })
 }
 
-fn best_path(
+/// A word's cut when the best path reaches its start with score `here`.
+pub(super) struct WordCut {
+    /// The best score at the word's end.
+    pub end_score: f32,
+    /// Whether the same cut is the library's wherever this word follows any other text: no
+    /// score reset inside it, no unknown piece, and every choice on its path won by more than
+    /// float32 rounding could change at any score the library lets a path reach.
+    pub reusable: bool,
+}
+
+/// The library's loop over `word` from best score `here` at its start; pieces appended to
+/// `pieces` as (start, end, id) within the word.
+pub(super) fn encode_word(
     model: &SentencePieceModel,
-    text: &str,
-    best: &mut Vec<Best>,
-    matches: &mut Vec<(u32, u32)>,
-) -> Vec<(usize, usize, u32)> {
+    word: &str,
+    here: f32,
+    pieces: &mut Vec<(usize, usize, u32)>,
+) -> WordCut {
+    SCRATCH.with(|cell| {
+        let lattice = &mut *cell.borrow_mut();
+        let reset = fill_best(model, word, here, lattice);
+        let best = &lattice.best;
+        let first = pieces.len();
+        backtrack(best, pieces);
+        let end_score = best.last().map_or(here, |b| b.score);
+        let path = pieces.get(first..).unwrap_or_default();
+        let chars = lattice.chars.len();
+        let reusable =
+            !reset && path.iter().all(|&(_, _, id)| id != model.unk_id) && clear_choices(best, path, here, chars);
+        lattice.release_excess();
+        WordCut { end_score, reusable }
+    })
+}
+
+/// Whether each choice on `path` beat its runner-up by enough that rounding at any reachable
+/// score keeps it. Every best score carries at most half an ulp of error per character before
+/// it, at this start score and at any other; a choice stands wherever its exact margin exceeds
+/// twice that, so the margin seen here must exceed both errors twice over. Scores the library
+/// lets a path reach stay within the reset threshold plus the word's own span.
+fn clear_choices(best: &[Best], path: &[(usize, usize, u32)], here: f32, chars: usize) -> bool {
+    let span = best.iter().filter(|b| b.start != UNREACHED).map(|b| (b.score - here).abs()).fold(0.0f32, f32::max);
+    let widest = SCORE_RESET_THRESHOLD + span + 1.0;
+    let ulp = widest.next_up() - widest;
+    let needed = 2.0 * chars as f32 * ulp;
+    path.iter().all(|&(_, end, _)| best.get(end).is_some_and(|b| b.score - b.runner_up > needed))
+}
+
+/// Fills the lattice for `text` (a best path per byte position and one past the end) as the
+/// library's loop does, starting from score `start_score`. Returns whether a score reset happened.
+fn fill_best(model: &SentencePieceModel, text: &str, start_score: f32, lattice: &mut Lattice) -> bool {
+    let Lattice { best, chars, starts, matches } = lattice;
     let bytes = text.as_bytes();
     let n = bytes.len();
     best.clear();
-    best.resize(n + 1, Best { score: 0.0, start: UNREACHED, id: 0 });
-    let unknown_score = model.min_score - UNKNOWN_PENALTY;
+    let unreached = Best { score: 0.0, runner_up: f32::NEG_INFINITY, start: UNREACHED, id: 0 };
+    best.resize(n + 1, unreached);
+    best[0].score = start_score;
+    chars.clear();
+    starts.clear();
+    for (at, c) in text.char_indices() {
+        chars.push(c);
+        starts.push(at as u32);
+    }
+    starts.push(n as u32);
+    let unknown_score = unknown_score(model);
+    let mut reset = false;
     // The furthest end any candidate has reached: where a score reset stops.
     let mut frontier = 0;
-    let mut at = 0;
-    while at < n {
+    for k in 0..chars.len() {
+        let (at, next) = (starts[k] as usize, starts[k + 1] as usize);
         let mut here = best[at].score;
         if !(-SCORE_RESET_THRESHOLD..=SCORE_RESET_THRESHOLD).contains(&here) {
             for (offset, position) in best[at..=frontier.max(at)].iter_mut().enumerate() {
@@ -78,46 +161,59 @@ fn best_path(
                 }
             }
             here = 0.0;
+            reset = true;
         }
-        let char_len = text[at..].chars().next().map_or(1, char::len_utf8);
         let mut single = false;
-        matches.clear();
-        model.trie.prefixes(&bytes[at..], matches);
-        for &(id, len) in matches.iter() {
-            let kind = model.kind(id);
-            if kind == PieceType::Unused {
-                continue;
+        match &model.lattice {
+            Some(trie) => trie.prefixes(&chars[k..], |id, length| {
+                let end = starts[k + length] as usize;
+                frontier = frontier.max(end);
+                offer(&mut best[end], model.path_score(id) + here, at, id);
+                single |= length == 1;
+            }),
+            None => {
+                matches.clear();
+                model.trie.prefixes(&bytes[at..], matches);
+                for &(id, len) in matches.iter() {
+                    let kind = model.kind(id);
+                    if kind == PieceType::Unused {
+                        continue;
+                    }
+                    let end = at + len as usize;
+                    frontier = frontier.max(end);
+                    offer(&mut best[end], model.path_score(id) + here, at, id);
+                    single |= end == next;
+                }
             }
-            let end = at + len as usize;
-            frontier = frontier.max(end);
-            let score = match kind {
-                PieceType::UserDefined => (0.1 * (len as f64 - 1.0)) as f32,
-                _ => model.score(id),
-            };
-            let candidate = score + here;
-            let target = &mut best[end];
-            if target.start == UNREACHED || candidate > target.score {
-                *target = Best { score: candidate, start: at as u32, id };
-            }
-            single |= len as usize == char_len;
         }
         if !single {
-            frontier = frontier.max(at + char_len);
-            let candidate = unknown_score + here;
-            let target = &mut best[at + char_len];
-            if target.start == UNREACHED || candidate > target.score {
-                *target = Best { score: candidate, start: at as u32, id: model.unk_id };
-            }
+            frontier = frontier.max(next);
+            offer(&mut best[next], unknown_score + here, at, model.unk_id);
         }
-        at += char_len;
     }
-    let mut out = Vec::new();
-    let mut end = n;
+    reset
+}
+
+/// A path reaching `target` from `start` with `score`: kept if it is the first or strictly best.
+#[inline]
+fn offer(target: &mut Best, score: f32, start: usize, id: u32) {
+    if target.start == UNREACHED {
+        *target = Best { score, runner_up: f32::NEG_INFINITY, start: start as u32, id };
+    } else if score > target.score {
+        *target = Best { score, runner_up: target.score, start: start as u32, id };
+    } else {
+        target.runner_up = target.runner_up.max(score);
+    }
+}
+
+/// Appends the best path's pieces (start, end, id), in order.
+fn backtrack(best: &[Best], out: &mut Vec<(usize, usize, u32)>) {
+    let first = out.len();
+    let mut end = best.len().saturating_sub(1);
     while end > 0 {
         let b = best[end];
         out.push((b.start as usize, end, b.id));
         end = b.start as usize;
     }
-    out.reverse();
-    out
+    out[first..].reverse();
 }

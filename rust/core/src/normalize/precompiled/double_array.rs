@@ -53,6 +53,23 @@ impl DoubleArray {
         }
     }
 
+    /// Whether some key begins with `prefix` (or is it): the walk over its bytes stays inside.
+    pub fn has_prefix(&self, prefix: &[u8]) -> bool {
+        let Some(&root) = self.units.first() else { return false };
+        let mut pos = offset(root);
+        for &c in prefix {
+            if c == 0 {
+                return false;
+            }
+            pos ^= c as usize;
+            match self.units.get(pos) {
+                Some(&unit) if label(unit) == c as u32 => pos ^= offset(unit),
+                _ => return false,
+            }
+        }
+        true
+    }
+
     /// The shortest key that is a prefix of `key`: (length, value).
     pub fn shortest_prefix(&self, key: &[u8]) -> Option<(usize, u32)> {
         let mut hit = None;

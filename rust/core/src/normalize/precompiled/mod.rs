@@ -30,6 +30,8 @@ pub struct Precompiled {
     replacements: String,
     /// ASCII bytes that begin a rule (whose text may change).
     ascii_rule: [bool; 128],
+    /// A bit per code point: whether some rule begins with that character.
+    rule_starts: Vec<u64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -66,19 +68,25 @@ impl Precompiled {
         let units = blob[4..trie_end].chunks_exact(4).map(|u| u32::from_le_bytes([u[0], u[1], u[2], u[3]])).collect();
         let replacements = String::from_utf8(blob[trie_end..].to_vec())
             .map_err(|e| bad(&format!("replacement strings are not UTF-8: {e}")))?;
-        let mut p =
-            Precompiled { charsmap: blob, trie: DoubleArray::new(units), replacements, ascii_rule: [false; 128] };
-        for b in 0..128u8 {
-            let mut starts_rule = false;
-            p.trie.prefixes(&[b], |_, _| {
-                starts_rule = true;
-                false
-            });
-            // A rule may start with `b` and go on: look one byte further for any continuation.
-            starts_rule |= (0..=255u8).any(|next| p.trie.shortest_prefix(&[b, next]).is_some());
-            p.ascii_rule[b as usize] = starts_rule;
+        let trie = DoubleArray::new(units);
+        // Which characters begin a rule: one walk of each character's bytes (a few ms at load).
+        let mut rule_starts = vec![0u64; (char::MAX as usize >> 6) + 1];
+        let mut buffer = [0u8; 4];
+        for c in (0..=char::MAX as u32).filter_map(char::from_u32) {
+            if trie.has_prefix(c.encode_utf8(&mut buffer).as_bytes()) {
+                rule_starts[c as usize >> 6] |= 1 << (c as u32 & 63);
+            }
         }
+        let starts_rule = |c: usize| rule_starts[c >> 6] >> (c & 63) & 1 == 1;
+        let ascii_rule = std::array::from_fn(starts_rule);
+        let p = Precompiled { charsmap: blob, trie, replacements, ascii_rule, rule_starts };
         Ok(p)
+    }
+
+    /// Whether some rule begins with `c`: a character that begins none passes unchanged.
+    #[inline]
+    pub fn may_rewrite(&self, c: char) -> bool {
+        self.rule_starts.get(c as usize >> 6).is_some_and(|bits| bits >> (c as u32 & 63) & 1 == 1)
     }
 
     /// The replacement string at `offset` (up to its zero byte); `None` if the file points
