@@ -114,3 +114,71 @@ def test_pretokenized_input_must_be_words(shared_data):
         ours.encode("not a list", is_pretokenized=True)
     with pytest.raises(TypeError, match=r"pair\[1\] must be str, got int"):
         ours.encode(["a"], ["b", 3], is_pretokenized=True)
+
+
+def padded_rows(encodings, field: str, pad: int) -> List[List[int]]:
+    """HF's per-encoding lists laid out right-padded to the longest, as our batch arrays are."""
+    rows = [[pad if v is None else v for v in getattr(e, field)] for e in encodings]
+    width = max((len(r) for r in rows), default=0)
+    return [r + [pad] * (width - len(r)) for r in rows]
+
+
+def padded_copy(name: str) -> tokembed.Tokenizer:
+    """The test's tokenizer, padding to the longest row with a token of its own vocabulary."""
+    hf, _ = pair(name)
+    ours = tokembed.Tokenizer.from_str(hf.to_str())
+    pad = {"gpt2": "<|endoftext|>", "mistral": "</s>", "unigram": "</s>"}.get(name)
+    if pad is not None:
+        ours.enable_padding(pad_token=pad)
+    return ours
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_pretokenized_batches(name, shared_data):
+    """encode_batch(rows of words, is_pretokenized=True) against HF's encode_batch of the same
+    rows: ids, masks, type ids, offsets and word ids (-1 where HF says None), with and without
+    pairs; __call__ takes one list of words as a batch of one."""
+    hf, _ = pair(name)
+    ours = padded_copy(name)
+    lines = [line for line in corpus_texts()[::25] if line.strip()][:300]
+    rows = [words_of(line, keep_spaces=name == "gpt2") for line in lines]
+    for pairs in (None, rows[1:] + rows[:1]):
+        inputs = rows if pairs is None else list(zip(rows, pairs))
+        theirs = hf.encode_batch(inputs, is_pretokenized=True)
+        mine = ours.encode_batch(rows, pairs, is_pretokenized=True, return_offsets=True, return_word_ids=True)
+        assert mine["attention_mask"].tolist() == padded_rows(theirs, "attention_mask", 0)
+        lengths = [len(e.ids) for e in theirs]
+        for field, key in [("ids", "input_ids"), ("type_ids", "token_type_ids"), ("word_ids", "word_ids")]:
+            got = [row[:n] for row, n in zip(mine[key].tolist(), lengths)]
+            expected = [[-1 if v is None else v for v in getattr(e, field)] for e in theirs]
+            assert got == expected, field
+        assert all(w == -1 for row, n in zip(mine["word_ids"].tolist(), lengths) for w in row[n:])
+        got_offsets = [row[:n] for row, n in zip(mine["offsets"].tolist(), lengths)]
+        assert got_offsets == [[list(o) for o in e.offsets] for e in theirs]
+    one = ours(rows[0], is_pretokenized=True, return_word_ids=True)
+    expected = hf.encode(rows[0], is_pretokenized=True)
+    assert one["input_ids"].tolist() == [expected.ids]
+    assert one["word_ids"].tolist() == padded_rows([expected], "word_ids", -1)
+
+
+@pytest.mark.parametrize("name", ["bert", "gpt2"])
+def test_word_ids_of_text_batches(name, shared_data):
+    """return_word_ids on ordinary text: the pre-tokenizer's words, as HF's word_ids."""
+    hf, _ = pair(name)
+    ours = padded_copy(name)
+    lines = [line for line in corpus_texts()[3::25] if line.strip()][:300]
+    mine = ours.encode_batch(lines, return_word_ids=True)
+    assert "offsets" not in mine
+    theirs = hf.encode_batch(lines)
+    assert mine["attention_mask"].tolist() == padded_rows(theirs, "attention_mask", 0)
+    assert mine["word_ids"].tolist() == padded_rows(theirs, "word_ids", -1)
+
+
+def test_pretokenized_batch_input_must_be_words(shared_data):
+    _, ours = pair("bert")
+    with pytest.raises(TypeError, match=r"texts\[1\] must be a list of str words"):
+        ours.encode_batch([["a"], "b"], is_pretokenized=True)
+    with pytest.raises(TypeError, match=r"pairs\[0\]\[1\] must be str, got int"):
+        ours.encode_batch([["a"]], [["b", 3]], is_pretokenized=True)
+    with pytest.raises(ValueError, match="same length"):
+        ours.encode_batch([["a"], ["b"]], [["c"]], is_pretokenized=True)

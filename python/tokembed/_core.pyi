@@ -63,6 +63,19 @@ class CoreTokenizer:
         return_overflowing: bool,
         return_offsets: bool,
         split_special_tokens: bool = False,
+        return_word_ids: bool = False,
+    ) -> Dict[str, npt.NDArray[np.int64]]: ...
+    def encode_batch_pretokenized(
+        self,
+        rows: List[List[str]],
+        pairs: Optional[List[List[str]]],
+        add_special_tokens: bool,
+        truncation: Optional[str],
+        padding: str,
+        return_overflowing: bool,
+        return_offsets: bool,
+        split_special_tokens: bool = False,
+        return_word_ids: bool = False,
     ) -> Dict[str, npt.NDArray[np.int64]]: ...
     def encode_batch_flat(
         self, texts: List[str], add_special_tokens: bool, split_special_tokens: bool = False

@@ -77,8 +77,8 @@ class BatchEncoding(dict):
     """A padded batch: a mapping of ``(batch, length)`` int64 arrays.
 
     Keys: ``input_ids``, ``attention_mask``, ``token_type_ids``, ``special_tokens_mask``, and,
-    when asked for, ``offsets`` ``(batch, length, 2)`` and ``overflow_to_sample_mapping``
-    ``(batch,)``. Keys can also be read as attributes, and the mapping can be passed to a model
+    when asked for, ``offsets`` ``(batch, length, 2)``, ``word_ids`` ``(batch, length)`` (-1 for
+    special tokens and padding) and ``overflow_to_sample_mapping`` ``(batch,)``. Keys can also be read as attributes, and the mapping can be passed to a model
     as keyword arguments.
     """
 

@@ -309,8 +309,8 @@ class Tokenizer:
 
     def encode_batch(
         self,
-        texts: Iterable[str],
-        pairs: Optional[Iterable[str]] = None,
+        texts: Union[Iterable[str], Iterable[Sequence[str]]],
+        pairs: Union[None, Iterable[str], Iterable[Sequence[str]]] = None,
         *,
         add_special_tokens: bool = True,
         max_length: Optional[int] = None,
@@ -323,6 +323,8 @@ class Tokenizer:
         padding_side: Optional[str] = None,
         truncation_side: Optional[str] = None,
         split_special_tokens: bool = False,
+        is_pretokenized: bool = False,
+        return_word_ids: bool = False,
     ) -> BatchEncoding:
         """Encodes texts (or pairs) in parallel into a padded batch of ``(B, L)`` arrays.
 
@@ -331,30 +333,50 @@ class Tokenizer:
         ``"max_length"`` override them, as do ``max_length``, ``stride``, the sides and
         ``pad_to_multiple_of``. With ``return_overflowing`` the windows cut off by truncation
         become extra rows, and ``overflow_to_sample_mapping`` says which input each row is from.
+
+        With ``is_pretokenized=True`` each input (and pair) is a list of words, as HF takes them
+        (transformers' ``is_split_into_words``): each word is encoded on its own. With
+        ``return_word_ids=True`` the batch also has ``word_ids``, each token's word (its index in
+        the input's list, or the pre-tokenizer's word for text), -1 for special tokens and padding.
         """
         trunc = options.truncation_params(truncation, max_length, stride, truncation_side, self._truncation)
         pad = options.padding_params(
             padding, max_length, pad_to_multiple_of, padding_side, self._padding, trunc, self._default_pad()
         )
-        arrays = self._core.encode_batch(
-            _as_list(texts, "texts"),
-            None if pairs is None else _as_list(pairs, "pairs"),
+        if is_pretokenized:
+            encode = self._core.encode_batch_pretokenized
+            inputs = [_words(row, f"texts[{i}]") for i, row in enumerate(_as_list(texts, "texts"))]
+            pair_inputs = None
+            if pairs is not None:
+                pair_inputs = [_words(row, f"pairs[{i}]") for i, row in enumerate(_as_list(pairs, "pairs"))]
+        else:
+            encode = self._core.encode_batch
+            inputs = _as_list(texts, "texts")
+            pair_inputs = None if pairs is None else _as_list(pairs, "pairs")
+        arrays = encode(
+            inputs,
+            pair_inputs,
             bool(add_special_tokens),
             _dumps(trunc),
             json.dumps(pad),
             bool(return_overflowing),
             bool(return_offsets),
             bool(split_special_tokens),
+            bool(return_word_ids),
         )
         return BatchEncoding(arrays)
 
     def __call__(
         self, texts: Union[str, Iterable[str]], pairs: Union[None, str, Iterable[str]] = None, **kwargs
     ) -> BatchEncoding:
-        """Same as ``encode_batch``; a single str is a batch of one."""
-        if isinstance(texts, str):
+        """Same as ``encode_batch``; a single str (with ``is_pretokenized``, a single list of
+        words) is a batch of one."""
+        single = isinstance(texts, str)
+        if kwargs.get("is_pretokenized") and isinstance(texts, Sequence) and texts:
+            single = isinstance(texts[0], str)
+        if single:
             texts = [texts]
-            if isinstance(pairs, str):
+            if pairs is not None and (isinstance(pairs, str) or kwargs.get("is_pretokenized")):
                 pairs = [pairs]
         return self.encode_batch(texts, pairs, **kwargs)
 

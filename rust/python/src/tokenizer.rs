@@ -205,7 +205,7 @@ impl CoreTokenizer {
         encoding_dict(py, encoding)
     }
 
-    #[pyo3(signature = (texts, pairs, add_special_tokens, truncation, padding, return_overflowing, return_offsets, split_special_tokens=false))]
+    #[pyo3(signature = (texts, pairs, add_special_tokens, truncation, padding, return_overflowing, return_offsets, split_special_tokens=false, return_word_ids=false))]
     #[allow(clippy::too_many_arguments)]
     fn encode_batch<'py>(
         &self,
@@ -218,37 +218,58 @@ impl CoreTokenizer {
         return_overflowing: bool,
         return_offsets: bool,
         split_special_tokens: bool,
+        return_word_ids: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
         let texts = Texts::collect(texts, "texts")?;
         let pairs = pairs.map(|p| Texts::collect(p, "pairs")).transpose()?;
         let text_strs = texts.as_strs("texts")?;
         let pair_strs = pairs.as_ref().map(|p| p.as_strs("pairs")).transpose()?;
-        let opts = EncodeOptions {
-            add_special_tokens,
-            truncation: parse_json(truncation, "truncation")?,
-            offsets: return_offsets,
-            split_special_tokens,
-        };
-        let padding: PaddingParams = parse_json(Some(padding), "padding")?
-            .ok_or_else(|| PyValueError::new_err("padding parameters are required"))?;
+        let (opts, padding) =
+            batch_call_options(add_special_tokens, truncation, padding, return_offsets, split_special_tokens)?;
         let inner = &self.inner;
         let size = total_len(&text_strs) + pair_strs.as_deref().map_or(0, total_len);
         let b = detach_interruptible(py, size, || {
-            batch::encode_to_arrays(inner, &text_strs, pair_strs.as_deref(), &opts, &padding, return_overflowing)
+            let pairs = pair_strs.as_deref();
+            batch::encode_to_arrays(inner, &text_strs, pairs, &opts, &padding, return_overflowing, return_word_ids)
         })?;
-        let d = PyDict::new(py);
-        let (rows, width) = (b.rows, b.width);
-        d.set_item("input_ids", vec2(py, b.input_ids, rows, width)?)?;
-        d.set_item("token_type_ids", vec2(py, b.token_type_ids, rows, width)?)?;
-        d.set_item("attention_mask", vec2(py, b.attention_mask, rows, width)?)?;
-        d.set_item("special_tokens_mask", vec2(py, b.special_tokens_mask, rows, width)?)?;
-        if let Some(o) = b.offsets {
-            d.set_item("offsets", vec3(py, o, (rows, width, 2))?)?;
-        }
-        if return_overflowing {
-            d.set_item("overflow_to_sample_mapping", vec1(py, b.overflow_to_sample_mapping))?;
-        }
-        Ok(d)
+        padded_batch_dict(py, b, return_overflowing)
+    }
+
+    /// `encode_batch` of pre-tokenized inputs: each input (and pair) a list of words.
+    #[pyo3(signature = (rows, pairs, add_special_tokens, truncation, padding, return_overflowing, return_offsets, split_special_tokens=false, return_word_ids=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn encode_batch_pretokenized<'py>(
+        &self,
+        py: Python<'py>,
+        rows: Vec<Vec<String>>,
+        pairs: Option<Vec<Vec<String>>>,
+        add_special_tokens: bool,
+        truncation: Option<&str>,
+        padding: &str,
+        return_overflowing: bool,
+        return_offsets: bool,
+        split_special_tokens: bool,
+        return_word_ids: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let (opts, padding) =
+            batch_call_options(add_special_tokens, truncation, padding, return_offsets, split_special_tokens)?;
+        let row_words = word_lists(&rows);
+        let pair_words = pairs.as_deref().map(word_lists);
+        let size = rows.iter().chain(pairs.iter().flatten()).flatten().map(String::len).sum();
+        let inner = &self.inner;
+        let b = detach_interruptible(py, size, || {
+            let pairs = pair_words.as_deref();
+            batch::encode_pretokenized_to_arrays(
+                inner,
+                &row_words,
+                pairs,
+                &opts,
+                &padding,
+                return_overflowing,
+                return_word_ids,
+            )
+        })?;
+        padded_batch_dict(py, b, return_overflowing)
     }
 
     #[pyo3(signature = (texts, add_special_tokens, split_special_tokens=false))]
@@ -401,4 +422,51 @@ impl CoreTokenizer {
     fn num_special_tokens_to_add(&self, is_pair: bool) -> usize {
         self.inner.num_special_tokens_to_add(is_pair)
     }
+}
+
+/// The options of a batch call: what to encode, and the padding (required).
+fn batch_call_options(
+    add_special_tokens: bool,
+    truncation: Option<&str>,
+    padding: &str,
+    offsets: bool,
+    split_special_tokens: bool,
+) -> PyResult<(EncodeOptions, PaddingParams)> {
+    let opts = EncodeOptions {
+        add_special_tokens,
+        truncation: parse_json(truncation, "truncation")?,
+        offsets,
+        split_special_tokens,
+    };
+    let padding: PaddingParams = parse_json(Some(padding), "padding")?
+        .ok_or_else(|| PyValueError::new_err("padding parameters are required"))?;
+    Ok((opts, padding))
+}
+
+/// A padded batch as the dict of arrays `BatchEncoding` wraps.
+fn padded_batch_dict<'py>(
+    py: Python<'py>,
+    b: batch::PaddedBatch,
+    return_overflowing: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let (rows, width) = (b.rows, b.width);
+    d.set_item("input_ids", vec2(py, b.input_ids, rows, width)?)?;
+    d.set_item("token_type_ids", vec2(py, b.token_type_ids, rows, width)?)?;
+    d.set_item("attention_mask", vec2(py, b.attention_mask, rows, width)?)?;
+    d.set_item("special_tokens_mask", vec2(py, b.special_tokens_mask, rows, width)?)?;
+    if let Some(o) = b.offsets {
+        d.set_item("offsets", vec3(py, o, (rows, width, 2))?)?;
+    }
+    if let Some(w) = b.word_ids {
+        d.set_item("word_ids", vec2(py, w, rows, width)?)?;
+    }
+    if return_overflowing {
+        d.set_item("overflow_to_sample_mapping", vec1(py, b.overflow_to_sample_mapping))?;
+    }
+    Ok(d)
+}
+
+fn word_lists(rows: &[Vec<String>]) -> Vec<Vec<&str>> {
+    rows.iter().map(|r| r.iter().map(String::as_str).collect()).collect()
 }

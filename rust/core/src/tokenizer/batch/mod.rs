@@ -87,23 +87,42 @@ pub fn encode_many(
     pairs: Option<&[&str]>,
     opts: &EncodeOptions,
 ) -> Result<Vec<Encoding>> {
+    encode_each(texts, pairs, |t, pair| tok.encode(t, pair.copied(), opts))
+}
+
+/// Full encodings of pre-tokenized inputs (each a list of words) or pairs of them, in order.
+pub fn encode_many_pretokenized(
+    tok: &Tokenizer,
+    rows: &[Vec<&str>],
+    pairs: Option<&[Vec<&str>]>,
+    opts: &EncodeOptions,
+) -> Result<Vec<Encoding>> {
+    encode_each(rows, pairs, |words, pair| tok.encode_pretokenized(words, pair.map(Vec::as_slice), opts))
+}
+
+/// `encode` of each input with its pair (if any), in parallel, in order.
+fn encode_each<T: Sync, P: Sync>(
+    inputs: &[T],
+    pairs: Option<&[P]>,
+    encode: impl Fn(&T, Option<&P>) -> Result<Encoding> + Sync + Send,
+) -> Result<Vec<Encoding>> {
     if let Some(p) = pairs {
-        if p.len() != texts.len() {
+        if p.len() != inputs.len() {
             return Err(Error::InvalidArgument(format!(
                 "got {} texts but {} pairs; they must have the same length",
-                texts.len(),
+                inputs.len(),
                 p.len()
             )));
         }
     }
-    let parts = parallel::map_chunks(texts, |start, group| -> Result<Vec<Encoding>> {
+    let parts = parallel::map_chunks(inputs, |start, group| -> Result<Vec<Encoding>> {
         group
             .iter()
             .enumerate()
-            .map(|(i, t)| {
+            .map(|(i, input)| {
                 parallel::check_interrupt()?;
-                let pair = pairs.and_then(|p| p.get(start + i).copied());
-                tok.encode(t, pair, opts).map_err(|e| e.context(&format!("texts[{}]", start + i)))
+                let pair = pairs.and_then(|p| p.get(start + i));
+                encode(input, pair).map_err(|e| e.context(&format!("texts[{}]", start + i)))
             })
             .collect()
     });
@@ -141,7 +160,8 @@ fn pad_one(tok: &Tokenizer, mut e: Encoding, padding: Option<&PaddingParams>) ->
 }
 
 /// Texts (and pairs) encoded in parallel and laid out as padded `(rows, width)` buffers, with a
-/// row for each overflowing window when `return_overflowing`.
+/// row for each overflowing window when `return_overflowing`, and each token's word when
+/// `word_ids`.
 pub fn encode_to_arrays(
     tok: &Tokenizer,
     texts: &[&str],
@@ -149,7 +169,26 @@ pub fn encode_to_arrays(
     opts: &EncodeOptions,
     padding: &PaddingParams,
     return_overflowing: bool,
+    word_ids: bool,
 ) -> Result<PaddedBatch> {
-    let encodings = encode_many(tok, texts, pairs, opts)?;
-    pad_to_arrays(encodings, padding, return_overflowing, opts.offsets)
+    // Words are found along with offsets.
+    let encode_opts = EncodeOptions { offsets: opts.offsets || word_ids, ..opts.clone() };
+    let encodings = encode_many(tok, texts, pairs, &encode_opts)?;
+    pad_to_arrays(encodings, padding, return_overflowing, opts.offsets, word_ids)
+}
+
+/// Pre-tokenized inputs (and pairs) encoded in parallel and laid out as `encode_to_arrays`
+/// does, with each token's word (its index in the input's list) when `word_ids`.
+pub fn encode_pretokenized_to_arrays(
+    tok: &Tokenizer,
+    rows: &[Vec<&str>],
+    pairs: Option<&[Vec<&str>]>,
+    opts: &EncodeOptions,
+    padding: &PaddingParams,
+    return_overflowing: bool,
+    word_ids: bool,
+) -> Result<PaddedBatch> {
+    let encode_opts = EncodeOptions { offsets: opts.offsets || word_ids, ..opts.clone() };
+    let encodings = encode_many_pretokenized(tok, rows, pairs, &encode_opts)?;
+    pad_to_arrays(encodings, padding, return_overflowing, opts.offsets, word_ids)
 }

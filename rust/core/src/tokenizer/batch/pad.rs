@@ -2,7 +2,7 @@
 //! parallel.
 
 use crate::error::{Error, Result};
-use crate::tokenizer::encoding::{Direction, Encoding};
+use crate::tokenizer::encoding::{Direction, Encoding, NO_WORD};
 use crate::tokenizer::padding::{PaddingParams, PaddingStrategy};
 use crate::utils::memory::try_zeroed;
 use crate::utils::parallel;
@@ -19,6 +19,8 @@ pub struct PaddedBatch {
     pub special_tokens_mask: Vec<i64>,
     /// `(rows, width, 2)` when asked for.
     pub offsets: Option<Vec<i64>>,
+    /// `(rows, width)` when asked for: each token's word, -1 for special tokens and padding.
+    pub word_ids: Option<Vec<i64>>,
     /// Which input each row came from (rows of overflowing windows repeat it).
     pub overflow_to_sample_mapping: Vec<i64>,
 }
@@ -31,6 +33,7 @@ pub fn pad_to_arrays(
     padding: &PaddingParams,
     return_overflowing: bool,
     with_offsets: bool,
+    with_word_ids: bool,
 ) -> Result<PaddedBatch> {
     let mut rows: Vec<(usize, Encoding)> = Vec::with_capacity(encodings.len());
     for (i, mut e) in encodings.into_iter().enumerate() {
@@ -71,6 +74,7 @@ pub fn pad_to_arrays(
         token_type_ids: try_zeroed(cells, &what)?,
         special_tokens_mask: try_zeroed(cells, &what)?,
         offsets: if with_offsets { Some(try_zeroed(2 * cells, &what)?) } else { None },
+        word_ids: if with_word_ids { Some(try_zeroed(cells, &what)?) } else { None },
         overflow_to_sample_mapping: rows.iter().map(|(sample, _)| *sample as i64).collect(),
     };
     if width == 0 {
@@ -93,6 +97,18 @@ pub fn pad_to_arrays(
         }
         start
     };
+    if let Some(words) = b.word_ids.as_mut() {
+        for (row, (_, e)) in words.chunks_mut(width).zip(&rows) {
+            row.fill(-1);
+            let start = match padding.direction {
+                Direction::Right => 0,
+                Direction::Left => width - e.len(),
+            };
+            for (cell, &w) in row[start..].iter_mut().zip(&e.word_ids) {
+                *cell = if w == NO_WORD { -1 } else { w as i64 };
+            }
+        }
+    }
     parallel::run(|| {
         let rows_out = b
             .input_ids
