@@ -59,18 +59,22 @@ impl SentencePieceNormalizer {
     }
 
     /// The length of the run of characters at the start of `input` that pass unchanged on their
-    /// own: no rule and no user-defined piece begins with them, and they are not spaces (which
+    /// own: no rule matches where they start, no user-defined piece begins with them, and they are not spaces (which
     /// the white-space handling rewrites). Most text is such runs.
     #[inline]
     fn passing_run(&self, input: &str) -> usize {
         let mut len = 0;
         for c in input.chars() {
             let first_byte = if (c as u32) < 0x80 { c as u8 } else { c.encode_utf8(&mut [0; 4]).as_bytes()[0] };
-            if c == ' '
-                || self.user_first_bytes[first_byte as usize]
-                || self.rules.as_ref().is_some_and(|r| r.may_rewrite(c))
-            {
+            if c == ' ' || self.user_first_bytes[first_byte as usize] {
                 break;
+            }
+            // A character that begins rules (NFKC's letters begin letter + combining mark
+            // rules) still passes when no rule matches here: usually a step or two of the trie.
+            if let Some(rules) = &self.rules {
+                if rules.may_rewrite(c) && rules.longest_rewrite(&input.as_bytes()[len..]).is_some() {
+                    break;
+                }
             }
             len += c.len_utf8();
         }
@@ -79,6 +83,13 @@ impl SentencePieceNormalizer {
 
     /// The text a prefix of `input` becomes, and how many bytes of `input` it consumes.
     fn normalize_prefix<'a>(&'a self, input: &'a str) -> (&'a str, usize) {
+        let Some(first) = input.chars().next() else { return ("", 0) };
+        if !self.user_first_bytes[input.as_bytes()[0] as usize]
+            && !self.rules.as_ref().is_some_and(|r| r.may_rewrite(first))
+        {
+            // Nothing begins here (a space, most often): the character passes on its own.
+            return (&input[..first.len_utf8()], first.len_utf8());
+        }
         if let Some((_, len)) = self.user_defined.as_ref().and_then(|t| t.longest_prefix(input.as_bytes())) {
             if input.is_char_boundary(len) {
                 return (&input[..len], len);

@@ -29,7 +29,15 @@ struct Pool {
     pool: ThreadPool,
 }
 
-static POOL: ArcSwapOption<Pool> = ArcSwapOption::const_empty();
+/// The current pool, and the one used before it, kept so that a program switching between two
+/// thread counts (one for small calls, all for large ones; a benchmark alternating them) reuses
+/// its threads and their per-thread caches instead of spawning cold ones at every switch.
+struct Pools {
+    current: ArcSwapOption<Pool>,
+    previous: ArcSwapOption<Pool>,
+}
+
+static POOLS: Pools = Pools { current: ArcSwapOption::const_empty(), previous: ArcSwapOption::const_empty() };
 /// Threads asked for with `set_num_threads`; 0 means the default.
 static REQUESTED: AtomicUsize = AtomicUsize::new(0);
 
@@ -74,30 +82,52 @@ pub fn num_threads() -> usize {
 }
 
 fn pool(threads: usize) -> Option<Arc<Pool>> {
-    let pid = std::process::id();
-    let current = POOL.load_full();
-    if let Some(p) = &current {
-        if p.pid == pid && p.threads == threads {
-            return Some(p.clone());
+    POOLS.get(threads)
+}
+
+impl Pools {
+    fn get(&self, threads: usize) -> Option<Arc<Pool>> {
+        let pid = std::process::id();
+        let current = self.current.load_full();
+        if let Some(p) = &current {
+            if p.pid == pid && p.threads == threads {
+                return Some(p.clone());
+            }
         }
-    }
-    let built = ThreadPoolBuilder::new().num_threads(threads).thread_name(|i| format!("tokembed-{i}")).build().ok()?;
-    let fresh = Arc::new(Pool { pid, threads, pool: built });
-    let previous = POOL.compare_and_swap(&current, Some(fresh.clone()));
-    let replaced = match (&*previous, &current) {
-        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-        (None, None) => true,
-        _ => false,
-    };
-    if replaced {
-        if let Some(old) = current.filter(|old| old.pid != pid) {
-            // The parent's pool: its threads do not exist here, so it must never be dropped.
-            std::mem::forget(old.clone());
+        let kept = self.previous.load_full().filter(|p| p.pid == pid && p.threads == threads);
+        let fresh = match kept {
+            Some(p) => p,
+            None => {
+                let built = ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("tokembed-{i}"))
+                    .build()
+                    .ok()?;
+                Arc::new(Pool { pid, threads, pool: built })
+            }
+        };
+        let previous = self.current.compare_and_swap(&current, Some(fresh.clone()));
+        let replaced = match (&*previous, &current) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if replaced {
+            let keep = current.filter(|old| old.pid == pid);
+            if let Some(old) = self.previous.swap(keep) {
+                if old.pid != pid {
+                    // The parent's pool: its threads do not exist here, so it must never be dropped.
+                    std::mem::forget(old);
+                }
+            }
+            if let Some(parent) = (*previous).clone().filter(|old| old.pid != pid) {
+                std::mem::forget(parent);
+            }
         }
+        // If another thread published first, this call still runs on the pool it built; the pool
+        // goes away with the call.
+        Some(fresh)
     }
-    // If another thread published first, this call still runs on the pool it built; the pool
-    // goes away with the call.
-    Some(fresh)
 }
 
 /// Runs `f` inside our pool, so that rayon's parallel iterators in `f` use our threads (and
@@ -206,6 +236,18 @@ pub fn check_interrupt() -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn switching_between_two_thread_counts_keeps_both_pools() {
+        let pools = Pools { current: ArcSwapOption::const_empty(), previous: ArcSwapOption::const_empty() };
+        let three = pools.get(3).unwrap();
+        let one = pools.get(1).unwrap();
+        assert!(Arc::ptr_eq(&pools.get(3).unwrap(), &three), "the 3-thread pool was rebuilt");
+        assert!(Arc::ptr_eq(&pools.get(1).unwrap(), &one), "the 1-thread pool was rebuilt");
+        let two = pools.get(2).unwrap();
+        assert!(!Arc::ptr_eq(&pools.get(3).unwrap(), &three), "more than two pools were kept");
+        assert!(Arc::ptr_eq(&pools.get(2).unwrap(), &two));
+    }
 
     #[test]
     fn thread_counts_out_of_range_are_refused() {

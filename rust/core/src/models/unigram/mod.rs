@@ -9,6 +9,7 @@
 
 mod viterbi;
 
+use super::char_trie::CharTrie;
 use super::trie::Trie;
 use crate::error::Result;
 use rustc_hash::FxHashMap;
@@ -36,6 +37,8 @@ pub struct Unigram {
     /// Piece → id (the last id of a repeated piece, as HF).
     ids: FxHashMap<String, u32>,
     trie: Trie,
+    /// The same pieces by character, when crawdad can hold them: the faster walk.
+    lattice: Option<CharTrie>,
     unknown_score: f64,
     /// Ids of `<0x00>`..`<0xFF>` that exist (byte fallback).
     byte_ids: Vec<Option<u32>>,
@@ -62,9 +65,12 @@ pub struct UnigramScratch {
     best: Vec<viterbi::Best>,
     matches: Vec<(u32, u32)>,
     path: Vec<(u32, u32, u32)>,
+    /// The word's characters and their byte starts (and its length), for the char trie.
+    chars: Vec<char>,
+    starts: Vec<u32>,
 }
 
-crate::scratch_fields!(UnigramScratch: best, matches, path);
+crate::scratch_fields!(UnigramScratch: best, matches, path, chars, starts);
 
 thread_local! {
     static SCRATCH: RefCell<UnigramScratch> = RefCell::new(UnigramScratch::default());
@@ -100,8 +106,11 @@ impl Unigram {
             min_score = min_score.min(*score);
         }
         let trie = Trie::build(pieces.iter().enumerate().map(|(id, (p, _))| (p.as_bytes(), id as u32)));
+        // An empty piece never matches (the byte trie reports no empty prefix); crawdad refuses it.
+        let lattice = CharTrie::build(ids.iter().filter(|(p, _)| !p.is_empty()).map(|(p, &id)| (p.as_str(), id)));
         let byte_ids = crate::models::byte_token_ids(|t| ids.get(t).copied());
         Ok(Unigram {
+            lattice,
             pieces,
             unk_id: unk_id.map(|u| u as u32),
             byte_fallback,

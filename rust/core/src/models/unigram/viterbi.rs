@@ -1,6 +1,7 @@
 //! The best cut of a word into pieces: dynamic programming over the byte positions where
 //! characters start, left to right. For each position, the best-scoring path that ends there
-//! is known; every piece that starts there (found in one walk of the trie) extends it.
+//! is known; every piece that starts there (found in one walk of the trie, by character when
+//! the char trie holds the vocabulary) extends it.
 //! Linear in the word's length times the longest piece, so a megabyte with no space costs
 //! the same per byte as short words.
 //!
@@ -28,25 +29,38 @@ pub fn best_path(model: &Unigram, word: &str, scratch: &mut UnigramScratch) -> R
     if n >= UNREACHED as usize {
         return Err(Error::InvalidArgument(format!("a word of {n} bytes is too long for the Unigram model")));
     }
-    let UnigramScratch { best, matches, path } = scratch;
+    let UnigramScratch { best, matches, path, chars, starts } = scratch;
     best.clear();
     best.resize(n + 1, Best { score: 0.0, start: UNREACHED, id: 0 });
     best[0].start = 0;
-    let mut at = 0;
-    while at < n {
+    chars.clear();
+    starts.clear();
+    for (at, c) in word.char_indices() {
+        chars.push(c);
+        starts.push(at as u32);
+    }
+    starts.push(n as u32);
+    for k in 0..chars.len() {
+        let (at, next) = (starts[k] as usize, starts[k + 1] as usize);
         let here = best[at].score;
-        let char_len = utf8_len(bytes[at]);
         let mut single = false;
-        matches.clear();
-        model.trie.prefixes(&bytes[at..], matches);
-        for &(id, len) in matches.iter() {
-            let end = at + len as usize;
+        let mut offer = |id: u32, end: usize| {
             let score = model.score(id) + here;
             let target = &mut best[end];
             if target.start == UNREACHED || score > target.score {
                 *target = Best { score, start: at as u32, id };
             }
-            single |= len as usize == char_len;
+            single |= end == next;
+        };
+        match &model.lattice {
+            Some(trie) => trie.prefixes(&chars[k..], |id, length| offer(id, starts[k + length] as usize)),
+            None => {
+                matches.clear();
+                model.trie.prefixes(&bytes[at..], matches);
+                for &(id, len) in matches.iter() {
+                    offer(id, at + len as usize);
+                }
+            }
         }
         if !single {
             let unk = model.unk_id.ok_or_else(|| {
@@ -56,12 +70,11 @@ pub fn best_path(model: &Unigram, word: &str, scratch: &mut UnigramScratch) -> R
                 ))
             })?;
             let score = model.unknown_score + here;
-            let target = &mut best[at + char_len];
+            let target = &mut best[next];
             if target.start == UNREACHED || score > target.score {
                 *target = Best { score, start: at as u32, id: unk };
             }
         }
-        at += char_len;
     }
     path.clear();
     let mut end = n;
@@ -76,14 +89,4 @@ pub fn best_path(model: &Unigram, word: &str, scratch: &mut UnigramScratch) -> R
     }
     path.reverse();
     Ok(())
-}
-
-/// Length of the UTF-8 sequence a leading byte starts (the text is valid UTF-8).
-fn utf8_len(lead: u8) -> usize {
-    match lead {
-        0x00..=0x7F => 1,
-        0xC0..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        _ => 4,
-    }
 }
