@@ -36,8 +36,9 @@ struct Best {
     id: u32,
 }
 
-/// A thread's buffers for one text: the best path into each byte position, the text's
-/// characters with their byte starts (the char trie walks characters), the byte trie's matches.
+/// A thread's buffers for one text: the best path into each character position (a third of the
+/// byte positions of CJK text: a 10 MB text is 50 MB of lattice, not 160), the text's characters
+/// with their byte starts (the char trie walks characters), the byte trie's matches.
 #[derive(Default)]
 struct Lattice {
     best: Vec<Best>,
@@ -77,7 +78,7 @@ pub fn encode(model: &SentencePieceModel, text: &str) -> Vec<(usize, usize, u32)
         let lattice = &mut *cell.borrow_mut();
         fill_best(model, text, 0.0, lattice);
         let mut pieces = Vec::new();
-        backtrack(&lattice.best, &mut pieces);
+        backtrack(&lattice.best, &lattice.starts, &mut pieces);
         lattice.release_excess();
         pieces
     })
@@ -94,11 +95,13 @@ pub(super) struct WordCut {
 }
 
 /// The library's loop over `word` from best score `here` at its start; pieces appended to
-/// `pieces` as (start, end, id) within the word.
+/// `pieces` as (start, end, id) within the word. Whether the cut is reusable is judged only when
+/// `judge` (a word too long to be cached is not worth the pass over its lattice).
 pub(super) fn encode_word(
     model: &SentencePieceModel,
     word: &str,
     here: f32,
+    judge: bool,
     pieces: &mut Vec<(usize, usize, u32)>,
 ) -> WordCut {
     SCRATCH.with(|cell| {
@@ -106,12 +109,11 @@ pub(super) fn encode_word(
         let reset = fill_best(model, word, here, lattice);
         let best = &lattice.best;
         let first = pieces.len();
-        backtrack(best, pieces);
+        backtrack(best, &lattice.starts, pieces);
         let end_score = best.last().map_or(here, |b| b.score);
         let path = pieces.get(first..).unwrap_or_default();
-        let chars = lattice.chars.len();
         let reusable =
-            !reset && path.iter().all(|&(_, _, id)| id != model.unk_id) && clear_choices(best, path, here, chars);
+            judge && !reset && path.iter().all(|&(_, _, id)| id != model.unk_id) && clear_choices(best, here);
         lattice.release_excess();
         WordCut { end_score, reusable }
     })
@@ -122,40 +124,49 @@ pub(super) fn encode_word(
 /// it, at this start score and at any other; a choice stands wherever its exact margin exceeds
 /// twice that, so the margin seen here must exceed both errors twice over. Scores the library
 /// lets a path reach stay within the reset threshold plus the word's own span.
-fn clear_choices(best: &[Best], path: &[(usize, usize, u32)], here: f32, chars: usize) -> bool {
+fn clear_choices(best: &[Best], here: f32) -> bool {
     let span = best.iter().filter(|b| b.start != UNREACHED).map(|b| (b.score - here).abs()).fold(0.0f32, f32::max);
     let widest = SCORE_RESET_THRESHOLD + span + 1.0;
     let ulp = widest.next_up() - widest;
+    let chars = best.len().saturating_sub(1);
     let needed = 2.0 * chars as f32 * ulp;
-    path.iter().all(|&(_, end, _)| best.get(end).is_some_and(|b| b.score - b.runner_up > needed))
+    let mut end = chars;
+    while end > 0 {
+        let Some(b) = best.get(end) else { return false };
+        if b.score - b.runner_up <= needed {
+            return false;
+        }
+        end = b.start as usize;
+    }
+    true
 }
 
-/// Fills the lattice for `text` (a best path per byte position and one past the end) as the
-/// library's loop does, starting from score `start_score`. Returns whether a score reset happened.
+/// Fills the lattice for `text` (a best path per character position and one past the end) as
+/// the library's loop does, starting from score `start_score`. Returns whether a score reset
+/// happened.
 fn fill_best(model: &SentencePieceModel, text: &str, start_score: f32, lattice: &mut Lattice) -> bool {
     let Lattice { best, chars, starts, matches } = lattice;
     let bytes = text.as_bytes();
-    let n = bytes.len();
-    best.clear();
-    let unreached = Best { score: 0.0, runner_up: f32::NEG_INFINITY, start: UNREACHED, id: 0 };
-    best.resize(n + 1, unreached);
-    best[0].score = start_score;
     chars.clear();
     starts.clear();
     for (at, c) in text.char_indices() {
         chars.push(c);
         starts.push(at as u32);
     }
-    starts.push(n as u32);
+    starts.push(bytes.len() as u32);
+    let n = chars.len();
+    best.clear();
+    let unreached = Best { score: 0.0, runner_up: f32::NEG_INFINITY, start: UNREACHED, id: 0 };
+    best.resize(n + 1, unreached);
+    best[0].score = start_score;
     let unknown_score = unknown_score(model);
     let mut reset = false;
-    // The furthest end any candidate has reached: where a score reset stops.
+    // The furthest end (in characters) any candidate has reached: where a score reset stops.
     let mut frontier = 0;
-    for k in 0..chars.len() {
-        let (at, next) = (starts[k] as usize, starts[k + 1] as usize);
-        let mut here = best[at].score;
+    for k in 0..n {
+        let mut here = best[k].score;
         if !(-SCORE_RESET_THRESHOLD..=SCORE_RESET_THRESHOLD).contains(&here) {
-            for (offset, position) in best[at..=frontier.max(at)].iter_mut().enumerate() {
+            for (offset, position) in best[k..=frontier.max(k)].iter_mut().enumerate() {
                 if offset == 0 || position.start != UNREACHED {
                     position.score -= here;
                 }
@@ -166,29 +177,31 @@ fn fill_best(model: &SentencePieceModel, text: &str, start_score: f32, lattice: 
         let mut single = false;
         match &model.lattice {
             Some(trie) => trie.prefixes(&chars[k..], |id, length| {
-                let end = starts[k + length] as usize;
+                let end = k + length;
                 frontier = frontier.max(end);
-                offer(&mut best[end], model.path_score(id) + here, at, id);
+                offer(&mut best[end], model.path_score(id) + here, k, id);
                 single |= length == 1;
             }),
             None => {
                 matches.clear();
+                let at = starts[k] as usize;
                 model.trie.prefixes(&bytes[at..], matches);
                 for &(id, len) in matches.iter() {
-                    let kind = model.kind(id);
-                    if kind == PieceType::Unused {
+                    // Pieces are whole characters: find the character their end starts.
+                    let Ok(length) = starts[k..].binary_search(&(at as u32 + len)) else { continue };
+                    if model.kind(id) == PieceType::Unused {
                         continue;
                     }
-                    let end = at + len as usize;
+                    let end = k + length;
                     frontier = frontier.max(end);
-                    offer(&mut best[end], model.path_score(id) + here, at, id);
-                    single |= end == next;
+                    offer(&mut best[end], model.path_score(id) + here, k, id);
+                    single |= length == 1;
                 }
             }
         }
         if !single {
-            frontier = frontier.max(next);
-            offer(&mut best[next], unknown_score + here, at, model.unk_id);
+            frontier = frontier.max(k + 1);
+            offer(&mut best[k + 1], unknown_score + here, k, model.unk_id);
         }
     }
     reset
@@ -206,13 +219,14 @@ fn offer(target: &mut Best, score: f32, start: usize, id: u32) {
     }
 }
 
-/// Appends the best path's pieces (start, end, id), in order.
-fn backtrack(best: &[Best], out: &mut Vec<(usize, usize, u32)>) {
+/// Appends the best path's pieces (start, end, id), in order, in bytes (`starts` gives each
+/// character's first byte, and the text's length last).
+fn backtrack(best: &[Best], starts: &[u32], out: &mut Vec<(usize, usize, u32)>) {
     let first = out.len();
     let mut end = best.len().saturating_sub(1);
     while end > 0 {
         let b = best[end];
-        out.push((b.start as usize, end, b.id));
+        out.push((starts[b.start as usize] as usize, starts[end] as usize, b.id));
         end = b.start as usize;
     }
     out[first..].reverse();

@@ -13,6 +13,7 @@
 use super::model::{SentencePieceModel, Tokens};
 use super::unigram::{self, SCORE_RESET_THRESHOLD};
 use crate::error::Result;
+use crate::models::piece_cache::{longer, MAX_SHORT};
 use crate::models::word_cache::{metaspace_words, WordCaches};
 
 /// Appends the ids of `text` (one normalized text) to `ids`, as `SentencePieceModel::tokenize`
@@ -60,7 +61,7 @@ fn in_place(
     ids: &mut Vec<u32>,
 ) -> bool {
     pieces.clear();
-    let cut = unigram::encode_word(model, word, *here, pieces);
+    let cut = unigram::encode_word(model, word, *here, longer::held(word.len()) || word.len() <= MAX_SHORT, pieces);
     for &(start, end, id) in pieces.iter() {
         tokens.piece(model, word.as_bytes(), start, end, id, &mut |id, _, _| ids.push(id));
     }
