@@ -70,6 +70,42 @@ impl DoubleArray {
         true
     }
 
+    /// Whether some key made only of ASCII bytes begins with byte `first` (a text of ASCII can
+    /// only meet such keys). Walks at most `budget` nodes, and answers true when that is not
+    /// enough to be sure: the file is untrusted.
+    pub fn has_ascii_key_starting_with(&self, first: u8, budget: usize) -> bool {
+        let Some(&root) = self.units.first() else { return false };
+        let step = |pos: usize, c: u8| -> Option<(usize, bool)> {
+            let at = pos ^ c as usize;
+            let unit = *self.units.get(at)?;
+            (label(unit) == c as u32).then(|| (at ^ offset(unit), has_leaf(unit)))
+        };
+        if first == 0 || first >= 128 {
+            return false;
+        }
+        let Some((start, leaf)) = step(offset(root), first) else { return false };
+        if leaf {
+            return true;
+        }
+        let mut stack = vec![start];
+        let mut visited = 0;
+        while let Some(pos) = stack.pop() {
+            for c in 1..128u8 {
+                if let Some((next, leaf)) = step(pos, c) {
+                    if leaf {
+                        return true;
+                    }
+                    visited += 1;
+                    if visited > budget {
+                        return true;
+                    }
+                    stack.push(next);
+                }
+            }
+        }
+        false
+    }
+
     /// The shortest key that is a prefix of `key`: (length, value).
     pub fn shortest_prefix(&self, key: &[u8]) -> Option<(usize, u32)> {
         let mut hit = None;

@@ -28,7 +28,7 @@ pub struct Precompiled {
     trie: DoubleArray,
     /// The replacement strings (valid UTF-8, as HF requires of the whole blob).
     replacements: String,
-    /// ASCII bytes that begin a rule (whose text may change).
+    /// ASCII bytes that begin a rule made only of ASCII (whose text of ASCII may change).
     ascii_rule: [bool; 128],
     /// A bit per code point: whether some rule begins with that character.
     rule_starts: Vec<u64>,
@@ -77,8 +77,9 @@ impl Precompiled {
                 rule_starts[c as usize >> 6] |= 1 << (c as u32 & 63);
             }
         }
-        let starts_rule = |c: usize| rule_starts[c >> 6] >> (c & 63) & 1 == 1;
-        let ascii_rule = std::array::from_fn(starts_rule);
+        // A text of ASCII only meets keys made of ASCII (NFKC's letters begin letter + combining
+        // mark keys, which such a text never holds).
+        let ascii_rule = std::array::from_fn(|b| trie.has_ascii_key_starting_with(b as u8, 2_000));
         let p = Precompiled { charsmap: blob, trie, replacements, ascii_rule, rule_starts };
         Ok(p)
     }
