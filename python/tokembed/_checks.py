@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Iterable, Optional, Tuple, Type
+from typing import Any, Iterable, List, Optional, Sequence, Tuple, Type
 
 import numpy as np
 
@@ -154,4 +154,15 @@ def out_array(
     for a in inputs:
         if a is not None and np.may_share_memory(out, a):
             raise ValueError("out overlaps an input array")
+    return out
+
+
+def word_list(words: Any, what: str) -> List[str]:
+    """A list of words for pre-tokenized input: a sequence of str, not a str itself."""
+    if isinstance(words, (str, bytes)) or not isinstance(words, Sequence):
+        raise TypeError(f"{what} must be a list of str words when is_pretokenized=True, not {type(words).__name__}")
+    out = list(words)
+    for i, w in enumerate(out):
+        if not isinstance(w, str):
+            raise TypeError(f"{what}[{i}] must be str, got {type(w).__name__}")
     return out

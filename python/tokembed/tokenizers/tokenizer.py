@@ -294,8 +294,8 @@ class Tokenizer:
         them: each word is encoded on its own, its tokens' offsets are within the word and their
         ``word_ids`` are its index."""
         if is_pretokenized:
-            words = _words(text, "text")
-            pair_words = None if pair is None else _words(pair, "pair")
+            words = _checks.word_list(text, "text")
+            pair_words = None if pair is None else _checks.word_list(pair, "pair")
             arrays = self._core.encode_pretokenized(
                 words, pair_words, bool(add_special_tokens), _dumps(self._truncation), _dumps(self._padding),
                 bool(split_special_tokens),
@@ -345,10 +345,10 @@ class Tokenizer:
         )
         if is_pretokenized:
             encode = self._core.encode_batch_pretokenized
-            inputs = [_words(row, f"texts[{i}]") for i, row in enumerate(_as_list(texts, "texts"))]
+            inputs = [_checks.word_list(row, f"texts[{i}]") for i, row in enumerate(_as_list(texts, "texts"))]
             pair_inputs = None
             if pairs is not None:
-                pair_inputs = [_words(row, f"pairs[{i}]") for i, row in enumerate(_as_list(pairs, "pairs"))]
+                pair_inputs = [_checks.word_list(row, f"pairs[{i}]") for i, row in enumerate(_as_list(pairs, "pairs"))]
         else:
             encode = self._core.encode_batch
             inputs = _as_list(texts, "texts")
@@ -483,17 +483,6 @@ def _unpickle(text: str, dropout_seed: int) -> "Tokenizer":
     if dropout:
         tok.set_dropout(dropout, dropout_seed)
     return tok
-
-
-def _words(words: Any, what: str) -> List[str]:
-    """A list of words for pre-tokenized input: a sequence of str, not a str itself."""
-    if isinstance(words, (str, bytes)) or not isinstance(words, Sequence):
-        raise TypeError(f"{what} must be a list of str words when is_pretokenized=True, not {type(words).__name__}")
-    out = list(words)
-    for i, w in enumerate(out):
-        if not isinstance(w, str):
-            raise TypeError(f"{what}[{i}] must be str, got {type(w).__name__}")
-    return out
 
 
 def _as_list(texts, what: str) -> list:
