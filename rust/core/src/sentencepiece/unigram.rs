@@ -94,32 +94,60 @@ pub(super) struct WordCut {
     pub reusable: bool,
 }
 
-/// The library's loop over `word` from best score `here` at its start; pieces appended to
-/// `pieces` as (start, end, id) within the word. Whether the cut is reusable is judged only when
-/// `judge` (a word too long to be cached is not worth the pass over its lattice).
+/// The library's loop over `word` from best score `here` at its start; calls `each(start,
+/// end, id)` for the pieces of its best path in order (byte offsets within the word). Whether
+/// the cut is reusable is judged only when `judge` (a word too long to be cached is not worth
+/// the pass over its lattice).
 pub(super) fn encode_word(
     model: &SentencePieceModel,
     word: &str,
     here: f32,
     judge: bool,
-    pieces: &mut Vec<(usize, usize, u32)>,
+    mut each: impl FnMut(usize, usize, u32),
 ) -> WordCut {
     SCRATCH.with(|cell| {
         let lattice = &mut *cell.borrow_mut();
         let reset = fill_best(model, word, here, lattice);
-        let best = &lattice.best;
-        let first = pieces.len();
-        backtrack(best, &lattice.starts, pieces);
+        let best = &mut lattice.best;
         let end_score = best.last().map_or(here, |b| b.score);
-        let path = pieces.get(first..).unwrap_or_default();
-        let reusable =
-            judge && !reset && path.iter().all(|&(_, _, id)| id != model.unk_id) && clear_choices(best, here);
+        let reusable = judge && !reset && clear_choices(best, here) && path_has_no_unknown(best, model.unk_id);
+        // The path is linked backwards (each end names its start): turn the links around so the
+        // pieces come out in order without a list of them (a 10 MB word has millions).
+        let mut after = UNREACHED;
+        let mut end = best.len().saturating_sub(1);
+        while end > 0 {
+            let start = best[end].start as usize;
+            best[end].start = after;
+            after = end as u32;
+            end = start;
+        }
+        let starts = &lattice.starts;
+        let (mut start, mut end) = (0usize, after);
+        while end != UNREACHED {
+            let b = best[end as usize];
+            each(starts[start] as usize, starts[end as usize] as usize, b.id);
+            start = end as usize;
+            end = b.start;
+        }
         lattice.release_excess();
         WordCut { end_score, reusable }
     })
 }
 
-/// Whether each choice on `path` beat its runner-up by enough that rounding at any reachable
+/// Whether no piece on the best path is the unknown piece.
+fn path_has_no_unknown(best: &[Best], unk_id: u32) -> bool {
+    let mut end = best.len().saturating_sub(1);
+    while end > 0 {
+        let b = best[end];
+        if b.id == unk_id {
+            return false;
+        }
+        end = b.start as usize;
+    }
+    true
+}
+
+/// Whether each choice on the best path beat its runner-up by enough that rounding at any reachable
 /// score keeps it. Every best score carries at most half an ulp of error per character before
 /// it, at this start score and at any other; a choice stands wherever its exact margin exceeds
 /// twice that, so the margin seen here must exceed both errors twice over. Scores the library

@@ -22,7 +22,6 @@ pub fn unigram_ids(model: &SentencePieceModel, text: &str, words: &mut WordCache
     let lowest_per_byte = unigram::unknown_score(model).min(0.0);
     let mut here = 0.0f32;
     let mut tokens = Tokens::default();
-    let mut pieces = Vec::new();
     metaspace_words(text, 0..text.len(), |range| {
         let word = &text[range];
         // The reset the library makes where this word starts (nothing past it is reached yet).
@@ -33,12 +32,12 @@ pub fn unigram_ids(model: &SentencePieceModel, text: &str, words: &mut WordCache
         let may_reset = here + bytes * lowest_per_byte - 1.0 < -SCORE_RESET_THRESHOLD
             || here + bytes * model.max_gain_per_byte + 1.0 > SCORE_RESET_THRESHOLD;
         if may_reset || tokens.is_pending() {
-            in_place(model, word, &mut here, &mut tokens, &mut pieces, ids);
+            in_place(model, word, &mut here, &mut tokens, ids);
             return Ok(());
         }
         let before = ids.len();
         let cached = words.ids_of_word_if(model.owner(), word.as_bytes(), ids, |ids| {
-            Ok(in_place(model, word, &mut here, &mut tokens, &mut pieces, ids))
+            Ok(in_place(model, word, &mut here, &mut tokens, ids))
         })?;
         if cached {
             // The library stores these sums, in this order, at each piece's end.
@@ -52,19 +51,11 @@ pub fn unigram_ids(model: &SentencePieceModel, text: &str, words: &mut WordCache
 
 /// Runs the library's loop over `word` from score `here` (updated to the word's end), appends
 /// its tokens, and says whether its cut may be cached.
-fn in_place(
-    model: &SentencePieceModel,
-    word: &str,
-    here: &mut f32,
-    tokens: &mut Tokens,
-    pieces: &mut Vec<(usize, usize, u32)>,
-    ids: &mut Vec<u32>,
-) -> bool {
-    pieces.clear();
-    let cut = unigram::encode_word(model, word, *here, longer::held(word.len()) || word.len() <= MAX_SHORT, pieces);
-    for &(start, end, id) in pieces.iter() {
-        tokens.piece(model, word.as_bytes(), start, end, id, &mut |id, _, _| ids.push(id));
-    }
+fn in_place(model: &SentencePieceModel, word: &str, here: &mut f32, tokens: &mut Tokens, ids: &mut Vec<u32>) -> bool {
+    let judge = longer::held(word.len()) || word.len() <= MAX_SHORT;
+    let cut = unigram::encode_word(model, word, *here, judge, |start, end, id| {
+        tokens.piece(model, word.as_bytes(), start, end, id, &mut |id, _, _| ids.push(id))
+    });
     *here = cut.end_score;
     cut.reusable
 }
