@@ -12,6 +12,7 @@
 //! times (a run up to its last newline, the rest up to its last character, that character):
 //! linear time.
 
+use super::ascii_window::Window;
 use super::classes::{Class, Classes};
 use super::scan::{ascii_letters, Text};
 use std::ops::Range;
@@ -37,7 +38,69 @@ pub fn split(
     limit: usize,
     out: &mut Vec<Range<usize>>,
 ) -> usize {
-    Text::new(text, classes).tile(start, limit, out, |text, at| next_piece(text, at, style))
+    Text::new(text, classes).tile(
+        start,
+        limit,
+        out,
+        |text, window, at| ascii_piece(text, window, at, style),
+        |text, at| next_piece(text, at, style),
+    )
+}
+
+/// `next_piece` on ASCII text, from the window's masks (`at` is the piece's offset in it): the
+/// same alternatives in the same order.
+#[inline(always)]
+fn ascii_piece(text: &Text, w: &Window, at: usize, style: Cl100kStyle) -> Option<usize> {
+    let has = Window::has;
+    if has(w.non_ascii, at) {
+        return None;
+    }
+    let byte = *text.bytes.get(w.base + at)?;
+    if byte == b'\'' {
+        let contraction = text.contraction(w.base + at, true);
+        if contraction > 0 {
+            return w.checked(at, at + contraction);
+        }
+    }
+    let end = if has(w.letter, at) {
+        Window::run(w.letter, at)
+    } else if !has(w.newline | w.digit, at) && has(w.letter, at + 1) {
+        Window::run(w.letter, at + 1)
+    } else if has(w.digit, at) {
+        Window::run(w.digit, at).min(at + style.max_digits)
+    } else if has(w.punct, at) || (byte == b' ' && has(w.punct, at + 1)) {
+        let start = if has(w.punct, at) { at } else { at + 1 };
+        Window::run(w.newline, Window::run(w.punct, start))
+    } else {
+        return ascii_space_piece(w, at);
+    };
+    w.checked(at, end)
+}
+
+/// The white-space alternatives at `at` (a white-space byte) on ASCII text, checked: up to the
+/// last newline of the run if it has one, else all of a one-byte run, else all but the run's
+/// last byte. The whole run and the byte after it must be ASCII text in the window, as where the
+/// run ends decides where its last newline is and whether it ends the text.
+#[inline(always)]
+pub(super) fn ascii_space_piece(w: &Window, at: usize) -> Option<usize> {
+    let run_end = Window::run(w.space, at);
+    let newlines = w.newline & Window::span(at, run_end);
+    let end =
+        if newlines != 0 { 64 - newlines.leading_zeros() as usize } else { ascii_space_piece_without_newlines(w, at) };
+    w.checked(at, end.max(run_end))?;
+    Some(w.base + end)
+}
+
+/// `\s+(?!\S)|\s+` at `at` (a white-space byte) on ASCII text followed by more text: all of a
+/// one-byte run, else all but its last byte.
+#[inline(always)]
+pub(super) fn ascii_space_piece_without_newlines(w: &Window, at: usize) -> usize {
+    let end = Window::run(w.space, at);
+    if end - at == 1 {
+        end
+    } else {
+        end - 1
+    }
 }
 
 #[inline(always)]

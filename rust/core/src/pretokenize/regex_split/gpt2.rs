@@ -9,6 +9,7 @@
 //! short of the end of the run", known once the run is scanned. Each byte is read at most twice
 //! (a run's last space is read again as the start of the next piece): linear time.
 
+use super::ascii_window::Window;
 use super::classes::{Class, Classes};
 use super::scan::{ascii_letters, Text};
 use std::ops::Range;
@@ -16,7 +17,37 @@ use std::ops::Range;
 /// Appends the GPT-2 pieces of `text` to `out`, from `start`, at most `limit` of them; returns where
 /// the next piece starts (see `Text::tile`).
 pub fn split(text: &str, classes: &Classes, start: usize, limit: usize, out: &mut Vec<Range<usize>>) -> usize {
-    Text::new(text, classes).tile(start, limit, out, next_piece)
+    Text::new(text, classes).tile(start, limit, out, ascii_piece, next_piece)
+}
+
+/// `next_piece` on ASCII text, from the window's masks (`at` is the piece's offset in it).
+#[inline(always)]
+fn ascii_piece(text: &Text, w: &Window, at: usize) -> Option<usize> {
+    let has = Window::has;
+    if has(w.non_ascii, at) {
+        return None;
+    }
+    let byte = *text.bytes.get(w.base + at)?;
+    if byte == b'\'' {
+        let contraction = text.contraction(w.base + at, false);
+        if contraction > 0 {
+            return w.checked(at, at + contraction);
+        }
+    }
+    // ` ?X+`: a space takes the run that follows it, whatever its class but space.
+    let start = if byte == b' ' && !has(w.space | w.non_ascii, at + 1) { at + 1 } else { at };
+    let end = if has(w.letter, start) {
+        Window::run(w.letter, start)
+    } else if has(w.digit, start) {
+        Window::run(w.digit, start)
+    } else if has(w.punct, start) {
+        Window::run(w.punct, start)
+    } else if has(w.space, start) {
+        super::cl100k::ascii_space_piece_without_newlines(w, start)
+    } else {
+        return None;
+    };
+    w.checked(at, end)
 }
 
 /// End of the piece starting at `i`, `None` at the end of the text.

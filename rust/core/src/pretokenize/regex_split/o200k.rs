@@ -19,6 +19,7 @@
 //! caseless character, or when the first alternative failed), and that run is then consumed by the
 //! next piece through the second alternative, so each byte is read a bounded number of times.
 
+use super::ascii_window::Window;
 use super::classes::{Class, Classes};
 use super::scan::{ascii_lower, ascii_upper, Text};
 use std::ops::Range;
@@ -26,7 +27,37 @@ use std::ops::Range;
 /// Appends the o200k_base pieces of `text` to `out`, from `start`, at most `limit` of them; returns where
 /// the next piece starts (see `Text::tile`).
 pub fn split(text: &str, classes: &Classes, start: usize, limit: usize, out: &mut Vec<Range<usize>>) -> usize {
-    Text::new(text, classes).tile(start, limit, out, next_piece)
+    Text::new(text, classes).tile(start, limit, out, ascii_piece, next_piece)
+}
+
+/// `next_piece` on ASCII text, from the window's masks (`at` is the piece's offset in it): there
+/// are no caseless letters or marks in ASCII, so a letter piece is `U*L*` from its first letter
+/// (`U+L*` or `U*L+`, whichever is longer), then a contraction.
+#[inline(always)]
+fn ascii_piece(text: &Text, w: &Window, at: usize) -> Option<usize> {
+    let has = Window::has;
+    if has(w.non_ascii, at) {
+        return None;
+    }
+    let letters = if has(w.letter, at) {
+        Some(at)
+    } else if !has(w.newline | w.digit, at) && has(w.letter, at + 1) {
+        Some(at + 1)
+    } else {
+        None
+    };
+    let end = if let Some(start) = letters {
+        let end = Window::run(w.lower, Window::run(w.upper, start));
+        end + text.contraction(w.base + end, true)
+    } else if has(w.digit, at) {
+        Window::run(w.digit, at).min(at + 3)
+    } else if has(w.punct, at) || (text.byte(w.base + at) == Some(b' ') && has(w.punct, at + 1)) {
+        let start = if has(w.punct, at) { at } else { at + 1 };
+        Window::run(w.newline | w.slash, Window::run(w.punct, start))
+    } else {
+        return super::cl100k::ascii_space_piece(w, at);
+    };
+    w.checked(at, end)
 }
 
 #[inline(always)]

@@ -5,6 +5,7 @@
 //! touching each byte at most once, so a scanner built from them is linear as long as it never
 //! re-reads a span more than a constant number of times.
 
+use super::ascii_window::Window;
 use super::classes::{Class, Classes};
 use std::ops::Range;
 
@@ -30,21 +31,34 @@ impl<'a> Text<'a> {
         Text { bytes: text.as_bytes(), classes }
     }
 
-    /// Appends the pieces that `next_piece` finds one after the other from `start`, each
-    /// beginning where the previous ended, until it returns `None` at the end of the text or
-    /// `limit` pieces are out; returns where the next piece would start. A piece depends only on
-    /// the text from its start on (the patterns have no look-behind), so a scan stopped early
-    /// resumes from that position with exactly the pieces one pass would give.
+    /// Appends the pieces found one after the other from `start`, each beginning where the
+    /// previous ended, until the end of the text or until `limit` pieces are out; returns where
+    /// the next piece would start. A piece depends only on the text from its start on (the
+    /// patterns have no look-behind), so a scan stopped early resumes from that position with
+    /// exactly the pieces one pass would give.
+    ///
+    /// `ascii_piece` decides a piece from the class masks of the window at its start (given the
+    /// piece's offset in it), or returns `None` (non-ASCII bytes, the end of the text, a long
+    /// run) for `next_piece` to decide it character by character (`None` at the end).
     #[inline(always)]
     pub fn tile(
         &self,
         mut start: usize,
         limit: usize,
         out: &mut Vec<Range<usize>>,
+        ascii_piece: impl Fn(&Text, &Window, usize) -> Option<usize>,
         next_piece: impl Fn(&Text, usize) -> Option<usize>,
     ) -> usize {
+        let mut window = Window::at(self.bytes, start);
         for _ in 0..limit {
-            let Some(end) = next_piece(self, start) else { break };
+            window.reach(self.bytes, start);
+            let end = match ascii_piece(self, &window, start - window.base) {
+                Some(end) => end,
+                None => match next_piece(self, start) {
+                    Some(end) => end,
+                    None => break,
+                },
+            };
             // Every alternative of the patterns takes at least one character; should a scanner
             // ever break that, end with the rest of the text as one piece instead of looping.
             debug_assert!(end > start, "empty piece at {start}");

@@ -160,3 +160,27 @@ proptest! {
         }
     }
 }
+
+/// ASCII text longer than the scanners' 64-byte window of class masks (where the fast path
+/// decides pieces), with a non-ASCII character now and then: every ASCII byte, the contractions
+/// and runs that cross the window's edges.
+fn ascii_text() -> impl Strategy<Value = String> {
+    let ascii: Vec<String> = (0u8..0x80).map(|b| (b as char).to_string()).collect();
+    let extra =
+        ["'s", "'LL", "'ve", " the", "HTTPServer", "camelCase", "    ", "\n\n", "\r\n ", "123456", " \u{A0}", "é"];
+    let fragments: Vec<String> = ascii.into_iter().chain(extra.iter().map(|s| s.to_string())).collect();
+    proptest::collection::vec(proptest::sample::select(fragments), 0..160).prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases() / 4, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn long_ascii_strings_match_the_engine_for_every_spelling(text in ascii_text()) {
+        for (known, engine) in engines() {
+            if let Err(message) = compare(*known, engine, &text) {
+                prop_assert!(false, "{}", message);
+            }
+        }
+    }
+}
