@@ -14,6 +14,7 @@ impl ZeroBits for u8 {}
 impl ZeroBits for u16 {}
 impl ZeroBits for u32 {}
 impl ZeroBits for u64 {}
+impl ZeroBits for u128 {}
 impl ZeroBits for i32 {}
 impl ZeroBits for i64 {}
 impl ZeroBits for f32 {}

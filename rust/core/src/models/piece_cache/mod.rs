@@ -23,6 +23,8 @@
 
 pub mod longer;
 
+use crate::utils::huge_pages::HugeTable;
+
 /// What the caches say of one piece: its ids were appended (or it is empty), or the model must
 /// encode it, with its key when it is short enough to be remembered afterwards.
 pub enum Answer {
@@ -119,7 +121,8 @@ const KEY_BITS: u128 = !(0xFF_FFFF << ID_SHIFT);
 /// for the id).
 #[derive(Debug, Clone)]
 pub struct ShortTokens {
-    slots: Box<[u128]>,
+    /// On huge pages where possible (see `utils::huge_pages`): probes land on random pages.
+    slots: HugeTable<u128>,
     /// `64 - log2(slots)`: the top bits of the hash pick the first slot.
     shift: u32,
 }
@@ -131,7 +134,11 @@ impl ShortTokens {
         let fits = |&&(key, id): &&(u128, u32)| key_len(key) <= MAX_SHORT_TOKEN && id < 0xFF_FFFF;
         let count = tokens.iter().filter(fits).count();
         let n = (count * 2).next_power_of_two().max(16);
-        let mut slots = vec![0u128; n].into_boxed_slice();
+        // Without the memory, an empty table: every piece then takes the model (exact, slower)
+        // instead of the load failing.
+        let Ok(mut slots) = HugeTable::zeroed(n, "the table of whole tokens") else {
+            return ShortTokens { slots: HugeTable::empty(), shift: 63 };
+        };
         let shift = 64 - n.trailing_zeros();
         let mask = n - 1;
         for &(key, id) in tokens.iter().filter(fits) {
@@ -168,7 +175,7 @@ impl ShortTokens {
         if key_len(key) > MAX_SHORT_TOKEN {
             return None;
         }
-        let mask = self.slots.len() - 1;
+        let mask = self.slots.len().wrapping_sub(1);
         let mut at = (hash(key) >> self.shift) as usize;
         loop {
             let found = *self.slots.get(at)?;
