@@ -30,18 +30,24 @@ impl MergeTable {
     /// keeps its first rank.
     pub fn build(merges: impl IntoIterator<Item = (u32, u32, u32, u32)>) -> MergeTable {
         // Without memory for the grid, every pair goes to the hash map (same answers, slower).
-        let (mut small, grid) = match HugeTable::zeroed((SMALL * SMALL) as usize, "the grid of merges") {
-            Ok(small) => (small, SMALL),
-            Err(_) => (HugeTable::empty(), 0),
+        let grid = HugeTable::zeroed((SMALL * SMALL) as usize, "the grid of merges").ok();
+        MergeTable::build_with(merges, grid)
+    }
+
+    /// `build` with the grid given (`None`: no grid, every pair in the hash map).
+    fn build_with(merges: impl IntoIterator<Item = (u32, u32, u32, u32)>, grid: Option<HugeTable<u64>>) -> MergeTable {
+        let (mut small, grid) = match grid {
+            Some(small) => (small, SMALL),
+            None => (HugeTable::empty(), 0),
         };
         let mut large = FxHashMap::default();
         for (left, right, rank, merged) in merges {
-            let cell = (left < grid && right < grid && rank < u32::MAX)
-                .then(|| small.get_mut((left * SMALL + right) as usize))
-                .flatten();
+            let cell = (left < grid && right < grid).then(|| small.get_mut((left * SMALL + right) as usize)).flatten();
             if let Some(cell) = cell {
                 if *cell == NO_MERGE {
-                    *cell = (rank as u64 + 1) << 32 | merged as u64;
+                    // Ranks are positions in a merge list, far below 2^32 - 1; the top value is
+                    // folded onto the one below it so that `rank + 1` fits the cell.
+                    *cell = (rank.min(u32::MAX - 1) as u64 + 1) << 32 | merged as u64;
                 }
             } else {
                 large.entry((left, right)).or_insert((rank, merged));
@@ -55,7 +61,7 @@ impl MergeTable {
     pub fn get(&self, left: u32, right: u32) -> Option<(u32, u32)> {
         if left < SMALL && right < SMALL {
             if let Some(&found) = self.small.get((left * SMALL + right) as usize) {
-                return (found != NO_MERGE).then_some(((found >> 32) as u32 - 1, found as u32));
+                return (found != NO_MERGE).then(|| ((found >> 32) as u32 - 1, found as u32));
             }
         }
         self.large.get(&(left, right)).copied()
@@ -90,12 +96,25 @@ mod tests {
         reference.insert((u32::MAX, u32::MAX), (50_000, 3));
         list.push((u32::MAX - 1, 0, 50_002, 5));
         reference.insert((u32::MAX - 1, 0), (50_002, 5));
-        let table = MergeTable::build(list);
+        let table = MergeTable::build(list.clone());
         for l in (0..600).chain([u32::MAX - 1, u32::MAX]) {
             for r in (0..600).chain([u32::MAX - 1, u32::MAX]) {
                 assert_eq!(table.get(l, r), reference.get(&(l, r)).copied(), "({l}, {r})");
             }
         }
         assert_eq!(MergeTable::default().get(1000, 1000), None);
+        // The grid holds the pairs below 512 (rank 0 included), and a table built without one
+        // answers the same from its hash map.
+        let gridless = MergeTable::build_with(list.clone(), None);
+        for l in (0..600).chain([u32::MAX - 1, u32::MAX]) {
+            for r in (0..600).chain([u32::MAX - 1, u32::MAX]) {
+                assert_eq!(gridless.get(l, r), table.get(l, r), "({l}, {r})");
+            }
+        }
+        let edges = MergeTable::build([(511, 0, 0, 9), (0, 511, u32::MAX, u32::MAX), (512, 0, u32::MAX, 7)]);
+        assert_eq!(edges.get(511, 0), Some((0, 9)));
+        assert_eq!(edges.get(0, 511), Some((u32::MAX - 1, u32::MAX)), "the top rank is folded in the grid");
+        assert_eq!(edges.get(512, 0), Some((u32::MAX, 7)), "the map keeps it as it is");
+        assert_eq!(edges.get(0, 0), None);
     }
 }

@@ -302,6 +302,13 @@ mod tests {
     }
 
     #[test]
+    fn a_table_without_memory_finds_nothing_and_does_not_fail() {
+        let empty = ShortTokens { slots: HugeTable::empty(), shift: 63 };
+        assert_eq!(empty.get(short_key(b"a").unwrap()), None);
+        empty.prefetch(short_key(b"abc").unwrap());
+    }
+
+    #[test]
     fn short_tokens_find_exactly_what_was_put() {
         let mut words: Vec<Vec<u8>> = (0..5000u32).map(|i| format!("w{i}").into_bytes()).collect();
         words.push(b"twelve bytes".to_vec());

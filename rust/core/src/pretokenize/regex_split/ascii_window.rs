@@ -95,11 +95,11 @@ impl Window {
         }
     }
 
-    /// End (offset in the window) of the run of `mask` bits from offset `from`; `WIDTH` when the
-    /// run reaches the window's end.
+    /// End (offset in the window) of the run of `mask` bits from offset `from`; `WIDTH` or more
+    /// when the run reaches the window's end (also when `from` is already there).
     #[inline(always)]
     pub fn run(mask: Mask, from: usize) -> usize {
-        from + ((!mask) >> from).trailing_zeros() as usize
+        from + (!mask).checked_shr(from as u32).unwrap_or(0).trailing_zeros() as usize
     }
 
     /// The bits `from..to` (`from <= to <= WIDTH`).
@@ -130,6 +130,35 @@ impl Window {
         }
         let span = (Mask::MAX >> (WIDTH - 1 - last)) >> from << from;
         (self.non_ascii & span == 0).then_some(self.base + end)
+    }
+
+    /// The white-space alternatives of cl100k and o200k (`\s*[\r\n]+|\s+(?!\S)|\s+`) at `at`, a
+    /// white-space byte, checked: up to the last newline of the run if it has one, else as
+    /// [`Window::space_piece_without_newlines`]. The whole run and the byte after it must be
+    /// ASCII text in the window, as where the run ends decides where its last newline is and
+    /// whether it ends the text.
+    #[inline(always)]
+    pub fn space_piece(&self, at: usize) -> Option<usize> {
+        let run_end = Window::run(self.space, at);
+        let newlines = self.newline & Window::span(at, run_end);
+        let end = match newlines {
+            0 => self.space_piece_without_newlines(at),
+            _ => WIDTH - newlines.leading_zeros() as usize,
+        };
+        self.checked(at, end.max(run_end))?;
+        Some(self.base + end)
+    }
+
+    /// `\s+(?!\S)|\s+` at `at` (a white-space byte), unchecked, for a run the text goes on
+    /// after: all of a one-byte run, else all but its last byte.
+    #[inline(always)]
+    pub fn space_piece_without_newlines(&self, at: usize) -> usize {
+        let end = Window::run(self.space, at);
+        if end - at == 1 {
+            end
+        } else {
+            end - 1
+        }
     }
 }
 

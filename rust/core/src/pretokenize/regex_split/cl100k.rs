@@ -72,35 +72,9 @@ fn ascii_piece(text: &Text, w: &Window, at: usize, style: Cl100kStyle) -> Option
         let start = if has(w.punct, at) { at } else { at + 1 };
         Window::run(w.newline, Window::run(w.punct, start))
     } else {
-        return ascii_space_piece(w, at);
+        return w.space_piece(at);
     };
     w.checked(at, end)
-}
-
-/// The white-space alternatives at `at` (a white-space byte) on ASCII text, checked: up to the
-/// last newline of the run if it has one, else all of a one-byte run, else all but the run's
-/// last byte. The whole run and the byte after it must be ASCII text in the window, as where the
-/// run ends decides where its last newline is and whether it ends the text.
-#[inline(always)]
-pub(super) fn ascii_space_piece(w: &Window, at: usize) -> Option<usize> {
-    let run_end = Window::run(w.space, at);
-    let newlines = w.newline & Window::span(at, run_end);
-    let end =
-        if newlines != 0 { 64 - newlines.leading_zeros() as usize } else { ascii_space_piece_without_newlines(w, at) };
-    w.checked(at, end.max(run_end))?;
-    Some(w.base + end)
-}
-
-/// `\s+(?!\S)|\s+` at `at` (a white-space byte) on ASCII text followed by more text: all of a
-/// one-byte run, else all but its last byte.
-#[inline(always)]
-pub(super) fn ascii_space_piece_without_newlines(w: &Window, at: usize) -> usize {
-    let end = Window::run(w.space, at);
-    if end - at == 1 {
-        end
-    } else {
-        end - 1
-    }
 }
 
 #[inline(always)]

@@ -43,7 +43,7 @@ fn ascii_piece(text: &Text, w: &Window, at: usize) -> Option<usize> {
     } else if has(w.punct, start) {
         Window::run(w.punct, start)
     } else if has(w.space, start) {
-        super::cl100k::ascii_space_piece_without_newlines(w, start)
+        w.space_piece_without_newlines(start)
     } else {
         return None;
     };

@@ -55,7 +55,7 @@ fn ascii_piece(text: &Text, w: &Window, at: usize) -> Option<usize> {
         let start = if has(w.punct, at) { at } else { at + 1 };
         Window::run(w.newline | w.slash, Window::run(w.punct, start))
     } else {
-        return super::cl100k::ascii_space_piece(w, at);
+        return w.space_piece(at);
     };
     w.checked(at, end)
 }
