@@ -596,12 +596,12 @@ UNSUPPORTED = {
     "pre_tokenizer: length: must be at least 1": lambda d: d.update(
         pre_tokenizer={"type": "FixedLength", "length": 0}
     ),
-    "pre_tokenizer: a step after ByteLevel (HF runs it on the byte-mapped text) is not supported yet": lambda d: d.update(
+    "pre_tokenizer: a Metaspace after a ByteLevel is not supported": lambda d: d.update(
         pre_tokenizer={
             "type": "Sequence",
             "pretokenizers": [
                 {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
-                {"type": "Digits", "individual_digits": True},
+                {"type": "Metaspace", "replacement": "▁"},
             ],
         }
     ),

@@ -108,12 +108,3 @@ def test_two_byte_level_steps_are_refused(shared_data):
     hf.pre_tokenizer = pt.Sequence([byte_level(), pt.Punctuation(), byte_level(regex=False)])
     with pytest.raises(tokembed.TokenizerError, match="pre_tokenizer: 2 ByteLevel steps"):
         tokembed.Tokenizer.from_str(hf.to_str())
-
-
-def test_a_step_after_byte_level_is_refused(shared_data):
-    """HF runs steps after a ByteLevel on the byte-mapped text ("²" is a continuation byte of
-    many characters there, and a digit for Digits): refused rather than cut on the raw text."""
-    hf = HFTokenizer.from_file(str(GPT2))
-    hf.pre_tokenizer = pt.Sequence([byte_level(), pt.Digits()])
-    with pytest.raises(tokembed.TokenizerError, match="pre_tokenizer: a step after ByteLevel"):
-        tokembed.Tokenizer.from_str(hf.to_str())

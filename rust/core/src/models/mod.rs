@@ -73,6 +73,31 @@ impl Model {
         }
     }
 
+    /// `tokenize` of a piece given as bytes. Only a byte-level model takes a piece that cuts a
+    /// character (pre-tokenizer steps after a ByteLevel cut the byte-mapped text, where every
+    /// byte is a character); any other model gets an error for one.
+    #[inline]
+    pub fn tokenize_piece(
+        &self,
+        word: &[u8],
+        byte_level: bool,
+        scratch: &mut ModelScratch,
+        emit: impl FnMut(u32, usize, usize),
+    ) -> Result<()> {
+        match self {
+            Model::Bpe(b) if byte_level && b.dropout().is_some() => {
+                b.tokenize_bytes_as_chars(word, &mut scratch.bpe.symbols, emit)
+            }
+            Model::Bpe(b) if byte_level => b.tokenize_bytes(word, &mut scratch.bpe, emit),
+            _ => match std::str::from_utf8(word) {
+                Ok(word) => self.tokenize(word, byte_level, scratch, emit),
+                Err(_) => Err(crate::Error::InvalidArgument(
+                    "a pre-tokenizer piece cuts a character, and the model reads characters".to_string(),
+                )),
+            },
+        }
+    }
+
     /// Appends the ids of `pieces` of `text` (byte ranges, in order): `tokenize` of each, ids
     /// only. Byte-level BPE answers a block at a time (see `Bpe::ids_of_pieces`).
     pub fn ids_of_pieces(

@@ -5,6 +5,7 @@
 //! `pre_tokenizer` field of an HF `tokenizer.json`.
 
 mod bert;
+mod byte_mapped;
 mod metaspace;
 mod pattern_split;
 pub mod regex_split;
@@ -107,8 +108,13 @@ impl PreTokenizer {
     /// Fails only when a general split regex gives up (see `RegexSplitter::try_split`).
     pub fn split(&self, text: &str, pieces: &mut Vec<Range<usize>>, scratch: &mut Vec<Range<usize>>) -> Result<()> {
         if let PreTokenizer::Sequence { pretokenizers } = self {
-            for p in pretokenizers {
+            for (i, p) in pretokenizers.iter().enumerate() {
                 p.split(text, pieces, scratch)?;
+                if matches!(p, PreTokenizer::ByteLevel { .. }) {
+                    if let Some(rest) = pretokenizers.get(i + 1..).filter(|rest| !rest.is_empty()) {
+                        return byte_mapped::split(rest, text, pieces);
+                    }
+                }
             }
             return Ok(());
         }
@@ -152,12 +158,9 @@ impl PreTokenizer {
                 let behavior = if *individual_digits { SplitBehavior::Isolated } else { SplitBehavior::Contiguous };
                 split::split_on_char(text, range, char::is_numeric, behavior, out)
             }
-            PreTokenizer::Sequence { pretokenizers } => {
+            PreTokenizer::Sequence { .. } => {
                 let mut pieces = vec![range];
-                let mut scratch = Vec::new();
-                for p in pretokenizers {
-                    p.split(text, &mut pieces, &mut scratch)?;
-                }
+                self.split(text, &mut pieces, &mut Vec::new())?;
                 out.extend(pieces);
             }
         }

@@ -91,10 +91,9 @@ impl Tokenizer {
             )));
         }
         if steps_after {
-            return Err(Error::Config(
-                "pre_tokenizer: a step after ByteLevel (HF runs it on the byte-mapped text) is not supported yet"
-                    .to_string(),
-            ));
+            if let Some(p) = &file.pre_tokenizer {
+                p.check_steps_after_byte_level().map_err(Error::Config)?;
+            }
         }
         if let Some(p) = &file.post_processor {
             p.check().map_err(Error::Config)?;

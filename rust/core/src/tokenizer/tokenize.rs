@@ -278,12 +278,15 @@ impl Tokenizer {
                     crate::utils::parallel::check_interrupt()?;
                 }
                 let start = w.start;
-                let word = &text[w.clone()];
+                // Bytes, not a string: after a ByteLevel step a piece may cut a character.
+                let Some(word) = text.as_bytes().get(w.clone()) else {
+                    return Err(crate::Error::InvalidArgument(format!("piece {w:?} is outside the text")));
+                };
                 let word_index = word_ids.as_mut().map(|w| w.take());
-                model.tokenize(word, self.byte_level, scratch, |id, s, e| {
+                model.tokenize_piece(word, self.byte_level, scratch, |id, s, e| {
                     if model.names_token_by_text(id) {
                         if let Some(t) = texts.as_deref_mut() {
-                            t.push((ids.len(), word[s..e].into()));
+                            t.push((ids.len(), String::from_utf8_lossy(word.get(s..e).unwrap_or_default()).into()));
                         }
                     }
                     if !self.renamed_model_ids.is_empty() && self.renamed_model_ids.contains(&id) {
