@@ -144,3 +144,52 @@ def test_falcon_on_a_long_document_across_threads(threads, shared_data):
         assert ours.encode_batch_flat([document])[0].tolist() == hf.encode(document).ids
     finally:
         tokembed.set_num_threads(previous)
+
+
+# A ByteLevel pre-tokenizer before a model other than BPE: HF hands the model each piece written in
+# the byte-level alphabet ("Ġthe"), so the vocabulary is of such strings.
+UNIGRAM = DATA / "tokenizers" / "sentencepiece" / "botchan_en_unigram_1000.tokenizer.json"
+
+
+def byte_level_model(kind: str) -> HFTokenizer:
+    from tokenizers import models
+
+    vocab = dict(json.loads(GPT2.read_text(encoding="utf-8"))["model"]["vocab"])
+    if kind == "WordLevel":
+        hf = HFTokenizer(models.WordLevel(vocab={**vocab, "[UNK]": len(vocab)}, unk_token="[UNK]"))
+    elif kind == "WordPiece":
+        pieces = {**vocab, **{"##" + token: len(vocab) + k for k, token in enumerate(vocab)}}
+        hf = HFTokenizer(models.WordPiece(vocab={**pieces, "[UNK]": len(pieces)}, unk_token="[UNK]"))
+    else:
+        hf = HFTokenizer.from_file(str(UNIGRAM))
+        hf.normalizer = None
+    hf.pre_tokenizer = pt.Sequence([pt.ByteLevel(add_prefix_space=True), pt.Digits(individual_digits=False)])
+    hf.no_padding()
+    hf.no_truncation()
+    return hf
+
+
+@functools.lru_cache(maxsize=None)
+def model_pair(kind: str) -> Tuple[HFTokenizer, tokembed.Tokenizer]:
+    hf = byte_level_model(kind)
+    return hf, tokembed.Tokenizer.from_str(hf.to_str())
+
+
+MODELS = ["WordLevel", "WordPiece", "Unigram"]
+
+
+@pytest.mark.parametrize("kind", MODELS)
+def test_a_model_other_than_bpe_after_byte_level_on_corpus_and_a_document(kind, shared_data):
+    hf, ours = model_pair(kind)
+    assert_same_on_corpus(hf, ours, corpus_texts(), step=4)
+    document = "\n".join(corpus_texts()[:600])
+    assert_same(hf, ours, document)
+    assert ours.encode_batch_flat([document])[0].tolist() == hf.encode(document).ids
+
+
+@pytest.mark.parametrize("kind", MODELS)
+@GENERATED
+@given(text=MAPPED_TEXT, second=MAPPED_TEXT)
+def test_a_model_other_than_bpe_after_byte_level_on_generated_text(kind, text, second, shared_data):
+    hf, ours = model_pair(kind)
+    assert_same(hf, ours, text, second)

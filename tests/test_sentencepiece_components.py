@@ -831,8 +831,7 @@ def test_text_needing_a_missing_unknown_token_is_an_error(case, shared_data):
 
 
 # ByteLevel as a pre-tokenizer maps every byte to a printable character whatever the model (HF
-# applies it to a Unigram too: "▁" becomes "âĸģ"); tokembed hands bytes to BPE only, and refuses
-# the other models with a clear error rather than give other ids.
+# applies it to a Unigram too: "▁" becomes "âĸģ"); a model other than BPE reads that mapped text.
 @pytest.mark.parametrize(
     "pre_tokenizer",
     [
@@ -843,8 +842,10 @@ def test_text_needing_a_missing_unknown_token_is_an_error(case, shared_data):
     ],
     ids=["ByteLevel", "Sequence(Metaspace,ByteLevel)"],
 )
-def test_byte_level_pre_tokenizer_with_unigram_is_refused(pre_tokenizer):
+def test_byte_level_pre_tokenizer_with_unigram_reads_the_mapped_text(pre_tokenizer):
     hf = HFTokenizer.from_file(str(SP_DIR / "botchan_en_unigram_1000.tokenizer.json"))
     hf.pre_tokenizer = pre_tokenizer()
-    with pytest.raises(tokembed.TokenizerError, match="ByteLevel pre-tokenizer with a model other than BPE"):
-        tokembed.Tokenizer.from_str(hf.to_str())
+    ours = tokembed.Tokenizer.from_str(hf.to_str())
+    texts = corpus_texts()
+    assert_same_on_corpus(hf, ours, texts)
+    assert_same(hf, ours, "Grüße, ½ ▁ 12345\n" + "\n".join(texts[:50]))

@@ -89,6 +89,7 @@ impl Model {
                 b.tokenize_bytes_as_chars(word, &mut scratch.bpe.symbols, emit)
             }
             Model::Bpe(b) if byte_level => b.tokenize_bytes(word, &mut scratch.bpe, emit),
+            _ if byte_level => self.tokenize_byte_mapped(word, scratch, emit),
             _ => match std::str::from_utf8(word) {
                 Ok(word) => self.tokenize(word, byte_level, scratch, emit),
                 Err(_) => Err(crate::Error::InvalidArgument(
@@ -96,6 +97,20 @@ impl Model {
                 )),
             },
         }
+    }
+
+    /// A piece after a ByteLevel step, for a model other than BPE: HF hands it its bytes written
+    /// in the byte-level alphabet (`Ġthe`), and the offsets come back a byte per character.
+    fn tokenize_byte_mapped(
+        &self,
+        word: &[u8],
+        scratch: &mut ModelScratch,
+        mut emit: impl FnMut(u32, usize, usize),
+    ) -> Result<()> {
+        let (mut mapped, mut byte_at) = (String::new(), Vec::new());
+        crate::utils::byte_alphabet::encode_bytes_with_positions(word, &mut mapped, &mut byte_at);
+        let at = |offset: usize| byte_at.get(offset).copied().unwrap_or(word.len());
+        self.tokenize(&mapped, false, scratch, |id, s, e| emit(id, at(s), at(e)))
     }
 
     /// Appends the ids of `pieces` of `text` (byte ranges, in order): `tokenize` of each, ids
@@ -108,8 +123,19 @@ impl Model {
         scratch: &mut ModelScratch,
         ids: &mut Vec<u32>,
     ) -> Result<()> {
-        let ModelScratch { bpe, wordpiece, words } = scratch;
         let bytes = text.as_bytes();
+        if byte_level && !matches!(self, Model::Bpe(_)) {
+            // Pieces of byte-mapped text: rare (a ByteLevel step before a model other than BPE),
+            // so the per-piece path.
+            for piece in pieces {
+                let word = bytes.get(piece.clone()).ok_or_else(|| {
+                    crate::Error::InvalidArgument(format!("piece {piece:?} is not a span of the text"))
+                })?;
+                self.tokenize_byte_mapped(word, scratch, |id, _, _| ids.push(id))?;
+            }
+            return Ok(());
+        }
+        let ModelScratch { bpe, wordpiece, words } = scratch;
         let span = |piece: &std::ops::Range<usize>| {
             text.get(piece.clone())
                 .ok_or_else(|| crate::Error::InvalidArgument(format!("piece {piece:?} is not a span of the text")))

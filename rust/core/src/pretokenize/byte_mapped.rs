@@ -9,7 +9,7 @@
 
 use super::PreTokenizer;
 use crate::error::{Error, Result};
-use crate::utils::byte_alphabet::byte_to_char;
+use crate::utils::byte_alphabet::encode_bytes_with_positions;
 use std::ops::Range;
 
 /// Replaces `pieces` (ranges of `text`) by their pieces under `steps`, run on each piece's
@@ -17,8 +17,6 @@ use std::ops::Range;
 pub(super) fn split(steps: &[PreTokenizer], text: &str, pieces: &mut Vec<Range<usize>>) -> Result<()> {
     let bytes = text.as_bytes();
     let mut mapped = String::new();
-    // The index in the piece of the byte behind each byte of `mapped` (its last entry: the
-    // piece's length, for a cut at its end).
     let mut byte_of = Vec::new();
     let (mut cut, mut scratch) = (Vec::new(), Vec::new());
     let mut out = Vec::with_capacity(pieces.len());
@@ -26,14 +24,7 @@ pub(super) fn split(steps: &[PreTokenizer], text: &str, pieces: &mut Vec<Range<u
         let raw = bytes
             .get(piece.clone())
             .ok_or_else(|| Error::InvalidArgument(format!("piece {piece:?} is outside the text")))?;
-        mapped.clear();
-        byte_of.clear();
-        for (k, &b) in raw.iter().enumerate() {
-            let c = byte_to_char(b);
-            mapped.push(c);
-            byte_of.resize(mapped.len(), k);
-        }
-        byte_of.push(raw.len());
+        encode_bytes_with_positions(raw, &mut mapped, &mut byte_of);
         cut.clear();
         cut.push(0..mapped.len());
         for step in steps {

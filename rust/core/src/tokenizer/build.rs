@@ -98,11 +98,6 @@ impl Tokenizer {
         if let Some(p) = &file.post_processor {
             p.check().map_err(Error::Config)?;
         }
-        if byte_level && !matches!(file.model, Model::Bpe(_)) {
-            return Err(Error::Config(
-                "pre_tokenizer: a ByteLevel pre-tokenizer with a model other than BPE is not supported yet".to_string(),
-            ));
-        }
         // Stages rewrite every piece themselves, a leading Metaspace included.
         let metaspace = match stages {
             Some(_) => None,

@@ -286,7 +286,13 @@ impl Tokenizer {
                 model.tokenize_piece(word, self.byte_level, scratch, |id, s, e| {
                     if model.names_token_by_text(id) {
                         if let Some(t) = texts.as_deref_mut() {
-                            t.push((ids.len(), String::from_utf8_lossy(word.get(s..e).unwrap_or_default()).into()));
+                            let covered = word.get(s..e).unwrap_or_default();
+                            // After a ByteLevel step the model read the byte-mapped text.
+                            let name = match self.byte_level {
+                                true => crate::utils::byte_alphabet::encode_bytes(covered),
+                                false => String::from_utf8_lossy(covered).into_owned(),
+                            };
+                            t.push((ids.len(), name.into()));
                         }
                     }
                     if !self.renamed_model_ids.is_empty() && self.renamed_model_ids.contains(&id) {

@@ -58,6 +58,20 @@ pub fn encode_bytes(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| byte_to_char(b)).collect()
 }
 
+/// `bytes` written in the byte-level alphabet into `mapped` (cleared first), and into `byte_at`
+/// the index of the byte behind each byte of `mapped`, then `bytes.len()` for its end: a byte is
+/// one character of `mapped` (of one or two bytes), so a cut of `mapped` at a character boundary
+/// `m` is a cut of `bytes` at `byte_at[m]`.
+pub fn encode_bytes_with_positions(bytes: &[u8], mapped: &mut String, byte_at: &mut Vec<usize>) {
+    mapped.clear();
+    byte_at.clear();
+    for (k, &b) in bytes.iter().enumerate() {
+        mapped.push(byte_to_char(b));
+        byte_at.resize(mapped.len(), k);
+    }
+    byte_at.push(bytes.len());
+}
+
 /// The bytes of a string in the byte-level alphabet; `None` if a character is outside it.
 pub fn decode_chars(s: &str) -> Option<Vec<u8>> {
     s.chars().map(char_to_byte).collect()
@@ -66,6 +80,17 @@ pub fn decode_chars(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positions_name_the_byte_behind_each_mapped_byte() {
+        let (mut mapped, mut byte_at) = (String::from("stale"), vec![9]);
+        encode_bytes_with_positions("a ü".as_bytes(), &mut mapped, &mut byte_at);
+        assert_eq!(mapped, "aĠÃ¼");
+        // "a" is one byte, "Ġ", "Ã" and "¼" two each.
+        assert_eq!(byte_at, vec![0, 1, 1, 2, 2, 3, 3, 4]);
+        encode_bytes_with_positions(b"", &mut mapped, &mut byte_at);
+        assert_eq!((mapped.as_str(), byte_at.as_slice()), ("", &[0][..]));
+    }
 
     #[test]
     fn the_map_is_a_bijection_with_gpt2_landmarks() {

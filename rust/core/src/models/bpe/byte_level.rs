@@ -10,7 +10,7 @@ use super::Bpe;
 use crate::error::{Error, Result};
 use crate::models::piece_cache::longer::{self, LongerPieces};
 use crate::models::piece_cache::{answer, next_owner, short_key, Answer, RecentPieces, ShortTokens, MAX_SHORT_TOKEN};
-use crate::utils::byte_alphabet::{byte_to_char, decode_chars};
+use crate::utils::byte_alphabet::{byte_to_char, decode_chars, encode_bytes_with_positions};
 use rustc_hash::FxHashMap;
 use std::ops::Range;
 
@@ -285,13 +285,10 @@ impl Bpe {
         symbols: &mut Vec<Symbol>,
         mut emit: impl FnMut(u32, usize, usize),
     ) -> Result<()> {
-        let mapped: String = word.iter().map(|&b| byte_to_char(b)).collect();
-        let mut byte_of_offset = vec![0usize; mapped.len() + 1];
-        for (k, (i, _)) in mapped.char_indices().enumerate() {
-            byte_of_offset[i] = k;
-        }
-        byte_of_offset[mapped.len()] = word.len();
-        self.tokenize(&mapped, symbols, |id, s, e| emit(id, byte_of_offset[s], byte_of_offset[e]))
+        let (mut mapped, mut byte_of_offset) = (String::new(), Vec::new());
+        encode_bytes_with_positions(word, &mut mapped, &mut byte_of_offset);
+        let at = |offset: usize| byte_of_offset.get(offset).copied().unwrap_or(word.len());
+        self.tokenize(&mapped, symbols, |id, s, e| emit(id, at(s), at(e)))
     }
 }
 
