@@ -1,7 +1,10 @@
 //! SentencePiece BPE, as the library encodes: the text starts as one symbol per character (a
 //! user-defined piece is one frozen symbol); the adjacent pair whose concatenation is a piece
 //! with the highest score merges first, the leftmost on ties, until no pair is a piece. A merge
-//! into an UNUSED piece is undone at the end by splitting it back into its two halves.
+//! into an UNUSED piece is undone at the end by splitting it back into its two halves. Scores
+//! are ordered as the library (0.2.3) orders them, by their bits: -0.0 below +0.0, NaN above
+//! +inf (`f32::total_cmp`). A symbol that is a reserved piece (CONTROL, a single character) or an
+//! UNUSED piece no merge made is unknown text.
 //!
 //! A max-heap of candidate pairs over a linked list of symbols, stale entries skipped when
 //! popped: O(n log n) in the text length, so a megabyte without a space (one word under the
@@ -45,11 +48,9 @@ impl PartialOrd for Candidate {
 }
 impl Ord for Candidate {
     fn cmp(&self, other: &Self) -> Ordering {
-        // The library's comparator: a < b when a.score < b.score, or equal scores and a.left > b.left.
-        match self.score.partial_cmp(&other.score) {
-            Some(Ordering::Equal) | None => other.left.cmp(&self.left),
-            Some(o) => o,
-        }
+        // The library compares the scores' bit patterns (sign first, then magnitude, reversed for
+        // negatives): IEEE total order, so -0.0 < +0.0; equal scores: the leftmost first.
+        self.score.total_cmp(&other.score).then_with(|| other.left.cmp(&self.left))
     }
 }
 
@@ -111,30 +112,48 @@ pub fn encode(model: &SentencePieceModel, text: &str) -> Vec<(usize, usize, u32)
     let mut index = if symbols.is_empty() { NONE } else { 0 };
     while index != NONE {
         let s = symbols[index];
-        resegment(model, text, s.start, s.end, &unmerge, &mut out);
+        resegment(model, text, s.start, s.end, &unmerge, 0, &mut out);
         index = s.next;
     }
     out
 }
 
-/// A piece as its id, or an UNUSED piece as the pieces it was merged from.
+/// How deep the library splits UNUSED pieces back; deeper halves are kept as they are (so a
+/// model with long chains of UNUSED merges cannot exhaust the stack).
+const MAX_RESEGMENT_DEPTH: usize = 100;
+
+/// A piece as its id, or an UNUSED piece as the pieces it was merged from. A symbol no encodable
+/// piece spells (an unknown character, a reserved piece, an UNUSED piece without a merge record)
+/// is unknown text.
 fn resegment(
     model: &SentencePieceModel,
     text: &str,
     start: usize,
     end: usize,
     unmerge: &FxHashMap<&str, usize>,
+    depth: usize,
     out: &mut Vec<(usize, usize, u32)>,
 ) {
     let piece = &text[start..end];
-    let id = model.ids.get(piece).copied().unwrap_or(model.unk_id);
-    if model.kind(id) == PieceType::Unused {
-        if let Some(&left_len) = unmerge.get(piece).filter(|&&l| l > 0 && l < piece.len()) {
-            let middle = start + left_len;
-            resegment(model, text, start, middle, unmerge, out);
-            resegment(model, text, middle, end, unmerge, out);
-            return;
-        }
+    // BPE indexes every piece in one map (no text is two pieces), so `ids` is the library's lookup.
+    let found = model.ids.get(piece).copied();
+    if depth > MAX_RESEGMENT_DEPTH {
+        out.push((start, end, found.unwrap_or(model.unk_id)));
+        return;
     }
-    out.push((start, end, id));
+    let id = match found {
+        Some(id) if matches!(model.kind(id), PieceType::Normal | PieceType::UserDefined | PieceType::Unused) => id,
+        _ => return out.push((start, end, model.unk_id)),
+    };
+    if model.kind(id) != PieceType::Unused {
+        return out.push((start, end, id));
+    }
+    match unmerge.get(piece).filter(|&&l| l > 0 && l < piece.len()) {
+        Some(&left_len) => {
+            let middle = start + left_len;
+            resegment(model, text, start, middle, unmerge, depth + 1, out);
+            resegment(model, text, middle, end, unmerge, depth + 1, out);
+        }
+        None => out.push((start, end, model.unk_id)),
+    }
 }

@@ -13,7 +13,8 @@ use super::proto::PieceType;
 use crate::models::bpe::{merge_word, Merges, Symbol};
 use rustc_hash::FxHashMap;
 
-/// No piece: an unknown character's symbol, which pairs with nothing.
+/// No piece: an unknown character's symbol, which pairs with nothing (a character that is only
+/// a reserved piece, CONTROL say, is unknown text too, as the library reads it since 0.2.3).
 const UNKNOWN: u32 = u32::MAX;
 
 #[derive(Debug, Clone)]
@@ -38,10 +39,12 @@ impl IdBpe {
             if text.chars().any(|c| !encodable.contains_key(c.encode_utf8(&mut [0u8; 4]) as &str)) {
                 return None;
             }
-            scores.push(*score + 0.0); // -0.0 ties with 0.0 in the library's comparison
+            scores.push(*score);
         }
+        // The library orders scores by their bits (-0.0 below +0.0, NaN above +inf): IEEE total
+        // order, under which two scores tie only when their bits are equal.
         scores.sort_by(|a, b| b.total_cmp(a));
-        scores.dedup();
+        scores.dedup_by(|a, b| a.to_bits() == b.to_bits());
         let rank_of = |score: f32| scores.binary_search_by(|s| score.total_cmp(s)).unwrap_or(0) as u32;
         let halves = |text: &str| -> Option<u32> {
             let id = *encodable.get(text)?;
@@ -52,7 +55,7 @@ impl IdBpe {
             if !matches!(kind, PieceType::Normal | PieceType::UserDefined) {
                 continue;
             }
-            let rank = rank_of(*score + 0.0);
+            let rank = rank_of(*score);
             for (split, _) in text.char_indices().skip(1) {
                 if let (Some(left), Some(right)) = (halves(&text[..split]), halves(&text[split..])) {
                     listed.push((left, right, rank, id as u32));

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use prost::Message;
 use proto::PieceType;
 
-/// The three parts of a `.model`, and the ids of its bos and eos pieces (if valid).
+/// The three parts of a `.model`, and its bos and eos pieces with their ids (if CONTROL pieces).
 pub struct SentencePieceParts {
     pub normalizer: SentencePieceNormalizer,
     pub model: SentencePieceModel,
@@ -48,7 +48,15 @@ pub fn read(bytes: &[u8]) -> Result<SentencePieceParts> {
     let normalizer =
         SentencePieceNormalizer::new(&spec, model.user_defined_trie(), trainer.treat_whitespace_as_suffix())
             .map_err(|e| bad(format!("normalizer_spec.{e}")))?;
-    let kinds = (model.vocab().iter()).map(|(piece, &id)| (piece.clone(), model.kind(id))).collect();
+    let mut kinds: rustc_hash::FxHashMap<String, PieceType> =
+        (model.vocab().iter()).map(|(piece, &id)| (piece.clone(), model.kind(id))).collect();
+    // A piece the model leaves out of its index (a raw NUL, see `from_proto`) still decodes as
+    // its type says, as the library decodes by id.
+    for id in 0..model.id_bound() as u32 {
+        if let Some(piece) = model.id_to_token(id).filter(|piece| !kinds.contains_key(*piece)) {
+            kinds.insert(piece.to_string(), model.kind(id));
+        }
+    }
     let unknown_piece = model.id_to_token(model.unk_id).unwrap_or_default().to_string();
     let unknown_surface = trainer.unk_surface.clone().unwrap_or_else(|| " \u{2047} ".to_string());
     let decoder = SentencePieceDecoder::new(
@@ -58,11 +66,15 @@ pub fn read(bytes: &[u8]) -> Result<SentencePieceParts> {
         normalizer.adds_dummy_prefix(),
         normalizer.removes_extra_whitespaces(),
     );
-    let piece_of = |id: i32| {
-        let id = u32::try_from(id).ok()?;
-        Some((model.id_to_token(id)?.to_string(), id))
+    // The library adds bos / eos by their texts (`bos_piece`, `eos_piece`, "<s>" and "</s>" when
+    // unset or empty), and only when that text is a CONTROL piece; `bos_id` / `eos_id` are not read.
+    let control_piece = |text: &str, default: &str| {
+        let text = if text.is_empty() { default } else { text };
+        let id = model.token_to_id(text)?;
+        (model.kind(id) == PieceType::Control).then(|| (text.to_string(), id))
     };
-    let (bos, eos) = (piece_of(trainer.bos_id()), piece_of(trainer.eos_id()));
+    let bos = control_piece(trainer.bos_piece(), "<s>");
+    let eos = control_piece(trainer.eos_piece(), "</s>");
     Ok(SentencePieceParts { normalizer, model, decoder, bos, eos })
 }
 

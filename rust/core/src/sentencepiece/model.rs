@@ -4,8 +4,10 @@
 //! Piece types decide what text can become: NORMAL, USER_DEFINED and UNUSED pieces are the
 //! ones encoding can produce (USER_DEFINED ones are matched whole, before anything else;
 //! UNUSED ones are split back into the pieces they were merged from); CONTROL pieces (`<s>`,
-//! `</s>`) never match text; UNKNOWN is the piece for text no other piece covers; BYTE pieces
-//! (`<0x00>`..`<0xFF>`) spell an unknown piece's bytes when the model has byte fallback.
+//! `</s>`) never match text; UNKNOWN is the piece for text no other piece covers (a model with
+//! byte fallback may have none); BYTE pieces (`<0x00>`..`<0xFF>`, all 256) spell an unknown
+//! piece's bytes when the model has byte fallback. The checks at load are the library's
+//! (sentencepiece 0.2.3): a model it refuses is refused here.
 
 use super::bpe_ids::IdBpe;
 use super::proto::{ModelProto, ModelType, PieceType};
@@ -28,6 +30,19 @@ pub(crate) fn retained_scratch_bytes() -> usize {
     SYMBOLS.with(|cell| cell.borrow().retained_bytes())
 }
 
+/// Stands for unknown text in a model without an UNKNOWN piece (one with byte fallback, whose
+/// unknown text always becomes byte pieces, so this id never reaches the output).
+pub(super) const NO_UNKNOWN: u32 = u32::MAX;
+
+/// The library refuses pieces of this many bytes or more.
+const MAX_PIECE_BYTES: usize = 8000;
+
+/// The byte a BYTE piece spells: exactly `<0xNN>`, two upper-case hex digits, as the library reads it.
+fn spelled_byte(text: &str) -> Option<u8> {
+    let b = crate::decode::byte_of_token(text)?;
+    (text == format!("<0x{b:02X}>")).then_some(b)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
     Bpe,
@@ -42,6 +57,7 @@ pub struct SentencePieceModel {
     pub(super) encodable: FxHashMap<String, u32>,
     /// Every piece, as the library's `PieceToId` finds it (other types first).
     pub(super) ids: FxHashMap<String, u32>,
+    /// The UNKNOWN piece, or `NO_UNKNOWN` (byte fallback only).
     pub(super) unk_id: u32,
     pub(super) byte_fallback: bool,
     /// The encodable pieces as a trie (Unigram's lattice when `lattice` cannot hold them).
@@ -83,11 +99,18 @@ impl SentencePieceModel {
         if proto.pieces.len() >= u32::MAX as usize {
             return Err("pieces: more than 32-bit ids can number".to_string());
         }
+        let byte_fallback = trainer.byte_fallback();
+        // The library refuses any piece this long before it looks at anything else.
+        if let Some(i) = proto.pieces.iter().position(|p| p.piece.as_ref().is_some_and(|t| t.len() >= MAX_PIECE_BYTES))
+        {
+            return Err(format!("pieces[{i}]: a piece of {MAX_PIECE_BYTES} bytes or more"));
+        }
         let mut pieces = Vec::with_capacity(proto.pieces.len());
         let mut encodable = FxHashMap::default();
         let mut reserved = FxHashMap::default();
         let mut unk_id = None;
         let mut min_score = f32::MAX;
+        let mut byte_found = [false; 256];
         for (i, p) in proto.pieces.iter().enumerate() {
             let text = p.piece.clone().unwrap_or_default();
             if text.is_empty() {
@@ -95,29 +118,66 @@ impl SentencePieceModel {
             }
             let kind = PieceType::try_from(p.r#type.unwrap_or(PieceType::Normal as i32))
                 .map_err(|_| format!("pieces[{i}]: unknown piece type {:?}", p.r#type))?;
+            // Converters put a raw NUL piece beside `<0x00>`; with byte fallback the library
+            // retypes any such piece UNUSED (so it is neither matched nor hidden when decoded).
+            let kind = if byte_fallback && text == "\0" { PieceType::Unused } else { kind };
             let score = p.score.unwrap_or(0.0);
-            if !score.is_finite() {
+            // BPE orders any score, infinities and NaN included, by its bits (as `total_cmp`);
+            // Unigram sums scores, and the library refuses a model that cannot.
+            if algorithm == Algorithm::Unigram && !score.is_finite() {
                 return Err(format!("pieces[{i}]: score {score} is not a finite number"));
             }
-            let map = match kind {
-                PieceType::Normal | PieceType::UserDefined | PieceType::Unused => &mut encodable,
-                _ => &mut reserved,
+            if text == "\0" && kind == PieceType::Unused {
+                // Not indexed: text never becomes this piece, its id still decodes to it.
+                pieces.push((text, score, kind));
+                continue;
+            }
+            if text.contains('\0') {
+                return Err(format!("pieces[{i}]: {text:?} holds a NUL character"));
+            }
+            let is_encodable = matches!(kind, PieceType::Normal | PieceType::UserDefined | PieceType::Unused);
+            // BPE keeps every piece in one index (the library's reason: a control piece must not
+            // be a merge), so there a text can be one piece only; Unigram has one per side.
+            let clash = match (is_encodable, algorithm) {
+                (true, Algorithm::Bpe) => reserved.contains_key(&text),
+                (false, Algorithm::Bpe) => encodable.contains_key(&text),
+                (_, Algorithm::Unigram) => false,
             };
-            if map.insert(text.clone(), i as u32).is_some() {
+            let map = if is_encodable { &mut encodable } else { &mut reserved };
+            if clash || map.insert(text.clone(), i as u32).is_some() {
                 return Err(format!("pieces[{i}]: {text:?} is already defined"));
             }
             match kind {
                 PieceType::Unknown if unk_id.is_some() => return Err(format!("pieces[{i}]: a second UNKNOWN piece")),
                 PieceType::Unknown => unk_id = Some(i as u32),
-                PieceType::Byte if !trainer.byte_fallback() => {
+                PieceType::Byte if !byte_fallback => {
                     return Err(format!("pieces[{i}]: a BYTE piece in a model without byte_fallback"))
                 }
+                PieceType::Byte => match spelled_byte(&text) {
+                    Some(b) => byte_found[b as usize] = true,
+                    None => return Err(format!("pieces[{i}]: BYTE piece {text:?} is not <0x00>..<0xFF>")),
+                },
                 PieceType::Normal => min_score = min_score.min(score),
                 _ => {}
             }
             pieces.push((text, score, kind));
         }
-        let unk_id = unk_id.ok_or("pieces: the model has no UNKNOWN piece")?;
+        // With byte fallback, unknown text is spelled in bytes: the UNKNOWN piece is optional
+        // (sentencepiece 0.2.3), but all 256 byte pieces must be there.
+        if byte_fallback && byte_found.contains(&false) {
+            return Err(
+                "pieces: byte_fallback is on but the 256 BYTE pieces <0x00>..<0xFF> are not all there".to_string()
+            );
+        }
+        let unk_id = match unk_id {
+            Some(id) => id,
+            None if byte_fallback => NO_UNKNOWN,
+            None => return Err("pieces: the model has no UNKNOWN piece".to_string()),
+        };
+        // The library's Unigram builds its trie from these pieces and refuses to build an empty one.
+        if algorithm == Algorithm::Unigram && encodable.is_empty() {
+            return Err("pieces: a Unigram model with no NORMAL, USER_DEFINED or UNUSED piece".to_string());
+        }
         let path_scores: Vec<f32> =
             pieces.iter().map(|(text, score, kind)| unigram::path_score(*kind, *score, text.len())).collect();
         let max_gain_per_byte = (pieces.iter().zip(&path_scores))
@@ -161,7 +221,7 @@ impl SentencePieceModel {
             encodable,
             ids,
             unk_id,
-            byte_fallback: trainer.byte_fallback(),
+            byte_fallback,
             trie,
             lattice,
             user_defined,
@@ -187,12 +247,13 @@ impl SentencePieceModel {
         self.user_defined.clone()
     }
 
+    /// The type of piece `id`; `NO_UNKNOWN` (no such piece) is unknown text.
     pub(super) fn kind(&self, id: u32) -> PieceType {
-        self.pieces[id as usize].2
+        self.pieces.get(id as usize).map_or(PieceType::Unknown, |p| p.2)
     }
 
     pub(super) fn score(&self, id: u32) -> f32 {
-        self.pieces[id as usize].1
+        self.pieces.get(id as usize).map_or(f32::NEG_INFINITY, |p| p.1)
     }
 
     /// Calls `emit(id, start, end)` for the tokens of a normalized text (byte offsets into it),

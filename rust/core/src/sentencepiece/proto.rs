@@ -66,6 +66,11 @@ pub struct TrainerSpec {
     pub pad_id: Option<i32>,
     #[prost(string, optional, tag = "44")]
     pub unk_surface: Option<String>,
+    /// The texts the library adds as bos and eos (when CONTROL pieces), not `bos_id` / `eos_id`.
+    #[prost(string, optional, tag = "46", default = "<s>")]
+    pub bos_piece: Option<String>,
+    #[prost(string, optional, tag = "47", default = "</s>")]
+    pub eos_piece: Option<String>,
 }
 
 #[derive(Clone, PartialEq, Message)]
