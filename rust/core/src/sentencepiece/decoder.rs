@@ -11,8 +11,11 @@ use rustc_hash::FxHashMap;
 
 #[derive(Debug, Clone)]
 pub struct SentencePieceDecoder {
-    /// The type of each piece, as the library finds it back from the piece's text.
+    /// The type of each piece by its text, for pieces given as text.
     kinds: FxHashMap<String, PieceType>,
+    /// The type of each piece by id: ids are decoded by their own type, as the library decodes
+    /// them, even where two pieces share a text (a NORMAL piece and a CONTROL one).
+    kinds_by_id: Vec<PieceType>,
     unknown_piece: String,
     unknown_surface: String,
     strips_leading_space: bool,
@@ -22,6 +25,7 @@ pub struct SentencePieceDecoder {
 impl SentencePieceDecoder {
     pub fn new(
         kinds: FxHashMap<String, PieceType>,
+        kinds_by_id: Vec<PieceType>,
         unknown_piece: String,
         unknown_surface: String,
         add_dummy_prefix: bool,
@@ -29,6 +33,7 @@ impl SentencePieceDecoder {
     ) -> Self {
         SentencePieceDecoder {
             kinds,
+            kinds_by_id,
             unknown_piece,
             unknown_surface,
             strips_leading_space: add_dummy_prefix || remove_extra_whitespaces,
@@ -40,13 +45,23 @@ impl SentencePieceDecoder {
         self.kinds.get(piece).copied().unwrap_or(PieceType::Unknown)
     }
 
+    /// The text of pieces given by their text (each one's type found from it).
     pub fn decode(&self, pieces: &[&str]) -> String {
+        self.decode_typed(pieces.iter().map(|piece| (self.kind(piece), *piece)))
+    }
+
+    /// The text of pieces given as (id, text): each one's type is its id's.
+    pub fn decode_ids<'a>(&self, pieces: impl IntoIterator<Item = (u32, &'a str)>) -> String {
+        let kind_of = |id: u32| self.kinds_by_id.get(id as usize).copied().unwrap_or(PieceType::Unknown);
+        self.decode_typed(pieces.into_iter().map(|(id, piece)| (kind_of(id), piece)))
+    }
+
+    fn decode_typed<'a>(&self, pieces: impl Iterator<Item = (PieceType, &'a str)>) -> String {
         let mut text = String::new();
         let mut bytes: Vec<u8> = Vec::new();
         let mut at_start = true;
         let mut start_space_seen = false;
-        for piece in pieces {
-            let kind = self.kind(piece);
+        for (kind, piece) in pieces {
             if kind == PieceType::Byte {
                 bytes.push(byte_of_token(piece).unwrap_or(0));
                 continue;
@@ -58,7 +73,7 @@ impl SentencePieceDecoder {
             start_space_seen = false;
             match kind {
                 PieceType::Control => {}
-                PieceType::Unknown if *piece == self.unknown_piece => text.push_str(&self.unknown_surface),
+                PieceType::Unknown if piece == self.unknown_piece => text.push_str(&self.unknown_surface),
                 PieceType::Unknown => text.push_str(piece),
                 _ => {
                     let mut rest: &str = piece;

@@ -59,8 +59,10 @@ pub fn read(bytes: &[u8]) -> Result<SentencePieceParts> {
     }
     let unknown_piece = model.id_to_token(model.unk_id).unwrap_or_default().to_string();
     let unknown_surface = trainer.unk_surface.clone().unwrap_or_else(|| " \u{2047} ".to_string());
+    let kinds_by_id = (0..model.id_bound() as u32).map(|id| model.kind(id)).collect();
     let decoder = SentencePieceDecoder::new(
         kinds,
+        kinds_by_id,
         unknown_piece,
         unknown_surface,
         normalizer.adds_dummy_prefix(),

@@ -303,6 +303,11 @@ impl Tokenizer {
 
     /// Decodes ids to text; an id outside the vocabulary is an error, not silently dropped.
     pub fn decode(&self, ids: &[u32], skip_special_tokens: bool) -> Result<String> {
+        if let Some(Decoder::SentencePiece(s)) = &self.file.decoder {
+            // By id: a piece's type is its id's, where two pieces may share a text.
+            let kept = self.ids_to_decode(ids, skip_special_tokens)?;
+            return Ok(s.decode_ids(kept));
+        }
         let tokens = self.tokens_to_decode(ids, skip_special_tokens)?;
         Ok(match &self.file.decoder {
             Some(d) => d.decode(&tokens),
@@ -328,6 +333,11 @@ impl Tokenizer {
     }
 
     fn tokens_to_decode(&self, ids: &[u32], skip_special_tokens: bool) -> Result<Vec<&str>> {
+        Ok(self.ids_to_decode(ids, skip_special_tokens)?.into_iter().map(|(_, token)| token).collect())
+    }
+
+    /// The (id, token) pairs `decode` reads: special tokens left out when asked.
+    fn ids_to_decode(&self, ids: &[u32], skip_special_tokens: bool) -> Result<Vec<(u32, &str)>> {
         let mut tokens = Vec::with_capacity(ids.len());
         for (position, &id) in ids.iter().enumerate() {
             let token = self.id_to_token(id).ok_or(Error::IdOutOfRange {
@@ -338,7 +348,7 @@ impl Tokenizer {
             if skip_special_tokens && self.added.is_special_content(token) {
                 continue;
             }
-            tokens.push(token);
+            tokens.push((id, token));
         }
         Ok(tokens)
     }
