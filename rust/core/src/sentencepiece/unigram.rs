@@ -72,16 +72,11 @@ pub(super) fn unknown_score(model: &SentencePieceModel) -> f32 {
     model.min_score - UNKNOWN_PENALTY
 }
 
-/// The pieces of `text`: (start, end, id) in order.
+/// The pieces of `text`: (start, end, id) in order (the whole text as one word, from score 0).
 pub fn encode(model: &SentencePieceModel, text: &str) -> Vec<(usize, usize, u32)> {
-    SCRATCH.with(|cell| {
-        let lattice = &mut *cell.borrow_mut();
-        fill_best(model, text, 0.0, lattice);
-        let mut pieces = Vec::new();
-        backtrack(&lattice.best, &lattice.starts, &mut pieces);
-        lattice.release_excess();
-        pieces
-    })
+    let mut pieces = Vec::new();
+    encode_word(model, text, 0.0, false, |start, end, id| pieces.push((start, end, id)));
+    pieces
 }
 
 /// A word's cut when the best path reaches its start with score `here`.
@@ -245,17 +240,4 @@ fn offer(target: &mut Best, score: f32, start: usize, id: u32) {
     } else {
         target.runner_up = target.runner_up.max(score);
     }
-}
-
-/// Appends the best path's pieces (start, end, id), in order, in bytes (`starts` gives each
-/// character's first byte, and the text's length last).
-fn backtrack(best: &[Best], starts: &[u32], out: &mut Vec<(usize, usize, u32)>) {
-    let first = out.len();
-    let mut end = best.len().saturating_sub(1);
-    while end > 0 {
-        let b = best[end];
-        out.push((starts[b.start as usize] as usize, starts[end] as usize, b.id));
-        end = b.start as usize;
-    }
-    out[first..].reverse();
 }
