@@ -51,7 +51,8 @@ crate::scratch_fields!(ModelScratch: bpe);
 
 impl Model {
     /// Calls `emit(id, start, end)` for each token of `word` (byte offsets into it). With
-    /// `byte_level`, BPE starts from the word's bytes (GPT-2 style) instead of its characters.
+    /// `byte_level` (a ByteLevel pre-tokenizer), the model reads the word's bytes: BPE starts from
+    /// them (GPT-2 style), any other model from their byte-level characters (see `tokenize_piece`).
     #[inline]
     pub fn tokenize(
         &self,
@@ -60,22 +61,15 @@ impl Model {
         scratch: &mut ModelScratch,
         emit: impl FnMut(u32, usize, usize),
     ) -> Result<()> {
-        match self {
-            Model::WordPiece(w) => w.tokenize(word, emit),
-            Model::Bpe(b) if byte_level && b.dropout().is_some() => {
-                b.tokenize_bytes_as_chars(word.as_bytes(), &mut scratch.bpe.symbols, emit)
-            }
-            Model::Bpe(b) if byte_level => b.tokenize_bytes(word.as_bytes(), &mut scratch.bpe, emit),
-            Model::Bpe(b) => b.tokenize(word, &mut scratch.bpe.symbols, emit),
-            Model::Unigram(u) => u.tokenize(word, emit),
-            Model::WordLevel(w) => w.tokenize(word, emit),
-            Model::SentencePiece(s) => s.tokenize(word, emit),
+        match byte_level {
+            true => self.tokenize_piece(word.as_bytes(), true, scratch, emit),
+            false => self.tokenize_text(word, scratch, emit),
         }
     }
 
-    /// `tokenize` of a piece given as bytes. Only a byte-level model takes a piece that cuts a
-    /// character (pre-tokenizer steps after a ByteLevel cut the byte-mapped text, where every
-    /// byte is a character); any other model gets an error for one.
+    /// `tokenize` of a piece given as bytes. Only with `byte_level` may a piece cut a character
+    /// (pre-tokenizer steps after a ByteLevel cut the byte-mapped text, where every byte is a
+    /// character); otherwise such a piece is an error.
     #[inline]
     pub fn tokenize_piece(
         &self,
@@ -91,11 +85,23 @@ impl Model {
             Model::Bpe(b) if byte_level => b.tokenize_bytes(word, &mut scratch.bpe, emit),
             _ if byte_level => self.tokenize_byte_mapped(word, scratch, emit),
             _ => match std::str::from_utf8(word) {
-                Ok(word) => self.tokenize(word, byte_level, scratch, emit),
+                Ok(word) => self.tokenize_text(word, scratch, emit),
                 Err(_) => Err(crate::Error::InvalidArgument(
                     "a pre-tokenizer piece cuts a character, and the model reads characters".to_string(),
                 )),
             },
+        }
+    }
+
+    /// The model over the characters of `word` (no byte-level mapping).
+    #[inline]
+    fn tokenize_text(&self, word: &str, scratch: &mut ModelScratch, emit: impl FnMut(u32, usize, usize)) -> Result<()> {
+        match self {
+            Model::WordPiece(w) => w.tokenize(word, emit),
+            Model::Bpe(b) => b.tokenize(word, &mut scratch.bpe.symbols, emit),
+            Model::Unigram(u) => u.tokenize(word, emit),
+            Model::WordLevel(w) => w.tokenize(word, emit),
+            Model::SentencePiece(s) => s.tokenize(word, emit),
         }
     }
 
@@ -110,7 +116,7 @@ impl Model {
         let (mut mapped, mut byte_at) = (String::new(), Vec::new());
         crate::utils::byte_alphabet::encode_bytes_with_positions(word, &mut mapped, &mut byte_at);
         let at = |offset: usize| byte_at.get(offset).copied().unwrap_or(word.len());
-        self.tokenize(&mapped, false, scratch, |id, s, e| emit(id, at(s), at(e)))
+        self.tokenize_text(&mapped, scratch, |id, s, e| emit(id, at(s), at(e)))
     }
 
     /// Appends the ids of `pieces` of `text` (byte ranges, in order): `tokenize` of each, ids
