@@ -18,9 +18,10 @@ slice. Each input is cut into repeats + 1 disjoint slices: slice 0 warms every l
 is timed in repeat k, libraries taking turns in a rotating order, so nobody times text it has
 encoded before (caches warmed on other text count). Reported: median MB/s (UTF-8 bytes) and the
 median of per-repeat ratios. Calls: sentencepiece `encode(list)`, HF `encode_batch_fast` (no
-special tokens), kitoken `encode_all`, tokembed `encode_batch_flat`. One thread unless the column
-says 2 (tokembed with `set_num_threads(2)`; the others have no thread switch here). Every output is
-checked against its reference (sentencepiece for a `.model`, HF for a `tokenizer.json`), and a
+special tokens), kitoken `encode_all`, tokembed `encode_batch_flat`. Only the call is timed, up to
+each library's own answer (lists, encodings, arrays), not the glue that flattens it into one list
+of ids for the check. One thread unless the column says 2 (tokembed with `set_num_threads(2)`;
+the others have no thread switch here). Every output is checked against its reference (sentencepiece for a `.model`, HF for a `tokenizer.json`), and a
 wrong one is marked.
 
 `--linear`: one document without spaces of 10 KB to 10 MB (Chinese, one repeated character, random
@@ -97,10 +98,15 @@ def flat(lists) -> List[int]:
 
 
 class Runner:
-    """One library on one tokenizer: (label, encode function -> flat ids, reference label)."""
+    """One library on one tokenizer: its label, its batch call (what is timed: the library's own
+    output, lists or arrays or encodings), how that output becomes one flat list of ids (not
+    timed: glue for the check), and the label of its reference."""
 
-    def __init__(self, label: str, encode: Callable[[List[str]], List[int]], reference: str):
-        self.label, self.encode, self.reference = label, encode, reference
+    def __init__(self, label: str, call: Callable[[List[str]], object], to_ids: Callable[[object], List[int]], reference: str):
+        self.label, self.call, self.to_ids, self.reference = label, call, to_ids, reference
+
+    def encode(self, docs: List[str]) -> List[int]:
+        return self.to_ids(self.call(docs))
 
 
 def runners(model: Optional[Path], json_file: Optional[Path]) -> List[Runner]:
@@ -108,14 +114,14 @@ def runners(model: Optional[Path], json_file: Optional[Path]) -> List[Runner]:
     if model is not None:
         sp = sentencepiece.SentencePieceProcessor(model_file=str(model))
         ours = tokembed.Tokenizer.from_sentencepiece(model)
-        out.append(Runner("sentencepiece", lambda d: flat(sp.encode(d)), "sentencepiece"))
-        out.append(Runner("tokembed .model", lambda d: ours.encode_batch_flat(d)[0].tolist(), "sentencepiece"))
-        out.append(Runner("tokembed .model 2 threads", lambda d: two_threads(ours, d), "sentencepiece"))
+        out.append(Runner("sentencepiece", sp.encode, flat, "sentencepiece"))
+        out.append(Runner("tokembed .model", ours.encode_batch_flat, flat_array, "sentencepiece"))
+        out.append(Runner("tokembed .model 2 threads", lambda d: two_threads(ours, d), flat_array, "sentencepiece"))
         try:
             import kitoken
 
             kt = kitoken.Kitoken.from_sentencepiece_file(str(model))
-            out.append(Runner("kitoken", lambda d: flat(kt.encode_all(d, False)), "sentencepiece"))
+            out.append(Runner("kitoken", lambda d: kt.encode_all(d, False), flat, "sentencepiece"))
         except ImportError:
             print("kitoken is not installed: pip install kitoken==0.11.1", file=sys.stderr)
         except Exception as e:  # a model kitoken does not load: its column stays empty
@@ -123,15 +129,20 @@ def runners(model: Optional[Path], json_file: Optional[Path]) -> List[Runner]:
     if json_file is not None:
         hf = tokenizers.Tokenizer.from_file(str(json_file))
         ours_json = tokembed.Tokenizer.from_file(json_file)
-        out.append(Runner("HF tokenizers", lambda d: flat(e.ids for e in hf.encode_batch_fast(d, add_special_tokens=False)), "HF tokenizers"))
-        out.append(Runner("tokembed .json", lambda d: ours_json.encode_batch_flat(d, add_special_tokens=False)[0].tolist(), "HF tokenizers"))
+        out.append(Runner("HF tokenizers", lambda d: hf.encode_batch_fast(d, add_special_tokens=False), lambda out: flat(e.ids for e in out), "HF tokenizers"))
+        out.append(Runner("tokembed .json", lambda d: ours_json.encode_batch_flat(d, add_special_tokens=False), flat_array, "HF tokenizers"))
     return out
 
 
-def two_threads(tok: tokembed.Tokenizer, docs: List[str]) -> List[int]:
+def flat_array(out) -> List[int]:
+    """tokembed's `encode_batch_flat` answer (ids, row offsets) as one list of ids."""
+    return out[0].tolist()
+
+
+def two_threads(tok: tokembed.Tokenizer, docs: List[str]):
     tokembed.set_num_threads(2)
     try:
-        return tok.encode_batch_flat(docs)[0].tolist()
+        return tok.encode_batch_flat(docs)
     finally:
         tokembed.set_num_threads(1)
 
@@ -147,8 +158,9 @@ def measure(name: str, libs: List[Runner], slices: List[List[str]], repeats: int
         outputs = {}
         for lib in order:
             start = time.perf_counter()
-            outputs[lib.label] = lib.encode(docs)
+            output = lib.call(docs)
             speeds[lib.label].append(mb / (time.perf_counter() - start))
+            outputs[lib.label] = lib.to_ids(output)
         for lib in libs:
             if outputs[lib.label] != outputs.get(lib.reference, outputs[lib.label]):
                 wrong[lib.label] += 1

@@ -2,6 +2,7 @@
 
 pub mod bpe;
 pub(crate) mod char_trie;
+pub(crate) mod pair_cuts;
 pub(crate) mod piece_cache;
 pub(crate) mod trie;
 pub mod unigram;
@@ -152,17 +153,21 @@ impl Model {
             (Model::Bpe(b), true) => return b.ids_of_pieces(bytes, pieces, bpe, ids),
             (Model::WordPiece(w), _) => return w.ids_of_pieces(text, pieces, wordpiece, ids),
             (Model::Bpe(b), false) => {
-                let mut word = |w: std::ops::Range<usize>| {
+                let mut word = |w: std::ops::Range<usize>, single: Option<u32>| {
+                    if let Some(id) = single {
+                        ids.push(id);
+                        return Ok(());
+                    }
                     let part = span(&w)?;
-                    words.ids_of_word(b.owner(), part.as_bytes(), ids, |ids| {
+                    words.ids_of_word(b.owner(), bytes, w, ids, |ids| {
                         b.tokenize(part, &mut bpe.symbols, |id, _, _| ids.push(id))
                     })
                 };
                 for piece in pieces {
                     span(piece)?;
-                    match b.cuts_at_metaspace() {
-                        true => word_cache::metaspace_words(text, piece.clone(), &mut word)?,
-                        false => word(piece.clone())?,
+                    match b.word_cuts() {
+                        Some(cuts) => cuts.words(text, piece.clone(), &mut word)?,
+                        None => word(piece.clone(), None)?,
                     }
                 }
                 return Ok(());
@@ -170,7 +175,7 @@ impl Model {
             (Model::Unigram(u), _) => {
                 for piece in pieces {
                     let part = span(piece)?;
-                    words.ids_of_word(u.owner(), part.as_bytes(), ids, |ids| {
+                    words.ids_of_word(u.owner(), bytes, piece.clone(), ids, |ids| {
                         u.tokenize(part, |id, _, _| ids.push(id))
                     })?;
                 }
@@ -182,15 +187,21 @@ impl Model {
                 }
                 return Ok(());
             }
-            (Model::SentencePiece(s), _) if s.cuts_at_metaspace() => {
+            (Model::SentencePiece(s), _) if s.cuts_at_metaspace() || s.word_cuts().is_some() => {
+                let mut word = |w: std::ops::Range<usize>, single: Option<u32>| {
+                    if let Some(id) = single {
+                        ids.push(id);
+                        return Ok(());
+                    }
+                    let part = span(&w)?;
+                    words.ids_of_word(s.owner(), bytes, w, ids, |ids| s.tokenize(part, |id, _, _| ids.push(id)))
+                };
                 for piece in pieces {
                     span(piece)?;
-                    word_cache::metaspace_words(text, piece.clone(), |w| {
-                        let part = &text[w];
-                        words.ids_of_word(s.owner(), part.as_bytes(), ids, |ids| {
-                            s.tokenize(part, |id, _, _| ids.push(id))
-                        })
-                    })?;
+                    match s.word_cuts() {
+                        Some(cuts) => cuts.words(text, piece.clone(), &mut word)?,
+                        None => word_cache::metaspace_words(text, piece.clone(), |w| word(w, None))?,
+                    }
                 }
                 return Ok(());
             }

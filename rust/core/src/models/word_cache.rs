@@ -10,7 +10,7 @@
 //! the point before such a `▁`: `metaspace_words` cuts there, and each part is a cached word.
 
 use super::piece_cache::longer::{self, LongerPieces};
-use super::piece_cache::{short_key, RecentPieces};
+use super::piece_cache::{key_in_text, RecentPieces, MAX_SHORT};
 use crate::error::Result;
 use std::ops::Range;
 
@@ -23,17 +23,19 @@ pub struct WordCaches {
 }
 
 impl WordCaches {
-    /// Appends the ids of `word` to `ids`: from the caches of model `owner`, or by `encode`
-    /// (which appends them), remembered afterwards.
+    /// Appends the ids of the word `text[word]` to `ids`: from the caches of model `owner`, or
+    /// by `encode` (which appends them), remembered afterwards. The word comes with its text so
+    /// that its key is read from the text in one load.
     #[inline]
     pub fn ids_of_word(
         &mut self,
         owner: u64,
-        word: &[u8],
+        text: &[u8],
+        word: Range<usize>,
         ids: &mut Vec<u32>,
         encode: impl FnOnce(&mut Vec<u32>) -> Result<()>,
     ) -> Result<()> {
-        self.ids_of_word_if(owner, word, ids, |ids| encode(ids).map(|()| true)).map(|_| ())
+        self.ids_of_word_if(owner, text, word, ids, |ids| encode(ids).map(|()| true)).map(|_| ())
     }
 
     /// As `ids_of_word`, for a model whose answer for a word may depend on more than its bytes:
@@ -43,11 +45,14 @@ impl WordCaches {
     pub fn ids_of_word_if(
         &mut self,
         owner: u64,
-        word: &[u8],
+        text: &[u8],
+        word: Range<usize>,
         ids: &mut Vec<u32>,
         encode: impl FnOnce(&mut Vec<u32>) -> Result<bool>,
     ) -> Result<bool> {
-        let key = short_key(word);
+        let word_bytes = text.get(word.clone()).unwrap_or_default();
+        let key = (1..=MAX_SHORT).contains(&word_bytes.len()).then(|| key_in_text(text, word.start, word_bytes.len()));
+        let word = word_bytes;
         if let Some(key) = key {
             self.short.claim(owner);
             if self.short.append_cached(key, ids) {

@@ -14,6 +14,7 @@ use super::proto::{ModelProto, ModelType, PieceType};
 use super::{bpe, unigram};
 use crate::error::Result;
 use crate::models::char_trie::CharTrie;
+use crate::models::pair_cuts::PairCuts;
 use crate::models::trie::Trie;
 use crate::utils::memory::Scratch as _;
 use rustc_hash::FxHashMap;
@@ -80,6 +81,8 @@ pub struct SentencePieceModel {
     owner: u64,
     /// BPE whose text may be cut before each `▁` after another character (see `word_cache`).
     cuts_at_metaspace: bool,
+    /// Where BPE on ids may cut a text into parts encoded alone (see `pair_cuts`).
+    word_cuts: Option<PairCuts>,
     /// Unigram whose text may be cut so, its words cached when that is exact (see `unigram_words`).
     unigram_by_words: bool,
 }
@@ -210,7 +213,10 @@ impl SentencePieceModel {
             Algorithm::Unigram => None,
         };
         let byte_ids = crate::models::byte_token_ids(|t| ids.get(t).copied());
+        // BPE on ids merges exactly the encodable pieces, and its symbols are their characters.
+        let word_cuts = id_bpe.as_ref().map(|_| PairCuts::build(encodable.iter().map(|(t, &id)| (t.as_str(), id))));
         Ok(SentencePieceModel {
+            word_cuts,
             byte_ids,
             id_bpe,
             owner: crate::models::piece_cache::next_owner(),
@@ -237,6 +243,11 @@ impl SentencePieceModel {
 
     pub fn cuts_at_metaspace(&self) -> bool {
         self.cuts_at_metaspace
+    }
+
+    /// Where BPE may cut a text into parts encoded alone, if anywhere (see `pair_cuts`).
+    pub fn word_cuts(&self) -> Option<&PairCuts> {
+        self.word_cuts.as_ref()
     }
 
     pub fn unigram_by_words(&self) -> bool {

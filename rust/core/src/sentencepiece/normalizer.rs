@@ -25,6 +25,11 @@ pub struct SentencePieceNormalizer {
     whitespace_as_suffix: bool,
     /// First bytes of user-defined pieces: a character starting with another byte is not one.
     user_first_bytes: [bool; 256],
+    /// Without rules, the bytes that end a passing run: a space and those first bytes (no
+    /// other byte of a character is ever a first byte, so runs end on character boundaries).
+    run_stops: [bool; 256],
+    /// A space is only a space here: no rule rewrites it and no user-defined piece starts with it.
+    plain_space: bool,
 }
 
 impl SentencePieceNormalizer {
@@ -39,7 +44,11 @@ impl SentencePieceNormalizer {
         };
         let user_first_bytes =
             std::array::from_fn(|b| user_defined.as_ref().is_some_and(|t| t.has_entry_starting_with(b as u8)));
+        let run_stops = std::array::from_fn(|b| b == b' ' as usize || user_first_bytes[b]);
+        let plain_space = !user_first_bytes[b' ' as usize] && !rules.as_ref().is_some_and(|r| r.may_rewrite(' '));
         Ok(SentencePieceNormalizer {
+            run_stops,
+            plain_space,
             user_first_bytes,
             rules,
             user_defined,
@@ -63,6 +72,10 @@ impl SentencePieceNormalizer {
     /// the white-space handling rewrites). Most text is such runs.
     #[inline]
     fn passing_run(&self, input: &str) -> usize {
+        if self.rules.is_none() {
+            // Most `.model` BPE files (Llama, Mistral): only a stop byte ends the run.
+            return input.bytes().position(|b| self.run_stops[b as usize]).unwrap_or(input.len());
+        }
         let mut len = 0;
         for c in input.chars() {
             let first_byte = if (c as u32) < 0x80 { c as u8 } else { c.encode_utf8(&mut [0; 4]).as_bytes()[0] };
@@ -145,7 +158,21 @@ impl SentencePieceNormalizer {
             push(&mut text, &mut align, space, (a.0, a.0));
         }
         let mut previous_space = self.remove_extra_whitespaces;
+        let bytes = input.as_bytes();
         while at < input.len() {
+            if self.plain_space && bytes[at] == b' ' {
+                // What the general step below does with a lone space, without its lookups.
+                if !previous_space {
+                    let a = if track { span(at, at + 1) } else { (0, 0) };
+                    push(&mut text, &mut align, space, a);
+                    previous_space = true;
+                }
+                at += 1;
+                if !self.remove_extra_whitespaces {
+                    previous_space = false;
+                }
+                continue;
+            }
             let run = self.passing_run(&input[at..]);
             if run > 0 {
                 if track {

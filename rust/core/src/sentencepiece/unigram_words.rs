@@ -23,7 +23,7 @@ pub fn unigram_ids(model: &SentencePieceModel, text: &str, words: &mut WordCache
     let mut here = 0.0f32;
     let mut tokens = Tokens::default();
     metaspace_words(text, 0..text.len(), |range| {
-        let word = &text[range];
+        let word = &text[range.clone()];
         // The reset the library makes where this word starts (nothing past it is reached yet).
         if !(-SCORE_RESET_THRESHOLD..=SCORE_RESET_THRESHOLD).contains(&here) {
             here = 0.0;
@@ -36,7 +36,7 @@ pub fn unigram_ids(model: &SentencePieceModel, text: &str, words: &mut WordCache
             return Ok(());
         }
         let before = ids.len();
-        let cached = words.ids_of_word_if(model.owner(), word.as_bytes(), ids, |ids| {
+        let cached = words.ids_of_word_if(model.owner(), text.as_bytes(), range, ids, |ids| {
             Ok(in_place(model, word, &mut here, &mut tokens, ids))
         })?;
         if cached {

@@ -20,6 +20,7 @@ pub use byte_level::BpeScratch;
 use byte_level::ByteTables;
 
 use crate::error::{Error, Result};
+use crate::models::pair_cuts::PairCuts;
 use once_cell::race::OnceBox;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -131,8 +132,8 @@ pub struct Bpe {
     byte_level: std::sync::Arc<OnceBox<ByteTables>>,
     /// Names this model in a thread's word caches (see `word_cache`).
     owner: u64,
-    /// A word may be cut before each `▁` after another character (see `word_cache`).
-    cuts_at_metaspace: bool,
+    /// Where a word may be cut into parts encoded alone (see `pair_cuts`), when the file allows it.
+    word_cuts: Option<std::sync::Arc<PairCuts>>,
     /// BPE-dropout's probability (see `dropout`), when above 0, and the seed of its draws.
     dropout: Option<(f32, u64)>,
 }
@@ -195,13 +196,11 @@ impl Bpe {
             None
         };
         // Cutting a word changes nothing only when a token's spelling does not depend on its
-        // place in the word (no prefix or suffix), merges alone decide (no whole-word lookup),
-        // and `▁` itself is a token (so no unknown run spans a cut).
-        let cuts_at_metaspace = spec.continuing_subword_prefix.is_none()
-            && spec.end_of_word_suffix.is_none()
-            && !spec.ignore_merges
-            && spec.vocab.contains_key("\u{2581}")
-            && crate::models::word_cache::cuts_before_metaspace(spec.vocab.keys().map(String::as_str));
+        // place in the word (no prefix or suffix) and merges alone decide (no whole-word lookup).
+        // The vocabulary stands in for the merges' results (it holds them all, and more).
+        let word_cuts =
+            (spec.continuing_subword_prefix.is_none() && spec.end_of_word_suffix.is_none() && !spec.ignore_merges)
+                .then(|| std::sync::Arc::new(PairCuts::build(spec.vocab.iter().map(|(t, &id)| (t.as_str(), id)))));
         Ok(Bpe {
             spec,
             merges,
@@ -210,7 +209,7 @@ impl Bpe {
             byte_ids,
             byte_level: Default::default(),
             owner: crate::models::piece_cache::next_owner(),
-            cuts_at_metaspace,
+            word_cuts,
             dropout: None,
         }
         .with_dropout(spec_dropout, 0))
@@ -339,8 +338,9 @@ impl Bpe {
         self.dropout
     }
 
-    pub fn cuts_at_metaspace(&self) -> bool {
-        self.cuts_at_metaspace
+    /// Where a word may be cut into parts encoded alone, if anywhere (see `pair_cuts`).
+    pub fn word_cuts(&self) -> Option<&PairCuts> {
+        self.word_cuts.as_deref()
     }
 
     pub fn token_to_id(&self, token: &str) -> Option<u32> {

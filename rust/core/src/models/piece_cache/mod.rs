@@ -84,7 +84,7 @@ pub fn short_key(piece: &[u8]) -> Option<u128> {
     Some(u128::from_le_bytes(buf))
 }
 
-/// The key of the piece `text[start..start + len]`, `2 <= len <= MAX_SHORT`: where 16 bytes
+/// The key of the piece `text[start..start + len]`, `1 <= len <= MAX_SHORT`: where 16 bytes
 /// can be read from `start`, one unaligned load with the bytes past the piece masked off (no
 /// copy through a buffer, which the CPU cannot forward to the wide load that follows).
 #[inline(always)]

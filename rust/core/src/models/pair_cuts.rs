@@ -1,0 +1,225 @@
+//! Where a word of a character-level BPE may be cut without changing its tokens, so that a
+//! text without spaces (a Chinese or Japanese document is one word under SentencePiece's
+//! pipelines) still reaches the model, and the thread's word caches, in short parts.
+//!
+//! A merge makes a token whose text is the two halves' texts together. So if no token has
+//! character `b` right after character `a`, no symbol ever spans the point between an `a` and
+//! the `b` after it, and BPE on the two sides is BPE on each side alone: each side's merges
+//! happen in the same order (lowest rank first, leftmost on ties), whatever the other side does.
+//! The same holds for the frozen user-defined pieces of a `.model`, matched left to right: one
+//! spanning the point would have `ab` in it.
+//!
+//! The set of adjacent pairs is kept as a one-hash bit filter: a pair a token has always answers
+//! "maybe", a pair none has answers "no" except for a few collisions, which only mean a cut not
+//! taken, never a wrong one. At 16 bits per listed pair about 1 in 16 absent pairs collides.
+//! Memory: at most `MAX_BITS` / 8 bytes (1 MB) per model, built at load, read-only afterwards
+//! (shared by threads, nothing to redo after `fork`).
+//!
+//! Both characters must also be tokens themselves. A character the vocabulary lacks becomes the
+//! unknown token, fused with its unknown neighbours by some models, or bytes of byte fallback,
+//! which merges might join across characters; neither can happen at a cut between two tokens.
+//! What depends on the place in the word (a continuation prefix, an end-of-word suffix, a
+//! whole-word lookup) rules cuts out altogether: the model does not build a `PairCuts` then.
+
+use crate::error::Result;
+use rustc_hash::FxHashMap;
+use std::ops::Range;
+
+const MIN_BITS_LOG2: u32 = 12;
+/// 2^23 bits: 1 MB, for vocabularies with over half a million distinct adjacent pairs.
+const MAX_BITS_LOG2: u32 = 23;
+const BITS_PER_PAIR: usize = 16;
+
+/// No token: a character's id slot for characters that are not tokens alone.
+const NOT_A_TOKEN: u32 = u32::MAX;
+
+#[derive(Debug, Clone)]
+pub struct PairCuts {
+    bits: Box<[u64]>,
+    /// 64 minus log2 of the number of bits: a hash's top bits pick the bit.
+    shift: u32,
+    /// The ids of the ASCII characters that are tokens (`NOT_A_TOKEN` for the others).
+    ascii_ids: [u32; 128],
+    /// Characters of the Basic Multilingual Plane by block of 256: the block's index in
+    /// `bmp_blocks` plus one, or 0 for a block with no token (so at most 256 KB of blocks).
+    bmp_block_of: Box<[u16; 256]>,
+    bmp_blocks: Vec<[u32; 256]>,
+    /// The ids of the characters past it that are tokens.
+    other_ids: FxHashMap<char, u32>,
+}
+
+impl PairCuts {
+    /// The filter of every pair of adjacent characters in `tokens` (text, id), and the ids of
+    /// the characters that are tokens alone.
+    pub fn build<'a>(tokens: impl IntoIterator<Item = (&'a str, u32)>) -> PairCuts {
+        let mut pairs: Vec<u64> = Vec::new();
+        let (mut ascii_ids, mut other_ids) = ([NOT_A_TOKEN; 128], FxHashMap::default());
+        let (mut bmp_block_of, mut bmp_blocks) = (Box::new([0u16; 256]), Vec::new());
+        for (token, id) in tokens {
+            let mut chars = token.chars();
+            let Some(mut before) = chars.next() else { continue };
+            if token.len() == before.len_utf8() {
+                let code = before as usize;
+                if let Some(slot) = ascii_ids.get_mut(code) {
+                    *slot = id;
+                } else if let Some(block) = bmp_block_of.get_mut(code >> 8) {
+                    if *block == 0 {
+                        bmp_blocks.push([NOT_A_TOKEN; 256]);
+                        *block = bmp_blocks.len() as u16;
+                    }
+                    bmp_blocks[*block as usize - 1][code & 0xFF] = id;
+                } else {
+                    other_ids.insert(before, id);
+                }
+            }
+            for c in chars {
+                pairs.push(pair_hash(before, c));
+                before = c;
+            }
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        let wanted = (pairs.len().max(1) * BITS_PER_PAIR).next_power_of_two().trailing_zeros();
+        let log2 = wanted.clamp(MIN_BITS_LOG2, MAX_BITS_LOG2);
+        let mut bits = vec![0u64; (1usize << log2) / 64].into_boxed_slice();
+        let shift = 64 - log2;
+        for hash in pairs {
+            let bit = (hash >> shift) as usize;
+            bits[bit / 64] |= 1 << (bit % 64);
+        }
+        PairCuts { bits, shift, ascii_ids, bmp_block_of, bmp_blocks, other_ids }
+    }
+
+    /// The id of `c` when it is a token alone.
+    #[inline]
+    fn token_id(&self, c: char) -> Option<u32> {
+        let code = c as usize;
+        let id = match (self.ascii_ids.get(code), self.bmp_block_of.get(code >> 8)) {
+            (Some(&id), _) => id,
+            (None, Some(0)) => NOT_A_TOKEN,
+            (None, Some(&block)) => self.bmp_blocks.get(block as usize - 1).map_or(NOT_A_TOKEN, |b| b[code & 0xFF]),
+            (None, None) => return self.other_ids.get(&c).copied(),
+        };
+        (id != NOT_A_TOKEN).then_some(id)
+    }
+
+    /// Whether some token may have `b` right after `a` (false: surely none has).
+    #[inline]
+    fn may_pair(&self, a: char, b: char) -> bool {
+        let bit = (pair_hash(a, b) >> self.shift) as usize;
+        // `bit` < 2^(64 - shift), the number of bits, so the word index is in bounds.
+        self.bits.get(bit / 64).is_none_or(|w| w & (1 << (bit % 64)) != 0)
+    }
+
+    /// Calls `each(part, single)` on the parts of `text[range]`, in order, cut between two
+    /// characters that are tokens and that no token has side by side. `single` is the id of a
+    /// part that is one such character: its only token, which needs no model and no cache.
+    pub fn words(
+        &self,
+        text: &str,
+        range: Range<usize>,
+        mut each: impl FnMut(Range<usize>, Option<u32>) -> Result<()>,
+    ) -> Result<()> {
+        let Some(part) = text.get(range.clone()) else {
+            return each(range, None);
+        };
+        let mut chars = part.char_indices();
+        let Some((_, mut before)) = chars.next() else {
+            return Ok(());
+        };
+        let mut start = 0;
+        // The id of `before` when the last step looked it up (in text without spaces, where
+        // nearly every step is a cut, each character is then looked up once, not twice).
+        let mut before_id: Option<Option<u32>> = None;
+        for (at, c) in chars {
+            let mut c_id = None;
+            if !self.may_pair(before, c) {
+                let ids = (before_id.unwrap_or_else(|| self.token_id(before)), self.token_id(c));
+                if let (Some(id), Some(_)) = ids {
+                    let single = (at - start == before.len_utf8()).then_some(id);
+                    each(range.start + start..range.start + at, single)?;
+                    start = at;
+                }
+                c_id = Some(ids.1);
+            }
+            before = c;
+            before_id = c_id;
+        }
+        let single = (part.len() - start == before.len_utf8()).then(|| self.token_id(before)).flatten();
+        each(range.start + start..range.end, single)
+    }
+}
+
+#[inline]
+fn pair_hash(a: char, b: char) -> u64 {
+    (((a as u64) << 21) | b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build<'a>(tokens: impl IntoIterator<Item = &'a str>) -> PairCuts {
+        PairCuts::build(tokens.into_iter().zip(0..))
+    }
+
+    fn parts(cuts: &PairCuts, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        cuts.words(text, 0..text.len(), |r, single| {
+            let part = &text[r];
+            // A part that is one character that is a token comes with that token's id.
+            let alone = part.chars().count() == 1;
+            assert_eq!(single, part.chars().next().and_then(|c| cuts.token_id(c)).filter(|_| alone));
+            out.push(part.to_string());
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn cuts_only_between_characters_no_token_joins() {
+        let singles = ["▁", "t", "h", "e", "日", "本", "語", "a", "b", "x"];
+        let cuts = build(["▁the", "日本", "ab"].into_iter().chain(singles));
+        assert_eq!(parts(&cuts, "▁the日本語"), ["▁the", "日本", "語"]);
+        assert_eq!(parts(&cuts, "xab▁th"), ["x", "ab", "▁th"]);
+        assert_eq!(parts(&cuts, "a"), ["a"]);
+        assert!(parts(&cuts, "").is_empty());
+        // Every listed pair answers "maybe", however many there are.
+        let many: Vec<String> = (0..5000u32)
+            .filter_map(|i| Some(format!("{}{}", char::from_u32(0x4E00 + i)?, char::from_u32(0x4E01 + i)?)))
+            .collect();
+        let singles: Vec<String> = many.iter().flat_map(|t| t.chars().map(String::from)).collect();
+        let cuts = build(many.iter().chain(&singles).map(String::as_str));
+        for token in &many {
+            assert_eq!(parts(&cuts, token), [token.clone()]);
+        }
+    }
+
+    #[test]
+    fn never_cuts_beside_a_character_that_is_not_a_token() {
+        // `y` is no token: it may become the unknown token fused with its neighbour, or bytes.
+        let cuts = build(["ab", "a", "b", "x"]);
+        assert_eq!(parts(&cuts, "xyab"), ["xyab"]);
+        assert_eq!(parts(&cuts, "xaby"), ["x", "aby"]);
+        assert_eq!(parts(&cuts, "bxa"), ["b", "x", "a"]);
+    }
+
+    #[test]
+    fn a_single_character_part_comes_with_its_id() {
+        let cuts = PairCuts::build([("ab", 7), ("a", 3), ("b", 4), ("語", 9), ("😀", 11), ("é", 12)]);
+        assert_eq!(cuts.token_id('😀'), Some(11));
+        assert_eq!(cuts.token_id('é'), Some(12));
+        assert_eq!(cuts.token_id('ê'), None);
+        assert_eq!(cuts.token_id('😁'), None);
+        assert_eq!(cuts.token_id('本'), None);
+        let text = "語ab語";
+        let mut out = Vec::new();
+        cuts.words(text, 0..text.len(), |r, single| {
+            out.push((r, single));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(out, [(0..3, Some(9)), (3..5, None), (5..8, Some(9))]);
+    }
+}
