@@ -15,11 +15,11 @@
 //! Memory: at most `MAX_BITS` / 8 bytes (1 MB) per model, built at load, read-only afterwards
 //! (shared by threads, nothing to redo after `fork`).
 //!
-//! Both characters must also be tokens themselves. A character the vocabulary lacks becomes the
-//! unknown token, fused with its unknown neighbours by some models, or bytes of byte fallback,
-//! which merges might join across characters; neither can happen at a cut between two tokens.
-//! What depends on the place in the word (a continuation prefix, an end-of-word suffix, a
-//! whole-word lookup) rules cuts out altogether: the model does not build a `PairCuts` then.
+//! A character the vocabulary lacks becomes the unknown token, which some models fuse with its
+//! unknown neighbours, or the bytes of byte fallback, which a merge of byte tokens might join
+//! across characters: the model says, by an `Unknowns` rule, which cuts beside such characters
+//! keep its answer. What depends on the place in the word (a continuation prefix, an end-of-word
+//! suffix, a whole-word lookup) rules cuts out altogether: the model builds no `PairCuts` then.
 
 use crate::error::Result;
 use rustc_hash::FxHashMap;
@@ -32,6 +32,18 @@ const BITS_PER_PAIR: usize = 16;
 
 /// No token: a character's id slot for characters that are not tokens alone.
 const NOT_A_TOKEN: u32 = u32::MAX;
+
+/// Where a cut may fall beside a character that is not a token alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unknowns {
+    /// Anywhere: such a character is tokenized alone (bytes no merge joins, or the unknown
+    /// token unfused) whatever is around it.
+    StandAlone,
+    /// Not between two of them: runs of them fuse into one unknown token.
+    FuseInRuns,
+    /// Never: what they become may merge with a neighbour.
+    MayMerge,
+}
 
 #[derive(Debug, Clone)]
 pub struct PairCuts {
@@ -46,12 +58,13 @@ pub struct PairCuts {
     bmp_blocks: Vec<[u32; 256]>,
     /// The ids of the characters past it that are tokens.
     other_ids: FxHashMap<char, u32>,
+    unknowns: Unknowns,
 }
 
 impl PairCuts {
     /// The filter of every pair of adjacent characters in `tokens` (text, id), and the ids of
     /// the characters that are tokens alone.
-    pub fn build<'a>(tokens: impl IntoIterator<Item = (&'a str, u32)>) -> PairCuts {
+    pub fn build<'a>(tokens: impl IntoIterator<Item = (&'a str, u32)>, unknowns: Unknowns) -> PairCuts {
         let mut pairs: Vec<u64> = Vec::new();
         let (mut ascii_ids, mut other_ids) = ([NOT_A_TOKEN; 128], FxHashMap::default());
         let (mut bmp_block_of, mut bmp_blocks) = (Box::new([0u16; 256]), Vec::new());
@@ -87,7 +100,7 @@ impl PairCuts {
             let bit = (hash >> shift) as usize;
             bits[bit / 64] |= 1 << (bit % 64);
         }
-        PairCuts { bits, shift, ascii_ids, bmp_block_of, bmp_blocks, other_ids }
+        PairCuts { bits, shift, ascii_ids, bmp_block_of, bmp_blocks, other_ids, unknowns }
     }
 
     /// The id of `c` when it is a token alone.
@@ -112,8 +125,9 @@ impl PairCuts {
     }
 
     /// Calls `each(part, single)` on the parts of `text[range]`, in order, cut between two
-    /// characters that are tokens and that no token has side by side. `single` is the id of a
-    /// part that is one such character: its only token, which needs no model and no cache.
+    /// characters that no token has side by side, when the `Unknowns` rule allows it. `single`
+    /// is the id of a part that is one character that is a token: its only token, which needs no
+    /// model and no cache.
     pub fn words(
         &self,
         text: &str,
@@ -135,8 +149,13 @@ impl PairCuts {
             let mut c_id = None;
             if !self.may_pair(before, c) {
                 let ids = (before_id.unwrap_or_else(|| self.token_id(before)), self.token_id(c));
-                if let (Some(id), Some(_)) = ids {
-                    let single = (at - start == before.len_utf8()).then_some(id);
+                let cut = match self.unknowns {
+                    Unknowns::StandAlone => true,
+                    Unknowns::FuseInRuns => ids.0.is_some() || ids.1.is_some(),
+                    Unknowns::MayMerge => ids.0.is_some() && ids.1.is_some(),
+                };
+                if cut {
+                    let single = ids.0.filter(|_| at - start == before.len_utf8());
                     each(range.start + start..range.start + at, single)?;
                     start = at;
                 }
@@ -160,7 +179,7 @@ mod tests {
     use super::*;
 
     fn build<'a>(tokens: impl IntoIterator<Item = &'a str>) -> PairCuts {
-        PairCuts::build(tokens.into_iter().zip(0..))
+        PairCuts::build(tokens.into_iter().zip(0..), Unknowns::MayMerge)
     }
 
     fn parts(cuts: &PairCuts, text: &str) -> Vec<String> {
@@ -197,17 +216,23 @@ mod tests {
     }
 
     #[test]
-    fn never_cuts_beside_a_character_that_is_not_a_token() {
-        // `y` is no token: it may become the unknown token fused with its neighbour, or bytes.
-        let cuts = build(["ab", "a", "b", "x"]);
-        assert_eq!(parts(&cuts, "xyab"), ["xyab"]);
-        assert_eq!(parts(&cuts, "xaby"), ["x", "aby"]);
-        assert_eq!(parts(&cuts, "bxa"), ["b", "x", "a"]);
+    fn cuts_beside_a_character_that_is_not_a_token_as_the_model_says() {
+        // `y` and `z` are no tokens.
+        let tokens = ["ab", "a", "b", "x"].into_iter().zip(0..);
+        let may_merge = PairCuts::build(tokens.clone(), Unknowns::MayMerge);
+        assert_eq!(parts(&may_merge, "xyab"), ["xyab"]);
+        assert_eq!(parts(&may_merge, "xaby"), ["x", "aby"]);
+        assert_eq!(parts(&may_merge, "bxa"), ["b", "x", "a"]);
+        let fused = PairCuts::build(tokens.clone(), Unknowns::FuseInRuns);
+        assert_eq!(parts(&fused, "xyzab"), ["x", "yz", "ab"]);
+        let alone = PairCuts::build(tokens, Unknowns::StandAlone);
+        assert_eq!(parts(&alone, "xyzab"), ["x", "y", "z", "ab"]);
     }
 
     #[test]
     fn a_single_character_part_comes_with_its_id() {
-        let cuts = PairCuts::build([("ab", 7), ("a", 3), ("b", 4), ("語", 9), ("😀", 11), ("é", 12)]);
+        let tokens = [("ab", 7), ("a", 3), ("b", 4), ("語", 9), ("😀", 11), ("é", 12)];
+        let cuts = PairCuts::build(tokens, Unknowns::MayMerge);
         assert_eq!(cuts.token_id('😀'), Some(11));
         assert_eq!(cuts.token_id('é'), Some(12));
         assert_eq!(cuts.token_id('ê'), None);

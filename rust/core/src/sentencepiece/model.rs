@@ -14,7 +14,7 @@ use super::proto::{ModelProto, ModelType, PieceType};
 use super::{bpe, unigram};
 use crate::error::Result;
 use crate::models::char_trie::CharTrie;
-use crate::models::pair_cuts::PairCuts;
+use crate::models::pair_cuts::{PairCuts, Unknowns};
 use crate::models::trie::Trie;
 use crate::utils::memory::Scratch as _;
 use rustc_hash::FxHashMap;
@@ -213,8 +213,12 @@ impl SentencePieceModel {
             Algorithm::Unigram => None,
         };
         let byte_ids = crate::models::byte_token_ids(|t| ids.get(t).copied());
-        // BPE on ids merges exactly the encodable pieces, and its symbols are their characters.
-        let word_cuts = id_bpe.as_ref().map(|_| PairCuts::build(encodable.iter().map(|(t, &id)| (t.as_str(), id))));
+        // BPE on ids merges exactly the encodable pieces, and its symbols are their characters
+        // (all encodable, see `IdBpe::build`). A character that is not one never merges; byte
+        // fallback spells it alone, otherwise a run of them is one unknown token.
+        let unknowns = if byte_fallback { Unknowns::StandAlone } else { Unknowns::FuseInRuns };
+        let word_cuts =
+            id_bpe.as_ref().map(|_| PairCuts::build(encodable.iter().map(|(t, &id)| (t.as_str(), id)), unknowns));
         Ok(SentencePieceModel {
             word_cuts,
             byte_ids,

@@ -20,7 +20,7 @@ pub use byte_level::BpeScratch;
 use byte_level::ByteTables;
 
 use crate::error::{Error, Result};
-use crate::models::pair_cuts::PairCuts;
+use crate::models::pair_cuts::{PairCuts, Unknowns};
 use once_cell::race::OnceBox;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -200,7 +200,10 @@ impl Bpe {
         // The vocabulary stands in for the merges' results (it holds them all, and more).
         let word_cuts =
             (spec.continuing_subword_prefix.is_none() && spec.end_of_word_suffix.is_none() && !spec.ignore_merges)
-                .then(|| std::sync::Arc::new(PairCuts::build(spec.vocab.iter().map(|(t, &id)| (t.as_str(), id)))));
+                .then(|| {
+                    let tokens = spec.vocab.iter().map(|(t, &id)| (t.as_str(), id));
+                    std::sync::Arc::new(PairCuts::build(tokens, unknown_characters(&spec, byte_ids.is_some())))
+                });
         Ok(Bpe {
             spec,
             merges,
@@ -213,6 +216,25 @@ impl Bpe {
             dropout: None,
         }
         .with_dropout(spec_dropout, 0))
+    }
+}
+
+/// What a character the vocabulary lacks becomes, for word cuts (see `pair_cuts`): bytes with
+/// complete byte fallback, else the unknown token, fused in runs with `fuse_unk` (or nothing,
+/// without an unknown token); alone either way unless a merge takes a byte token or the
+/// unknown token as a half (which a file could list), or the merges are derived from ranks.
+fn unknown_characters(spec: &BpeSpec, spells_bytes: bool) -> Unknowns {
+    let is_byte_token = |t: &str| t.len() == 6 && t.starts_with("<0x") && t.ends_with('>');
+    let unknown = spec.unk_token.as_deref();
+    let merges_unknowns = spec.merges_of_ranks
+        || spec
+            .merges
+            .iter()
+            .any(|m| m.parts().is_none_or(|(a, b)| [a, b].iter().any(|t| is_byte_token(t) || Some(*t) == unknown)));
+    match (merges_unknowns, spells_bytes || !spec.fuse_unk) {
+        (true, _) => Unknowns::MayMerge,
+        (false, true) => Unknowns::StandAlone,
+        (false, false) => Unknowns::FuseInRuns,
     }
 }
 
