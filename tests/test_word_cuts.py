@@ -1,10 +1,11 @@
-"""Character-level BPE cuts a word between two characters that are tokens and that no token has
-side by side, and encodes the parts alone, each through the thread's word caches (Rust
-`models/pair_cuts.rs`). Only the ids path (`encode_batch_flat`) cuts, so it is compared here with
+"""Character-level BPE and `.model` Unigram cut a word between two characters that no token has
+side by side (beside a character that is not a token only where the model spells it alone), and
+encode the parts alone, each through the thread's word caches (Rust `models/pair_cuts.rs`). Only the ids path (`encode_batch_flat`) cuts, so it is compared here with
 the reference wherever cuts fall: text without spaces (Japanese, Chinese: a whole document is one
 word under SentencePiece's pipelines), runs of characters the vocabulary lacks (fused into one
 unknown token by botchan's BPE, bytes under Mistral's byte fallback), emoji, user-defined pieces
-(Mistral v3), and the Japanese corpus as lines and as ~4 KB documents. `.model` files against
+(Mistral v3), float32 Unigram paths carried from word to word (botchan's and a Japanese Unigram),
+and the Japanese corpus as lines and as ~4 KB documents. `.model` files against
 `sentencepiece`, `tokenizer.json` files against HF `tokenizers`.
 """
 
@@ -25,7 +26,13 @@ import tokembed
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SP_DIR = DATA / "tokenizers" / "sentencepiece"
 LOCAL = Path(__file__).resolve().parent / "data" / "sentencepiece"
-BPE_MODELS = [SP_DIR / "mistral_v1.model", SP_DIR / "botchan_en_bpe_1000.model", LOCAL / "mistral_v3.model"]
+MODELS = [
+    SP_DIR / "mistral_v1.model",
+    SP_DIR / "botchan_en_bpe_1000.model",
+    LOCAL / "mistral_v3.model",
+    SP_DIR / "botchan_en_unigram_1000.model",
+    LOCAL / "ja_unigram_8000.model",
+]
 BPE_FILES = ["mistral_v1.legacy.tokenizer.json", "mistral_v1.metaspace.tokenizer.json", "botchan_en_bpe_1000.tokenizer.json"]
 JAPANESE = LOCAL / "ja_wagahaiwa_nekodearu_200KB.txt"
 GENERATED = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -80,7 +87,7 @@ def ids_path(ours: tokembed.Tokenizer, texts: List[str], **options) -> List[List
     return [flat[offsets[i] : offsets[i + 1]].tolist() for i in range(len(texts))]
 
 
-@pytest.mark.parametrize("model", BPE_MODELS, ids=lambda p: p.name)
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
 @GENERATED
 @given(text=TEXT)
 @example(text="吾輩は猫である。名前はまだ無い。")
@@ -107,7 +114,7 @@ def test_json_files_cut_as_hf_encodes(name, text):
     assert ids_path(ours, [text], add_special_tokens=False) == [expected], f"{name}: {text!r}"
 
 
-@pytest.mark.parametrize("model", BPE_MODELS, ids=lambda p: p.name)
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
 def test_model_files_on_japanese_lines_and_documents(model):
     reference, ours = model_pair(model)
     lines = japanese_lines()

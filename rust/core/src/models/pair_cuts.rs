@@ -65,7 +65,11 @@ impl PairCuts {
     /// The filter of every pair of adjacent characters in `tokens` (text, id), and the ids of
     /// the characters that are tokens alone.
     pub fn build<'a>(tokens: impl IntoIterator<Item = (&'a str, u32)>, unknowns: Unknowns) -> PairCuts {
-        let mut pairs: Vec<u64> = Vec::new();
+        // Every pair's bit at the largest size first (no list of pairs to sort and dedup: a
+        // large vocabulary has millions), then folded down to 16 bits per distinct pair: a
+        // smaller table's bit is the larger one's index shifted right, so folding ORs neighbours.
+        let mut full = vec![0u64; (1usize << MAX_BITS_LOG2) / 64];
+        let full_shift = 64 - MAX_BITS_LOG2;
         let (mut ascii_ids, mut other_ids) = ([NOT_A_TOKEN; 128], FxHashMap::default());
         let (mut bmp_block_of, mut bmp_blocks) = (Box::new([0u16; 256]), Vec::new());
         for (token, id) in tokens {
@@ -86,19 +90,25 @@ impl PairCuts {
                 }
             }
             for c in chars {
-                pairs.push(pair_hash(before, c));
+                let bit = (pair_hash(before, c) >> full_shift) as usize;
+                full[bit / 64] |= 1 << (bit % 64);
                 before = c;
             }
         }
-        pairs.sort_unstable();
-        pairs.dedup();
-        let wanted = (pairs.len().max(1) * BITS_PER_PAIR).next_power_of_two().trailing_zeros();
+        // Distinct pairs, give or take the few that share a bit.
+        let distinct: usize = full.iter().map(|w| w.count_ones() as usize).sum();
+        let wanted = (distinct.max(1) * BITS_PER_PAIR).next_power_of_two().trailing_zeros();
         let log2 = wanted.clamp(MIN_BITS_LOG2, MAX_BITS_LOG2);
-        let mut bits = vec![0u64; (1usize << log2) / 64].into_boxed_slice();
         let shift = 64 - log2;
-        for hash in pairs {
-            let bit = (hash >> shift) as usize;
-            bits[bit / 64] |= 1 << (bit % 64);
+        let group = 1usize << (MAX_BITS_LOG2 - log2); // bits of `full` per bit kept
+        let mut bits = vec![0u64; (1usize << log2) / 64].into_boxed_slice();
+        for (word_index, &word) in full.iter().enumerate() {
+            let mut rest = word;
+            while rest != 0 {
+                let bit = (word_index * 64 + rest.trailing_zeros() as usize) / group;
+                bits[bit / 64] |= 1 << (bit % 64);
+                rest &= rest - 1;
+            }
         }
         PairCuts { bits, shift, ascii_ids, bmp_block_of, bmp_blocks, other_ids, unknowns }
     }
