@@ -217,14 +217,16 @@ impl SentencePieceModel {
         // (all encodable, see `IdBpe::build`). A character that is not one never merges; byte
         // fallback spells it alone, otherwise a run of them is one unknown token. A Unigram path
         // takes only encodable pieces or one-character unknown ones, so no path crosses a cut;
-        // `unigram_words` joins unknown runs across words itself.
+        // but a word holding an unknown character is never cached, so such characters stay in
+        // their neighbours' words (a text of them is one word, as before cuts, not one lattice
+        // per character).
         let tokens = || encodable.iter().map(|(t, &id)| (t.as_str(), id));
         let word_cuts = match algorithm {
             Algorithm::Bpe => {
                 let unknowns = if byte_fallback { Unknowns::StandAlone } else { Unknowns::FuseInRuns };
                 id_bpe.as_ref().map(|_| PairCuts::build(tokens(), unknowns))
             }
-            Algorithm::Unigram => Some(PairCuts::build(tokens(), Unknowns::StandAlone)),
+            Algorithm::Unigram => Some(PairCuts::build(tokens(), Unknowns::MayMerge)),
         };
         Ok(SentencePieceModel {
             word_cuts,
