@@ -1,11 +1,12 @@
-"""Character-level BPE and `.model` Unigram cut a word between two characters that no token has
-side by side (beside a character that is not a token only where the model spells it alone), and
-encode the parts alone, each through the thread's word caches (Rust `models/pair_cuts.rs`). Only the ids path (`encode_batch_flat`) cuts, so it is compared here with
-the reference wherever cuts fall: text without spaces (Japanese, Chinese: a whole document is one
-word under SentencePiece's pipelines), runs of characters the vocabulary lacks (fused into one
-unknown token by botchan's BPE, bytes under Mistral's byte fallback), emoji, user-defined pieces
-(Mistral v3), float32 Unigram paths carried from word to word (botchan's and a Japanese Unigram),
-and the Japanese corpus as lines and as ~4 KB documents. `.model` files against
+"""Character-level BPE cuts a word between two characters that no token has side by side (beside
+a character that is not a token only where the model spells it alone), and encodes the parts
+alone, each through the thread's word caches (Rust `models/pair_cuts.rs`). Only the ids path
+(`encode_batch_flat`) cuts, so it is compared here with the reference wherever cuts fall: text
+without spaces (Japanese, Chinese: a whole document is one word under SentencePiece's
+pipelines), runs of characters the vocabulary lacks (fused into one unknown token by botchan's
+BPE, bytes under Mistral's byte fallback), emoji, user-defined pieces (Mistral v3), and the
+Japanese corpus as lines and as ~4 KB documents. The `.model` Unigram models (cut only before
+`▁`, their float32 paths carried from word to word) run the same checks. `.model` files against
 `sentencepiece`, `tokenizer.json` files against HF `tokenizers`.
 """
 

@@ -81,10 +81,9 @@ pub struct SentencePieceModel {
     owner: u64,
     /// BPE whose text may be cut before each `▁` after another character (see `word_cache`).
     cuts_at_metaspace: bool,
-    /// Where BPE on ids, or Unigram, may cut a text into parts encoded alone (see `pair_cuts`).
+    /// Where BPE on ids may cut a text into parts encoded alone (see `pair_cuts`).
     word_cuts: Option<PairCuts>,
-    /// Unigram, whose text is cut by `word_cuts`, its words cached when that is exact (see
-    /// `unigram_words`).
+    /// Unigram whose text may be cut so, its words cached when that is exact (see `unigram_words`).
     unigram_by_words: bool,
 }
 
@@ -207,7 +206,8 @@ impl SentencePieceModel {
             ),
             Algorithm::Bpe => None,
         };
-        let unigram_by_words = algorithm == Algorithm::Unigram;
+        let unigram_by_words = algorithm == Algorithm::Unigram
+            && crate::models::word_cache::cuts_before_metaspace(encodable.keys().map(String::as_str));
         let id_bpe = match algorithm {
             Algorithm::Bpe => IdBpe::build(&pieces, &encodable),
             Algorithm::Unigram => None,
@@ -215,19 +215,11 @@ impl SentencePieceModel {
         let byte_ids = crate::models::byte_token_ids(|t| ids.get(t).copied());
         // BPE on ids merges exactly the encodable pieces, and its symbols are their characters
         // (all encodable, see `IdBpe::build`). A character that is not one never merges; byte
-        // fallback spells it alone, otherwise a run of them is one unknown token. A Unigram path
-        // takes only encodable pieces or one-character unknown ones, so no path crosses a cut;
-        // but a word holding an unknown character is never cached, so such characters stay in
-        // their neighbours' words (a text of them is one word, as before cuts, not one lattice
-        // per character).
-        let tokens = || encodable.iter().map(|(t, &id)| (t.as_str(), id));
-        let word_cuts = match algorithm {
-            Algorithm::Bpe => {
-                let unknowns = if byte_fallback { Unknowns::StandAlone } else { Unknowns::FuseInRuns };
-                id_bpe.as_ref().map(|_| PairCuts::build(tokens(), unknowns))
-            }
-            Algorithm::Unigram => Some(PairCuts::build(tokens(), Unknowns::MayMerge)),
-        };
+        // fallback spells it alone, otherwise a run of them is one unknown token. (Unigram could
+        // be cut the same way, since no path crosses such a point; measured, it was no faster.)
+        let unknowns = if byte_fallback { Unknowns::StandAlone } else { Unknowns::FuseInRuns };
+        let tokens = encodable.iter().map(|(t, &id)| (t.as_str(), id));
+        let word_cuts = id_bpe.as_ref().map(|_| PairCuts::build(tokens, unknowns));
         Ok(SentencePieceModel {
             word_cuts,
             byte_ids,

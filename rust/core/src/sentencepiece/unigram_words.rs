@@ -1,9 +1,9 @@
 //! `.model` Unigram ids a word at a time, from the thread's word caches.
 //!
-//! The text is cut into words between two characters no piece has side by side (no path
-//! crosses such a point, see `pair_cuts`). The library scores one path over the whole text in
-//! float32, so a word's cut could in principle depend on the score its start is reached with.
-//! It does not when each choice on the word's path won by more than float32
+//! The library scores one path over the whole text in float32, so a word's cut could in
+//! principle depend on the score its start is reached with. It does not when the vocabulary has
+//! no piece with `▁` after another character (no piece crosses the point before such a `▁`, so
+//! the text splits into words there) and each choice on the word's path won by more than float32
 //! rounding can move at any score the library lets a path reach: `unigram::encode_word` says
 //! when, and only such cuts are cached. A cached word then costs a lookup and the float32 sums
 //! along its pieces, which give the score the next word starts from exactly as the library's
@@ -14,7 +14,7 @@ use super::model::{SentencePieceModel, Tokens};
 use super::unigram::{self, SCORE_RESET_THRESHOLD};
 use crate::error::Result;
 use crate::models::piece_cache::{longer, MAX_SHORT};
-use crate::models::word_cache::WordCaches;
+use crate::models::word_cache::{metaspace_words, WordCaches};
 
 /// Appends the ids of `text` (one normalized text) to `ids`, as `SentencePieceModel::tokenize`
 /// gives them.
@@ -22,7 +22,7 @@ pub fn unigram_ids(model: &SentencePieceModel, text: &str, words: &mut WordCache
     let lowest_per_byte = unigram::unknown_score(model).min(0.0);
     let mut here = 0.0f32;
     let mut tokens = Tokens::default();
-    let mut word = |range: std::ops::Range<usize>, single: Option<u32>| {
+    metaspace_words(text, 0..text.len(), |range| {
         let word = &text[range.clone()];
         // The reset the library makes where this word starts (nothing past it is reached yet).
         if !(-SCORE_RESET_THRESHOLD..=SCORE_RESET_THRESHOLD).contains(&here) {
@@ -35,12 +35,6 @@ pub fn unigram_ids(model: &SentencePieceModel, text: &str, words: &mut WordCache
             in_place(model, word, &mut here, &mut tokens, ids);
             return Ok(());
         }
-        if let Some(id) = single {
-            // One character that is a piece: that piece is the only path through it.
-            ids.push(id);
-            here += model.path_score(id);
-            return Ok(());
-        }
         let before = ids.len();
         let cached = words.ids_of_word_if(model.owner(), text.as_bytes(), range, ids, |ids| {
             Ok(in_place(model, word, &mut here, &mut tokens, ids))
@@ -50,11 +44,7 @@ pub fn unigram_ids(model: &SentencePieceModel, text: &str, words: &mut WordCache
             here = ids.get(before..).unwrap_or_default().iter().fold(here, |h, &id| h + model.path_score(id));
         }
         Ok(())
-    };
-    match model.word_cuts() {
-        Some(cuts) => cuts.words(text, 0..text.len(), &mut word)?,
-        None => word(0..text.len(), None)?,
-    }
+    })?;
     tokens.finish(model, &mut |id, _, _| ids.push(id));
     Ok(())
 }
