@@ -5,9 +5,10 @@
 //! its `LongerPieces` (both bounded, direct-mapped, exact: see `piece_cache`); longer ones are
 //! always encoded.
 //!
-//! SentencePiece texts reach the model as one word (the legacy Llama pipeline, `.model` files),
-//! but their vocabularies have no token with `▁` after another character, so no merge crosses
-//! the point before such a `▁`: `metaspace_words` cuts there, and each part is a cached word.
+//! SentencePiece texts reach the model as one word (the legacy Llama pipeline, `.model` files).
+//! Character-level BPE cuts them between any two characters no token joins (`pair_cuts`); the
+//! `.model` Unigram, and BPE on strings, cut before each `▁` after another character when no
+//! token has `▁` there (`metaspace_words`). Each part is a cached word.
 
 use super::piece_cache::longer::{self, LongerPieces};
 use super::piece_cache::{key_in_text, RecentPieces, MAX_SHORT};
