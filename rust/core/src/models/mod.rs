@@ -219,8 +219,10 @@ impl Model {
     /// Builds the tables the model fills lazily now, so that the first call is not slower
     /// than the next ones.
     pub fn prepare(&self, byte_level: bool) {
-        if let (Model::Bpe(b), true) = (self, byte_level) {
-            b.prepare_byte_level();
+        match (self, byte_level) {
+            (Model::Bpe(b), true) => b.prepare_byte_level(),
+            (Model::Bpe(b), false) if b.dropout().is_none() => b.prepare_word_cuts(),
+            _ => {}
         }
     }
 

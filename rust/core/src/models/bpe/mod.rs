@@ -132,8 +132,10 @@ pub struct Bpe {
     byte_level: std::sync::Arc<OnceBox<ByteTables>>,
     /// Names this model in a thread's word caches (see `word_cache`).
     owner: u64,
-    /// Where a word may be cut into parts encoded alone (see `pair_cuts`), when the file allows it.
-    word_cuts: Option<std::sync::Arc<PairCuts>>,
+    /// Where a word may be cut into parts encoded alone (see `pair_cuts`), when the file allows
+    /// it: built at load by `prepare_word_cuts` for text that is not byte-level (or on first
+    /// use), never for byte-level tokenizers, which do not cut. OnceBox for the reason above.
+    word_cuts: std::sync::Arc<OnceBox<Option<PairCuts>>>,
     /// BPE-dropout's probability (see `dropout`), when above 0, and the seed of its draws.
     dropout: Option<(f32, u64)>,
 }
@@ -195,15 +197,6 @@ impl Bpe {
         } else {
             None
         };
-        // Cutting a word changes nothing only when a token's spelling does not depend on its
-        // place in the word (no prefix or suffix) and merges alone decide (no whole-word lookup).
-        // The vocabulary stands in for the merges' results (it holds them all, and more).
-        let word_cuts =
-            (spec.continuing_subword_prefix.is_none() && spec.end_of_word_suffix.is_none() && !spec.ignore_merges)
-                .then(|| {
-                    let tokens = spec.vocab.iter().map(|(t, &id)| (t.as_str(), id));
-                    std::sync::Arc::new(PairCuts::build(tokens, unknown_characters(&spec, byte_ids.is_some())))
-                });
         Ok(Bpe {
             spec,
             merges,
@@ -212,7 +205,7 @@ impl Bpe {
             byte_ids,
             byte_level: Default::default(),
             owner: crate::models::piece_cache::next_owner(),
-            word_cuts,
+            word_cuts: Default::default(),
             dropout: None,
         }
         .with_dropout(spec_dropout, 0))
@@ -362,7 +355,25 @@ impl Bpe {
 
     /// Where a word may be cut into parts encoded alone, if anywhere (see `pair_cuts`).
     pub fn word_cuts(&self) -> Option<&PairCuts> {
-        self.word_cuts.as_deref()
+        self.word_cuts.get_or_init(|| Box::new(self.build_word_cuts())).as_ref()
+    }
+
+    /// Builds the word cuts now (at load), so that the first call is not slower than the next.
+    pub fn prepare_word_cuts(&self) {
+        self.word_cuts();
+    }
+
+    fn build_word_cuts(&self) -> Option<PairCuts> {
+        let spec = &self.spec;
+        // Cutting a word changes nothing only when a token's spelling does not depend on its
+        // place in the word (no prefix or suffix) and merges alone decide (no whole-word lookup).
+        // The vocabulary stands in for the merges' results (it holds them all, and more).
+        (spec.continuing_subword_prefix.is_none() && spec.end_of_word_suffix.is_none() && !spec.ignore_merges).then(
+            || {
+                let tokens = spec.vocab.iter().map(|(t, &id)| (t.as_str(), id));
+                PairCuts::build(tokens, unknown_characters(spec, self.byte_ids.is_some()))
+            },
+        )
     }
 
     pub fn token_to_id(&self, token: &str) -> Option<u32> {
