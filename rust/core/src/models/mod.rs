@@ -1,6 +1,7 @@
 //! Models turn one pre-tokenized word into token ids.
 
 pub mod bpe;
+pub(crate) mod char_ids;
 pub(crate) mod char_trie;
 pub(crate) mod pair_cuts;
 pub(crate) mod piece_cache;

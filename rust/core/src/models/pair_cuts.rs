@@ -21,17 +21,14 @@
 //! keep its answer. What depends on the place in the word (a continuation prefix, an end-of-word
 //! suffix, a whole-word lookup) rules cuts out altogether: the model builds no `PairCuts` then.
 
+use super::char_ids::CharIds;
 use crate::error::Result;
-use rustc_hash::FxHashMap;
 use std::ops::Range;
 
 const MIN_BITS_LOG2: u32 = 12;
 /// 2^23 bits: 1 MB, for vocabularies with over half a million distinct adjacent pairs.
 const MAX_BITS_LOG2: u32 = 23;
 const BITS_PER_PAIR: usize = 16;
-
-/// No token: a character's id slot for characters that are not tokens alone.
-const NOT_A_TOKEN: u32 = u32::MAX;
 
 /// Where a cut may fall beside a character that is not a token alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,17 +44,15 @@ pub enum Unknowns {
 
 #[derive(Debug, Clone)]
 pub struct PairCuts {
+    /// Pairs of two ASCII characters, exactly: bit `a * 128 + b` (2 KB, stays in L1). Prose
+    /// and code are mostly such pairs, and nearly all of them are in some token.
+    ascii_pairs: Box<[u64; 256]>,
+    /// The filter of the other pairs.
     bits: Box<[u64]>,
     /// 64 minus log2 of the number of bits: a hash's top bits pick the bit.
     shift: u32,
-    /// The ids of the ASCII characters that are tokens (`NOT_A_TOKEN` for the others).
-    ascii_ids: [u32; 128],
-    /// Characters of the Basic Multilingual Plane by block of 256: the block's index in
-    /// `bmp_blocks` plus one, or 0 for a block with no token (so at most 256 KB of blocks).
-    bmp_block_of: Box<[u16; 256]>,
-    bmp_blocks: Vec<[u32; 256]>,
-    /// The ids of the characters past it that are tokens.
-    other_ids: FxHashMap<char, u32>,
+    /// The ids of the characters that are tokens alone.
+    chars: CharIds,
     unknowns: Unknowns,
 }
 
@@ -70,28 +65,22 @@ impl PairCuts {
         // smaller table's bit is the larger one's index shifted right, so folding ORs neighbours.
         let mut full = vec![0u64; (1usize << MAX_BITS_LOG2) / 64];
         let full_shift = 64 - MAX_BITS_LOG2;
-        let (mut ascii_ids, mut other_ids) = ([NOT_A_TOKEN; 128], FxHashMap::default());
-        let (mut bmp_block_of, mut bmp_blocks) = (Box::new([0u16; 256]), Vec::new());
+        let mut singles = Vec::new();
+        let mut ascii_pairs = Box::new([0u64; 256]);
         for (token, id) in tokens {
             let mut chars = token.chars();
             let Some(mut before) = chars.next() else { continue };
             if token.len() == before.len_utf8() {
-                let code = before as usize;
-                if let Some(slot) = ascii_ids.get_mut(code) {
-                    *slot = id;
-                } else if let Some(block) = bmp_block_of.get_mut(code >> 8) {
-                    if *block == 0 {
-                        bmp_blocks.push([NOT_A_TOKEN; 256]);
-                        *block = bmp_blocks.len() as u16;
-                    }
-                    bmp_blocks[*block as usize - 1][code & 0xFF] = id;
-                } else {
-                    other_ids.insert(before, id);
-                }
+                singles.push((token, id));
             }
             for c in chars {
-                let bit = (pair_hash(before, c) >> full_shift) as usize;
-                full[bit / 64] |= 1 << (bit % 64);
+                let (words, bit) = match ascii_pair_bit(before, c) {
+                    Some(bit) => (&mut ascii_pairs[..], bit),
+                    None => (&mut full[..], (pair_hash(before, c) >> full_shift) as usize),
+                };
+                if let Some(word) = words.get_mut(bit / 64) {
+                    *word |= 1 << (bit % 64);
+                }
                 before = c;
             }
         }
@@ -110,28 +99,30 @@ impl PairCuts {
                 rest &= rest - 1;
             }
         }
-        PairCuts { bits, shift, ascii_ids, bmp_block_of, bmp_blocks, other_ids, unknowns }
+        PairCuts { ascii_pairs, bits, shift, chars: CharIds::build(singles), unknowns }
     }
 
     /// The id of `c` when it is a token alone.
     #[inline]
-    fn token_id(&self, c: char) -> Option<u32> {
-        let code = c as usize;
-        let id = match (self.ascii_ids.get(code), self.bmp_block_of.get(code >> 8)) {
-            (Some(&id), _) => id,
-            (None, Some(0)) => NOT_A_TOKEN,
-            (None, Some(&block)) => self.bmp_blocks.get(block as usize - 1).map_or(NOT_A_TOKEN, |b| b[code & 0xFF]),
-            (None, None) => return self.other_ids.get(&c).copied(),
-        };
-        (id != NOT_A_TOKEN).then_some(id)
+    pub fn token_id(&self, c: char) -> Option<u32> {
+        self.chars.get(c)
     }
 
     /// Whether some token may have `b` right after `a` (false: surely none has).
     #[inline]
     fn may_pair(&self, a: char, b: char) -> bool {
+        if let Some(bit) = ascii_pair_bit(a, b) {
+            return self.ascii_pairs.get(bit / 64).is_some_and(|w| w & (1 << (bit % 64)) != 0);
+        }
         let bit = (pair_hash(a, b) >> self.shift) as usize;
         // `bit` < 2^(64 - shift), the number of bits, so the word index is in bounds.
         self.bits.get(bit / 64).is_none_or(|w| w & (1 << (bit % 64)) != 0)
+    }
+
+    #[inline(always)]
+    fn ascii_may_pair(&self, a: u8, b: u8) -> bool {
+        let bit = ((a as usize) << 7) | b as usize;
+        self.ascii_pairs.get(bit / 64).is_some_and(|w| w & (1 << (bit % 64)) != 0)
     }
 
     /// Calls `each(part, single)` on the parts of `text[range]`, in order, cut between two
@@ -147,15 +138,29 @@ impl PairCuts {
         let Some(part) = text.get(range.clone()) else {
             return each(range, None);
         };
-        let mut chars = part.char_indices();
-        let Some((_, mut before)) = chars.next() else {
+        let bytes = part.as_bytes();
+        let Some(mut before) = part.chars().next() else {
             return Ok(());
         };
+        let mut at = before.len_utf8();
         let mut start = 0;
         // The id of `before` when the last step looked it up (in text without spaces, where
         // nearly every step is a cut, each character is then looked up once, not twice).
         let mut before_id: Option<Option<u32>> = None;
-        for (at, c) in chars {
+        while at < bytes.len() {
+            // A run of ASCII characters whose every pair some token has (English words, code):
+            // no cut, nothing to decode, one L1 bit per byte.
+            if before.is_ascii() {
+                let mut last = before as u8;
+                while let Some(&b) = bytes.get(at) {
+                    if !b.is_ascii() || !self.ascii_may_pair(last, b) {
+                        break;
+                    }
+                    (last, at, before_id) = (b, at + 1, None);
+                }
+                before = last as char;
+            }
+            let Some(c) = part.get(at..).and_then(|rest| rest.chars().next()) else { break };
             let mut c_id = None;
             if !self.may_pair(before, c) {
                 let ids = (before_id.unwrap_or_else(|| self.token_id(before)), self.token_id(c));
@@ -173,10 +178,17 @@ impl PairCuts {
             }
             before = c;
             before_id = c_id;
+            at += c.len_utf8();
         }
         let single = (part.len() - start == before.len_utf8()).then(|| self.token_id(before)).flatten();
         each(range.start + start..range.end, single)
     }
+}
+
+/// The bit of a pair of two ASCII characters in `ascii_pairs`.
+#[inline(always)]
+fn ascii_pair_bit(a: char, b: char) -> Option<usize> {
+    (a.is_ascii() && b.is_ascii()).then_some(((a as usize) << 7) | b as usize)
 }
 
 #[inline]

@@ -11,17 +11,18 @@
 
 use super::proto::PieceType;
 use crate::models::bpe::{merge_word, Merges, Symbol};
+use crate::models::char_ids::CharIds;
 use rustc_hash::FxHashMap;
 
 /// No piece: an unknown character's symbol, which pairs with nothing (a character that is only
 /// a reserved piece, CONTROL say, is unknown text too, as the library reads it since 0.2.3).
-const UNKNOWN: u32 = u32::MAX;
+pub(super) const UNKNOWN: u32 = u32::MAX;
 
 #[derive(Debug, Clone)]
 pub struct IdBpe {
     merges: Merges,
-    /// Ids of ASCII characters that are pieces (`UNKNOWN` otherwise).
-    ascii: [u32; 128],
+    /// Ids of the characters that are pieces.
+    chars: CharIds,
 }
 
 impl IdBpe {
@@ -62,25 +63,14 @@ impl IdBpe {
                 }
             }
         }
-        let mut ascii = [UNKNOWN; 128];
-        for (b, slot) in ascii.iter_mut().enumerate() {
-            if let Some(&id) = encodable.get(&(b as u8 as char).to_string()) {
-                *slot = id;
-            }
-        }
-        Some(IdBpe { merges: Merges::build(listed), ascii })
+        let chars = CharIds::build(encodable.iter().map(|(text, &id)| (text.as_str(), id)));
+        Some(IdBpe { merges: Merges::build(listed), chars })
     }
 
-    /// The pieces of `text` as (start, end, id), the library's answer; `user_defined` finds a
-    /// user-defined piece at a position (a frozen symbol), `unk_id` stands for unknown text.
-    pub fn encode(
-        &self,
-        text: &str,
-        encodable: &FxHashMap<String, u32>,
-        user_defined: impl Fn(&[u8]) -> Option<(u32, usize)>,
-        unk_id: u32,
-        symbols: &mut Vec<Symbol>,
-    ) -> Vec<(usize, usize, u32)> {
+    /// Leaves in `symbols` the pieces of `text`, the library's answer; `user_defined` finds a
+    /// user-defined piece at a position (a frozen symbol). Unknown text is a symbol of id
+    /// `UNKNOWN`, one per character.
+    pub fn encode(&self, text: &str, user_defined: impl Fn(&[u8]) -> Option<(u32, usize)>, symbols: &mut Vec<Symbol>) {
         symbols.clear();
         let bytes = text.as_bytes();
         let mut at = 0;
@@ -92,19 +82,14 @@ impl IdBpe {
             }
             let b = bytes[at];
             let (id, len) = if b < 128 {
-                (self.ascii[b as usize], 1)
+                (self.chars.ascii(b), 1)
             } else {
                 let c = text[at..].chars().next().unwrap_or('\u{FFFD}');
-                let mut buf = [0u8; 4];
-                (encodable.get(c.encode_utf8(&mut buf) as &str).copied().unwrap_or(UNKNOWN), c.len_utf8())
+                (self.chars.get(c), c.len_utf8())
             };
-            symbols.push(Symbol { id, start: at as u32, end: (at + len) as u32 });
+            symbols.push(Symbol { id: id.unwrap_or(UNKNOWN), start: at as u32, end: (at + len) as u32 });
             at += len;
         }
         merge_word(symbols, &self.merges);
-        symbols
-            .iter()
-            .map(|s| (s.start as usize, s.end as usize, if s.id == UNKNOWN { unk_id } else { s.id }))
-            .collect()
     }
 }

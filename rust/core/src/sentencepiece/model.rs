@@ -276,16 +276,24 @@ impl SentencePieceModel {
     /// as the library's `Encode` lists them: a run of unknown pieces is one token, or with byte
     /// fallback the `<0xNN>` pieces of its bytes.
     pub fn tokenize(&self, text: &str, mut emit: impl FnMut(u32, usize, usize)) -> Result<()> {
-        let pieces = match (self.algorithm, &self.id_bpe) {
-            (Algorithm::Bpe, Some(id_bpe)) => SYMBOLS.with(|cell| {
+        if let (Algorithm::Bpe, Some(id_bpe)) = (self.algorithm, &self.id_bpe) {
+            return SYMBOLS.with(|cell| {
                 let user_defined = |bytes: &[u8]| self.user_defined.as_ref().and_then(|t| t.longest_prefix(bytes));
                 let symbols = &mut *cell.borrow_mut();
-                let pieces = id_bpe.encode(text, &self.encodable, user_defined, self.unk_id, symbols);
+                id_bpe.encode(text, user_defined, symbols);
+                let mut tokens = Tokens::default();
+                for s in symbols.iter() {
+                    let id = if s.id == super::bpe_ids::UNKNOWN { self.unk_id } else { s.id };
+                    tokens.piece(self, text.as_bytes(), s.start as usize, s.end as usize, id, &mut emit);
+                }
+                tokens.finish(self, &mut emit);
                 symbols.release_excess();
-                pieces
-            }),
-            (Algorithm::Bpe, None) => bpe::encode(self, text),
-            (Algorithm::Unigram, _) => unigram::encode(self, text),
+                Ok(())
+            });
+        }
+        let pieces = match self.algorithm {
+            Algorithm::Bpe => bpe::encode(self, text),
+            Algorithm::Unigram => unigram::encode(self, text),
         };
         let mut tokens = Tokens::default();
         for (start, end, id) in pieces {
@@ -398,7 +406,10 @@ mod tests {
             for line in text.split('\n') {
                 let strings = bpe::encode(&model, line);
                 let user = |bytes: &[u8]| model.user_defined.as_ref().and_then(|t| t.longest_prefix(bytes));
-                let ids = id_bpe.encode(line, &model.encodable, user, model.unk_id, &mut Vec::new());
+                let mut symbols = Vec::new();
+                id_bpe.encode(line, user, &mut symbols);
+                let unknown = |id| if id == super::super::bpe_ids::UNKNOWN { model.unk_id } else { id };
+                let ids: Vec<_> = symbols.iter().map(|s| (s.start as usize, s.end as usize, unknown(s.id))).collect();
                 assert_eq!(ids, strings, "{path}: {line:?}");
             }
         }

@@ -276,24 +276,37 @@ impl Bpe {
     fn initial_symbols(&self, word: &str, symbols: &mut Vec<Symbol>) -> Result<()> {
         symbols.clear();
         let mut pending_unk: Option<Symbol> = None;
+        // The word cuts' table of one-character tokens answers without hashing a string; it
+        // exists exactly when a symbol is its character alone (no prefix or suffix), and is
+        // built at load for such models (`Model::prepare`), never for byte-level ones.
+        let one_char_tokens = self.word_cuts.get().and_then(|cuts| cuts.as_ref());
         let mut key = String::new();
         let mut chars = word.char_indices().peekable();
         while let Some((start, c)) = chars.next() {
             let end = chars.peek().map_or(word.len(), |&(i, _)| i);
             key.clear();
-            if start > 0 {
-                if let Some(p) = &self.spec.continuing_subword_prefix {
-                    key.push_str(p);
+            let found = match one_char_tokens {
+                Some(table) => {
+                    key.push(c);
+                    table.token_id(c)
                 }
-            }
-            key.push(c);
-            if end == word.len() {
-                if let Some(s) = &self.spec.end_of_word_suffix {
-                    key.push_str(s);
+                None => {
+                    if start > 0 {
+                        if let Some(p) = &self.spec.continuing_subword_prefix {
+                            key.push_str(p);
+                        }
+                    }
+                    key.push(c);
+                    if end == word.len() {
+                        if let Some(s) = &self.spec.end_of_word_suffix {
+                            key.push_str(s);
+                        }
+                    }
+                    self.spec.vocab.get(key.as_str()).copied()
                 }
-            }
+            };
             let (start, end) = (start as u32, end as u32);
-            if let Some(&id) = self.spec.vocab.get(key.as_str()) {
+            if let Some(id) = found {
                 symbols.extend(pending_unk.take());
                 symbols.push(Symbol { id, start, end });
                 continue;
