@@ -72,7 +72,8 @@ fn transcode_in_parallel(strings: &[Bound<'_, PyString>]) -> Vec<Option<Option<S
     if tokembed_core::utils::parallel::num_threads() < 2 {
         return Vec::new();
     }
-    let pending: Vec<CodePoints> = (strings.iter().enumerate()).filter_map(|(index, s)| code_points(index, s)).collect();
+    let pending: Vec<CodePoints> =
+        (strings.iter().enumerate()).filter_map(|(index, s)| code_points(index, s)).collect();
     if pending.iter().map(|p| p.len * p.kind as usize).sum::<usize>() < PARALLEL_TRANSCODE_ABOVE {
         return Vec::new();
     }

@@ -283,8 +283,15 @@ impl SentencePieceModel {
                 id_bpe.encode(text, user_defined, symbols);
                 let mut tokens = Tokens::default();
                 for s in symbols.iter() {
-                    let id = if s.id == super::bpe_ids::UNKNOWN { self.unk_id } else { s.id };
-                    tokens.piece(self, text.as_bytes(), s.start as usize, s.end as usize, id, &mut emit);
+                    let (start, end) = (s.start as usize, s.end as usize);
+                    if s.id == super::bpe_ids::UNKNOWN {
+                        tokens.piece(self, text.as_bytes(), start, end, self.unk_id, &mut emit);
+                    } else {
+                        // A NORMAL or USER_DEFINED piece (the only ones BPE on ids makes): no
+                        // need to look its type up.
+                        tokens.finish(self, &mut emit);
+                        emit(s.id, start, end);
+                    }
                 }
                 tokens.finish(self, &mut emit);
                 symbols.release_excess();
