@@ -9,10 +9,12 @@
 //! The same holds for the frozen user-defined pieces of a `.model`, matched left to right: one
 //! spanning the point would have `ab` in it.
 //!
-//! The set of adjacent pairs is kept as a one-hash bit filter: a pair a token has always answers
-//! "maybe", a pair none has answers "no" except for a few collisions, which only mean a cut not
-//! taken, never a wrong one. At 16 bits per listed pair about 1 in 16 absent pairs collides.
-//! Memory: at most `MAX_BITS` / 8 bytes (1 MB) per model, built at load, read-only afterwards
+//! Pairs of two ASCII characters are kept exactly, a bit each (2 KB, read a byte at a time over
+//! runs of ASCII that no cut falls in). The other adjacent pairs are a one-hash bit filter: a
+//! pair a token has always answers "maybe", a pair none has answers "no" except for a few
+//! collisions, which only mean a cut not taken, never a wrong one. At 16 bits per listed pair
+//! about 1 in 16 absent pairs collides. Memory: at most 2^`MAX_BITS_LOG2` / 8 bytes (1 MB) per
+//! model plus the 2 KB and the characters' ids (`CharIds`), built at load, read-only afterwards
 //! (shared by threads, nothing to redo after `fork`).
 //!
 //! A character the vocabulary lacks becomes the unknown token, which some models fuse with its
