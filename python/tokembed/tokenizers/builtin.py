@@ -35,6 +35,12 @@ _BUILTINS = {
             "<|endofprompt|>": 100276,
         },
     ),
+    "o200k_base": Builtin(
+        _ASSETS / "o200k_base" / "o200k_base.tiktoken.gz",
+        True,
+        "o200k_base",
+        {"<|endoftext|>": 199999, "<|endofprompt|>": 200018},
+    ),
 }
 
 
@@ -51,3 +57,4 @@ def spec(name: str) -> Builtin:
 
 def path(name: str) -> Path:
     return spec(name).path
+

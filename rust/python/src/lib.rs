@@ -8,6 +8,7 @@ mod positional;
 mod texts;
 mod threads;
 mod tokenizer;
+mod tokenizer_bytes;
 
 use pyo3::prelude::*;
 

@@ -21,7 +21,7 @@ use tokembed_core::{Error, Tokenizer};
 
 #[pyclass(frozen, module = "tokembed._core")]
 pub struct CoreTokenizer {
-    inner: Tokenizer,
+    pub(crate) inner: Tokenizer,
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(json: Option<&str>, what: &str) -> PyResult<Option<T>> {

@@ -9,20 +9,17 @@ use crate::error::{Error, Result};
 use base64::Engine;
 use rustc_hash::FxHashMap;
 
-/// Ranks of a `.tiktoken` file, in file order, checked: no token or rank twice, and a token for
-/// every single byte (else some texts could not be encoded; tiktoken accepts such a file and
-/// fails when it meets the byte). A token written `=` is the empty token (Python's base64 reads
-/// it so, and Whisper's `multilingual.tiktoken` ends with one), which no text encodes to.
+/// Ranks of a `.tiktoken` file, in file order, checked as `check_ranks` checks them. A token
+/// written `=` is the empty token (Python's base64 reads it so, and Whisper's
+/// `multilingual.tiktoken` ends with one), which no text encodes to.
 pub fn parse_ranks(text: &str) -> Result<Vec<(Vec<u8>, u32)>> {
     let mut ranks = Vec::new();
-    let mut line_of_bytes: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
-    let mut line_of_rank: FxHashMap<u32, usize> = FxHashMap::default();
+    let mut lines = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let n = i + 1;
-        let bad = |what: &str| Error::Config(format!("line {n}: {what}: {line:?}"));
+        let bad = |what: &str| Error::Config(format!("line {}: {what}: {line:?}", i + 1));
         let (token, rank) = line.split_once(' ').ok_or_else(|| bad("expected 'base64 rank'"))?;
         let bytes = if !token.is_empty() && token.bytes().all(|b| b == b'=') {
             Vec::new()
@@ -30,18 +27,52 @@ pub fn parse_ranks(text: &str) -> Result<Vec<(Vec<u8>, u32)>> {
             base64::engine::general_purpose::STANDARD.decode(token).map_err(|_| bad("invalid base64"))?
         };
         let rank: u32 = rank.trim().parse().map_err(|_| bad("invalid rank"))?;
-        if let Some(first) = line_of_bytes.insert(bytes.clone(), n) {
-            return Err(bad(&format!("token {} is already on line {first}", show_bytes(&bytes))));
-        }
-        if let Some(first) = line_of_rank.insert(rank, n) {
-            return Err(bad(&format!("rank {rank} is already the rank of line {first} (a rank is a token's id)")));
-        }
         ranks.push((bytes, rank));
+        lines.push((i + 1, line));
+    }
+    check_ranks(&ranks, |k| format!("line {}", lines[k].0), |k| format!(": {:?}", lines[k].1))?;
+    Ok(ranks)
+}
+
+/// Ranks given as (token bytes, rank) pairs, as tiktoken's `mergeable_ranks` holds them; an
+/// error names the entry by its index in `ranks`.
+pub fn check_rank_list(ranks: &[(Vec<u8>, u32)]) -> Result<()> {
+    check_ranks(ranks, |k| format!("rank entry {k} ({})", show_bytes(&ranks[k].0)), |_| String::new())
+}
+
+/// No token or rank twice, and a token for every single byte (else some texts could not be
+/// encoded; tiktoken accepts such ranks and fails when it meets the byte). `place(k)` names
+/// entry `k` in a message, `tail(k)` follows the message (the file line, for files).
+fn check_ranks(
+    ranks: &[(Vec<u8>, u32)],
+    place: impl Fn(usize) -> String,
+    tail: impl Fn(usize) -> String,
+) -> Result<()> {
+    let mut entry_of_bytes: FxHashMap<&[u8], usize> = FxHashMap::default();
+    let mut entry_of_rank: FxHashMap<u32, usize> = FxHashMap::default();
+    for (k, (bytes, rank)) in ranks.iter().enumerate() {
+        if let Some(first) = entry_of_bytes.insert(bytes, k) {
+            return Err(Error::Config(format!(
+                "{}: token {} is already on {}{}",
+                place(k),
+                show_bytes(bytes),
+                place(first),
+                tail(k)
+            )));
+        }
+        if let Some(first) = entry_of_rank.insert(*rank, k) {
+            return Err(Error::Config(format!(
+                "{}: rank {rank} is already the rank of {} (a rank is a token's id){}",
+                place(k),
+                place(first),
+                tail(k)
+            )));
+        }
     }
     if ranks.is_empty() {
-        return Err(Error::Config("the file holds no tokens".to_string()));
+        return Err(Error::Config("the ranks hold no tokens".to_string()));
     }
-    let missing: Vec<u8> = (0..=255u8).filter(|b| !line_of_bytes.contains_key(&[*b][..])).collect();
+    let missing: Vec<u8> = (0..=255u8).filter(|b| !entry_of_bytes.contains_key(&[*b][..])).collect();
     if !missing.is_empty() {
         let shown: Vec<String> = missing.iter().take(8).map(|b| format!("{:#04x}", b)).collect();
         let more = if missing.len() > 8 { format!(" and {} more", missing.len() - 8) } else { String::new() };
@@ -52,7 +83,7 @@ pub fn parse_ranks(text: &str) -> Result<Vec<(Vec<u8>, u32)>> {
             shown.join(", ")
         )));
     }
-    Ok(ranks)
+    Ok(())
 }
 
 /// Special tokens take ids of their own: an id that is also a rank would decode ambiguously.

@@ -137,14 +137,33 @@ impl Tokenizer {
     /// A tiktoken encoding: the ranks of a `.tiktoken` file, the regex that splits text into
     /// pieces, and the special tokens (recognised in text, as HF does for added tokens).
     pub fn from_tiktoken(ranks_text: &str, pattern: &str, special_tokens: &[(String, u32)]) -> Result<Tokenizer> {
+        let ranks = tiktoken::parse_ranks(ranks_text)?;
+        Tokenizer::from_checked_ranks(&ranks, pattern, special_tokens)
+    }
+
+    /// A tiktoken encoding from its ranks held in memory (tiktoken's `mergeable_ranks`), as
+    /// `from_tiktoken` builds one from a file.
+    pub fn from_tiktoken_ranks(
+        ranks: &[(Vec<u8>, u32)],
+        pattern: &str,
+        special_tokens: &[(String, u32)],
+    ) -> Result<Tokenizer> {
+        tiktoken::check_rank_list(ranks)?;
+        Tokenizer::from_checked_ranks(ranks, pattern, special_tokens)
+    }
+
+    fn from_checked_ranks(
+        ranks: &[(Vec<u8>, u32)],
+        pattern: &str,
+        special_tokens: &[(String, u32)],
+    ) -> Result<Tokenizer> {
         // A known name ("gpt2", "cl100k_base", "o200k_base", "llama3", ...) stands for its regex.
         let pattern: &str = match KnownPattern::from_name(pattern) {
             Some(known) => known.pattern(),
             None => pattern,
         };
-        let ranks = tiktoken::parse_ranks(ranks_text)?;
-        tiktoken::check_special_tokens(&ranks, special_tokens)?;
-        let model = Bpe::from_ranks(&ranks)?;
+        tiktoken::check_special_tokens(ranks, special_tokens)?;
+        let model = Bpe::from_ranks(ranks)?;
         let split: Split = serde_json::from_value(serde_json::json!({
             "pattern": {"Regex": pattern},
             "behavior": "Isolated",

@@ -11,6 +11,7 @@ pub mod truncation;
 
 mod build;
 mod long_text;
+mod raw_bytes;
 mod staged;
 mod tokenize;
 

@@ -86,6 +86,17 @@ thread_local! {
 }
 
 impl Tokenizer {
+    /// Runs `f` with this thread's model buffers, those `tokenize_into` uses (its caches
+    /// included), for work on one piece outside the pipeline.
+    pub(super) fn with_model_scratch<R>(&self, f: impl FnOnce(&mut ModelScratch) -> R) -> R {
+        SCRATCH.with(|cell| {
+            let mut guard = cell.borrow_mut();
+            let result = f(&mut guard.words.model);
+            guard.release_excess();
+            result
+        })
+    }
+
     /// Tokenizes one sequence (no special tokens, no truncation) into `ids` and, when `offsets`
     /// is given, character offsets into `text`; when `texts` is given, the strings of added
     /// tokens that differ from their content (see `Encoding::token_texts`), by index in `ids`.
