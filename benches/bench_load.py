@@ -13,7 +13,6 @@ To compare two builds, run it with each on `PYTHONPATH`.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import statistics
@@ -21,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import DATA, cut_documents, print_table
+from common import DATA, print_table
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = DATA / "corpora" / "en_python_docs_10MB.txt"
@@ -31,7 +30,7 @@ import json, resource, sys, time
 import tokembed
 from common import cut_documents
 tokembed.set_num_threads(1)
-family, ranks, corpus = sys.argv[1], sys.argv[2], sys.argv[3]
+family, corpus = sys.argv[1], sys.argv[2]
 def rss_mb():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * 4096 / 1e6
@@ -39,7 +38,7 @@ text = open(corpus, encoding="utf-8").read()
 docs = cut_documents(text)
 before = rss_mb()
 t = time.perf_counter()
-tok = tokembed.Tokenizer.builtin(family) if not ranks else tokembed.Tokenizer.from_tiktoken(ranks, family)
+tok = tokembed.Tokenizer.builtin(family)
 load = time.perf_counter() - t
 held = rss_mb() - before
 calls = []
@@ -54,23 +53,11 @@ print(json.dumps({"load": load, "first": calls[0], "fifth": calls[4], "held": he
 """
 
 
-def ranks_file(family: str, scratch: Path) -> str:
-    """The ranks a family loads from ('' for a built-in name)."""
-    if family != "o200k_base":
-        return ""
-    target = scratch / "o200k_base.tiktoken"
-    if not target.exists():
-        target.write_bytes(gzip.decompress((ROOT / "tests" / "data" / "o200k_base.tiktoken.gz").read_bytes()))
-    return str(target)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--families", default="gpt2,cl100k_base,o200k_base")
     args = parser.parse_args()
-    scratch = Path(os.environ.get("TMPDIR", "/tmp")) / "tokembed-bench-load"
-    scratch.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, TOKEMBED_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parent), env.get("PYTHONPATH", "")]))
     rows = []
@@ -78,7 +65,7 @@ def main() -> None:
         runs = []
         for _ in range(args.repeats):
             out = subprocess.run(
-                [sys.executable, "-c", CHILD, family, ranks_file(family, scratch), str(CORPUS)],
+                [sys.executable, "-c", CHILD, family, str(CORPUS)],
                 env=env, capture_output=True, text=True, check=True,
             )
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))

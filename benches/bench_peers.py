@@ -11,9 +11,9 @@ and tiktoken; `--families`, `--peers` and `--threads` cut it down.
 
 Tokenizers: gpt2 (r50k_base), cl100k_base, o200k_base, llama3 (byte-level BPE) and bert-base-uncased
 (WordPiece). Nothing is downloaded: every library loads local files, with the call listed in the
-"loaded from" table. The .tiktoken ranks come from ../shared/data/tokenizers (gpt2, cl100k),
-tests/data/o200k_base.tiktoken.gz, and the `llama-models` package (llama3, with Meta's pattern and
-256 special tokens). Libraries that read only `tokenizer.json` get the shared files (gpt2, cl100k,
+"loaded from" table. The .tiktoken ranks come from ../shared/data/tokenizers (gpt2, cl100k), the
+built-in o200k_base (python/tokembed/tokenizers/assets/o200k_base) and the `llama-models` package
+(llama3, with Meta's pattern and 256 special tokens). Libraries that read only `tokenizer.json` get the shared files (gpt2, cl100k,
 bert) or, for o200k and llama3, a `tokenizer.json` this script writes from the ranks the way the
 shared cl100k file was made (Split with the reference pattern + ByteLevel, every two-piece split of
 a token as a merge, ignore_merges; it rebuilds the shared cl100k file exactly), cached in
@@ -323,7 +323,7 @@ def family(name: str) -> Family:
         tokembed_pattern, scheme, splintr, kitoken_ranks = "llama3", None, "LLAMA3_PATTERN", False
     else:
         if name == "o200k_base":
-            gz = ROOT / "tests" / "data" / "o200k_base.tiktoken.gz"
+            gz = ROOT / "python" / "tokembed" / "tokenizers" / "assets" / "o200k_base" / "o200k_base.tiktoken.gz"
             ranks = cached("o200k_base.tiktoken", gz.read_bytes(), lambda: gzip.decompress(gz.read_bytes()))
         else:
             ranks = TOK / name / f"{name}.tiktoken"

@@ -25,7 +25,7 @@ TEST_DATA = Path(__file__).parent / "data"
 @pytest.fixture(scope="module")
 def o200k_ranks(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("o200k") / "o200k_base.tiktoken"
-    path.write_bytes(gzip.decompress((TEST_DATA / "o200k_base.tiktoken.gz").read_bytes()))
+    path.write_bytes(gzip.decompress(tokembed.tokenizers.builtin.path("o200k_base").read_bytes()))
     return path
 
 
