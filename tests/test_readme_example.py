@@ -36,3 +36,18 @@ def test_the_sentencepiece_example_gives_the_library_ids(monkeypatch):
     expected = reference.encode(["[INST] Hello there [/INST]", "Ünïcödé and 日本語"])
     assert scope["ids"].tolist() == expected[0] + expected[1]
     assert scope["text"] == "Ünïcödé and 日本語" == reference.decode(expected[1])
+
+
+def test_the_tiktoken_switch_gives_tiktokens_ids(monkeypatch):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "compat"))
+    import reference_tiktoken
+
+    scope: dict = {}
+    exec(compile(readme_block("## Switching from tiktoken"), "README.md", "exec"), scope)
+    real = reference_tiktoken.encoding("o200k_base")
+    assert scope["ids"] == real.encode("hello <|endoftext|> world", allowed_special={"<|endoftext|>"})
+    assert scope["batch"] == real.encode_ordinary_batch(["first document", "second document"])
+    assert scope["text"] == "hello <|endoftext|> world"
+    assert scope["tiktoken"].encoding_for_model("gpt-4o") is scope["enc"]
