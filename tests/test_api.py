@@ -177,8 +177,10 @@ def test_bad_arguments_have_clear_errors(tok):
         tok.encode_batch(["a", "b"], ["c"])
     with pytest.raises(ValueError, match="padding must be"):
         tok.encode_batch(["a"], padding="everything")
-    with pytest.raises(ValueError, match="always pads"):
-        tok.encode_batch(["a"], padding=False)
+    with pytest.raises(ValueError, match="return_tensors='np' needs rows of one length"):
+        tok.encode_batch(["a"], padding=False, return_tensors="np")
+    with pytest.raises(ValueError, match="tokembed returns NumPy arrays"):
+        tok.encode_batch(["a"], return_tensors="pt")
     with pytest.raises(ValueError, match="truncation must be"):
         tok.encode_batch(["a"], truncation="middle")
     with pytest.raises(ValueError, match="only_second"):

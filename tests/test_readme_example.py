@@ -51,3 +51,37 @@ def test_the_tiktoken_switch_gives_tiktokens_ids(monkeypatch):
     assert scope["batch"] == real.encode_ordinary_batch(["first document", "second document"])
     assert scope["text"] == "hello <|endoftext|> world"
     assert scope["tiktoken"].encoding_for_model("gpt-4o") is scope["enc"]
+
+
+def test_the_short_tour_runs_as_written(monkeypatch, tmp_path):
+    import tokembed
+
+    monkeypatch.chdir(tmp_path)  # the tour saves a tokenizer.json
+    scope: dict = {}
+    threads = tokembed.get_num_threads()
+    try:
+        exec(compile(readme_block("## A short tour"), "README.md", "exec"), scope)
+    finally:
+        tokembed.set_num_threads(threads)  # the tour sets 2
+    assert scope["tok"].decode(scope["enc"].ids) == "hello, world! a second sentence."
+    assert scope["windows"]["overflow_to_sample_mapping"].tolist().count(0) > 1  # the long document was cut
+    ids, offsets = scope["ids"], scope["row_offsets"]
+    assert scope["first_doc_ids"].tolist() == ids[offsets[0] : offsets[1]].tolist()
+    assert tokembed.Tokenizer.from_file(tmp_path / "tokenizer.json").encode("Hello").ids.tolist() == (
+        scope["tok"].encode("Hello").ids.tolist()
+    )
+
+
+def test_the_quick_start_command_writes_eos_between_documents(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    line = next(l for l in (ROOT / "README.md").read_text(encoding="utf-8").splitlines() if "| tokembed encode" in l)
+    command = line.split("&& ", 1)[1].replace("tokembed encode", f"{sys.executable} -m tokembed encode")
+    subprocess.run(command, shell=True, cwd=tmp_path, check=True, capture_output=True)
+    ids = np.fromfile(tmp_path / "hello.bin", dtype=np.uint16).tolist()
+    assert ids.count(50256) == 2 and ids[-1] == 50256  # <|endoftext|> after each of the two documents
+    assert json.loads((tmp_path / "hello.meta.json").read_text())["eos_id"] == 50256

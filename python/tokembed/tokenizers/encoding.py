@@ -78,8 +78,9 @@ class BatchEncoding(dict):
 
     Keys: ``input_ids``, ``attention_mask``, ``token_type_ids``, ``special_tokens_mask``, and,
     when asked for, ``offsets`` ``(batch, length, 2)``, ``word_ids`` ``(batch, length)`` (-1 for
-    special tokens and padding) and ``overflow_to_sample_mapping`` ``(batch,)``. Keys can also be read as attributes, and the mapping can be passed to a model
-    as keyword arguments.
+    special tokens and padding) and ``overflow_to_sample_mapping`` ``(batch,)``. Keys can also be
+    read as attributes, and the mapping can be passed to a model as keyword arguments. Asked
+    for without padding (``padding=False``), each per-token field is a list of 1-D arrays.
     """
 
     def __getattr__(self, name: str) -> Any:
@@ -90,8 +91,13 @@ class BatchEncoding(dict):
 
     @property
     def shape(self) -> Sequence[int]:
-        return self["input_ids"].shape
+        """``(batch, length)``; unpadded rows have no one length, so ``(batch,)``."""
+        ids = self["input_ids"]
+        return ids.shape if isinstance(ids, np.ndarray) else (len(ids),)
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{k}: {v.shape}" for k, v in self.items())
+        def shape(v: Any) -> str:
+            return str(v.shape) if isinstance(v, np.ndarray) else f"{len(v)} unpadded rows"
+
+        fields = ", ".join(f"{k}: {shape(v)}" for k, v in self.items())
         return f"BatchEncoding({fields})"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
+import numpy as np
+
 from .. import _checks
 
 _STRATEGIES = {"longest_first": "LongestFirst", "only_first": "OnlyFirst", "only_second": "OnlySecond"}
@@ -85,11 +87,6 @@ def padding_params(
         if length is None:
             raise ValueError("padding='max_length' needs max_length (the tokenizer file sets none)")
         base["strategy"] = {"Fixed": _checks.integer(length, "max_length", 0)}
-    elif padding is False or padding == "do_not_pad":
-        raise ValueError(
-            "encode_batch returns rectangular (batch, length) arrays and always pads; "
-            "use encode_batch_flat for unpadded ids"
-        )
     else:
         raise ValueError(f"padding must be None, True, 'longest' or 'max_length', got {padding!r}")
     if pad_to_multiple_of is not None:
@@ -97,3 +94,32 @@ def padding_params(
     base["direction"] = side(padding_side, "padding_side") or base.get("direction", "Right")
     return base
 
+
+
+def is_no_padding(padding: Union[None, bool, str]) -> bool:
+    """transformers' ways of asking for no padding."""
+    return padding is False or (isinstance(padding, str) and padding == "do_not_pad")
+
+
+def check_return_tensors(return_tensors: Optional[str], ragged: bool) -> None:
+    if return_tensors is not None and return_tensors != "np":
+        raise ValueError(
+            f"return_tensors={return_tensors!r}: tokembed returns NumPy arrays (return_tensors=None or 'np'); "
+            "convert them with torch.from_numpy and the like"
+        )
+    if return_tensors == "np" and ragged:
+        raise ValueError("return_tensors='np' needs rows of one length: pass padding=True or 'max_length'")
+
+
+def unpadded(arrays: dict) -> dict:
+    """The padded (right-side) batch as lists of per-row arrays cut to each row's length; the
+    per-row values (such as ``overflow_to_sample_mapping``) stay arrays."""
+    lengths = arrays["attention_mask"].sum(axis=1).tolist()
+    rows = len(lengths)
+    out = {}
+    for key, value in arrays.items():
+        if isinstance(value, np.ndarray) and value.ndim >= 2 and value.shape[0] == rows:
+            out[key] = [value[i, :n] for i, n in enumerate(lengths)]
+        else:
+            out[key] = value
+    return out

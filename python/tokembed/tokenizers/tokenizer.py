@@ -190,6 +190,8 @@ class Tokenizer(Loaders):
         split_special_tokens: bool = False,
         is_pretokenized: bool = False,
         return_word_ids: bool = False,
+        return_offsets_mapping: bool = False,
+        return_tensors: Optional[str] = None,
     ) -> BatchEncoding:
         """Encodes texts (or pairs) in parallel into a padded batch of ``(B, L)`` arrays.
 
@@ -203,7 +205,17 @@ class Tokenizer(Loaders):
         (transformers' ``is_split_into_words``): each word is encoded on its own. With
         ``return_word_ids=True`` the batch also has ``word_ids``, each token's word (its index in
         the input's list, or the pre-tokenizer's word for text), -1 for special tokens and padding.
+
+        As in transformers: ``padding=False`` (or ``"do_not_pad"``) gives each field as a list of
+        unpadded 1-D arrays, one per row; ``return_offsets_mapping=True`` adds the offsets under
+        the name ``offset_mapping``; ``return_tensors`` may be ``None`` or ``"np"`` (the arrays
+        are NumPy's either way).
         """
+        ragged = options.is_no_padding(padding)
+        options.check_return_tensors(return_tensors, ragged)
+        if ragged:
+            padding, padding_side, pad_to_multiple_of = "longest", "right", None
+        return_offsets = return_offsets or return_offsets_mapping
         trunc = options.truncation_params(truncation, max_length, stride, truncation_side, self._truncation)
         pad = options.padding_params(
             padding, max_length, pad_to_multiple_of, padding_side, self._padding, trunc, self._default_pad()
@@ -229,7 +241,9 @@ class Tokenizer(Loaders):
             bool(split_special_tokens),
             bool(return_word_ids),
         )
-        return BatchEncoding(arrays)
+        if return_offsets_mapping:
+            arrays["offset_mapping"] = arrays["offsets"]
+        return BatchEncoding(options.unpadded(arrays) if ragged else arrays)
 
     def __call__(
         self, texts: Union[str, Iterable[str]], pairs: Union[None, str, Iterable[str]] = None, **kwargs
@@ -294,6 +308,11 @@ class Tokenizer(Loaders):
         complete (see ``DecodeStream``)."""
         return DecodeStream(self, skip_special_tokens)
 
+    def batch_decode(self, sequences: Iterable[Ids], skip_special_tokens: bool = False) -> List[str]:
+        """transformers' name for ``decode_batch``, with transformers' default: special tokens
+        are kept unless ``skip_special_tokens=True``."""
+        return self.decode_batch(sequences, skip_special_tokens=skip_special_tokens)
+
     def decode_batch(self, sequences: Iterable[Ids], skip_special_tokens: bool = True) -> List[str]:
         """Texts of many sequences (a list of id sequences or a 2-D array), in parallel."""
         if isinstance(sequences, np.ndarray) and sequences.ndim == 2:
@@ -313,6 +332,20 @@ class Tokenizer(Loaders):
 
     def id_to_token(self, id: int) -> Optional[str]:
         return self._core.id_to_token(int(id))
+
+    def convert_ids_to_tokens(self, ids: Union[int, Ids]) -> Union[Optional[str], List[Optional[str]]]:
+        """transformers' name: the token of an id, or the tokens of a sequence of ids (None for an
+        id that has no token)."""
+        if isinstance(ids, (int, np.integer)) and not isinstance(ids, bool):
+            return self.id_to_token(int(ids))
+        return [self.id_to_token(int(i)) for i in _checks.id_sequence(ids, "ids")]
+
+    def convert_tokens_to_ids(self, tokens: Union[str, Sequence[str]]) -> Union[Optional[int], List[Optional[int]]]:
+        """transformers' name: the id of a token, or the ids of a list of tokens (None for a
+        string that is no token; transformers gives the unknown token's id there)."""
+        if isinstance(tokens, str):
+            return self.token_to_id(tokens)
+        return [self.token_to_id(t) for t in _checks.word_list(tokens, "tokens")]
 
     def set_dropout(self, dropout: Optional[float], seed: int = 0) -> None:
         """BPE-dropout (Provilkov et al., 2020) for training: each merge is skipped with
