@@ -5,7 +5,8 @@
 
 ``tokembed tokenize [TEXT ...]`` prints the tokens and ids of each text (or of each line of
 ``--file`` or of standard input), with the built-in ``bert-base-uncased`` unless
-``--tokenizer`` names another built-in, a ``tokenizer.json``, a ``vocab.txt`` or a folder.
+``--tokenizer`` names another built-in, a ``tokenizer.json``, a ``vocab.txt``, a folder, or a
+``.tiktoken`` file with ``--pattern``.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--tokenizer",
         default=builtin.DEFAULT,
-        help=f"built-in name ({', '.join(builtin.names())}), tokenizer.json, vocab.txt or folder "
-        f"(default: {builtin.DEFAULT})",
+        help=f"built-in name ({', '.join(builtin.names())}), tokenizer.json, vocab.txt, folder, or .tiktoken "
+        f"with --pattern (default: {builtin.DEFAULT})",
     )
+    t.add_argument("--pattern", metavar="NAME|REGEX", help="the split pattern of a .tiktoken --tokenizer")
     t.add_argument("--pair", help="second sequence, encoded with each text as a pair")
     t.add_argument("--file", help="read one text per line from this file")
     t.add_argument("--no-special-tokens", action="store_true", help="do not add [CLS]/[SEP] and the like")
@@ -58,7 +60,7 @@ def _texts(args: argparse.Namespace) -> List[str]:
 
 
 def _tokenize(args: argparse.Namespace) -> int:
-    tok = Tokenizer.load(args.tokenizer)
+    tok = Tokenizer.load(args.tokenizer, pattern=args.pattern)
     # The command shows whole texts: no truncation or padding from the file.
     tok.no_truncation()
     tok.no_padding()

@@ -11,6 +11,7 @@ from ..data.formats import FORMATS
 from ..corpus import ERRORS, encode_files
 from ..corpus.sources import KINDS
 from ..corpus.tokenizer_facts import DEFAULT_TOKENIZER
+from ..tokenizers.tokenizer import Tokenizer
 
 DESCRIPTION = """\
 Tokenize corpora into token shards for training, streaming with bounded memory.
@@ -56,8 +57,14 @@ def add_encode_parser(sub: "argparse._SubParsersAction") -> None:
         "--tokenizer",
         default=DEFAULT_TOKENIZER,
         metavar="NAME|PATH",
-        help=f"built-in name ({', '.join(builtin.names())}), tokenizer.json, vocab.txt or folder "
-        f"(default: {DEFAULT_TOKENIZER}, a byte-level LLM tokenizer that fits training shards and uint16)",
+        help=f"built-in name ({', '.join(builtin.names())}), tokenizer.json, vocab.txt, folder, or .tiktoken "
+        f"with --pattern (default: {DEFAULT_TOKENIZER}, a byte-level LLM tokenizer that fits training shards "
+        "and uint16)",
+    )
+    e.add_argument(
+        "--pattern",
+        metavar="NAME|REGEX",
+        help="the split pattern of a .tiktoken --tokenizer: gpt2, cl100k_base, o200k_base, llama3, qwen2 or a regex",
     )
     e.add_argument("--format", choices=FORMATS, default="bin", help="shard format (default: bin)")
     e.add_argument(
@@ -126,7 +133,7 @@ def run_encode(args: argparse.Namespace) -> int:
         summary = encode_files(
             args.inputs,
             args.output,
-            args.tokenizer,
+            Tokenizer.load(args.tokenizer, pattern=args.pattern) if args.pattern else args.tokenizer,
             format=args.format,
             dtype=args.dtype,
             json_key=args.json_key,

@@ -18,7 +18,7 @@ EOS_CANDIDATES = ("<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>", "<|eos|>"
 def resolve_tokenizer(spec: Union[str, "os.PathLike[str]", Tokenizer]) -> Tuple[Tokenizer, str]:
     """The tokenizer and how to name it in the metadata (a built-in name or an absolute path)."""
     if isinstance(spec, Tokenizer):
-        return spec, "<Tokenizer object>"
+        return spec, getattr(spec, "_loaded_from", "<Tokenizer object>")
     tok = Tokenizer.load(spec)
     label = os.fspath(spec)
     if os.path.exists(label):

@@ -157,12 +157,26 @@ class Loaders:
         return builtin.names()
 
     @classmethod
-    def load(cls, name_or_path: PathLike) -> "Tokenizer":
-        """A built-in name, a ``tokenizer.json``, a ``vocab.txt`` or a model folder."""
+    def load(cls, name_or_path: PathLike, pattern: Optional[str] = None) -> "Tokenizer":
+        """A built-in name, a ``tokenizer.json``, a ``vocab.txt``, a model folder, or a
+        ``.tiktoken`` file (also ``.tiktoken.gz``) with its split ``pattern`` (a known name such
+        as ``"cl100k_base"``, or the regex; such a file names no special tokens)."""
         p = Path(name_or_path)
+        is_ranks = p.name.endswith((".tiktoken", ".tiktoken.gz"))
+        if pattern is not None and not (is_ranks and p.is_file()):
+            raise ValueError(f"a pattern is for .tiktoken files; {os.fspath(name_or_path)!r} is not one")
         if p.is_dir():
             return cls.from_pretrained(p)
         if p.is_file():
+            if is_ranks:
+                if pattern is None:
+                    raise ValueError(
+                        f"{os.fspath(name_or_path)}: a .tiktoken file needs its split pattern (--pattern): a known "
+                        "name (gpt2, cl100k_base, o200k_base, llama3, qwen2) or the regex"
+                    )
+                tok = cls.from_tiktoken(p, pattern)
+                tok._loaded_from = f"{p.resolve()} (pattern {pattern})"
+                return tok
             return cls.from_wordpiece_vocab(p) if p.suffix == ".txt" else cls.from_file(p)
         if str(name_or_path) in builtin.names():
             return cls.builtin(str(name_or_path))
