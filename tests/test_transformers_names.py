@@ -4,6 +4,8 @@ and `convert_tokens_to_ids`, checked against HF `tokenizers` on a corpus."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from tokenizers import Tokenizer as HFTokenizer
@@ -89,3 +91,22 @@ def test_batch_decode_and_token_conversions(pair, lines):
     assert ours.convert_tokens_to_ids("[CLS]") == hf.token_to_id("[CLS]")
     with pytest.raises(TypeError):
         ours.convert_tokens_to_ids([1, 2])
+
+
+def test_special_token_ids(pair):
+    import sentencepiece
+
+    ours, hf = pair
+    assert (ours.pad_token_id, ours.eos_token_id, ours.bos_token_id) == (hf.token_to_id("[PAD]"), None, None)
+    ours.enable_padding(pad_id=hf.token_to_id("[MASK]"), pad_token="[MASK]")
+    try:
+        assert ours.pad_token_id == hf.token_to_id("[MASK]")
+    finally:
+        ours.no_padding()
+    gpt2 = tokembed.Tokenizer.builtin("gpt2")
+    assert (gpt2.pad_token_id, gpt2.eos_token_id, gpt2.bos_token_id) == (None, 50256, None)
+    model = str(Path(__file__).parent / "data" / "sentencepiece" / "mistral_v3.model")
+    sp = sentencepiece.SentencePieceProcessor(model_file=model)
+    mistral = tokembed.Tokenizer.from_sentencepiece(model)
+    assert (mistral.bos_token_id, mistral.eos_token_id) == (sp.bos_id(), sp.eos_id())
+    assert sp.pad_id() == -1 and mistral.pad_token_id is None

@@ -11,8 +11,6 @@ from ..tokenizers.tokenizer import Tokenizer
 
 DEFAULT_TOKENIZER = "gpt2"
 
-# End-of-document tokens of the usual LLM tokenizer families, in the order they are looked for.
-EOS_CANDIDATES = ("<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>", "<|eos|>", "<|im_end|>")
 
 
 def resolve_tokenizer(spec: Union[str, "os.PathLike[str]", Tokenizer]) -> Tuple[Tokenizer, str]:
@@ -27,11 +25,8 @@ def resolve_tokenizer(spec: Union[str, "os.PathLike[str]", Tokenizer]) -> Tuple[
 
 
 def find_eos(tok: Tokenizer) -> Optional[Tuple[str, int]]:
-    for token in EOS_CANDIDATES:
-        found = tok.token_to_id(token)
-        if found is not None:
-            return token, found
-    return None
+    found = tok.eos_token_id
+    return None if found is None else (tok.id_to_token(found), found)
 
 
 def max_token_id(tok: Tokenizer) -> int:

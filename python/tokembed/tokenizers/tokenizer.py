@@ -25,6 +25,12 @@ def _loads(text: Optional[str]) -> Optional[dict]:
     return None if text is None else json.loads(text)
 
 
+# The names of end-of-text and beginning-of-text tokens in the usual LLM vocabularies, in the
+# order they are looked for.
+EOS_NAMES = ("<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>", "<|eos|>", "<|im_end|>")
+BOS_NAMES = ("<|begin_of_text|>", "<s>", "<bos>", "<|startoftext|>")
+
+
 class Tokenizer(Loaders):
     """A tokenizer loaded from an HF ``tokenizer.json`` (or a BERT ``vocab.txt``).
 
@@ -346,6 +352,34 @@ class Tokenizer(Loaders):
         if isinstance(tokens, str):
             return self.token_to_id(tokens)
         return [self.token_to_id(t) for t in _checks.word_list(tokens, "tokens")]
+
+    @property
+    def pad_token_id(self) -> Optional[int]:
+        """The id padding uses: the padding settings' (the file's or ``enable_padding``'s), else
+        ``[PAD]``'s; None when there is none (batches that need padding then raise)."""
+        pad = self._default_pad()
+        return None if pad.get("no_pad_token") else int(pad["pad_id"])
+
+    @property
+    def eos_token_id(self) -> Optional[int]:
+        """The end-of-text token's id: the first of ``<|endoftext|>``, ``<|end_of_text|>``,
+        ``</s>``, ``<eos>``, ``<|eos|>``, ``<|im_end|>`` the vocabulary has (what ``tokembed encode
+        --append-eos`` appends), else None."""
+        return self._first_id(EOS_NAMES)
+
+    @property
+    def bos_token_id(self) -> Optional[int]:
+        """The beginning-of-text token's id: the first of ``<|begin_of_text|>``, ``<s>``,
+        ``<bos>``, ``<|startoftext|>`` the vocabulary has, else None (GPT-2 style vocabularies,
+        whose one special token transformers takes for both ends, have ``eos_token_id`` only)."""
+        return self._first_id(BOS_NAMES)
+
+    def _first_id(self, names: Sequence[str]) -> Optional[int]:
+        for name in names:
+            found = self.token_to_id(name)
+            if found is not None:
+                return found
+        return None
 
     def set_dropout(self, dropout: Optional[float], seed: int = 0) -> None:
         """BPE-dropout (Provilkov et al., 2020) for training: each merge is skipped with
