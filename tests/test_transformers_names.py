@@ -11,7 +11,9 @@ import pytest
 from tokenizers import Tokenizer as HFTokenizer
 
 import tokembed
-from conftest import BERT_JSON, CORPORA, corpus_lines
+from conftest import BERT_JSON, CORPORA, DATA, corpus_lines
+
+DATA_TOKENIZERS = DATA / "tokenizers"
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +112,45 @@ def test_special_token_ids(pair):
     mistral = tokembed.Tokenizer.from_sentencepiece(model)
     assert (mistral.bos_token_id, mistral.eos_token_id) == (sp.bos_id(), sp.eos_id())
     assert sp.pad_id() == -1 and mistral.pad_token_id is None
+
+
+def added_pair(path):
+    return tokembed.Tokenizer.from_file(path), HFTokenizer.from_file(str(path))
+
+
+@pytest.mark.parametrize("path", [BERT_JSON, DATA_TOKENIZERS / "gpt2" / "tokenizer.json"], ids=["bert", "gpt2"])
+def test_add_tokens_as_hf_adds_them(path, lines):
+    from tokenizers import AddedToken
+
+    ours, hf = added_pair(path)
+    for tok in (ours, hf):
+        tok.no_padding()
+        tok.no_truncation()
+    steps = [
+        ("add_tokens", ["hello", "newtok1", "new tok two", "", "newtok1"]),
+        ("add_special_tokens", ["<new_special>", "[CLS]", "<|endoftext|>"]),
+        ("add_tokens", ["newtok1", "hello"]),
+        ("add_tokens", [AddedToken("glued", single_word=True, lstrip=True, rstrip=True, normalized=False)]),
+        ("add_special_tokens", [AddedToken("newtok1", special=True, normalized=False)]),
+        ("add_tokens", [AddedToken("Über", normalized=True)]),
+    ]
+    text = "hello newtok1 new tok two <new_special>[CLS] a glued b xgluedx <|endoftext|> über Über"
+    for method, tokens in steps:
+        assert getattr(ours, method)(tokens) == getattr(hf, method)(tokens), (method, tokens)
+        assert ours.get_vocab_size() == hf.get_vocab_size()
+        for line in [text] + lines[:50]:
+            mine, theirs = ours.encode(line), hf.encode(line)
+            assert mine.ids.tolist() == theirs.ids, (method, line)
+            assert [tuple(o) for o in mine.offsets.tolist()] == theirs.offsets
+            assert ours.decode(theirs.ids) == hf.decode(theirs.ids)
+    for content in ["hello", "newtok1", "new tok two", "<new_special>", "glued", "Über"]:
+        assert ours.token_to_id(content) == hf.token_to_id(content)
+    assert ours.add_special_tokens({"pad_token": "<pad-token>"}) == 1 and ours.token_to_id("<pad-token>") is not None
+
+
+def test_add_tokens_needs_a_file_form_and_strings():
+    model = str(Path(__file__).parent / "data" / "sentencepiece" / "mistral_v3.model")
+    with pytest.raises(ValueError):
+        tokembed.Tokenizer.from_sentencepiece(model).add_tokens(["x"])
+    with pytest.raises(TypeError, match=r"tokens\[0\] must be a str or an AddedToken"):
+        tokembed.Tokenizer.builtin().add_tokens([5])

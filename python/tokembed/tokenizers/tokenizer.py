@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from .. import _checks
-from . import options
+from . import adding, options
 from .._core import CoreTokenizer as _CoreTokenizer
 from .decode_stream import DecodeStream
 from .encoding import BatchEncoding, Encoding
@@ -36,7 +36,8 @@ class Tokenizer(Loaders):
 
     Truncation and padding start as the file configures them; ``enable_truncation``,
     ``enable_padding`` and their ``no_`` counterparts change them, and every batch call can
-    override them. Instances are immutable otherwise, thread-safe, and pickle as their JSON.
+    override them; ``add_tokens``, ``add_special_tokens`` and ``set_dropout`` swap in a new core.
+    Otherwise instances are immutable, thread-safe, and pickle as their JSON.
     """
 
     def __init__(self, core: _CoreTokenizer):
@@ -380,6 +381,30 @@ class Tokenizer(Loaders):
             if found is not None:
                 return found
         return None
+
+    def add_tokens(self, tokens: Iterable[Any]) -> int:
+        """Adds tokens (strings, or HF ``AddedToken`` objects with their flags) as HF does, and
+        returns how many HF counts as added: a token already in the model's vocabulary keeps its
+        id, a new one takes the next id. Texts are then matched against them first. (A
+        tokenizer from a SentencePiece ``.model`` has no file form to add to.)"""
+        return self._add_tokens(tokens, special=False)
+
+    def add_special_tokens(self, tokens: Union[Iterable[Any], Dict[str, Any]]) -> int:
+        """``add_tokens`` for special tokens (``decode`` can skip them). A dict, as transformers
+        takes (``{"pad_token": "[PAD]"}``), adds its values."""
+        if isinstance(tokens, dict):
+            tokens = list(tokens.values())
+        return self._add_tokens(tokens, special=True)
+
+    def _add_tokens(self, tokens: Iterable[Any], special: bool) -> int:
+        if isinstance(tokens, str):
+            tokens = [tokens]
+        text, count = adding.with_tokens(
+            self.to_str(), list(tokens), special, self._core.get_vocab(False)
+        )
+        if count:
+            self._core = _unpickle(text, self._dropout_seed)._core
+        return count
 
     def set_dropout(self, dropout: Optional[float], seed: int = 0) -> None:
         """BPE-dropout (Provilkov et al., 2020) for training: each merge is skipped with
