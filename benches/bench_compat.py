@@ -1,8 +1,13 @@
 """The drop-in layers against the libraries they replace, same documents, one process, one thread:
-`tokembed.compat.tiktoken` against tiktoken.
+`tokembed.compat.tiktoken` against tiktoken, `tokembed.compat.tokenizers` against HF `tokenizers`.
 
     pip install -e ".[test,bench]"
     python benches/bench_compat.py [--repeats 5] [--mb 1] [--encodings r50k_base,cl100k_base,o200k_base]
+                                   [--files bert-base-uncased,gpt2]
+
+HF `tokenizers` part: `Tokenizer.from_file` of the shared `tokenizer.json` (padding and truncation
+off), `encode_batch(docs)` and the `ids` list of every Encoding, which both build on demand
+(TOKENIZERS_PARALLELISM=false: HF on one thread).
 
 Calls (both return Python lists of lists of ints, as tiktoken does):
 - `encode_ordinary_batch(docs)`;
@@ -22,6 +27,7 @@ median of per-repeat ratios. Every output is checked against tiktoken's, and a w
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -32,9 +38,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "compat"))
 from common import DATA, cut_documents, locale_messages, megabytes, print_table  # noqa: E402
 
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
 import reference_tiktoken  # noqa: E402
+import tokenizers  # noqa: E402
+
 import tokembed  # noqa: E402
 import tokembed.compat.tiktoken as compat  # noqa: E402
+import tokembed.compat.tokenizers as compat_hf  # noqa: E402
 
 
 def inputs(mb: float, slices: int) -> Dict[str, List[List[str]]]:
@@ -71,11 +81,32 @@ def timed(call: Callable[[], object]) -> tuple:
     return time.perf_counter() - start, result
 
 
+def measure(ours, theirs, call, slices, repeats: int) -> list:
+    """Median MB/s of both and the median ratio; `WRONG` if the outputs differ."""
+    call(ours, slices[0]), call(theirs, slices[0])
+    ratios, speeds, wrong = [], {"ours": [], "theirs": []}, False
+    for k in range(1, repeats + 1):
+        docs, mb = slices[k], megabytes(slices[k])
+        order = [("ours", ours), ("theirs", theirs)]
+        results = {}
+        for who, lib in order if k % 2 else order[::-1]:
+            seconds, results[who] = timed(lambda: call(lib, docs))
+            speeds[who].append(mb / seconds)
+        wrong |= results["ours"] != results["theirs"]
+        ratios.append(speeds["ours"][-1] / speeds["theirs"][-1])
+    return [
+        f"{statistics.median(speeds['ours']):.1f}" + (" WRONG" if wrong else ""),
+        f"{statistics.median(speeds['theirs']):.1f}",
+        f"{statistics.median(ratios):.2f}x",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--mb", type=float, default=1.0)
     parser.add_argument("--encodings", default="r50k_base,cl100k_base,o200k_base")
+    parser.add_argument("--files", default="bert-base-uncased,gpt2")
     args = parser.parse_args()
     tokembed.set_num_threads(1)
     data = inputs(args.mb, args.repeats + 1)
@@ -89,26 +120,25 @@ def main() -> None:
         ours, theirs = compat.get_encoding(name), reference_tiktoken.encoding(name)
         for label, slices in data.items():
             for call_name, call in calls.items():
-                # Slice 0 warms both up; then each repeat times both on a slice neither has seen.
-                call(ours, slices[0]), call(theirs, slices[0])
-                ratios, speeds, wrong = [], {"tokembed": [], "tiktoken": []}, False
-                for k in range(1, args.repeats + 1):
-                    docs, mb = slices[k], megabytes(slices[k])
-                    order = [("tokembed", ours), ("tiktoken", theirs)]
-                    results = {}
-                    for who, enc in order if k % 2 else order[::-1]:
-                        seconds, results[who] = timed(lambda: call(enc, docs))
-                        speeds[who].append(mb / seconds)
-                    wrong |= results["tokembed"] != results["tiktoken"]
-                    ratios.append(speeds["tokembed"][-1] / speeds["tiktoken"][-1])
-                rows.append([
-                    name, label, call_name,
-                    f"{statistics.median(speeds['tokembed']):.1f}" + (" WRONG" if wrong else ""),
-                    f"{statistics.median(speeds['tiktoken']):.1f}",
-                    f"{statistics.median(ratios):.2f}x",
-                ])
+                rows.append([name, label, call_name, *measure(ours, theirs, call, slices, args.repeats)])
                 print(" | ".join(rows[-1]), file=sys.stderr)
     print_table(["encoding", "input", "call", "compat MB/s", "tiktoken MB/s", "ratio"], rows)
+
+    def hf_batch(tok, docs):
+        return [e.ids for e in tok.encode_batch(docs)]
+
+    rows = []
+    for name in args.files.split(","):
+        path = str(DATA / "tokenizers" / name / "tokenizer.json")
+        ours, theirs = compat_hf.Tokenizer.from_file(path), tokenizers.Tokenizer.from_file(path)
+        for tok in (ours, theirs):
+            tok.no_padding()
+            tok.no_truncation()
+        for label, slices in data.items():
+            rows.append([name, label, "encode_batch + ids", *measure(ours, theirs, hf_batch, slices, args.repeats)])
+            print(" | ".join(rows[-1]), file=sys.stderr)
+    print()
+    print_table(["tokenizer.json", "input", "call", "compat MB/s", "HF MB/s", "ratio"], rows)
 
 
 if __name__ == "__main__":

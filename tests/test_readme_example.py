@@ -85,3 +85,18 @@ def test_the_quick_start_command_writes_eos_between_documents(tmp_path):
     ids = np.fromfile(tmp_path / "hello.bin", dtype=np.uint16).tolist()
     assert ids.count(50256) == 2 and ids[-1] == 50256  # <|endoftext|> after each of the two documents
     assert json.loads((tmp_path / "hello.meta.json").read_text())["eos_id"] == 50256
+
+
+def test_the_tokenizers_switch_gives_hfs_encodings(monkeypatch):
+    from tokenizers import Tokenizer as HFTokenizer
+
+    monkeypatch.chdir(ROOT)
+    scope: dict = {}
+    exec(compile(readme_block("## Switching from HF tokenizers"), "README.md", "exec"), scope)
+    hf = HFTokenizer.from_file("../shared/data/tokenizers/bert-base-uncased/tokenizer.json")
+    hf.enable_truncation(128)
+    theirs = hf.encode_batch(["A first text.", ("A question?", "Its context.")])
+    for ours, expected in zip(scope["encodings"], theirs):
+        assert (ours.ids, ours.type_ids, ours.offsets, ours.word_ids) == (
+            expected.ids, expected.type_ids, expected.offsets, expected.word_ids
+        )

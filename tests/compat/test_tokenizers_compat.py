@@ -1,0 +1,168 @@
+"""tokembed.compat.tokenizers against HF `tokenizers`, call by call: every component variant of
+tests/test_components_parity.py (built with HF, saved, loaded into the compat layer) and the
+shared model files, through encode / encode_batch with pairs, special tokens on and off, padding
+and truncation settings, and every field and position helper of the Encodings."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from pathlib import Path
+
+import pytest
+from tokenizers import Tokenizer as HFTokenizer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import test_components_parity as components  # noqa: E402
+from conftest import CORPORA, DATA, corpus_lines  # noqa: E402
+
+from tokembed.compat.tokenizers import Tokenizer  # noqa: E402
+
+VARIANTS = (
+    [("normalizer", n) for n in components.NORMALIZERS]
+    + [("pre_tokenizer", n) for n in components.PRE_TOKENIZERS]
+    + [("added", n) for n in components.ADDED]
+    + [("post_processor", n) for n in components.POST_PROCESSORS]
+    + [("decoder", n) for n in components.DECODERS]
+)
+FILES = [
+    DATA / "tokenizers" / "bert-base-uncased" / "tokenizer.json",
+    DATA / "tokenizers" / "gpt2" / "tokenizer.json",
+    DATA / "tokenizers" / "sentencepiece" / "botchan_en_unigram_1000.tokenizer.json",
+    DATA / "tokenizers" / "sentencepiece" / "mistral_v1.legacy.tokenizer.json",
+]
+FIELDS = ["ids", "type_ids", "tokens", "offsets", "attention_mask", "special_tokens_mask", "word_ids", "sequence_ids",
+          "n_sequences"]
+
+
+@pytest.fixture(scope="module")
+def lines():
+    picked = []
+    for path in CORPORA:
+        picked += [line for line in corpus_lines(path)[:400] if line.strip()][::40]
+    return picked + ["", " ", "déjà vu 中文 [CLS] <mask> Hello <|endoftext|>"]
+
+
+WINDOW_FIELDS = ["ids", "type_ids", "tokens", "offsets", "attention_mask", "special_tokens_mask", "word_ids"]
+
+
+def same_encoding(ours, theirs, where: str) -> None:
+    for field in FIELDS:
+        assert getattr(ours, field) == getattr(theirs, field), f"{field} differ: {where}"
+    assert len(ours) == len(theirs)
+    n = len(theirs.ids)
+    for i in range(n):
+        assert ours.token_to_sequence(i) == theirs.token_to_sequence(i), where
+        assert ours.token_to_chars(i) == theirs.token_to_chars(i), where
+        assert ours.token_to_word(i) == theirs.token_to_word(i), where
+    words = {w for w in theirs.word_ids if w is not None}
+    for seq in range(theirs.n_sequences):
+        for w in sorted(words) + [max(words, default=0) + 1]:
+            assert ours.word_to_tokens(w, seq) == theirs.word_to_tokens(w, seq), where
+            assert ours.word_to_chars(w, seq) == theirs.word_to_chars(w, seq), where
+        ends = [end for (_, end), s in zip(theirs.offsets, theirs.sequence_ids) if s == seq]
+        for c in range(max(ends, default=0) + 1):
+            assert ours.char_to_token(c, seq) == theirs.char_to_token(c, seq), f"char {c} seq {seq}: {where}"
+            assert ours.char_to_word(c, seq) == theirs.char_to_word(c, seq), f"char {c} seq {seq}: {where}"
+    # The windows truncation cut off: every token field as HF's. Two known differences, both from
+    # how HF merges a pair's windows (Encoding::merge_with), are not compared: HF nests copies of
+    # later windows inside some windows, and a window of a pair that no post-processor saw reports
+    # HF's leftover sequence ids (all 0, or None for the second text) and n_sequences 1, where
+    # tokembed reports each token's own sequence.
+    assert len(ours.overflowing) == len(theirs.overflowing), where
+    for k, (o, t) in enumerate(zip(ours.overflowing, theirs.overflowing)):
+        for field in WINDOW_FIELDS:
+            assert getattr(o, field) == getattr(t, field), f"{field} differ: overflowing[{k}] of {where}"
+
+
+def compare(ours: Tokenizer, hf: HFTokenizer, lines, where: str) -> None:
+    pairs = lines[1:] + lines[:1]
+    for add in (True, False):
+        for i, line in enumerate(lines):
+            pair = pairs[i] if i % 2 else None
+            same_encoding(ours.encode(line, pair, add_special_tokens=add), hf.encode(line, pair, add_special_tokens=add),
+                          f"{where} line {i} pair={pair is not None} add_special_tokens={add}")
+        batch = [line if i % 3 else (line, pairs[i]) for i, line in enumerate(lines)]
+        for k, (o, t) in enumerate(zip(ours.encode_batch(batch, add_special_tokens=add),
+                                       hf.encode_batch(batch, add_special_tokens=add))):
+            same_encoding(o, t, f"{where} batch row {k} add_special_tokens={add}")
+    words = [line.split() for line in lines if line.split()]
+    for k, (o, t) in enumerate(zip(ours.encode_batch(words, is_pretokenized=True),
+                                   hf.encode_batch(words, is_pretokenized=True))):
+        same_encoding(o, t, f"{where} pretokenized row {k}")
+    ids = [e.ids for e in hf.encode_batch(lines)]
+    for skip in (True, False):
+        assert ours.decode_batch(ids, skip_special_tokens=skip) == hf.decode_batch(ids, skip_special_tokens=skip)
+        assert ours.decode(ids[0], skip_special_tokens=skip) == hf.decode(ids[0], skip_special_tokens=skip)
+    assert ours.get_vocab_size() == hf.get_vocab_size()
+    assert ours.get_vocab(False) == hf.get_vocab(False)
+    for is_pair in (False, True):
+        assert ours.num_special_tokens_to_add(is_pair) == hf.num_special_tokens_to_add(is_pair)
+
+
+def loaded(hf: HFTokenizer) -> Tokenizer:
+    return Tokenizer.from_str(hf.to_str())
+
+
+@pytest.mark.parametrize("kind, name", VARIANTS, ids=[f"{k}:{n}" for k, n in VARIANTS])
+def test_component_variant(kind, name, lines):
+    hf, _ = components.pair_for(kind, name)
+    hf.no_padding()
+    hf.no_truncation()
+    compare(loaded(hf), hf, lines, f"{kind} {name}")
+
+
+SETTINGS = {
+    "no padding, no truncation": lambda t: (t.no_padding(), t.no_truncation()),
+    "pad right": lambda t: (t.no_truncation(), t.enable_padding()),
+    "pad left to 8s, pad id 3": lambda t: (t.no_truncation(),
+                                           t.enable_padding(direction="left", pad_id=3, pad_type_id=1,
+                                                            pad_token="<p>", pad_to_multiple_of=8)),
+    "fixed length 48, truncate 40 stride 5": lambda t: (t.enable_truncation(40, stride=5),
+                                                         t.enable_padding(length=48)),
+    "truncate only_second left 24": lambda t: (t.no_padding(),
+                                               t.enable_truncation(24, stride=3, strategy="only_second",
+                                                                   direction="left")),
+}
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_model_files_with_padding_and_truncation(path, setting, lines):
+    hf = HFTokenizer.from_file(str(path))
+    SETTINGS[setting](hf)
+    ours = loaded(hf)
+    assert ours.padding == hf.padding and ours.truncation == hf.truncation
+    long_lines = [line for line in lines if len(line) > 30][:6]
+    try:
+        compare(ours, hf, lines[:12] + long_lines, f"{path.name} {setting}")
+    except ValueError:
+        # only_second truncation of a text that cannot keep the stride: HF refuses too (an
+        # exception, or a Rust panic, which is a BaseException).
+        assert setting.startswith("truncate only_second")
+        with pytest.raises(BaseException) as refused:
+            compare(hf, hf, lines[:12] + long_lines, setting)
+        assert not isinstance(refused.value, (KeyboardInterrupt, AssertionError))
+        return
+    SETTINGS[setting](ours)
+    assert ours.padding == hf.padding and ours.truncation == hf.truncation
+
+
+def test_loading_saving_and_pickling(tmp_path, lines):
+    path = FILES[0]
+    ours = Tokenizer.from_buffer(path.read_bytes())
+    hf = HFTokenizer.from_file(str(path))
+    assert ours.padding == hf.padding and ours.truncation == hf.truncation
+    ours.save(str(tmp_path / "t.json"))
+    again = HFTokenizer.from_file(str(tmp_path / "t.json"))
+    assert again.padding == hf.padding and again.truncation == hf.truncation
+    back = pickle.loads(pickle.dumps(ours))
+    assert [e.ids for e in back.encode_batch(lines[:20])] == [e.ids for e in hf.encode_batch(lines[:20])]
+    ours.encode_special_tokens = hf.encode_special_tokens = True
+    for line in ["[CLS] hello [SEP]", "plain"]:
+        assert ours.encode(line).ids == hf.encode(line).ids
+    with pytest.raises(TypeError, match="from_file"):
+        Tokenizer(None)
+    with pytest.raises(TypeError, match=r"input\[0\]"):
+        ours.encode_batch([3])
