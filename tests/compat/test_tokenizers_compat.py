@@ -166,3 +166,28 @@ def test_loading_saving_and_pickling(tmp_path, lines):
         Tokenizer(None)
     with pytest.raises(TypeError, match=r"input\[0\]"):
         ours.encode_batch([3])
+
+
+@pytest.mark.parametrize("direction", ["right", "left"])
+def test_encoding_truncate_as_hf(direction, lines):
+    hf = HFTokenizer.from_file(str(FILES[0]))
+    hf.no_padding()
+    hf.no_truncation()
+    ours = loaded(hf)
+    cases = [(lines[i], lines[i + 1] if i % 2 else None) for i in range(0, 16)]
+    for text, pair in cases:
+        for max_length, stride in [(0, 0), (1, 0), (5, 2), (7, 0), (9, 8), (1000, 3)]:
+            mine, theirs = ours.encode(text, pair), hf.encode(text, pair)
+            mine.truncate(max_length, stride, direction)
+            theirs.truncate(max_length, stride, direction)
+            where = f"truncate({max_length}, {stride}, {direction}) of {text!r} / {pair!r}"
+            for field in FIELDS:
+                assert getattr(mine, field) == getattr(theirs, field), f"{field}: {where}"
+            assert len(mine.overflowing) == len(theirs.overflowing), where
+            for o, t in zip(mine.overflowing, theirs.overflowing):
+                for field in FIELDS:
+                    assert getattr(o, field) == getattr(t, field), f"overflowing {field}: {where}"
+    with pytest.raises(ValueError):
+        ours.encode(lines[0]).truncate(3, 3)
+    with pytest.raises(ValueError):
+        ours.encode(lines[0]).truncate(3, 0, "middle")

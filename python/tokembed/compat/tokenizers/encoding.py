@@ -98,6 +98,57 @@ class Encoding:
         encodings too."""
         self._pad(length, direction, pad_id, pad_type_id, pad_token, padding_sequence=None)
 
+    def truncate(self, max_length: int, stride: int = 0, direction: str = "right") -> None:
+        """Keeps `max_length` tokens and makes the rest overflowing windows of that length that
+        overlap by `stride`, as HF does; like HF, the result forgets which sequence each token was
+        of (every sequence id is 0, and windows truncation made before are dropped)."""
+        if direction not in ("left", "right"):
+            raise ValueError(f"Invalid truncation direction value : {direction}")
+        n = len(self)
+        if max_length >= n:
+            return
+        names = ("ids", "type_ids", "tokens", "offsets", "attention_mask", "special_tokens_mask", "word_ids")
+        fields = {name: self._field(name) for name in names}
+        if max_length == 0:
+            # The whole encoding, as it is, becomes the one overflowing part.
+            whole = Encoding.__new__(Encoding)
+            whole._arrays, whole._n_sequences = None, self._n_sequences
+            whole._fields = {**fields, "sequence_ids": self._field("sequence_ids"),
+                             "overflowing": self._field("overflowing")}
+            self._fields = {**{name: [] for name in names}, "sequence_ids": [], "overflowing": [whole]}
+            self._n_sequences = 1
+            return
+        if stride >= max_length:
+            raise ValueError(f"stride ({stride}) must be strictly less than max_length ({max_length})")
+        step, spans = max_length - stride, []
+        if direction == "right":
+            start = 0
+            while True:
+                stop = min(start + max_length, n)
+                spans.append((start, stop))
+                if stop >= n:
+                    break
+                start += step
+        else:
+            stop = n
+            while True:
+                start = max(stop - max_length, 0)
+                spans.append((start, stop))
+                if start <= 0:
+                    break
+                stop -= step
+        windows = []
+        for start, stop in spans:
+            window = Encoding.__new__(Encoding)
+            window._arrays, window._n_sequences = None, 1
+            window._fields = {name: values[start:stop] for name, values in fields.items()}
+            window._fields["sequence_ids"] = [0] * (stop - start)
+            window._fields["overflowing"] = []
+            windows.append(window)
+        first = windows[0]
+        self._fields = {**first._fields, "overflowing": windows[1:]}
+        self._n_sequences = 1
+
     def _pad(self, length, direction, pad_id, pad_type_id, pad_token, padding_sequence: Optional[int]) -> None:
         """`pad`, with the sequence id padding positions report: HF reports 0 for a lone
         sequence no post-processor saw (it has no sequence ranges), else None."""
