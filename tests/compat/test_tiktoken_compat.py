@@ -333,3 +333,37 @@ def test_tokenizer_encode_bytes_and_ranks_in_memory():
         bert.encode_bytes(b"hello \xff")
     with pytest.raises(ValueError, match="needs a byte-level BPE"):
         bert.encode_bytes(b"hello", split=False)
+
+
+def test_get_encoding_after_fork_while_another_thread_holds_the_registry():
+    # Run in a child interpreter: forking this (threaded) pytest process is not safe in itself.
+    import subprocess
+    import textwrap
+
+    program = textwrap.dedent(
+        f"""
+        import os, sys, threading
+        sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
+        from forking import wait_or_kill
+        from tokembed.compat.tiktoken import registry
+        import tokembed.compat.tiktoken as compat
+
+        held, release = threading.Event(), threading.Event()
+
+        def hold():
+            with registry._lock:  # as a thread building an encoding holds it
+                held.set()
+                release.wait()
+
+        threading.Thread(target=hold, daemon=True).start()
+        held.wait()
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if compat.get_encoding("gpt2").encode("hello world") == [31373, 995] else 1)
+        code = wait_or_kill(pid, 60)
+        release.set()
+        sys.exit(3 if code is None else code)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
@@ -78,6 +79,17 @@ _DEFINITIONS: Dict[str, _Definition] = {
 
 _lock = threading.RLock()
 ENCODINGS: Dict[str, Encoding] = {}
+
+
+def _new_lock_in_child() -> None:
+    # A child forked while another thread builds an encoding would inherit the lock held
+    # forever; it gets a fresh one (what was built before the fork stays shared).
+    global _lock
+    _lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
 def _build(name: str) -> Encoding:
