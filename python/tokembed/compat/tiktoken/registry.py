@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
 from ...tokenizers import builtin
@@ -54,27 +54,28 @@ def _harmony_specials() -> Dict[str, int]:
 
 @dataclass(frozen=True)
 class _Definition:
-    builtin: str  # the tokembed built-in whose ranks file this encoding reads
-    pattern_name: str
-    pat_str: str
-    special_tokens: Dict[str, int]
-    max_token_value: int
+    builtin: str  # the tokembed built-in whose ranks, split pattern and special tokens it starts from
+    pat_str: str  # that pattern as tiktoken writes it (users read `_pat_str` to build encodings)
+    more_special_tokens: Dict[str, int] = field(default_factory=dict)
     extra_ranks: Optional[Callable[[], Dict[bytes, int]]] = None
+
+    def special_tokens(self) -> Dict[str, int]:
+        return {**builtin.spec(self.builtin).special_tokens, **self.more_special_tokens}
+
+    def max_token_value(self) -> int:
+        # In every registered encoding the special tokens and extra ranks come after the file's ranks.
+        extra = self.extra_ranks() if self.extra_ranks else {}
+        return max(max(self.special_tokens().values()), max(extra.values(), default=0))
 
 
 _DEFINITIONS: Dict[str, _Definition] = {
-    "gpt2": _Definition("gpt2", "gpt2", R50K_PAT, {ENDOFTEXT: 50256}, 50256),
-    "r50k_base": _Definition("gpt2", "gpt2", R50K_PAT, {ENDOFTEXT: 50256}, 50256),
-    "p50k_base": _Definition("gpt2", "gpt2", R50K_PAT, {ENDOFTEXT: 50256}, 50280, p50k_extra_ranks),
-    "p50k_edit": _Definition(
-        "gpt2", "gpt2", R50K_PAT, {ENDOFTEXT: 50256, **{k: 50281 + v for k, v in FIM.items()}}, 50283, p50k_extra_ranks
-    ),
-    "cl100k_base": _Definition(
-        "cl100k_base", "cl100k_base", CL100K_PAT,
-        {ENDOFTEXT: 100257, **{k: 100258 + v for k, v in FIM.items()}, ENDOFPROMPT: 100276}, 100276,
-    ),
-    "o200k_base": _Definition("o200k_base", "o200k_base", O200K_PAT, {ENDOFTEXT: 199999, ENDOFPROMPT: 200018}, 200018),
-    "o200k_harmony": _Definition("o200k_base", "o200k_base", O200K_PAT, _harmony_specials(), 201087),
+    "gpt2": _Definition("gpt2", R50K_PAT),
+    "r50k_base": _Definition("gpt2", R50K_PAT),
+    "p50k_base": _Definition("gpt2", R50K_PAT, extra_ranks=p50k_extra_ranks),
+    "p50k_edit": _Definition("gpt2", R50K_PAT, {k: 50281 + v for k, v in FIM.items()}, p50k_extra_ranks),
+    "cl100k_base": _Definition("cl100k_base", CL100K_PAT),
+    "o200k_base": _Definition("o200k_base", O200K_PAT),
+    "o200k_harmony": _Definition("o200k_base", O200K_PAT, _harmony_specials()),
 }
 
 _lock = threading.RLock()
@@ -94,16 +95,16 @@ if hasattr(os, "register_at_fork"):
 
 def _build(name: str) -> Encoding:
     d = _DEFINITIONS[name]
-    path = builtin.path(d.builtin)
+    path, pattern, specials = builtin.path(d.builtin), builtin.spec(d.builtin).pattern, d.special_tokens()
     if d.extra_ranks is None:
-        tokenizer = Tokenizer.from_tiktoken(path, d.pattern_name, one_name_per_id(d.special_tokens))
+        tokenizer = Tokenizer.from_tiktoken(path, pattern, one_name_per_id(specials))
         # Read only if asked for (`_mergeable_ranks`, `token_byte_values` ...).
         return Encoding._from_tokenizer(
-            name, d.pat_str, d.special_tokens, tokenizer, d.max_token_value, lambda: load_tiktoken_bpe(path)
+            name, d.pat_str, specials, tokenizer, d.max_token_value(), lambda: load_tiktoken_bpe(path)
         )
     ranks = {**load_tiktoken_bpe(path), **d.extra_ranks()}
-    tokenizer = Tokenizer.from_tiktoken_ranks(ranks, d.pattern_name, one_name_per_id(d.special_tokens))
-    return Encoding._from_tokenizer(name, d.pat_str, d.special_tokens, tokenizer, d.max_token_value, lambda: ranks)
+    tokenizer = Tokenizer.from_tiktoken_ranks(ranks, pattern, one_name_per_id(specials))
+    return Encoding._from_tokenizer(name, d.pat_str, specials, tokenizer, d.max_token_value(), lambda: ranks)
 
 
 def get_encoding(encoding_name: str) -> Encoding:
