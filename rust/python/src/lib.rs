@@ -4,6 +4,7 @@
 mod arrays;
 mod embedding;
 mod errors;
+mod id_lists;
 mod positional;
 mod texts;
 mod threads;
@@ -31,6 +32,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     load_numpy_api(m.py())?;
     m.add("TokenizerError", m.py().get_type::<errors::TokenizerError>())?;
     m.add_class::<tokenizer::CoreTokenizer>()?;
+    m.add_function(wrap_pyfunction!(id_lists::id_lists, m)?)?;
     m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;
     m.add_class::<positional::CoreRope>()?;

@@ -13,6 +13,7 @@ from typing import AbstractSet, Callable, Collection, Dict, List, Literal, Optio
 
 import numpy as np
 
+from ... import _core
 from ...tokenizers.tokenizer import Tokenizer
 
 AllowedSpecial = Union[Literal["all"], AbstractSet[str]]
@@ -319,9 +320,7 @@ def one_name_per_id(special_tokens: Dict[str, int]) -> Dict[str, int]:
 
 
 def _lists(ids: np.ndarray, offsets: np.ndarray) -> List[List[int]]:
-    flat, bounds = ids.tolist(), offsets.tolist()
-    return [flat[a:b] for a, b in zip(bounds, bounds[1:])]
-
+    return _core.id_lists(ids, offsets)
 
 
 def _id_array(tokens: Sequence[int]) -> np.ndarray:
