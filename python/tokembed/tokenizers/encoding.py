@@ -26,6 +26,7 @@ class Encoding:
         "_tokens",
         "_sequence_ids",
         "_word_ids",
+        "_unmarked",
     )
 
     def __init__(self, arrays: dict, to_tokens: Callable[[np.ndarray], List[str]]):
@@ -42,6 +43,8 @@ class Encoding:
         self._tokens: List[str] | None = None
         self._sequence_ids: np.ndarray = arrays["sequence_ids"]
         self._word_ids: np.ndarray = arrays["word_ids"]
+        # A single text no post-processor saw, which HF leaves without sequence ranges.
+        self._unmarked: bool = arrays.get("unmarked", False)
 
     @property
     def tokens(self) -> List[str]:

@@ -77,6 +77,8 @@ fn encoding_dict<'py>(py: Python<'py>, e: Encoding) -> PyResult<Bound<'py, PyDic
         overflowing.append(encoding_dict(py, o)?)?;
     }
     d.set_item("overflowing", overflowing)?;
+    // HF keeps no sequence ranges for it (a single text no post-processor saw).
+    d.set_item("unmarked", e.padding_is_sequence_0)?;
     Ok(d)
 }
 

@@ -6,7 +6,6 @@ across a batch, exactly as HF pads (`Encoding.pad`), so batches are padded to th
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -46,7 +45,6 @@ class Tokenizer:
                 "direction": _SIDE.get(file_padding.get("direction", "Right"), "right"),
             }
         tok.encode_special_tokens = False
-        tok._post_processor = None  # whether the file has one, read when padding first needs it
         return tok
 
     # ----- loading and saving -------------------------------------------------------------------
@@ -170,7 +168,7 @@ class Tokenizer:
             sequence, pair, add_special_tokens=add_special_tokens,
             split_special_tokens=bool(self.encode_special_tokens), is_pretokenized=is_pretokenized,
         )
-        return Encoding(arrays, 1 if pair is None else 2)
+        return Encoding._wrap(arrays, 1 if pair is None else 2)
 
     def _pad_all(self, encodings: List[Encoding]) -> None:
         p = self._padding
@@ -181,13 +179,7 @@ class Tokenizer:
         if multiple and length % multiple:
             length += multiple - length % multiple
         for e in encodings:
-            sequence = 0 if e.n_sequences == 1 and not self._has_post_processor() else None
-            e._pad(length, p["direction"], p["pad_id"], p["pad_type_id"], p["pad_token"], sequence)
-
-    def _has_post_processor(self) -> bool:
-        if self._post_processor is None:
-            self._post_processor = json.loads(self._inner.to_str()).get("post_processor") is not None
-        return self._post_processor
+            e.pad(length, p["direction"], p["pad_id"], p["pad_type_id"], p["pad_token"])
 
     # ----- decoding -----------------------------------------------------------------------------
     def decode(self, ids: Sequence[int], skip_special_tokens: bool = True) -> str:
