@@ -154,7 +154,8 @@ impl Encoding {
     }
 
     /// Appends `other`, combining overflowing windows the way HF does: each of ours with the
-    /// whole of `other` and with each of its windows, then ourself with each of its windows.
+    /// whole of `other` and with each of its windows, then ourself with each of its windows
+    /// (ourself with our own windows, so those come out nested, as in HF).
     pub fn merge_with(&mut self, other: Encoding) {
         let mut overflowing = Vec::new();
         for mine in &self.overflowing {
@@ -169,7 +170,6 @@ impl Encoding {
         }
         for theirs in &other.overflowing {
             let mut n = self.clone();
-            n.overflowing.clear();
             n.merge_with(theirs.clone());
             overflowing.push(n);
         }
