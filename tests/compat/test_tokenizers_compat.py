@@ -204,3 +204,75 @@ def test_encoding_truncate_as_hf(direction, lines):
         ours.encode(lines[0]).truncate(3, 3)
     with pytest.raises(ValueError):
         ours.encode(lines[0]).truncate(3, 0, "middle")
+
+
+def merge_cases(lines):
+    """Lists of (text, pair, truncate-to) to encode and merge: single texts, pairs, and texts
+    already cut into windows (which `merge` combines with the rest, nesting as HF does)."""
+    a, b, c, d = lines[0], lines[len(lines) // 3], lines[2 * len(lines) // 3], lines[-1]
+    return [
+        [(a, None, None)],
+        [(a, None, None), (b, None, None)],
+        [(a, b, None), (c, None, None)],
+        [(a, None, 5), (b, None, None), (c, d, None)],
+        [(a, None, 7), (b, c, 4)],
+        [(d, None, None), (a, None, 0)],
+    ]
+
+
+@pytest.mark.parametrize("path", [FILES[0], FILES[1], FILES[2]], ids=lambda p: p.name)
+def test_encoding_merge_pad_and_sequence_ids_as_hf(path, lines):
+    """`Encoding.merge`, then `pad` and `set_sequence_id` on the result: every field, window and
+    position helper as HF's, sequence ids included (both keep HF's sequence ranges)."""
+    hf = HFTokenizer.from_file(str(path))
+    hf.no_padding()
+    hf.no_truncation()
+    ours = loaded(hf)
+    for case in merge_cases(lines):
+        for growing in (True, False):
+            where = f"{path.name} merge {[(t[:10], p and p[:10], k) for t, p, k in case]} growing={growing}"
+            parts = []
+            for tok in (ours, hf):
+                encodings = []
+                for text, pair, keep in case:
+                    e = tok.encode(text, pair)
+                    if keep is not None:
+                        e.truncate(keep, 1 if keep > 1 else 0)
+                    encodings.append(e)
+                parts.append(type(encodings[0]).merge(encodings, growing_offsets=growing))
+            mine, theirs = parts
+            same_encoding(mine, theirs, where)
+            assert pickle.loads(pickle.dumps(mine)).ids == mine.ids
+            for direction in ("left", "right"):
+                mine.pad(len(mine) + 3, direction=direction, pad_id=7, pad_token="<p>")
+                theirs.pad(len(theirs) + 3, direction=direction, pad_id=7, pad_token="<p>")
+                same_encoding(mine, theirs, f"{where} padded {direction}")
+            again = pickle.loads(pickle.dumps(mine))
+            same_encoding(again, theirs, f"{where} pickled")
+            # Sequence 1 over every token: the ranges now overlap, where HF's token_to_sequence
+            # answers in the order of its hash map, which is not fixed; the fields are compared.
+            mine.set_sequence_id(1)
+            theirs.set_sequence_id(1)
+            for field in FIELDS:
+                assert getattr(mine, field) == getattr(theirs, field), f"{field}: {where} set_sequence_id(1)"
+
+
+def test_empty_encoding_and_bad_indices_as_hf(lines):
+    from tokenizers import Encoding as HFEncoding
+
+    from tokembed.compat.tokenizers import Encoding
+
+    hf = HFTokenizer.from_file(str(FILES[0]))
+    ours = loaded(hf)
+    for field in FIELDS + ["overflowing"]:
+        assert getattr(Encoding(), field) == getattr(HFEncoding(), field), field
+    assert len(Encoding.merge([])) == len(HFEncoding.merge([])) == 0
+    mine, theirs = ours.encode(lines[0]), hf.encode(lines[0])
+    for call in (lambda e: e.token_to_sequence(-1), lambda e: e.char_to_token(-2), lambda e: e.word_to_tokens(-1),
+                 lambda e: e.pad(-1), lambda e: e.truncate(-1)):
+        with pytest.raises(OverflowError):
+            call(theirs)
+        with pytest.raises(OverflowError):
+            call(mine)
+    with pytest.raises(TypeError):
+        Encoding.merge([mine, "text"])
