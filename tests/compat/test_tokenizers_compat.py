@@ -52,8 +52,12 @@ def same_encoding(ours, theirs, where: str, pair: bool = False) -> None:
         assert getattr(ours, field) == getattr(theirs, field), f"{field} differ: {where}"
     assert len(ours) == len(theirs)
     n = len(theirs.ids)
+    # Where sequence ranges overlap (an encoding post-processed again keeps its old ones), HF's
+    # token_to_sequence answers in the order of its hash map, which is not fixed: not compared.
+    overlapping = {i for i in range(n) if sum(a <= i < b for a, b in ours._sequence_ranges().values()) > 1}
     for i in range(n):
-        assert ours.token_to_sequence(i) == theirs.token_to_sequence(i), where
+        if i not in overlapping:
+            assert ours.token_to_sequence(i) == theirs.token_to_sequence(i), where
         assert ours.token_to_chars(i) == theirs.token_to_chars(i), where
         assert ours.token_to_word(i) == theirs.token_to_word(i), where
     words = {w for w in theirs.word_ids if w is not None}
@@ -276,3 +280,38 @@ def test_empty_encoding_and_bad_indices_as_hf(lines):
             call(mine)
     with pytest.raises(TypeError):
         Encoding.merge([mine, "text"])
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("setting", ["none", "fixed length 48, truncate 40 stride 5", "truncate only_second left 24"])
+def test_post_process_as_hf(path, setting, lines):
+    """`Tokenizer.post_process` of encodings made without special tokens (and of merged ones):
+    truncation, post-processor and padding give HF's encoding."""
+    hf = HFTokenizer.from_file(str(path))
+    hf.no_padding()
+    hf.no_truncation()
+    ours = loaded(hf)
+    cases = [(lines[i], lines[i + 1] if i % 2 else None) for i in range(0, 12)]
+    for text, pair in cases:
+        made = [(tok.encode(text, add_special_tokens=False),
+                 None if pair is None else tok.encode(pair, add_special_tokens=False)) for tok in (ours, hf)]
+        if setting != "none":
+            SETTINGS[setting](hf)
+            SETTINGS[setting](ours)
+        for add in (True, False):
+            where = f"{path.name} {setting} post_process({text[:20]!r}, {pair and pair[:20]!r}, {add})"
+            try:
+                theirs = hf.post_process(made[1][0], made[1][1], add)
+            except BaseException as e:  # a refused only_second cut: HF panics
+                if isinstance(e, (KeyboardInterrupt, AssertionError)):
+                    raise
+                with pytest.raises(ValueError):
+                    ours.post_process(made[0][0], made[0][1], add)
+                continue
+            mine = ours.post_process(made[0][0], made[0][1], add)
+            same_encoding(mine, theirs, where, pair is not None)
+        hf.no_padding(), hf.no_truncation(), ours.no_padding(), ours.no_truncation()
+    merged = [Tokenizer.__module__ and type(e).merge([e, e]) for e in (ours.encode(lines[0]), hf.encode(lines[0]))]
+    same_encoding(ours.post_process(merged[0]), hf.post_process(merged[1]), f"{path.name} post_process(merged)")
+    with pytest.raises(TypeError, match="must be an Encoding"):
+        ours.post_process("text")

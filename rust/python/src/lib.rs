@@ -10,6 +10,7 @@ mod texts;
 mod threads;
 mod tokenizer;
 mod tokenizer_bytes;
+mod tokenizer_post_process;
 
 use pyo3::prelude::*;
 

@@ -41,7 +41,7 @@ fn to_json<T: serde::Serialize>(v: Option<&T>) -> Option<String> {
 }
 
 /// The options of a one-input call (offsets always) and its padding, from the Python layer's JSON.
-fn single_call_options(
+pub(crate) fn single_call_options(
     add_special_tokens: bool,
     truncation: Option<&str>,
     padding: Option<&str>,
@@ -56,7 +56,7 @@ fn single_call_options(
     Ok((opts, parse_json(padding, "padding")?))
 }
 
-fn encoding_dict<'py>(py: Python<'py>, e: Encoding) -> PyResult<Bound<'py, PyDict>> {
+pub(crate) fn encoding_dict<'py>(py: Python<'py>, e: Encoding) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     let n = e.ids.len();
     d.set_item("ids", vec1(py, e.ids.iter().map(|&x| x as i64).collect::<Vec<_>>()))?;

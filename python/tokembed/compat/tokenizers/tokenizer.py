@@ -6,11 +6,13 @@ across a batch, exactly as HF pads (`Encoding.pad`), so batches are padded to th
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ...tokenizers.encoding import Encoding as ArrayEncoding
 from ...tokenizers.tokenizer import Tokenizer as ArrayTokenizer
 from .encoding import Encoding
 
@@ -181,6 +183,54 @@ class Tokenizer:
         for e in encodings:
             e.pad(length, p["direction"], p["pad_id"], p["pad_type_id"], p["pad_token"])
 
+    def post_process(
+        self, encoding: Encoding, pair: Optional[Encoding] = None, add_special_tokens: bool = True
+    ) -> Encoding:
+        """What ``encode`` does after tokenizing, applied to given encodings (as HF's): the
+        tokenizer's truncation (leaving room for special tokens), its post-processor, then its
+        padding."""
+        for name, e in (("encoding", encoding), ("pair", pair)):
+            if e is not None and not isinstance(e, Encoding):
+                raise TypeError(f"post_process: {name} must be an Encoding, got {type(e).__name__}")
+        inner = self._inner
+        truncation = None if inner._truncation is None else json.dumps(inner._truncation)
+        arrays = inner._core.post_process(
+            self._fields_of(encoding), None if pair is None else self._fields_of(pair), bool(add_special_tokens),
+            truncation,
+        )
+        out = Encoding._wrap(ArrayEncoding(arrays, inner._core.ids_to_tokens), 1 if pair is None else 2)
+        if arrays["unmarked"]:
+            # No post-processor, one text: HF hands it back as it is, with its ranges if uncut.
+            if len(out) == len(encoding):
+                out._ranges = dict(encoding._sequence_ranges())
+        elif self._processor_keeps_ranges():
+            out._ranges = _ranges_after_processing(arrays["sequence_ids"], [encoding, pair][: 1 + (pair is not None)])
+        if self._padding is not None:
+            self._pad_all([out])
+        return out
+
+    def _processor_keeps_ranges(self) -> bool:
+        """Whether HF's post-processor keeps the sequence ranges its inputs already had: all
+        but BertProcessing and RobertaProcessing, which build fresh ones (read from the file
+        once, on the first `post_process`)."""
+        if getattr(self, "_keeps_ranges", None) is None:
+            processor = json.loads(self._inner.to_str()).get("post_processor") or {}
+            steps = processor.get("processors", [processor]) if processor.get("type") == "Sequence" else [processor]
+            self._keeps_ranges = not any(p.get("type") in ("BertProcessing", "RobertaProcessing") for p in steps)
+        return self._keeps_ranges
+
+    def _fields_of(self, e: Encoding) -> dict:
+        """An encoding as the lists the core's post-processing reads."""
+        ids, tokens = e._field("ids"), e._field("tokens")
+        named = self._inner._core.ids_to_tokens(np.asarray(ids, dtype=np.int64)) if ids else []
+        return {
+            "ids": ids, "type_ids": e._field("type_ids"), "offsets": e._field("offsets"),
+            "special_tokens_mask": e._field("special_tokens_mask"), "attention_mask": e._field("attention_mask"),
+            "word_ids": e._field("word_ids"),
+            "token_texts": [(i, t) for i, (t, v) in enumerate(zip(tokens, named)) if t != v],
+            "overflowing": [self._fields_of(o) for o in e._field("overflowing")],
+        }
+
     # ----- decoding -----------------------------------------------------------------------------
     def decode(self, ids: Sequence[int], skip_special_tokens: bool = True) -> str:
         return self._inner.decode(ids, skip_special_tokens=skip_special_tokens)
@@ -222,3 +272,19 @@ def _split_input(item: Any, is_pretokenized: bool, where: str) -> Tuple[Any, Any
     if isinstance(item, (tuple, list)) and len(item) == 2:
         return item[0], item[1]
     raise TypeError(f"{where}: expected a str or a (sequence, pair) tuple, got {type(item).__name__}")
+
+
+def _ranges_after_processing(sequence_ids: np.ndarray, inputs: List[Encoding]) -> Dict[int, Tuple[int, int]]:
+    """HF's sequence ranges of a post-processed encoding: each input `i` comes with the ranges it
+    already had (none if truncation cut it), plus sequence `i` over all of it; all are shifted
+    to where its tokens landed and joined in order, a later input's overwriting an earlier's."""
+    ranges: Dict[int, Tuple[int, int]] = {}
+    for i, e in enumerate(inputs):
+        at = np.flatnonzero(sequence_ids == i)
+        kept = len(at)
+        own = dict(e._sequence_ranges()) if kept == len(e) else {}
+        own[i] = (0, kept)
+        start = int(at[0]) if kept else 0
+        for s, (a, b) in own.items():
+            ranges[s] = (start + a, start + b)
+    return ranges

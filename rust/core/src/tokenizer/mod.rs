@@ -212,8 +212,9 @@ impl Tokenizer {
         self.post_process(first, second, opts)
     }
 
-    /// Truncation (leaving room for special tokens), then the post-processor.
-    fn post_process(
+    /// Truncation (leaving room for special tokens), then the post-processor: what `encode`
+    /// does after tokenizing, also for encodings made elsewhere (HF's `post_process`).
+    pub fn post_process(
         &self,
         mut first: Encoding,
         mut second: Option<Encoding>,
