@@ -44,10 +44,9 @@ def lines():
     return picked + ["", " ", "déjà vu 中文 [CLS] <mask> Hello <|endoftext|>"]
 
 
-WINDOW_FIELDS = ["ids", "type_ids", "tokens", "offsets", "attention_mask", "special_tokens_mask", "word_ids"]
 
 
-def same_encoding(ours, theirs, where: str, pair: bool = False) -> None:
+def same_encoding(ours, theirs, where: str) -> None:
     for field in FIELDS:
         assert getattr(ours, field) == getattr(theirs, field), f"{field} differ: {where}"
     assert len(ours) == len(theirs)
@@ -69,28 +68,10 @@ def same_encoding(ours, theirs, where: str, pair: bool = False) -> None:
         for c in range(max(ends, default=0) + 1):
             assert ours.char_to_token(c, seq) == theirs.char_to_token(c, seq), f"char {c} seq {seq}: {where}"
             assert ours.char_to_word(c, seq) == theirs.char_to_word(c, seq), f"char {c} seq {seq}: {where}"
-    # The windows truncation cut off (nested as HF nests them): the same encodings. One known
-    # difference is not compared: a window of a pair reports HF's leftover sequence ranges
-    # (tokenizers 0.23 gives the windows of a truncated text no range, so after merging a
-    # window's sequence ids are all 0, or None for the second text, with n_sequences 1), where
-    # tokembed reports each token's own sequence; every other field is compared.
+    # The windows truncation cut off, nested as HF nests them: the same encodings.
     assert len(ours.overflowing) == len(theirs.overflowing), where
     for k, (o, t) in enumerate(zip(ours.overflowing, theirs.overflowing)):
-        window = f"overflowing[{k}] of {where}"
-        if pair:
-            for field in WINDOW_FIELDS:
-                assert getattr(o, field) == getattr(t, field), f"{field} differ: {window}"
-            same_windows(o, t, window)
-        else:
-            same_encoding(o, t, window)
-
-
-def same_windows(ours, theirs, where: str) -> None:
-    assert len(ours.overflowing) == len(theirs.overflowing), where
-    for k, (o, t) in enumerate(zip(ours.overflowing, theirs.overflowing)):
-        for field in WINDOW_FIELDS:
-            assert getattr(o, field) == getattr(t, field), f"{field} differ: overflowing[{k}] of {where}"
-        same_windows(o, t, f"overflowing[{k}] of {where}")
+        same_encoding(o, t, f"overflowing[{k}] of {where}")
 
 
 def compare(ours: Tokenizer, hf: HFTokenizer, lines, where: str) -> None:
@@ -99,11 +80,11 @@ def compare(ours: Tokenizer, hf: HFTokenizer, lines, where: str) -> None:
         for i, line in enumerate(lines):
             pair = pairs[i] if i % 2 else None
             same_encoding(ours.encode(line, pair, add_special_tokens=add), hf.encode(line, pair, add_special_tokens=add),
-                          f"{where} line {i} pair={pair is not None} add_special_tokens={add}", pair is not None)
+                          f"{where} line {i} pair={pair is not None} add_special_tokens={add}")
         batch = [line if i % 3 else (line, pairs[i]) for i, line in enumerate(lines)]
         for k, (o, t) in enumerate(zip(ours.encode_batch(batch, add_special_tokens=add),
                                        hf.encode_batch(batch, add_special_tokens=add))):
-            same_encoding(o, t, f"{where} batch row {k} add_special_tokens={add}", isinstance(batch[k], tuple))
+            same_encoding(o, t, f"{where} batch row {k} add_special_tokens={add}")
     words = [line.split() for line in lines if line.split()]
     for k, (o, t) in enumerate(zip(ours.encode_batch(words, is_pretokenized=True),
                                    hf.encode_batch(words, is_pretokenized=True))):
@@ -309,7 +290,7 @@ def test_post_process_as_hf(path, setting, lines):
                     ours.post_process(made[0][0], made[0][1], add)
                 continue
             mine = ours.post_process(made[0][0], made[0][1], add)
-            same_encoding(mine, theirs, where, pair is not None)
+            same_encoding(mine, theirs, where)
         hf.no_padding(), hf.no_truncation(), ours.no_padding(), ours.no_truncation()
     merged = [Tokenizer.__module__ and type(e).merge([e, e]) for e in (ours.encode(lines[0]), hf.encode(lines[0]))]
     same_encoding(ours.post_process(merged[0]), hf.post_process(merged[1]), f"{path.name} post_process(merged)")

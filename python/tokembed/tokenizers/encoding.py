@@ -26,7 +26,7 @@ class Encoding:
         "_tokens",
         "_sequence_ids",
         "_word_ids",
-        "_unmarked",
+        "_sequence_ranges",
     )
 
     def __init__(self, arrays: dict, to_tokens: Callable[[np.ndarray], List[str]]):
@@ -43,8 +43,8 @@ class Encoding:
         self._tokens: List[str] | None = None
         self._sequence_ids: np.ndarray = arrays["sequence_ids"]
         self._word_ids: np.ndarray = arrays["word_ids"]
-        # A single text no post-processor saw, which HF leaves without sequence ranges.
-        self._unmarked: bool = arrays.get("unmarked", False)
+        # (sequence, start, stop) of the ranges of tokens HF keeps for each sequence.
+        self._sequence_ranges: list = arrays.get("sequence_ranges", [])
 
     @property
     def tokens(self) -> List[str]:

@@ -77,8 +77,9 @@ pub(crate) fn encoding_dict<'py>(py: Python<'py>, e: Encoding) -> PyResult<Bound
         overflowing.append(encoding_dict(py, o)?)?;
     }
     d.set_item("overflowing", overflowing)?;
-    // HF keeps no sequence ranges for it (a single text no post-processor saw).
-    d.set_item("unmarked", e.padding_is_sequence_0)?;
+    // The ranges of tokens HF keeps for each sequence (none for a single text no
+    // post-processor saw, for instance).
+    d.set_item("sequence_ranges", e.sequence_ranges)?;
     Ok(d)
 }
 

@@ -38,8 +38,8 @@ fn field<'py, T: pyo3::conversion::FromPyObjectOwned<'py>>(
 }
 
 /// An encoding from the dict of lists the Python layer gives (the fields of HF's `Encoding`,
-/// with `token_texts` the positions whose string is not the vocabulary's), all of its tokens
-/// marked as of `sequence`, as HF's post-processing marks them.
+/// with `token_texts` the positions whose string is not the vocabulary's, and HF's sequence
+/// ranges), its tokens counted as of input `sequence`.
 fn encoding_from_dict(d: &Bound<'_, PyDict>, sequence: u8, where_: &str) -> PyResult<Encoding> {
     let ids: Vec<u32> = extract(d, "ids", where_)?;
     let n = ids.len();
@@ -61,6 +61,15 @@ fn encoding_from_dict(d: &Bound<'_, PyDict>, sequence: u8, where_: &str) -> PyRe
     e.special_tokens_mask = field(d, "special_tokens_mask", n, where_)?;
     e.attention_mask = field(d, "attention_mask", n, where_)?;
     e.token_texts = token_texts.into_iter().map(|(at, t)| (at, t.into_boxed_str())).collect();
+    if let Some(ranges) = d.get_item("sequence_ranges")? {
+        let ranges: Vec<(u8, u32, u32)> = ranges.extract()?;
+        if let Some(bad) = ranges.iter().find(|&&(_, a, b)| a > b || b as usize > n) {
+            return Err(to_py(Error::InvalidArgument(format!(
+                "{where_}: sequence range {bad:?} is not within the {n} tokens"
+            ))));
+        }
+        e.sequence_ranges = ranges;
+    }
     if let Some(windows) = d.get_item("overflowing")? {
         let windows = windows.cast::<PyList>()?;
         for (k, w) in windows.iter().enumerate() {

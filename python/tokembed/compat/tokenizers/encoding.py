@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import Dict, Iterable, List, Optional, Tuple
 
-import numpy as np
-
 from ...tokenizers.encoding import Encoding as ArrayEncoding
 
 Span = Tuple[int, int]
@@ -31,15 +29,14 @@ class Encoding:
         self._arrays: Optional[ArrayEncoding] = None
         self._fields: dict = {name: [] for name in _LISTS}
         self._fields["overflowing"] = []
-        self._ranges: Optional[Dict[int, Span]] = {}
+        self._ranges: Dict[int, Span] = {}
 
     @classmethod
-    def _wrap(cls, arrays: ArrayEncoding, n_sequences: int) -> "Encoding":
+    def _wrap(cls, arrays: ArrayEncoding) -> "Encoding":
         """One of tokembed's encodings; its lists are built when first read."""
         e = cls.__new__(cls)
         e._arrays, e._fields = arrays, {}
-        e._ranges = {} if arrays._unmarked else None  # else derived when first needed
-        e._fields["n_sequences"] = n_sequences
+        e._ranges = {s: (start, stop) for s, start, stop in arrays._sequence_ranges}
         return e
 
     def _field(self, name: str) -> list:
@@ -53,23 +50,13 @@ class Encoding:
             elif name == "word_ids":
                 found = a.word_ids
             elif name == "overflowing":
-                found = [Encoding._wrap(o, self._fields.get("n_sequences", 1)) for o in a.overflowing]
+                found = [Encoding._wrap(o) for o in a.overflowing]
             else:
                 found = getattr(a, name).tolist()
             self._fields[name] = found
         return found
 
     def _sequence_ranges(self) -> Dict[int, Span]:
-        if self._ranges is None:
-            # tokembed marks each token with its sequence: each sequence's range is where its
-            # tokens are (an empty one, for an empty text, sits at the end).
-            sequence_ids = self._arrays._sequence_ids
-            n = len(sequence_ids)
-            ranges = {}
-            for s in range(self._fields.get("n_sequences", 1)):
-                at = np.flatnonzero(sequence_ids == s)
-                ranges[s] = (int(at[0]), int(at[-1]) + 1) if len(at) else (n, n)
-            self._ranges = ranges
         return self._ranges
 
     def _range(self, sequence_index: int) -> Span:
@@ -79,8 +66,6 @@ class Encoding:
         """Every list built and the sequence ranges known: what a change in place needs."""
         for name in _LISTS + ("overflowing",):
             self._field(name)
-        self._sequence_ranges()
-        self._fields.pop("n_sequences", None)
         self._arrays = None
 
     def _copy(self) -> "Encoding":
@@ -141,8 +126,6 @@ class Encoding:
 
     @property
     def n_sequences(self) -> int:
-        if self._ranges is None and self._arrays is not None:
-            return self._fields.get("n_sequences", 1)
         return len(self._ranges) or 1
 
     def set_sequence_id(self, sequence_id: int) -> None:
@@ -275,7 +258,9 @@ class Encoding:
         ranges = self._sequence_ranges()
         if not ranges:
             return 0
-        return next((s for s, (start, stop) in ranges.items() if start <= token_index < stop), None)
+        # Ranges overlap only after a second post-processing; HF then answers in its hash map's
+        # order, which varies: here the lowest sequence.
+        return min((s for s, (start, stop) in ranges.items() if start <= token_index < stop), default=None)
 
     def token_to_chars(self, token_index: int) -> Optional[Span]:
         if self.token_to_sequence(token_index) is None:

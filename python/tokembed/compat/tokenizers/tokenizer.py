@@ -170,7 +170,7 @@ class Tokenizer:
             sequence, pair, add_special_tokens=add_special_tokens,
             split_special_tokens=bool(self.encode_special_tokens), is_pretokenized=is_pretokenized,
         )
-        return Encoding._wrap(arrays, 1 if pair is None else 2)
+        return Encoding._wrap(arrays)
 
     def _pad_all(self, encodings: List[Encoding]) -> None:
         p = self._padding
@@ -198,26 +198,10 @@ class Tokenizer:
             self._fields_of(encoding), None if pair is None else self._fields_of(pair), bool(add_special_tokens),
             truncation,
         )
-        out = Encoding._wrap(ArrayEncoding(arrays, inner._core.ids_to_tokens), 1 if pair is None else 2)
-        if arrays["unmarked"]:
-            # No post-processor, one text: HF hands it back as it is, with its ranges if uncut.
-            if len(out) == len(encoding):
-                out._ranges = dict(encoding._sequence_ranges())
-        elif self._processor_keeps_ranges():
-            out._ranges = _ranges_after_processing(arrays["sequence_ids"], [encoding, pair][: 1 + (pair is not None)])
+        out = Encoding._wrap(ArrayEncoding(arrays, inner._core.ids_to_tokens))
         if self._padding is not None:
             self._pad_all([out])
         return out
-
-    def _processor_keeps_ranges(self) -> bool:
-        """Whether HF's post-processor keeps the sequence ranges its inputs already had: all
-        but BertProcessing and RobertaProcessing, which build fresh ones (read from the file
-        once, on the first `post_process`)."""
-        if getattr(self, "_keeps_ranges", None) is None:
-            processor = json.loads(self._inner.to_str()).get("post_processor") or {}
-            steps = processor.get("processors", [processor]) if processor.get("type") == "Sequence" else [processor]
-            self._keeps_ranges = not any(p.get("type") in ("BertProcessing", "RobertaProcessing") for p in steps)
-        return self._keeps_ranges
 
     def _fields_of(self, e: Encoding) -> dict:
         """An encoding as the lists the core's post-processing reads."""
@@ -229,6 +213,7 @@ class Tokenizer:
             "word_ids": e._field("word_ids"),
             "token_texts": [(i, t) for i, (t, v) in enumerate(zip(tokens, named)) if t != v],
             "overflowing": [self._fields_of(o) for o in e._field("overflowing")],
+            "sequence_ranges": [(s, a, b) for s, (a, b) in e._sequence_ranges().items()],
         }
 
     # ----- decoding -----------------------------------------------------------------------------
@@ -273,18 +258,3 @@ def _split_input(item: Any, is_pretokenized: bool, where: str) -> Tuple[Any, Any
         return item[0], item[1]
     raise TypeError(f"{where}: expected a str or a (sequence, pair) tuple, got {type(item).__name__}")
 
-
-def _ranges_after_processing(sequence_ids: np.ndarray, inputs: List[Encoding]) -> Dict[int, Tuple[int, int]]:
-    """HF's sequence ranges of a post-processed encoding: each input `i` comes with the ranges it
-    already had (none if truncation cut it), plus sequence `i` over all of it; all are shifted
-    to where its tokens landed and joined in order, a later input's overwriting an earlier's."""
-    ranges: Dict[int, Tuple[int, int]] = {}
-    for i, e in enumerate(inputs):
-        at = np.flatnonzero(sequence_ids == i)
-        kept = len(at)
-        own = dict(e._sequence_ranges()) if kept == len(e) else {}
-        own[i] = (0, kept)
-        start = int(at[0]) if kept else 0
-        for s, (a, b) in own.items():
-            ranges[s] = (start + a, start + b)
-    return ranges

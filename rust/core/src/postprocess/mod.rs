@@ -87,6 +87,16 @@ impl PostProcessor {
         }
     }
 
+    /// Whether HF's processor builds new encodings (BERT's and RoBERTa's, also in a Sequence),
+    /// with only the sequence ranges it sets.
+    pub fn builds_new_ranges(&self) -> bool {
+        match self {
+            PostProcessor::BertProcessing(_) | PostProcessor::RobertaProcessing(_) => true,
+            PostProcessor::Sequence { processors } => processors.iter().any(PostProcessor::builds_new_ranges),
+            _ => false,
+        }
+    }
+
     pub fn templates(&self) -> (Template, Template) {
         match self {
             PostProcessor::RobertaProcessing(r) => {

@@ -34,10 +34,23 @@ pub struct Encoding {
     /// HF leaves a single sequence without a post-processor unmarked, and then reports every
     /// position, padding included, as sequence 0.
     pub padding_is_sequence_0: bool,
+    /// HF's "sequence ranges": `(sequence, start, stop)`, the tokens it counts as of each
+    /// sequence. Post-processing sets them, merging shifts and joins them (a later sequence's
+    /// replacing an earlier one's of the same number), truncation drops them. What HF reports
+    /// as each token's sequence follows from these alone (`settle_sequence_ids`).
+    pub sequence_ranges: Vec<(u8, u32, u32)>,
 }
 
 pub const NO_SEQUENCE: u8 = u8::MAX;
 pub const NO_WORD: u32 = u32::MAX;
+
+/// Sets the range of `range.0`, replacing the one it had.
+fn set_range(ranges: &mut Vec<(u8, u32, u32)>, range: (u8, u32, u32)) {
+    match ranges.iter_mut().find(|r| r.0 == range.0) {
+        Some(r) => *r = range,
+        None => ranges.push(range),
+    }
+}
 
 impl Encoding {
     /// Tokens of one sequence, before post-processing.
@@ -55,6 +68,7 @@ impl Encoding {
             token_texts: Vec::new(),
             overflowing: Vec::new(),
             padding_is_sequence_0: false,
+            sequence_ranges: Vec::new(),
         }
     }
 
@@ -73,6 +87,7 @@ impl Encoding {
             token_texts: texts.to_vec(),
             overflowing: Vec::new(),
             padding_is_sequence_0: false,
+            sequence_ranges: Vec::new(),
         }
     }
 
@@ -101,6 +116,8 @@ impl Encoding {
                 .collect(),
             overflowing: Vec::new(),
             padding_is_sequence_0: self.padding_is_sequence_0,
+            // HF's truncation drops the ranges.
+            sequence_ranges: Vec::new(),
         }
     }
 
@@ -147,10 +164,40 @@ impl Encoding {
         *self = first;
     }
 
-    /// Marks this encoding and its windows as HF leaves a lone sequence without post-processor.
-    pub fn mark_padding_as_sequence_0(&mut self) {
-        self.padding_is_sequence_0 = true;
-        self.overflowing.iter_mut().for_each(Encoding::mark_padding_as_sequence_0);
+    /// Counts every token of this encoding, and of its windows if `windows`, as of sequence
+    /// `sequence`, as HF's post-processing does (its `set_sequence_id`).
+    pub fn set_sequence_range(&mut self, sequence: u8, windows: bool) {
+        set_range(&mut self.sequence_ranges, (sequence, 0, self.ids.len() as u32));
+        if windows {
+            for o in &mut self.overflowing {
+                set_range(&mut o.sequence_ranges, (sequence, 0, o.ids.len() as u32));
+            }
+        }
+    }
+
+    /// Sets `sequence_ids` to what HF reports from its ranges, here and in the windows: for each
+    /// sequence number below the number of ranges, the tokens of its range, or every position
+    /// (padding included) when it has none; other tokens are of no sequence.
+    pub fn settle_sequence_ids(&mut self) {
+        self.overflowing.iter_mut().for_each(Encoding::settle_sequence_ids);
+        let len = self.ids.len();
+        let mut settled = vec![NO_SEQUENCE; len];
+        let mut whole = None;
+        for s in 0..self.sequence_ranges.len().max(1) as u8 {
+            let (start, stop) = match self.sequence_ranges.iter().find(|r| r.0 == s) {
+                Some(&(_, a, b)) => (a as usize, b as usize),
+                None => {
+                    whole = Some(s);
+                    (0, len)
+                }
+            };
+            if let Some(part) = settled.get_mut(start..stop.min(len)) {
+                part.fill(s);
+            }
+        }
+        self.sequence_ids = settled;
+        // Padding falls in every range HF takes as the whole encoding.
+        self.padding_is_sequence_0 = whole == Some(0);
     }
 
     /// Appends `other`, combining overflowing windows the way HF does: each of ours with the
@@ -174,6 +221,9 @@ impl Encoding {
             overflowing.push(n);
         }
         let shift = self.len();
+        for &(s, a, b) in &other.sequence_ranges {
+            set_range(&mut self.sequence_ranges, (s, a + shift as u32, b + shift as u32));
+        }
         self.token_texts.extend(other.token_texts.into_iter().map(|(i, t)| (i + shift, t)));
         self.ids.extend(other.ids);
         self.type_ids.extend(other.type_ids);
@@ -241,6 +291,7 @@ impl Encoding {
                 prepend(&mut self.sequence_ids, pad_sequence, n);
                 prepend(&mut self.word_ids, NO_WORD, n);
                 self.token_texts.iter_mut().for_each(|(i, _)| *i += n);
+                self.sequence_ranges.iter_mut().for_each(|(_, a, b)| (*a, *b) = (*a + n as u32, *b + n as u32));
                 if let Some(name) = pad_name {
                     self.token_texts.splice(0..0, (0..n).map(|i| (i, name.into())));
                 }

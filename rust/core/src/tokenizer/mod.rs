@@ -234,19 +234,30 @@ impl Tokenizer {
             }
             truncation::truncate(&mut first, second.as_mut(), &t)?;
         }
+        // HF's sequence ranges: a post-processor gives each input and its windows one (BERT's
+        // and RoBERTa's build the encodings anew, dropping the ranges the inputs had); without
+        // one, a pair's two inputs get theirs (not their windows), a single text none.
+        let processed = self.templates.is_some();
+        if self.file.post_processor.as_ref().is_some_and(PostProcessor::builds_new_ranges) {
+            for e in std::iter::once(&mut first).chain(second.as_mut()) {
+                e.sequence_ranges.clear();
+                e.overflowing.iter_mut().for_each(|o| o.sequence_ranges.clear());
+            }
+        }
+        if processed || is_pair {
+            first.set_sequence_range(0, processed);
+            if let Some(s) = second.as_mut() {
+                s.set_sequence_range(1, processed);
+            }
+        }
         let mut out = match &self.templates {
             Some((single, pair_t)) => match second {
                 Some(s) => pair_t.apply(vec![first, s], opts.add_special_tokens),
                 None => single.apply(vec![first], opts.add_special_tokens),
             },
-            None => {
-                let mut joined = postprocess::join(first, second);
-                if !is_pair {
-                    joined.mark_padding_as_sequence_0();
-                }
-                joined
-            }
+            None => postprocess::join(first, second),
         };
+        out.settle_sequence_ids();
         if let (true, Some(add_prefix_space)) =
             (opts.offsets, self.file.post_processor.as_ref().and_then(PostProcessor::trims_offsets))
         {
