@@ -309,6 +309,44 @@ mod tests {
         Encoding::from_tokens((0..n).collect(), vec![(0, 0); n as usize], 0, (0..n).collect())
     }
 
+    fn pair_part(n: u32, sequence: u8, ranged: bool) -> Encoding {
+        let mut e = Encoding::from_tokens((0..n).collect(), vec![(0, 0); n as usize], sequence, (0..n).collect());
+        if ranged {
+            e.set_sequence_range(sequence, false);
+        }
+        e
+    }
+
+    #[test]
+    fn sequence_ids_follow_the_ranges_hf_keeps() {
+        // Both parts ranged: each token its own sequence.
+        let mut both = pair_part(2, 0, true);
+        both.merge_with(pair_part(3, 1, true));
+        both.settle_sequence_ids();
+        assert_eq!(both.sequence_ids, [0, 0, 1, 1, 1]);
+        assert_eq!(both.sequence_ranges, [(0, 0, 2), (1, 2, 5)]);
+        assert!(!both.padding_is_sequence_0);
+        // The second part lost its range (a truncation window): its tokens are of none.
+        let mut first_only = pair_part(2, 0, true);
+        first_only.merge_with(pair_part(3, 1, false));
+        first_only.settle_sequence_ids();
+        assert_eq!(first_only.sequence_ids, [0, 0, NO_SEQUENCE, NO_SEQUENCE, NO_SEQUENCE]);
+        // No range for sequence 0: HF counts everything, padding too, as sequence 0.
+        let mut second_only = pair_part(2, 0, false);
+        second_only.merge_with(pair_part(3, 1, true));
+        second_only.settle_sequence_ids();
+        assert_eq!(second_only.sequence_ids, [0; 5]);
+        assert_eq!(second_only.sequence_ranges, [(1, 2, 5)]);
+        second_only.pad(7, 0, 0, Direction::Left, None).unwrap();
+        assert_eq!(second_only.sequence_ids, [0; 7]);
+        assert_eq!(second_only.sequence_ranges, [(1, 4, 7)]);
+        // A later range of the same sequence replaces the earlier one.
+        let mut replaced = pair_part(2, 0, true);
+        replaced.merge_with(pair_part(3, 0, true));
+        replaced.settle_sequence_ids();
+        assert_eq!(replaced.sequence_ids, [NO_SEQUENCE, NO_SEQUENCE, 0, 0, 0]);
+    }
+
     #[test]
     fn truncation_windows_overlap_by_stride() {
         let mut e = enc(10);
