@@ -1,0 +1,71 @@
+//! Profiling harness for byte-level BPE without Python in the way: the known-pattern split alone,
+//! then the whole ids-only batch encode, on ~4 KB documents of a corpus, several passes.
+//!
+//!     cargo build --release --example bpe_profile -p tokembed-core
+//!     THREADS=1 SPECIALS=1 target/release/examples/bpe_profile \
+//!         python/tokembed/tokenizers/assets/o200k_base/o200k_base.tiktoken.gz o200k_base \
+//!         ../shared/data/corpora/en_python_docs_10MB.txt 3
+//!
+//! Run it under `perf record` to see where the time goes. Repeated passes see the same text, so
+//! caches are warmer than in `benches/bench_peers.py`, which is the measurement of record.
+use std::time::Instant;
+use tokembed_core::pretokenize::regex_split::{scan_some, KnownPattern};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let ranks_path = &args[1];
+    let pattern_name = &args[2];
+    let corpus = std::fs::read_to_string(&args[3]).unwrap();
+    let passes: usize = args.get(4).map(|s| s.parse().unwrap()).unwrap_or(3);
+    let ranks = if ranks_path.ends_with(".gz") {
+        let out = std::process::Command::new("zcat").arg(ranks_path).output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    } else {
+        std::fs::read_to_string(ranks_path).unwrap()
+    };
+    let specials: Vec<(String, u32)> = if std::env::var("SPECIALS").is_ok() {
+        vec![("<|endoftext|>".into(), 199999), ("<|endofprompt|>".into(), 200018)]
+    } else {
+        vec![]
+    };
+    let t = Instant::now();
+    let tok = tokembed_core::Tokenizer::from_tiktoken(&ranks, pattern_name, &specials).unwrap();
+    eprintln!("load {:?}", t.elapsed());
+    let mut docs = Vec::new();
+    let mut at = 0;
+    while at < corpus.len() {
+        let mut end = (at + 4000).min(corpus.len());
+        while !corpus.is_char_boundary(end) {
+            end += 1;
+        }
+        docs.push(&corpus[at..end]);
+        at = end;
+    }
+    tokembed_core::utils::parallel::set_num_threads(
+        std::env::var("THREADS").ok().and_then(|s| s.parse().ok()).unwrap_or(1),
+    )
+    .unwrap();
+    let known = KnownPattern::from_name(pattern_name).or_else(|| None);
+    let mb = corpus.len() as f64 / 1e6;
+    for _ in 0..passes {
+        if let Some(k) = known {
+            let t = Instant::now();
+            let mut out = Vec::new();
+            let mut n = 0;
+            for d in &docs {
+                let mut s = 0;
+                while s < d.len() {
+                    out.clear();
+                    s = scan_some(k, d, s, 1 << 16, &mut out);
+                    n += out.len();
+                }
+            }
+            let dt = t.elapsed().as_secs_f64();
+            eprintln!("split {:.1} MB/s ({n} pieces, {:.2} ns/piece)", mb / dt, dt * 1e9 / n as f64);
+        }
+        let t = Instant::now();
+        let (ids, _) = tokembed_core::tokenizer::batch::encode_flat(&tok, &docs, false, false).unwrap();
+        let dt = t.elapsed().as_secs_f64();
+        eprintln!("encode {:.1} MB/s ({} ids)", mb / dt, ids.len());
+    }
+}
