@@ -6,7 +6,7 @@ give the ids of HF ``tokenizers``, with batches returned as NumPy arrays.
 The package, by subsystem: ``tokenizers/`` (loading, encoding, decoding), ``embeddings/``
 (tables, the input embedder, positional encodings), ``corpus/`` (corpora to token shards, the
 job behind ``tokembed encode`` and ``tokembed.ray``), ``data/`` (reading shards back for
-training), ``integrations/`` (Ray Data), ``cli/`` (the ``tokembed`` command). Module paths from
+training), ``train/`` (training tokenizers), ``integrations/`` (Ray Data), ``cli/`` (the ``tokembed`` command). Module paths from
 before that arrangement (``tokembed.tokenizer``, ``tokembed.preprocess`` ...) still import, as
 the same modules (``_moved.py``).
 """
@@ -29,6 +29,7 @@ from .embeddings import (  # noqa: E402
     t5_relative_position_bucket,
 )
 from .tokenizers import BatchEncoding, DecodeStream, Encoding, Tokenizer  # noqa: E402
+from .train import train_bpe  # noqa: E402
 
 __all__ = [
     "BatchEncoding",
@@ -46,6 +47,7 @@ __all__ = [
     "set_num_threads",
     "sinusoidal_table",
     "t5_relative_position_bucket",
+    "train_bpe",
     "__version__",
 ]
 

@@ -10,7 +10,9 @@ from typing import Optional, TextIO
 
 
 class Progress:
-    def __init__(self, total_bytes: Optional[int], enabled: bool, stream: Optional[TextIO] = None):
+    def __init__(
+        self, total_bytes: Optional[int], enabled: bool, stream: Optional[TextIO] = None, desc: str = "encode"
+    ):
         self.documents = 0
         self.tokens = 0
         self.nbytes = 0
@@ -26,7 +28,7 @@ class Progress:
                 unit="B",
                 unit_scale=True,
                 unit_divisor=1000,
-                desc="encode",
+                desc=desc,
                 file=self._stream,
                 dynamic_ncols=True,
                 mininterval=0.5,

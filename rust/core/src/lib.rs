@@ -37,6 +37,7 @@ pub mod postprocess;
 pub mod pretokenize;
 pub mod sentencepiece;
 pub mod tokenizer;
+pub mod train;
 pub mod utils;
 
 pub use error::{Error, Result};

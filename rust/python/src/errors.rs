@@ -56,6 +56,17 @@ pub fn detach_interruptible<R: Send>(
     size: usize,
     work: impl FnOnce() -> tokembed_core::Result<R> + Send,
 ) -> PyResult<R> {
+    detach_interruptible_reporting(py, size, work, |_| Ok(()))
+}
+
+/// `detach_interruptible` that also calls `report` (with the GIL) at each look for Ctrl-C, for
+/// progress bars of long calls; an exception from `report` stops the work like Ctrl-C.
+pub fn detach_interruptible_reporting<R: Send>(
+    py: Python<'_>,
+    size: usize,
+    work: impl FnOnce() -> tokembed_core::Result<R> + Send,
+    mut report: impl FnMut(Python<'_>) -> PyResult<()> + Send,
+) -> PyResult<R> {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     if size < INTERRUPTIBLE_ABOVE {
@@ -67,7 +78,7 @@ pub fn detach_interruptible<R: Send>(
         guarded(|| {
             tokembed_core::utils::parallel::run_interruptible(flag.clone(), work, POLL, || {
                 if signal.is_none() {
-                    if let Err(e) = Python::attach(|py| py.check_signals()) {
+                    if let Err(e) = Python::attach(|py| py.check_signals().and_then(|_| report(py))) {
                         flag.store(true, Ordering::Relaxed);
                         signal = Some(e);
                     }

@@ -11,6 +11,7 @@ mod threads;
 mod tokenizer;
 mod tokenizer_bytes;
 mod tokenizer_post_process;
+mod train;
 
 use pyo3::prelude::*;
 
@@ -36,6 +37,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(id_lists::id_lists, m)?)?;
     m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;
+    m.add_class::<train::WordCounter>()?;
     m.add_class::<positional::CoreRope>()?;
     m.add_function(wrap_pyfunction!(positional::sinusoidal_table, m)?)?;
     m.add_function(wrap_pyfunction!(positional::alibi_slopes, m)?)?;

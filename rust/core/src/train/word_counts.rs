@@ -1,0 +1,136 @@
+//! The first pass of training: how often each word (piece of the split pattern) occurs.
+//!
+//! A trainer never needs the corpus again, only this table, so a corpus larger than memory is
+//! fed a batch at a time and memory grows with the number of *distinct* words, not with the text
+//! (about 40 bytes per distinct word plus its bytes: the key, an 8-byte count, the hash table's
+//! slot). A batch is counted on the thread pool: each thread counts its share of the documents
+//! into a table of borrowed slices (no allocation per occurrence), and the tables are then
+//! folded into the running one, which copies a word's bytes only the first time it is seen.
+
+use crate::error::{Error, Result};
+use crate::pretokenize::regex_split::Splitter;
+use crate::utils::parallel;
+use rustc_hash::FxHashMap;
+use std::ops::Range;
+
+/// Counts of the words of every text fed so far.
+#[derive(Debug, Default, Clone)]
+pub struct WordCounts {
+    counts: FxHashMap<Box<[u8]>, u64>,
+    /// Documents and bytes of text fed, for progress reports.
+    documents: u64,
+    text_bytes: u64,
+}
+
+impl WordCounts {
+    pub fn new() -> WordCounts {
+        WordCounts::default()
+    }
+
+    /// Splits each text with `splitter` and counts its pieces (empty pieces are not words).
+    pub fn add_texts<S: AsRef<str> + Sync>(&mut self, texts: &[S], splitter: &Splitter) -> Result<()> {
+        let parts = parallel::map_chunks(texts, |start, group| {
+            let mut local: FxHashMap<&[u8], u64> = FxHashMap::default();
+            let mut pieces: Vec<Range<usize>> = Vec::new();
+            // The texts by index into `texts`, not through `group`, so that the words borrow
+            // from the caller's texts and outlive this closure.
+            for text in texts.iter().skip(start).take(group.len()) {
+                let text = text.as_ref();
+                pieces.clear();
+                splitter
+                    .try_split(text, &mut pieces)
+                    .map_err(|e| Error::InvalidArgument(format!("the split pattern failed on a text: {e}")))?;
+                for piece in &pieces {
+                    if let Some(word) = text.as_bytes().get(piece.clone()).filter(|w| !w.is_empty()) {
+                        *local.entry(word).or_default() += 1;
+                    }
+                }
+                parallel::check_interrupt()?;
+            }
+            Ok(local)
+        })?;
+        for local in parts {
+            self.merge_borrowed(local);
+        }
+        self.documents += texts.len() as u64;
+        self.text_bytes += texts.iter().map(|t| t.as_ref().len() as u64).sum::<u64>();
+        Ok(())
+    }
+
+    fn merge_borrowed(&mut self, local: FxHashMap<&[u8], u64>) {
+        self.counts.reserve(local.len().saturating_sub(self.counts.capacity() - self.counts.len()));
+        for (word, n) in local {
+            match self.counts.get_mut(word) {
+                Some(count) => *count += n,
+                None => {
+                    self.counts.insert(word.into(), n);
+                }
+            }
+        }
+    }
+
+    /// Adds a word `n` more times (counts given by the caller, e.g. from a saved table).
+    pub fn add_word(&mut self, word: &[u8], n: u64) {
+        if word.is_empty() || n == 0 {
+            return;
+        }
+        match self.counts.get_mut(word) {
+            Some(count) => *count += n,
+            None => {
+                self.counts.insert(word.into(), n);
+            }
+        }
+    }
+
+    /// Number of distinct words.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    pub fn documents(&self) -> u64 {
+        self.documents
+    }
+
+    pub fn text_bytes(&self) -> u64 {
+        self.text_bytes
+    }
+
+    /// Bytes held by the distinct words themselves (the table adds about 40 per word).
+    pub fn word_bytes(&self) -> usize {
+        self.counts.keys().map(|w| w.len()).sum()
+    }
+
+    /// The words and their counts, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], u64)> {
+        self.counts.iter().map(|(w, &n)| (&w[..], n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_pieces_across_batches_and_threads() {
+        let splitter = Splitter::from_name("gpt2").unwrap();
+        let mut counts = WordCounts::new();
+        counts.add_texts(&["the cat and the hat", "", "the end"], &splitter).unwrap();
+        counts.add_texts(&[String::from("hat hat")], &splitter).unwrap();
+        let get = |w: &str| counts.iter().find(|(k, _)| *k == w.as_bytes()).map(|(_, n)| n);
+        assert_eq!(get("the"), Some(2));
+        assert_eq!(get(" the"), Some(1));
+        assert_eq!(get(" hat"), Some(2));
+        assert_eq!(get("hat"), Some(1));
+        assert_eq!(get(" end"), Some(1));
+        assert_eq!(counts.len(), 7);
+        assert_eq!(counts.documents(), 4);
+        counts.add_word(b" end", 4);
+        counts.add_word(b"", 9);
+        assert_eq!(get(" end"), Some(5));
+        assert_eq!(counts.len(), 7);
+    }
+}
