@@ -1,7 +1,7 @@
 # Type stubs of the Rust extension module `tokembed._core` (hand-written; tests/test_stubs.py
 # checks them against the module). Users call the Python classes of `tokembed` instead.
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -127,6 +127,31 @@ class CoreTokenizer:
     def num_special_tokens_to_add(self, is_pair: bool) -> int: ...
 
 # Positional encodings (tokembed.positional holds the argument policy).
+
+class WordCounter:
+    """Word counts of the texts fed so far, split with one pattern (a name or a regex)."""
+
+    def __init__(self, pattern: str) -> None: ...
+    def feed(self, texts: Sequence[str]) -> None: ...
+    def feed_lines(
+        self, data: bytes, invalid: str = "replace", keep_empty: bool = False
+    ) -> Tuple[List[Tuple[int, int, str]], int]: ...
+    @property
+    def pattern(self) -> str: ...
+    @property
+    def distinct_words(self) -> int: ...
+    @property
+    def documents(self) -> int: ...
+    @property
+    def text_bytes(self) -> int: ...
+    def train_bpe(
+        self,
+        vocab_size: int,
+        min_frequency: int,
+        special_tokens: List[str],
+        max_token_length: Optional[int] = None,
+        progress: Optional[Callable[[int, int], object]] = None,
+    ) -> str: ...
 
 def sinusoidal_table(max_len: int, dim: int, base: float) -> npt.NDArray[np.float64]: ...
 def alibi_slopes(n_heads: int) -> npt.NDArray[np.float32]: ...

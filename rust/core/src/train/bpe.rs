@@ -290,3 +290,46 @@ fn saved_merges(merges: &[(u64, u32)]) -> Vec<(u32, u32)> {
         .map(|(_, &(pair, _))| pair_of(pair))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pretokenize::regex_split::Splitter;
+
+    fn trained(texts: &[&str], vocab_size: usize, max_token_length: Option<usize>) -> TrainedBpe {
+        let mut counts = WordCounts::new();
+        counts.add_texts(texts, &Splitter::from_name("gpt2").unwrap()).unwrap();
+        let options = BpeTrainerOptions { vocab_size, min_frequency: 0, special_tokens: vec![], max_token_length };
+        train(&counts, &options, &mut |_, _| Ok(())).unwrap()
+    }
+
+    fn merge_texts(t: &TrainedBpe) -> Vec<(&str, &str)> {
+        t.merges.iter().map(|&(a, b)| (t.tokens[a as usize].as_str(), t.tokens[b as usize].as_str())).collect()
+    }
+
+    #[test]
+    fn merges_follow_counts_then_ids_left_to_right() {
+        // Worked by hand: (a,a) and (a,b) both occur 3 times and 'a' < 'b'; "aaaa" merges left
+        // to right into [aa, aa]; then three pairs occur once, taken by ids: 'Ġ' is below 256,
+        // "aa" (256) was made before "ab" (257).
+        let t = trained(&["aaaa", "abab ab"], 261, None);
+        assert_eq!(merge_texts(&t), [("a", "a"), ("a", "b"), ("Ġ", "ab"), ("aa", "aa"), ("ab", "ab")]);
+        assert_eq!(t.tokens.len(), 261);
+        assert_eq!(&t.tokens[256..], ["aa", "ab", "Ġab", "aaaa", "abab"]);
+    }
+
+    #[test]
+    fn max_token_length_keeps_pairs_of_that_length_out() {
+        // HF's rule: a new pair is a candidate only when shorter than the limit, so with 3 no
+        // token of 3 bytes is made, and the first merges (2 bytes) still are.
+        let t = trained(&["abcabc abc"], 300, Some(3));
+        assert!(t.tokens.iter().skip(256).all(|s| s.chars().count() == 2), "{:?}", &t.tokens[256..]);
+        assert!(!t.merges.is_empty());
+    }
+
+    #[test]
+    fn a_merge_popped_twice_is_saved_once_at_its_later_rank() {
+        let merges = [(pair_key(1, 2), 10), (pair_key(3, 4), 11), (pair_key(1, 2), 10), (pair_key(5, 6), 12)];
+        assert_eq!(saved_merges(&merges), [(3, 4), (1, 2), (5, 6)]);
+    }
+}

@@ -1,0 +1,51 @@
+"""HF ``tokenizers``' BpeTrainer set up as ``tokembed.train_bpe`` trains: the same split pattern
+(GPT-2's through ByteLevel's own regex, any other as Split + ByteLevel), the 256 byte-level
+characters as the initial alphabet, the same options."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional, Sequence
+
+from tokenizers import Regex, Tokenizer, models, pre_tokenizers, trainers
+
+
+def hf_train_bpe(
+    texts: Sequence[str],
+    vocab_size: int,
+    regex: Optional[str] = None,
+    special_tokens: Sequence[str] = (),
+    min_frequency: int = 2,
+    max_token_length: Optional[int] = None,
+) -> Tokenizer:
+    """``regex`` None: GPT-2's pattern."""
+    tok = Tokenizer(models.BPE())
+    if regex is None:
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    else:
+        tok.pre_tokenizer = pre_tokenizers.Sequence(
+            [pre_tokenizers.Split(Regex(regex), "isolated"), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
+        )
+    options = dict(
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=list(special_tokens),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    if max_token_length is not None:
+        options["max_token_length"] = max_token_length
+    tok.train_from_iterator(texts, trainers.BpeTrainer(**options))
+    return tok
+
+
+def model_of(json_text: str) -> dict:
+    return json.loads(json_text)["model"]
+
+
+def split_regex(json_text: str) -> Optional[str]:
+    """The Split regex of a trained file, None for GPT-2's ByteLevel regex."""
+    pre = json.loads(json_text)["pre_tokenizer"]
+    if pre["type"] == "ByteLevel":
+        return None
+    return pre["pretokenizers"][0]["pattern"]["Regex"]
