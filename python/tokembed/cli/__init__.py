@@ -3,6 +3,9 @@
 ``tokembed encode INPUT... --output PREFIX`` tokenizes corpora into token shards (see
 ``encode.py``).
 
+``tokembed train INPUT... --vocab-size N -o DIR`` trains a byte-level BPE on corpora (see
+``train.py``).
+
 ``tokembed tokenize [TEXT ...]`` prints the tokens and ids of each text (or of each line of
 ``--file`` or of standard input), with the built-in ``bert-base-uncased`` unless
 ``--tokenizer`` names another built-in, a ``tokenizer.json``, a ``vocab.txt``, a folder, or a
@@ -20,6 +23,7 @@ from .. import __version__
 from ..tokenizers import builtin
 from .._core import TokenizerError
 from .encode import add_encode_parser, run_encode
+from .train import add_train_parser, run_train
 from ..tokenizers.tokenizer import Tokenizer
 
 
@@ -28,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"tokembed {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     add_encode_parser(sub)
+    add_train_parser(sub)
     t = sub.add_parser("tokenize", help="print the tokens and ids of texts")
     t.add_argument("texts", nargs="*", metavar="TEXT", help="texts to tokenize (default: lines of --file or stdin)")
     t.add_argument(
@@ -87,6 +92,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             return _tokenize(args)
         if args.command == "encode":
             return run_encode(args)
+        if args.command == "train":
+            return run_train(args)
     except BrokenPipeError:
         return 0
     except (OSError, ValueError, EOFError, ImportError, TokenizerError) as e:

@@ -41,17 +41,27 @@ def train_bpe(
     ``max_token_length`` bounds tokens in bytes (HF's rule: a pair becomes a candidate only when it
     is shorter than this). ``progress``: a bar on standard error (default: when it is a terminal).
     """
-    vocab_size = _positive_int(vocab_size, "vocab_size")
-    min_frequency = _positive_int(min_frequency, "min_frequency", allow_zero=True)
+    check_options(vocab_size, special_tokens, min_frequency, max_token_length, pattern)
+    show = progress_wanted() if progress is None else bool(progress)
+    counter = WordCounter(pattern)
+    count_words(counter, inputs, show, json_key=json_key, errors=errors, input_format=input_format)
+    return merge(counter, vocab_size, special_tokens, min_frequency, max_token_length, show)
+
+
+def check_options(vocab_size, special_tokens, min_frequency, max_token_length, pattern) -> None:
+    """Raises TypeError or ValueError for options the trainer cannot take (before any reading)."""
+    _positive_int(vocab_size, "vocab_size")
+    _positive_int(min_frequency, "min_frequency", allow_zero=True)
     if max_token_length is not None:
-        max_token_length = _positive_int(max_token_length, "max_token_length")
+        _positive_int(max_token_length, "max_token_length")
     if isinstance(special_tokens, str) or not all(isinstance(t, str) and t for t in special_tokens):
         raise TypeError("special_tokens must be a sequence of non-empty str")
     if not isinstance(pattern, str) or not pattern:
         raise TypeError("pattern must be a non-empty str (a known name or a regex)")
-    show = progress_wanted() if progress is None else bool(progress)
-    counter = WordCounter(pattern)
-    count_words(counter, inputs, show, json_key=json_key, errors=errors, input_format=input_format)
+
+
+def merge(counter, vocab_size: int, special_tokens: Sequence[str], min_frequency: int, max_token_length, show: bool):
+    """The second pass: BPE merges on the counts of ``counter``, as a ``Tokenizer``."""
     if counter.distinct_words == 0:
         raise ValueError("the inputs hold no text to train on")
     bar = _MergeBar(show)

@@ -38,6 +38,13 @@ def save_tiktoken(tokenizer: Tokenizer, path: "str | os.PathLike[str]") -> None:
     lines = [f"{base64.b64encode(data).decode('ascii')} {rank}\n" for data, rank in sorted(ranks.items(), key=lambda kv: kv[1])]
     path = os.fspath(path)
     temporary = f"{path}.tmp-{os.getpid()}"
-    with open(temporary, "w", encoding="ascii") as f:
-        f.writelines(lines)
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "w", encoding="ascii") as f:
+            f.writelines(lines)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise

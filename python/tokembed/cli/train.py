@@ -1,0 +1,71 @@
+"""``tokembed train INPUT... --model bpe --vocab-size N -o DIR``: trains a tokenizer on corpora read
+as ``tokembed encode`` reads them and writes its files into DIR (each written atomically):
+``tokenizer.json`` and, for byte-level BPE, ``tokenizer.tiktoken`` (tiktoken's ranks)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from .._core import WordCounter, set_num_threads
+from ..corpus.problems import ERRORS
+from ..corpus.progress import progress_wanted
+from ..corpus.sources import KINDS
+from ..train import bpe as bpe_training
+from ..train.inputs import feed_files
+from ..train.tiktoken_files import save_tiktoken
+
+
+def add_train_parser(sub) -> None:
+    t = sub.add_parser("train", help="train a tokenizer on corpora")
+    t.add_argument("inputs", nargs="+", metavar="INPUT", help="files, globs, or - for standard input")
+    t.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for tokenizer.json (made if missing)")
+    t.add_argument("--model", choices=("bpe",), default="bpe", help="the model to train: byte-level BPE (default)")
+    t.add_argument("--vocab-size", type=int, required=True, metavar="N", help="tokens in all, special tokens and bytes included")
+    t.add_argument("--pattern", default="gpt2", metavar="NAME|REGEX", help="split pattern: gpt2 (default), cl100k_base, o200k_base, llama3, qwen2, or a regex")
+    t.add_argument("--special-token", action="append", default=[], metavar="TOKEN", help="a special token (the first ids, in order); repeat for more")
+    t.add_argument("--min-frequency", type=int, default=2, metavar="N", help="stop when no pair occurs N times (default: 2)")
+    t.add_argument("--max-token-length", type=int, metavar="BYTES", help="longest token, in bytes (default: no limit)")
+    t.add_argument("--json-key", default="text", metavar="KEY", help="JSONL key or Parquet column of the text (default: text)")
+    t.add_argument("--input-format", choices=("auto",) + KINDS, default="auto", help="kind of the inputs (default: from the file names)")
+    t.add_argument("--errors", choices=ERRORS, default="replace", help="invalid UTF-8: replace (default), skip the document, or stop; reported as file:line")
+    t.add_argument("--workers", type=int, metavar="N", help="counting threads (default: one per core)")
+    t.add_argument("--overwrite", action="store_true", help="replace files already in DIR")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    if args.workers is not None:
+        set_num_threads(args.workers)
+    names = ["tokenizer.json", "tokenizer.tiktoken"]
+    if os.path.isfile(args.output):
+        raise ValueError(f"{args.output} is a file; --output names a folder")
+    existing = [n for n in names if os.path.exists(os.path.join(args.output, n))]
+    if existing and not args.overwrite:
+        raise ValueError(f"{os.path.join(args.output, existing[0])} exists; pass --overwrite to replace it")
+    options = (args.vocab_size, args.special_token, args.min_frequency, args.max_token_length)
+    bpe_training.check_options(*options, args.pattern)
+    show = not args.quiet and progress_wanted()
+    start = time.perf_counter()
+    counter = WordCounter(args.pattern)
+    log = feed_files(
+        counter, args.inputs, show, json_key=args.json_key, errors=args.errors, input_format=args.input_format
+    )
+    counted = time.perf_counter()
+    tok = bpe_training.merge(counter, *options, show)
+    os.makedirs(args.output, exist_ok=True)
+    tok.save(os.path.join(args.output, names[0]))
+    save_tiktoken(tok, os.path.join(args.output, names[1]))
+    if not args.quiet:
+        done = time.perf_counter()
+        skipped = log.as_dict()
+        print(
+            f"tokembed train: {counter.documents:,} documents, {counter.text_bytes / 1e6:,.1f} MB, "
+            f"{counter.distinct_words:,} distinct words counted in {counted - start:.1f} s; "
+            f"{tok.vocab_size:,} tokens trained in {done - counted:.1f} s; wrote {', '.join(names)} in {args.output}"
+            + (f"; left out or repaired: {skipped}" if skipped else ""),
+            file=sys.stderr,
+        )
+    return 0
