@@ -13,6 +13,7 @@ from .._core import WordCounter, set_num_threads
 from ..corpus.problems import ERRORS
 from ..corpus.progress import progress_wanted
 from ..corpus.sources import KINDS
+from ..tokenizers import Tokenizer
 from ..train import bpe as bpe_training
 from ..train.inputs import feed_files
 from ..train.tiktoken_files import save_tiktoken
@@ -54,7 +55,8 @@ def run_train(args: argparse.Namespace) -> int:
         counter, args.inputs, show, json_key=args.json_key, errors=args.errors, input_format=args.input_format
     )
     counted = time.perf_counter()
-    tok = bpe_training.merge(counter, *options, show)
+    json_text = bpe_training.merge(counter, *options, show)
+    tok = Tokenizer.from_str(json_text)
     os.makedirs(args.output, exist_ok=True)
     tok.save(os.path.join(args.output, names[0]))
     save_tiktoken(tok, os.path.join(args.output, names[1]))

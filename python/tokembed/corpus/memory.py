@@ -45,6 +45,13 @@ def resident_bytes() -> Optional[int]:
         return None
 
 
+def trim() -> None:
+    """Gives the heap's free memory back to the system now (glibc), so that it stops counting as
+    resident; nothing elsewhere."""
+    if _TRIM is not None:
+        _TRIM(0)
+
+
 class MemoryKeeper:
     """Call ``after_batch()`` once per batch; it trims when resident memory has grown by more
     than ``slack`` bytes since the last trim (or the start)."""

@@ -8,6 +8,7 @@ import sys
 from typing import Iterable, Optional, Sequence, Union
 
 from .._core import WordCounter
+from ..corpus.memory import trim
 from ..corpus.progress import Progress, progress_wanted
 from ..tokenizers import Tokenizer
 from . import inputs as _inputs
@@ -45,7 +46,10 @@ def train_bpe(
     show = progress_wanted() if progress is None else bool(progress)
     counter = WordCounter(pattern)
     count_words(counter, inputs, show, json_key=json_key, errors=errors, input_format=input_format)
-    return merge(counter, vocab_size, special_tokens, min_frequency, max_token_length, show)
+    json_text = merge(counter, vocab_size, special_tokens, min_frequency, max_token_length, show)
+    del counter  # the counts are not needed to load the result: keep the peak down
+    trim()
+    return Tokenizer.from_str(json_text)
 
 
 def check_options(vocab_size, special_tokens, min_frequency, max_token_length, pattern) -> None:
@@ -60,10 +64,13 @@ def check_options(vocab_size, special_tokens, min_frequency, max_token_length, p
         raise TypeError("pattern must be a non-empty str (a known name or a regex)")
 
 
-def merge(counter, vocab_size: int, special_tokens: Sequence[str], min_frequency: int, max_token_length, show: bool):
-    """The second pass: BPE merges on the counts of ``counter``, as a ``Tokenizer``."""
+def merge(
+    counter, vocab_size: int, special_tokens: Sequence[str], min_frequency: int, max_token_length, show: bool
+) -> str:
+    """The second pass: BPE merges on the counts of ``counter``; the text of its ``tokenizer.json``."""
     if counter.distinct_words == 0:
         raise ValueError("the inputs hold no text to train on")
+    trim()
     bar = _MergeBar(show)
     try:
         json_text = counter.train_bpe(
@@ -71,7 +78,7 @@ def merge(counter, vocab_size: int, special_tokens: Sequence[str], min_frequency
         )
     finally:
         bar.close()
-    return Tokenizer.from_str(json_text)
+    return json_text
 
 
 def count_words(counter, inputs: Inputs, show: bool, *, json_key: str, errors: str, input_format: str) -> None:

@@ -15,7 +15,7 @@ from ..corpus.progress import Progress
 from ..corpus.reading import read_documents
 from ..corpus.sources import expand_inputs
 
-BATCH_BYTES = 8 << 20  # text per feed call: keeps every thread busy, memory flat
+BATCH_BYTES = 2 << 20  # text per feed call: enough to keep every thread busy; the peak of reading
 BATCH_TEXTS = 4096  # documents per feed call from an iterable (they may be long)
 
 

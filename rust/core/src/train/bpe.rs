@@ -202,21 +202,51 @@ fn words_of(counts: &WordCounts, byte_id: &[u32; 256]) -> Result<Words> {
 }
 
 /// Counts of every adjacent pair, and a candidate for each pair that occurs, with all its words.
+/// Two passes over the words (count, then place) fill each pair's word list in place: a list of
+/// (pair, word) occurrences to sort would take four times the memory.
 fn initial_candidates(words: &Words) -> (FxHashMap<u64, i64>, BinaryHeap<Candidate>) {
-    let mut occurrences: Vec<(u64, u32)> = Vec::with_capacity(words.symbols.len());
-    let mut pair_counts: FxHashMap<u64, i64> = FxHashMap::default();
-    for (w, (&start, &len)) in words.starts.iter().zip(&words.lens).enumerate() {
-        let count = words.counts[w] as i64;
-        let word = &words.symbols[start..start + len as usize];
-        for pair in word.windows(2) {
-            let key = pair_key(pair[0], pair[1]);
-            *pair_counts.entry(key).or_default() += count;
-            occurrences.push((key, w as u32));
+    // Per pair: its count, and (index, occurrences) for its word list.
+    let mut pairs: FxHashMap<u64, (i64, u32, u32)> = FxHashMap::default();
+    for_each_pair(words, |key, count, _| {
+        let next = pairs.len() as u32;
+        let entry = pairs.entry(key).or_insert((0, next, 0));
+        entry.0 += count;
+        entry.2 += 1;
+    });
+    let mut lists: Vec<Vec<u32>> = vec![Vec::new(); pairs.len()];
+    for &(_, index, occurrences) in pairs.values() {
+        lists[index as usize].reserve_exact(occurrences as usize);
+    }
+    for_each_pair(words, |key, _, w| {
+        if let Some(&(_, index, _)) = pairs.get(&key) {
+            let list = &mut lists[index as usize];
+            // A word holding the pair twice is listed once (its occurrences are adjacent).
+            if list.last() != Some(&w) {
+                list.push(w);
+            }
+        }
+    });
+    let mut heap = BinaryHeap::with_capacity(pairs.len());
+    let mut pair_counts = FxHashMap::with_capacity_and_hasher(pairs.len(), Default::default());
+    for (key, (count, index, _)) in pairs {
+        pair_counts.insert(key, count);
+        if count > 0 {
+            let mut list = std::mem::take(&mut lists[index as usize]);
+            list.shrink_to_fit();
+            heap.push(Candidate { count: count as u64, pair: key, words: list });
         }
     }
-    let mut heap = BinaryHeap::with_capacity(pair_counts.len());
-    push_risen(&mut occurrences, &pair_counts, &mut heap);
     (pair_counts, heap)
+}
+
+/// Calls `f(pair, word count, word)` for each adjacent pair of each word, in word order.
+fn for_each_pair(words: &Words, mut f: impl FnMut(u64, i64, u32)) {
+    for (w, (&start, &len)) in words.starts.iter().zip(&words.lens).enumerate() {
+        let count = words.counts[w] as i64;
+        for pair in words.symbols[start..start + len as usize].windows(2) {
+            f(pair_key(pair[0], pair[1]), count, w as u32);
+        }
+    }
 }
 
 /// Pushes a candidate for each pair of `rose` (pair, word) whose count is positive, with its
