@@ -100,3 +100,24 @@ def test_the_tokenizers_switch_gives_hfs_encodings(monkeypatch):
         assert (ours.ids, ours.type_ids, ours.offsets, ours.word_ids) == (
             expected.ids, expected.type_ids, expected.offsets, expected.word_ids
         )
+
+
+def test_the_training_example_gives_hfs_merges(monkeypatch, tmp_path):
+    import json
+    import sys
+
+    from tiktoken.load import load_tiktoken_bpe
+
+    sys.path.insert(0, str(ROOT / "tests" / "train"))
+    from reference_hf_train import hf_train_bpe, model_of, split_regex
+
+    monkeypatch.chdir(tmp_path)  # the example writes its files here
+    scope: dict = {}
+    exec(compile(readme_block("## Training a tokenizer"), "README.md", "exec"), scope)
+    tok, texts = scope["tok"], scope["texts"]
+    hf = hf_train_bpe(texts, 300, split_regex(tok.to_str()), special_tokens=["<|endoftext|>"])
+    assert model_of(tok.to_str()) == model_of(hf.to_str())
+    assert model_of((tmp_path / "my-tokenizer.json").read_text(encoding="utf-8")) == model_of(hf.to_str())
+    ranks = load_tiktoken_bpe(str(tmp_path / "my.tiktoken"))
+    assert len(ranks) == 299 and json.loads(hf.to_str())["added_tokens"][0]["id"] == 0
+    assert list(scope["ids"]) == hf.encode("the quick fox", add_special_tokens=False).ids
