@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from .. import __version__
-from .formats.atomic import write_text_atomically
+from .._files import write_text_atomically
 
 if TYPE_CHECKING:
     from ..tokenizers.tokenizer import Tokenizer

@@ -11,6 +11,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .._files import write_text_atomically
+
 from .. import _checks
 from . import adding, options
 from .._core import CoreTokenizer as _CoreTokenizer
@@ -56,19 +58,9 @@ class Tokenizer(Loaders):
 
     def save(self, path: PathLike, pretty: bool = True) -> None:
         """Writes a ``tokenizer.json`` that HF ``tokenizers`` (and tokembed) load back."""
-        text = self.to_str(pretty)
-        tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
-        try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            # A failed write or replace (full disk, a folder in the way) leaves no temp file.
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
+        # Under a temporary name first: a failed write (full disk, a folder in the way) leaves
+        # neither a truncated file nor the temporary one.
+        write_text_atomically(os.fspath(path), self.to_str(pretty))
 
     def __reduce__(self):
         return (_unpickle, (self.to_str(), self._dropout_seed))

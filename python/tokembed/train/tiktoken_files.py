@@ -7,6 +7,7 @@ import base64
 import os
 from typing import Dict
 
+from .._files import write_text_atomically
 from ..tokenizers import Tokenizer
 
 
@@ -36,15 +37,4 @@ def save_tiktoken(tokenizer: Tokenizer, path: "str | os.PathLike[str]") -> None:
     """Writes ``tiktoken_ranks(tokenizer)`` as a ``.tiktoken`` file (atomically)."""
     ranks = tiktoken_ranks(tokenizer)
     lines = [f"{base64.b64encode(data).decode('ascii')} {rank}\n" for data, rank in sorted(ranks.items(), key=lambda kv: kv[1])]
-    path = os.fspath(path)
-    temporary = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(temporary, "w", encoding="ascii") as f:
-            f.writelines(lines)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
+    write_text_atomically(os.fspath(path), "".join(lines))

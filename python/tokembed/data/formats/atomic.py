@@ -12,11 +12,8 @@ from __future__ import annotations
 import os
 from typing import Iterable, List, Tuple
 
-TEMP_MARK = ".tmp-"
-
-
-def temp_name(final: str) -> str:
-    return f"{final}{TEMP_MARK}{os.getpid()}"
+from ..._files import TEMP_MARK, temp_name  # noqa: F401 (TEMP_MARK is read from here)
+from ..._files import remove_if_present as _remove
 
 
 class AtomicOutputs:
@@ -74,21 +71,3 @@ class AtomicOutputs:
             _remove(tmp)
         for path in self._scratch:
             _remove(path)
-
-
-def _remove(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-def write_text_atomically(path: str, text: str) -> None:
-    tmp = temp_name(path)
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        _remove(tmp)
-        raise
