@@ -144,6 +144,8 @@ class WordCounter:
     def documents(self) -> int: ...
     @property
     def text_bytes(self) -> int: ...
+    @staticmethod
+    def with_pipeline(normalizer: str, pre_tokenizer: str) -> "WordCounter": ...
     def train_bpe(
         self,
         vocab_size: int,
@@ -151,6 +153,19 @@ class WordCounter:
         special_tokens: List[str],
         max_token_length: Optional[int] = None,
         progress: Optional[Callable[[int, int], object]] = None,
+    ) -> str: ...
+    def train_wordpiece(
+        self,
+        vocab_size: int,
+        min_frequency: int,
+        special_tokens: List[str],
+        limit_alphabet: Optional[int],
+        initial_alphabet: List[str],
+        prefix: str,
+        unk_token: str,
+        max_token_length: Optional[int] = None,
+        progress: Optional[Callable[[int, int], object]] = None,
+        prefixed_order: List[str] = ...,
     ) -> str: ...
 
 def sinusoidal_table(max_len: int, dim: int, base: float) -> npt.NDArray[np.float64]: ...

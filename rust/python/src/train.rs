@@ -9,14 +9,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokembed_core::corpus::lines::{split_lines, OnInvalid};
 use tokembed_core::pretokenize::regex_split::Splitter;
-use tokembed_core::train::{bpe, bpe_files, BpeTrainerOptions, WordCounts};
+use tokembed_core::train::char_bpe::{train_chars, CharOptions};
+use tokembed_core::train::{bpe, bpe_files, wordpiece_files, BpeTrainerOptions, WordCounts, WordSplit};
 
-/// Word counts of the texts fed so far, split with one pattern.
+/// Word counts of the texts fed so far, split with one pattern or one pre-tokenizer.
 #[pyclass(module = "tokembed._core")]
 pub struct WordCounter {
     counts: WordCounts,
-    splitter: Splitter,
+    split: WordSplit,
+    /// The split pattern as a regex (byte-level BPE), or empty.
     pattern: String,
+    /// The `tokenizer.json` values of the normalizer and pre-tokenizer (WordPiece), or nulls.
+    pipeline: (serde_json::Value, serde_json::Value),
 }
 
 #[pymethods]
@@ -31,7 +35,33 @@ impl WordCounter {
                 pattern.to_string(),
             ),
         };
-        Ok(WordCounter { counts: WordCounts::new(), splitter, pattern: text })
+        let pipeline = (serde_json::Value::Null, serde_json::Value::Null);
+        Ok(WordCounter { counts: WordCounts::new(), split: WordSplit::Pattern(splitter), pattern: text, pipeline })
+    }
+
+    /// A counter whose words are the pieces of a `tokenizer.json` pre-tokenizer in the text its
+    /// normalizer gives (each the JSON text of the value; `"null"` for no normalizer).
+    #[staticmethod]
+    fn with_pipeline(normalizer: &str, pre_tokenizer: &str) -> PyResult<Self> {
+        let parse = |what: &str, text: &str| {
+            serde_json::from_str::<serde_json::Value>(text)
+                .map_err(|e| PyValueError::new_err(format!("{what}: not JSON: {e}")))
+        };
+        let (normalizer_json, pre_json) = (parse("normalizer", normalizer)?, parse("pre_tokenizer", pre_tokenizer)?);
+        let normalizer = match &normalizer_json {
+            serde_json::Value::Null => None,
+            value => Some(
+                serde_json::from_value(value.clone()).map_err(|e| PyValueError::new_err(format!("normalizer: {e}")))?,
+            ),
+        };
+        let pre_tokenizer = serde_json::from_value(pre_json.clone())
+            .map_err(|e| PyValueError::new_err(format!("pre_tokenizer: {e}")))?;
+        Ok(WordCounter {
+            counts: WordCounts::new(),
+            split: WordSplit::Pipeline { normalizer, pre_tokenizer },
+            pattern: String::new(),
+            pipeline: (normalizer_json, pre_json),
+        })
     }
 
     /// Counts the words of a list of str.
@@ -39,8 +69,8 @@ impl WordCounter {
         let texts = Texts::collect(texts, "texts")?;
         let strs = texts.as_strs("texts")?;
         let size = strs.iter().map(|s| s.len()).sum();
-        let (counts, splitter) = (&mut self.counts, &self.splitter);
-        detach_interruptible(py, size, || counts.add_texts(&strs, splitter))
+        let (counts, split) = (&mut self.counts, &self.split);
+        detach_interruptible(py, size, || counts.add_texts(&strs, split))
     }
 
     /// Counts the words of a buffer of lines, a document per line, read as `tokembed encode`
@@ -55,10 +85,10 @@ impl WordCounter {
         keep_empty: bool,
     ) -> PyResult<(Vec<(usize, usize, &'static str)>, usize)> {
         let on_invalid = OnInvalid::from_name(invalid).map_err(to_py)?;
-        let (counts, splitter) = (&mut self.counts, &self.splitter);
+        let (counts, split) = (&mut self.counts, &self.split);
         let lines = detach_interruptible(py, data.len(), || {
             let lines = split_lines(data, on_invalid, keep_empty);
-            counts.add_texts(&lines.documents, splitter)?;
+            counts.add_texts(&lines.documents, split)?;
             Ok((lines.bad, lines.empty))
         })?;
         let bad = lines.0.into_iter().map(|b| (b.line, b.byte, b.reason)).collect();
@@ -98,27 +128,78 @@ impl WordCounter {
         max_token_length: Option<usize>,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<String> {
+        if !matches!(self.split, WordSplit::Pattern(_)) {
+            return Err(PyValueError::new_err("byte-level BPE trains on words of a split pattern"));
+        }
         let options = BpeTrainerOptions { vocab_size, min_frequency, special_tokens, max_token_length };
-        let done = Arc::new(AtomicUsize::new(0));
-        let total = Arc::new(AtomicUsize::new(0));
         let (counts, pattern) = (&self.counts, &self.pattern);
-        let (work_done, work_total) = (done.clone(), total.clone());
-        let work = move || {
-            let mut on_merge = |merges: usize, at_most: usize| {
-                work_done.store(merges, Ordering::Relaxed);
-                work_total.store(at_most, Ordering::Relaxed);
-                tokembed_core::utils::parallel::check_interrupt()
-            };
-            let trained = bpe::train(counts, &options, &mut on_merge)?;
+        with_progress(py, progress, |on_merge| {
+            let trained = bpe::train(counts, &options, on_merge)?;
             bpe_files::tokenizer_json(&trained, pattern)
-        };
-        // Training is seconds at least: always interruptible, with progress when asked.
-        let report = |py: Python<'_>| -> PyResult<()> {
-            if let Some(callback) = &progress {
-                callback.call1(py, (done.load(Ordering::Relaxed), total.load(Ordering::Relaxed)))?;
-            }
-            Ok(())
-        };
-        detach_interruptible_reporting(py, usize::MAX, work, report)
+        })
     }
+
+    /// Trains a WordPiece (BPE over characters with `prefix` before non-initial pieces, as HF's
+    /// WordPieceTrainer); returns its `tokenizer.json` text with the counter's normalizer and
+    /// pre-tokenizer. `progress` as for `train_bpe`.
+    #[pyo3(signature = (vocab_size, min_frequency, special_tokens, limit_alphabet, initial_alphabet, prefix, unk_token, max_token_length=None, progress=None, prefixed_order=Vec::new()))]
+    #[allow(clippy::too_many_arguments)]
+    fn train_wordpiece(
+        &self,
+        py: Python<'_>,
+        vocab_size: usize,
+        min_frequency: u64,
+        special_tokens: Vec<String>,
+        limit_alphabet: Option<usize>,
+        initial_alphabet: Vec<char>,
+        prefix: String,
+        unk_token: String,
+        max_token_length: Option<usize>,
+        progress: Option<Py<PyAny>>,
+        prefixed_order: Vec<char>,
+    ) -> PyResult<String> {
+        if prefix.is_empty() {
+            return Err(PyValueError::new_err("continuing_subword_prefix must not be empty for WordPiece"));
+        }
+        let options = BpeTrainerOptions { vocab_size, min_frequency, special_tokens, max_token_length };
+        let chars = CharOptions {
+            continuing_subword_prefix: Some(prefix.clone()),
+            limit_alphabet,
+            initial_alphabet,
+            prefixed_order,
+        };
+        let (counts, (normalizer, pre_tokenizer)) = (&self.counts, &self.pipeline);
+        with_progress(py, progress, |on_merge| {
+            let trained = train_chars(counts, &options, &chars, on_merge)?;
+            wordpiece_files::tokenizer_json(&trained, normalizer, pre_tokenizer, &prefix, &unk_token)
+        })
+    }
+}
+
+/// Runs a training without the GIL, interruptible, calling `progress(merges_done, merges_at_most)`
+/// about every 50 ms when given.
+fn with_progress<R: Send>(
+    py: Python<'_>,
+    progress: Option<Py<PyAny>>,
+    train: impl FnOnce(&mut dyn FnMut(usize, usize) -> tokembed_core::Result<()>) -> tokembed_core::Result<R> + Send,
+) -> PyResult<R> {
+    let done = Arc::new(AtomicUsize::new(0));
+    let total = Arc::new(AtomicUsize::new(0));
+    let (work_done, work_total) = (done.clone(), total.clone());
+    let work = move || {
+        let mut on_merge = |merges: usize, at_most: usize| {
+            work_done.store(merges, Ordering::Relaxed);
+            work_total.store(at_most, Ordering::Relaxed);
+            tokembed_core::utils::parallel::check_interrupt()
+        };
+        train(&mut on_merge)
+    };
+    // Training takes seconds at least: always interruptible, with progress when asked.
+    let report = |py: Python<'_>| -> PyResult<()> {
+        if let Some(callback) = &progress {
+            callback.call1(py, (done.load(Ordering::Relaxed), total.load(Ordering::Relaxed)))?;
+        }
+        Ok(())
+    };
+    detach_interruptible_reporting(py, usize::MAX, work, report)
 }

@@ -90,55 +90,102 @@ impl PartialOrd for Candidate {
 }
 
 /// The vocabulary being built: token texts by id and ids by text.
-struct Vocab {
-    tokens: Vec<String>,
+#[derive(Default)]
+pub(super) struct Vocab {
+    pub(super) tokens: Vec<String>,
     ids: FxHashMap<String, u32>,
-    /// Length of each token in characters (bytes, for byte-level tokens), for `max_token_length`.
+    /// Length of each token in characters of the words (a continuing-subword prefix does not
+    /// count), for `max_token_length`.
     lens: Vec<usize>,
 }
 
 impl Vocab {
-    /// The id of `text`, added as a new token if it is not one yet.
-    fn id_of(&mut self, text: String) -> u32 {
+    /// The id of `text`, added as a new token of `len` characters if it is not one yet.
+    pub(super) fn id_of(&mut self, text: String, len: usize) -> u32 {
         if let Some(&id) = self.ids.get(&text) {
             return id;
         }
         let id = self.tokens.len() as u32;
-        self.lens.push(text.chars().count());
+        self.lens.push(len);
         self.ids.insert(text.clone(), id);
         self.tokens.push(text);
         id
     }
+
+    pub(super) fn get(&self, text: &str) -> Option<u32> {
+        self.ids.get(text).copied()
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.tokens.len()
+    }
 }
 
 /// All words' symbols in one array: word `w` is `symbols[starts[w]..starts[w] + lens[w]]`.
-struct Words {
+#[derive(Default)]
+pub(super) struct Words {
     symbols: Vec<u32>,
     starts: Vec<usize>,
     lens: Vec<u32>,
     counts: Vec<u64>,
 }
 
+impl Words {
+    /// Adds a word of these symbols, `count` times; one of fewer than two symbols holds no pair
+    /// and is left out.
+    pub(super) fn push(&mut self, symbols: impl IntoIterator<Item = u32>, count: u64) -> Result<()> {
+        let start = self.symbols.len();
+        self.symbols.extend(symbols);
+        if self.symbols.len() - start < 2 {
+            self.symbols.truncate(start);
+            return Ok(());
+        }
+        if self.starts.len() >= u32::MAX as usize {
+            return Err(Error::InvalidArgument("more than 2^32 - 1 distinct words to train on".into()));
+        }
+        self.starts.push(start);
+        self.lens.push((self.symbols.len() - start) as u32);
+        self.counts.push(count);
+        Ok(())
+    }
+}
+
 /// Trains on `counts`; `on_merge` is called after each merge (it may stop training with an
 /// error, e.g. on Ctrl-C).
 pub fn train(counts: &WordCounts, options: &BpeTrainerOptions, on_merge: OnMerge<'_>) -> Result<TrainedBpe> {
-    let mut vocab = Vocab { tokens: Vec::new(), ids: FxHashMap::default(), lens: Vec::new() };
-    let special_ids: Vec<u32> = options.special_tokens.iter().map(|s| vocab.id_of(s.clone())).collect();
+    let mut vocab = Vocab::default();
+    let special_ids: Vec<u32> = options.special_tokens.iter().map(|s| vocab.id_of(s.clone(), 1)).collect();
     // The byte-level characters in code point order, as HF sorts its alphabet.
     let mut alphabet: Vec<(char, u8)> = (0..=255u8).map(|b| (byte_to_char(b), b)).collect();
     alphabet.sort_unstable();
     let mut byte_id = [0u32; 256];
     for (c, b) in alphabet {
-        byte_id[b as usize] = vocab.id_of(c.to_string());
+        byte_id[b as usize] = vocab.id_of(c.to_string(), 1);
     }
-    let mut words = words_of(counts, &byte_id)?;
+    let mut words = Words::default();
+    for (word, count) in counts.iter() {
+        words.push(word.iter().map(|&b| byte_id[b as usize]), count)?;
+    }
+    let merges = merge_loop(&mut vocab, words, None, options, on_merge)?;
+    Ok(TrainedBpe { tokens: vocab.tokens, special_ids, merges: saved_merges(&merges) })
+}
+
+/// Merges until the vocabulary has `options.vocab_size` tokens or no pair is frequent enough;
+/// returns every merge done with its token, in order. `prefix` is the continuing-subword prefix,
+/// left out of a merged token's second part.
+pub(super) fn merge_loop(
+    vocab: &mut Vocab,
+    mut words: Words,
+    prefix: Option<&str>,
+    options: &BpeTrainerOptions,
+    on_merge: OnMerge<'_>,
+) -> Result<Vec<(u64, u32)>> {
     let max_len = options.max_token_length.unwrap_or(usize::MAX);
     let (mut pair_counts, mut heap) = initial_candidates(&words);
-
-    let budget = options.vocab_size.saturating_sub(vocab.tokens.len());
+    let budget = options.vocab_size.saturating_sub(vocab.len());
     let mut merges: Vec<(u64, u32)> = Vec::with_capacity(budget);
     let mut rose: Vec<(u64, u32)> = Vec::new();
-    while vocab.tokens.len() < options.vocab_size {
+    while vocab.len() < options.vocab_size {
         let Some(mut top) = heap.pop() else { break };
         let current = pair_counts.get(&top.pair).copied().unwrap_or(0);
         if top.count != current as u64 {
@@ -150,8 +197,12 @@ pub fn train(counts: &WordCounts, options: &BpeTrainerOptions, on_merge: OnMerge
             break;
         }
         let (left, right) = pair_of(top.pair);
-        let text = format!("{}{}", token(&vocab, left)?, token(&vocab, right)?);
-        let merged = vocab.id_of(text);
+        let right_text = token(vocab, right)?;
+        let right_text = prefix.and_then(|p| right_text.strip_prefix(p)).unwrap_or(right_text);
+        let text = format!("{}{}", token(vocab, left)?, right_text);
+        let len =
+            vocab.lens.get(left as usize).copied().unwrap_or(0) + vocab.lens.get(right as usize).copied().unwrap_or(0);
+        let merged = vocab.id_of(text, len);
         merges.push((top.pair, merged));
 
         rose.clear();
@@ -167,38 +218,11 @@ pub fn train(counts: &WordCounts, options: &BpeTrainerOptions, on_merge: OnMerge
         push_risen(&mut rose, &pair_counts, &mut heap);
         on_merge(merges.len(), budget)?;
     }
-    Ok(TrainedBpe { tokens: vocab.tokens, special_ids, merges: saved_merges(&merges) })
+    Ok(merges)
 }
 
 fn token(vocab: &Vocab, id: u32) -> Result<&str> {
     vocab.tokens.get(id as usize).map(String::as_str).ok_or_else(|| Error::OutOfRange(format!("token {id}")))
-}
-
-/// The words of `counts` as byte-token ids, those of one byte left out.
-fn words_of(counts: &WordCounts, byte_id: &[u32; 256]) -> Result<Words> {
-    let (mut n, mut total) = (0usize, 0usize);
-    for (word, _) in counts.iter() {
-        if word.len() > 1 {
-            n += 1;
-            total += word.len();
-        }
-    }
-    if n > u32::MAX as usize {
-        return Err(Error::InvalidArgument(format!("{n} distinct words: at most 2^32 - 1 can be trained on")));
-    }
-    let mut words = Words {
-        symbols: Vec::with_capacity(total),
-        starts: Vec::with_capacity(n),
-        lens: Vec::with_capacity(n),
-        counts: Vec::with_capacity(n),
-    };
-    for (word, count) in counts.iter().filter(|(w, _)| w.len() > 1) {
-        words.starts.push(words.symbols.len());
-        words.lens.push(word.len() as u32);
-        words.counts.push(count);
-        words.symbols.extend(word.iter().map(|&b| byte_id[b as usize]));
-    }
-    Ok(words)
 }
 
 /// Counts of every adjacent pair, and a candidate for each pair that occurs, with all its words.
@@ -310,7 +334,7 @@ fn merge_in_word(
 }
 
 /// The merge list as HF writes it: by rank, a pair merged more than once at its last rank.
-fn saved_merges(merges: &[(u64, u32)]) -> Vec<(u32, u32)> {
+pub(super) fn saved_merges(merges: &[(u64, u32)]) -> Vec<(u32, u32)> {
     let mut last: FxHashMap<u64, usize> = FxHashMap::default();
     for (rank, &(pair, _)) in merges.iter().enumerate() {
         last.insert(pair, rank);
@@ -325,10 +349,11 @@ fn saved_merges(merges: &[(u64, u32)]) -> Vec<(u32, u32)> {
 mod tests {
     use super::*;
     use crate::pretokenize::regex_split::Splitter;
+    use crate::train::word_counts::WordSplit;
 
     fn trained(texts: &[&str], vocab_size: usize, max_token_length: Option<usize>) -> TrainedBpe {
         let mut counts = WordCounts::new();
-        counts.add_texts(texts, &Splitter::from_name("gpt2").unwrap()).unwrap();
+        counts.add_texts(texts, &WordSplit::Pattern(Splitter::from_name("gpt2").unwrap())).unwrap();
         let options = BpeTrainerOptions { vocab_size, min_frequency: 0, special_tokens: vec![], max_token_length };
         train(&counts, &options, &mut |_, _| Ok(())).unwrap()
     }

@@ -66,12 +66,12 @@ pub fn tokenizer_json(trained: &TrainedBpe, pattern: &str) -> Result<String> {
     Ok(out)
 }
 
-fn text_of(value: &Value) -> Result<String> {
+pub(super) fn text_of(value: &Value) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::InvalidArgument(format!("writing tokenizer.json: {e}")))
 }
 
 /// Appends `text` as a JSON string (quoted and escaped as serde_json escapes it).
-fn push_string(out: &mut String, text: &str) -> Result<()> {
+pub(super) fn push_string(out: &mut String, text: &str) -> Result<()> {
     let mut buffer = Vec::new();
     serde_json::to_writer(&mut buffer, text)
         .map_err(|e| Error::InvalidArgument(format!("writing tokenizer.json: {e}")))?;
@@ -79,6 +79,6 @@ fn push_string(out: &mut String, text: &str) -> Result<()> {
     Ok(())
 }
 
-fn token(trained: &TrainedBpe, id: u32) -> Result<&str> {
+pub(super) fn token(trained: &TrainedBpe, id: u32) -> Result<&str> {
     trained.tokens.get(id as usize).map(String::as_str).ok_or_else(|| Error::OutOfRange(format!("token id {id}")))
 }

@@ -1,13 +1,16 @@
 //! Training tokenizers from text: a counting pass over the corpus (`word_counts`), then the
-//! model's own algorithm on the counts (`bpe` for byte-level BPE), then the files every tool
-//! loads (`bpe_files`).
+//! model's own algorithm on the counts (`bpe` for byte-level BPE, `char_bpe` for BPE over
+//! characters with a continuing-subword prefix, which is also how WordPiece is trained), then the
+//! files every tool loads (`bpe_files`, `wordpiece_files`).
 
 pub mod bpe;
 pub mod bpe_files;
+pub mod char_bpe;
 pub mod word_counts;
+pub mod wordpiece_files;
 
 pub use bpe::{BpeTrainerOptions, TrainedBpe};
-pub use word_counts::WordCounts;
+pub use word_counts::{WordCounts, WordSplit};
 
 use crate::pretokenize::regex_split::KnownPattern;
 

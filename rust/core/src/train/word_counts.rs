@@ -8,10 +8,22 @@
 //! folded into the running one, which copies a word's bytes only the first time it is seen.
 
 use crate::error::{Error, Result};
+use crate::normalize::Normalizer;
 use crate::pretokenize::regex_split::Splitter;
+use crate::pretokenize::PreTokenizer;
 use crate::utils::parallel;
 use rustc_hash::FxHashMap;
 use std::ops::Range;
+
+/// How a text becomes words.
+#[derive(Debug, Clone)]
+pub enum WordSplit {
+    /// The matches of a split pattern in the text as it is (byte-level BPE).
+    Pattern(Splitter),
+    /// The pieces of a `tokenizer.json` pre-tokenizer in the normalized text (WordPiece, BPE over
+    /// characters).
+    Pipeline { normalizer: Option<Normalizer>, pre_tokenizer: PreTokenizer },
+}
 
 /// Counts of the words of every text fed so far.
 #[derive(Debug, Default, Clone)]
@@ -27,8 +39,20 @@ impl WordCounts {
         WordCounts::default()
     }
 
-    /// Splits each text with `splitter` and counts its pieces (empty pieces are not words).
-    pub fn add_texts<S: AsRef<str> + Sync>(&mut self, texts: &[S], splitter: &Splitter) -> Result<()> {
+    /// Splits each text into words and counts them (empty pieces are not words).
+    pub fn add_texts<S: AsRef<str> + Sync>(&mut self, texts: &[S], split: &WordSplit) -> Result<()> {
+        match split {
+            WordSplit::Pattern(splitter) => self.add_split_texts(texts, splitter)?,
+            WordSplit::Pipeline { normalizer, pre_tokenizer } => {
+                self.add_pipeline_texts(texts, normalizer.as_ref(), pre_tokenizer)?
+            }
+        }
+        self.documents += texts.len() as u64;
+        self.text_bytes += texts.iter().map(|t| t.as_ref().len() as u64).sum::<u64>();
+        Ok(())
+    }
+
+    fn add_split_texts<S: AsRef<str> + Sync>(&mut self, texts: &[S], splitter: &Splitter) -> Result<()> {
         let parts = parallel::map_chunks(texts, |start, group| {
             let mut local: FxHashMap<&[u8], u64> = FxHashMap::default();
             let mut pieces: Vec<Range<usize>> = Vec::new();
@@ -52,8 +76,48 @@ impl WordCounts {
         for local in parts {
             self.merge_borrowed(local);
         }
-        self.documents += texts.len() as u64;
-        self.text_bytes += texts.iter().map(|t| t.as_ref().len() as u64).sum::<u64>();
+        Ok(())
+    }
+
+    fn add_pipeline_texts<S: AsRef<str> + Sync>(
+        &mut self,
+        texts: &[S],
+        normalizer: Option<&Normalizer>,
+        pre_tokenizer: &PreTokenizer,
+    ) -> Result<()> {
+        let parts = parallel::map_chunks(texts, |_, group| {
+            let mut local: FxHashMap<Box<[u8]>, u64> = FxHashMap::default();
+            let (mut pieces, mut scratch) = (Vec::new(), Vec::new());
+            for text in group {
+                let normalized;
+                let text = match normalizer {
+                    Some(n) => {
+                        normalized = n.normalize_str(text.as_ref());
+                        normalized.as_str()
+                    }
+                    None => text.as_ref(),
+                };
+                pieces.clear();
+                pieces.push(0..text.len());
+                pre_tokenizer.split(text, &mut pieces, &mut scratch)?;
+                for piece in &pieces {
+                    let Some(word) = text.as_bytes().get(piece.clone()).filter(|w| !w.is_empty()) else { continue };
+                    match local.get_mut(word) {
+                        Some(count) => *count += 1,
+                        None => {
+                            local.insert(word.into(), 1);
+                        }
+                    }
+                }
+                parallel::check_interrupt()?;
+            }
+            Ok(local)
+        })?;
+        for local in parts {
+            for (word, n) in local {
+                *self.counts.entry(word).or_default() += n;
+            }
+        }
         Ok(())
     }
 
@@ -116,7 +180,7 @@ mod tests {
 
     #[test]
     fn counts_pieces_across_batches_and_threads() {
-        let splitter = Splitter::from_name("gpt2").unwrap();
+        let splitter = WordSplit::Pattern(Splitter::from_name("gpt2").unwrap());
         let mut counts = WordCounts::new();
         counts.add_texts(&["the cat and the hat", "", "the end"], &splitter).unwrap();
         counts.add_texts(&[String::from("hat hat")], &splitter).unwrap();
