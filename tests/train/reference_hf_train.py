@@ -49,3 +49,38 @@ def split_regex(json_text: str) -> Optional[str]:
     if pre["type"] == "ByteLevel":
         return None
     return pre["pretokenizers"][0]["pattern"]["Regex"]
+
+
+def hf_train_wordpiece(
+    texts: Sequence[str],
+    vocab_size: int,
+    special_tokens: Sequence[str] = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"),
+    min_frequency: int = 2,
+    limit_alphabet: Optional[int] = None,
+    initial_alphabet: Sequence[str] = (),
+    lowercase: bool = True,
+) -> Tokenizer:
+    """HF's WordPieceTrainer behind BERT's normalizer and pre-tokenizer."""
+    from tokenizers import normalizers
+
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    options = dict(
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=list(special_tokens),
+        initial_alphabet=list(initial_alphabet),
+        show_progress=False,
+    )
+    if limit_alphabet is not None:
+        options["limit_alphabet"] = limit_alphabet
+    tok.train_from_iterator(texts, trainers.WordPieceTrainer(**options))
+    return tok
+
+
+def prefixed_order(hf: Tokenizer, prefix: str = "##") -> list:
+    """The characters of HF's ``##c`` tokens in id order: the order its run numbered them in
+    (its hash order, which changes from run to run)."""
+    vocab = hf.get_vocab()
+    return [t[len(prefix):] for t in sorted(vocab, key=vocab.get) if t.startswith(prefix) and len(t) == len(prefix) + 1]

@@ -74,3 +74,19 @@ def test_rejects_a_file_as_output(tmp_path, capsys):
 def test_bad_options_exit_with_a_message(tmp_path, capsys, bad):
     assert main(["train", str(CORPUS), "-o", str(tmp_path / "o"), *bad]) == 2
     assert "tokembed: error:" in capsys.readouterr().err
+
+
+def test_wordpiece_writes_the_tokenizer_train_wordpiece_gives_and_its_vocab_txt(tmp_path):
+    out = tmp_path / "wp"
+    assert main(["train", str(CORPUS), "--model", "wordpiece", "--vocab-size", "2000", "--limit-alphabet", "300", "-o", str(out), "-q"]) == 0
+    expected = tokembed.train_wordpiece(corpus_lines(CORPUS), 2000, limit_alphabet=300, progress=False)
+    written = tokembed.Tokenizer.from_file(out / "tokenizer.json")
+    assert written.get_vocab() == expected.get_vocab()
+    by_id = sorted(expected.get_vocab().items(), key=lambda kv: kv[1])
+    assert (out / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1] == [t for t, _ in by_id]
+    assert [t for t, _ in by_id[:5]] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    cased = tmp_path / "cased"
+    assert main(["train", str(CORPUS), "--model", "wordpiece", "--cased", "--vocab-size", "2000", "-o", str(cased), "-q"]) == 0
+    assert tokembed.Tokenizer.from_file(cased / "tokenizer.json").get_vocab() == tokembed.train_wordpiece(
+        corpus_lines(CORPUS), 2000, lowercase=False, progress=False
+    ).get_vocab()

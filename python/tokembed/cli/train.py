@@ -1,10 +1,12 @@
-"""``tokembed train INPUT... --model bpe --vocab-size N -o DIR``: trains a tokenizer on corpora read
-as ``tokembed encode`` reads them and writes its files into DIR (each written atomically):
-``tokenizer.json`` and, for byte-level BPE, ``tokenizer.tiktoken`` (tiktoken's ranks)."""
+"""``tokembed train INPUT... --model bpe|wordpiece --vocab-size N -o DIR``: trains a tokenizer on
+corpora read as ``tokembed encode`` reads them and writes its files into DIR (each written
+atomically): ``tokenizer.json``, and ``tokenizer.tiktoken`` (tiktoken's ranks) for byte-level BPE
+or ``vocab.txt`` for WordPiece."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -16,17 +18,27 @@ from ..corpus.sources import KINDS
 from ..tokenizers import Tokenizer
 from ..train import bpe as bpe_training
 from ..train.inputs import feed_files
+from ..train.running import run_merges
 from ..train.tiktoken_files import save_tiktoken
+from ..train.vocab_files import save_vocab
+from ..train.wordpiece import BERT_SPECIAL_TOKENS
 
 
 def add_train_parser(sub) -> None:
     t = sub.add_parser("train", help="train a tokenizer on corpora")
     t.add_argument("inputs", nargs="+", metavar="INPUT", help="files, globs, or - for standard input")
     t.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for tokenizer.json (made if missing)")
-    t.add_argument("--model", choices=("bpe",), default="bpe", help="the model to train: byte-level BPE (default)")
+    t.add_argument(
+        "--model", choices=("bpe", "wordpiece"), default="bpe", help="byte-level BPE (default) or BERT-style WordPiece"
+    )
     t.add_argument("--vocab-size", type=int, required=True, metavar="N", help="tokens in all, special tokens and bytes included")
-    t.add_argument("--pattern", default="gpt2", metavar="NAME|REGEX", help="split pattern: gpt2 (default), cl100k_base, o200k_base, llama3, qwen2, or a regex")
-    t.add_argument("--special-token", action="append", default=[], metavar="TOKEN", help="a special token (the first ids, in order); repeat for more")
+    t.add_argument("--pattern", default="gpt2", metavar="NAME|REGEX", help="bpe: split pattern: gpt2 (default), cl100k_base, o200k_base, llama3, qwen2, or a regex")
+    t.add_argument(
+        "--special-token", action="append", metavar="TOKEN",
+        help="a special token (the first ids, in order); repeat for more (default: none for bpe, BERT's five for wordpiece)",
+    )
+    t.add_argument("--cased", action="store_true", help="wordpiece: keep case and accents (default: lowercase, as bert-base-uncased)")
+    t.add_argument("--limit-alphabet", type=int, metavar="N", help="wordpiece: keep the N most frequent characters")
     t.add_argument("--min-frequency", type=int, default=2, metavar="N", help="stop when no pair occurs N times (default: 2)")
     t.add_argument("--max-token-length", type=int, metavar="BYTES", help="longest token, in bytes (default: no limit)")
     t.add_argument("--json-key", default="text", metavar="KEY", help="JSONL key or Parquet column of the text (default: text)")
@@ -40,7 +52,10 @@ def add_train_parser(sub) -> None:
 def run_train(args: argparse.Namespace) -> int:
     if args.workers is not None:
         set_num_threads(args.workers)
-    names = ["tokenizer.json", "tokenizer.tiktoken"]
+    wordpiece = args.model == "wordpiece"
+    names = ["tokenizer.json", "vocab.txt" if wordpiece else "tokenizer.tiktoken"]
+    if args.special_token is None:
+        args.special_token = list(BERT_SPECIAL_TOKENS) if wordpiece else []
     if os.path.isfile(args.output):
         raise ValueError(f"{args.output} is a file; --output names a folder")
     existing = [n for n in names if os.path.exists(os.path.join(args.output, n))]
@@ -48,18 +63,34 @@ def run_train(args: argparse.Namespace) -> int:
         raise ValueError(f"{os.path.join(args.output, existing[0])} exists; pass --overwrite to replace it")
     options = (args.vocab_size, args.special_token, args.min_frequency, args.max_token_length)
     bpe_training.check_options(*options, args.pattern)
+    if args.limit_alphabet is not None and args.limit_alphabet < 0:
+        raise ValueError(f"--limit-alphabet must be at least 0, got {args.limit_alphabet}")
     show = not args.quiet and progress_wanted()
     start = time.perf_counter()
-    counter = WordCounter(args.pattern)
+    if wordpiece:
+        normalizer = {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
+                      "strip_accents": None, "lowercase": not args.cased}
+        counter = WordCounter.with_pipeline(json.dumps(normalizer), json.dumps({"type": "BertPreTokenizer"}))
+    else:
+        counter = WordCounter(args.pattern)
     log = feed_files(
         counter, args.inputs, show, json_key=args.json_key, errors=args.errors, input_format=args.input_format
     )
     counted = time.perf_counter()
-    json_text = bpe_training.merge(counter, *options, show)
+    if wordpiece:
+        json_text = run_merges(
+            counter, show,
+            lambda report: counter.train_wordpiece(
+                args.vocab_size, args.min_frequency, list(args.special_token), args.limit_alphabet, [], "##", "[UNK]",
+                args.max_token_length, report,
+            ),
+        )
+    else:
+        json_text = bpe_training.merge(counter, *options, show)
     tok = Tokenizer.from_str(json_text)
     os.makedirs(args.output, exist_ok=True)
     tok.save(os.path.join(args.output, names[0]))
-    save_tiktoken(tok, os.path.join(args.output, names[1]))
+    (save_vocab if wordpiece else save_tiktoken)(tok, os.path.join(args.output, names[1]))
     if not args.quiet:
         done = time.perf_counter()
         skipped = log.as_dict()
