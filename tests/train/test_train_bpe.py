@@ -84,6 +84,19 @@ def test_options_as_hf(options):
     assert json.loads(ours.to_str())["added_tokens"] == json.loads(hf.to_str())["added_tokens"]
 
 
+def test_a_huge_vocab_size_stops_when_no_pair_is_left():
+    texts = corpus_lines(DATA / "corpora" / "en_fortunes.txt")[:2000]
+    # HF reserves the whole vocabulary up front (it would abort on 10**12): it gets 10**6, which
+    # these texts do not fill either.
+    ours, hf = train_both(texts, 10**6, min_frequency=0)
+    assert_same_model(ours, hf)
+    assert ours.vocab_size < 10**5
+    huge = tokembed.train_bpe(texts, 10**12, min_frequency=0, progress=False)
+    assert huge.to_str() == ours.to_str()
+    ours_wp = tokembed.train_wordpiece(texts, 10**12, min_frequency=0, progress=False)
+    assert ours_wp.vocab_size < 100_000
+
+
 def test_a_vocabulary_no_larger_than_the_alphabet_has_no_merges():
     texts = ["hello hello world"]
     for size in (1, 256, 257):

@@ -183,7 +183,8 @@ pub(super) fn merge_loop(
     let max_len = options.max_token_length.unwrap_or(usize::MAX);
     let (mut pair_counts, mut heap) = initial_candidates(&words);
     let budget = options.vocab_size.saturating_sub(vocab.len());
-    let mut merges: Vec<(u64, u32)> = Vec::with_capacity(budget);
+    // The budget comes from the caller and may be huge: reserve no more than the pairs there are.
+    let mut merges: Vec<(u64, u32)> = Vec::with_capacity(budget.min(heap.len()));
     let mut rose: Vec<(u64, u32)> = Vec::new();
     while vocab.len() < options.vocab_size {
         let Some(mut top) = heap.pop() else { break };
