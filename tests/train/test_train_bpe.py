@@ -260,3 +260,20 @@ def test_bad_arguments_are_clear_errors():
         tokembed.train_bpe(42, 300)
     with pytest.raises(ValueError, match="no text"):
         tokembed.train_bpe(["", ""], 300)
+
+
+def test_parquet_and_jsonl_inputs_give_the_same_tokenizer(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lines = [line for line in corpus_lines(DATA / "corpora" / "en_botchan.txt") if line]
+    pq.write_table(pa.table({"content": lines}), tmp_path / "a.parquet", row_group_size=700)
+    (tmp_path / "b.jsonl").write_text("".join(json.dumps({"content": line}) + "\n" for line in lines), encoding="utf-8")
+    expected = tokembed.train_bpe(lines, 1_500, progress=False).to_str()
+    assert tokembed.train_bpe(tmp_path / "a.parquet", 1_500, json_key="content", progress=False).to_str() == expected
+    assert tokembed.train_bpe(tmp_path / "b.jsonl", 1_500, json_key="content", progress=False).to_str() == expected
+    wordpiece = tokembed.train_wordpiece(tmp_path / "a.parquet", 1_500, json_key="content", progress=False)
+    assert wordpiece.get_vocab() == tokembed.train_wordpiece(lines, 1_500, progress=False).get_vocab()
+    again = pickle.loads(pickle.dumps(wordpiece))
+    assert again.get_vocab() == wordpiece.get_vocab()
+    assert list(again.encode("The cat, unseen.").ids) == list(wordpiece.encode("The cat, unseen.").ids)
