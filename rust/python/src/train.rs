@@ -12,6 +12,9 @@ use tokembed_core::pretokenize::regex_split::Splitter;
 use tokembed_core::train::char_bpe::{train_chars, CharOptions};
 use tokembed_core::train::{bpe, bpe_files, wordpiece_files, BpeTrainerOptions, WordCounts, WordSplit};
 
+/// A line that was not valid UTF-8: (line, byte, reason).
+type BadLine = (usize, usize, &'static str);
+
 /// Word counts of the texts fed so far, split with one pattern or one pre-tokenizer.
 #[pyclass(module = "tokembed._core")]
 pub struct WordCounter {
@@ -54,8 +57,10 @@ impl WordCounter {
                 serde_json::from_value(value.clone()).map_err(|e| PyValueError::new_err(format!("normalizer: {e}")))?,
             ),
         };
-        let pre_tokenizer = serde_json::from_value(pre_json.clone())
-            .map_err(|e| PyValueError::new_err(format!("pre_tokenizer: {e}")))?;
+        let pre_tokenizer = Box::new(
+            serde_json::from_value(pre_json.clone())
+                .map_err(|e| PyValueError::new_err(format!("pre_tokenizer: {e}")))?,
+        );
         Ok(WordCounter {
             counts: WordCounts::new(),
             split: WordSplit::Pipeline { normalizer, pre_tokenizer },
@@ -83,7 +88,7 @@ impl WordCounter {
         data: &[u8],
         invalid: &str,
         keep_empty: bool,
-    ) -> PyResult<(Vec<(usize, usize, &'static str)>, usize)> {
+    ) -> PyResult<(Vec<BadLine>, usize)> {
         let on_invalid = OnInvalid::from_name(invalid).map_err(to_py)?;
         let (counts, split) = (&mut self.counts, &self.split);
         let lines = detach_interruptible(py, data.len(), || {

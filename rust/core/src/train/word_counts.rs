@@ -22,7 +22,7 @@ pub enum WordSplit {
     Pattern(Splitter),
     /// The pieces of a `tokenizer.json` pre-tokenizer in the normalized text (WordPiece, BPE over
     /// characters).
-    Pipeline { normalizer: Option<Normalizer>, pre_tokenizer: PreTokenizer },
+    Pipeline { normalizer: Option<Box<Normalizer>>, pre_tokenizer: Box<PreTokenizer> },
 }
 
 /// Counts of the words of every text fed so far.
@@ -44,7 +44,7 @@ impl WordCounts {
         match split {
             WordSplit::Pattern(splitter) => self.add_split_texts(texts, splitter)?,
             WordSplit::Pipeline { normalizer, pre_tokenizer } => {
-                self.add_pipeline_texts(texts, normalizer.as_ref(), pre_tokenizer)?
+                self.add_pipeline_texts(texts, normalizer.as_deref(), pre_tokenizer)?
             }
         }
         self.documents += texts.len() as u64;
