@@ -277,3 +277,40 @@ def test_parquet_and_jsonl_inputs_give_the_same_tokenizer(tmp_path):
     again = pickle.loads(pickle.dumps(wordpiece))
     assert again.get_vocab() == wordpiece.get_vocab()
     assert list(again.encode("The cat, unseen.").ids) == list(wordpiece.encode("The cat, unseen.").ids)
+
+
+def test_training_in_a_child_forked_while_another_thread_trains_does_not_hang():
+    import subprocess
+    import textwrap
+
+    tests = Path(__file__).resolve().parents[1]
+    code = textwrap.dedent(f"""
+        import os, sys, threading
+        sys.path.insert(0, {str(tests)!r})
+        from forking import wait_or_kill
+        import tokembed
+        texts = open({str(DATA / "corpora" / "en_fortunes.txt")!r}, encoding="utf-8").read().split("\\n")
+        expected = tokembed.train_bpe(texts, 2000, progress=False).to_str()
+        stop = False
+        def churn():
+            while not stop:
+                tokembed.train_bpe(texts, 1500, progress=False)
+        worker = threading.Thread(target=churn)
+        worker.start()
+        hung = 0
+        for _ in range(8):
+            pid = os.fork()
+            if pid == 0:
+                tokembed.set_num_threads(2)
+                ok = tokembed.train_bpe(texts, 2000, progress=False).to_str() == expected
+                os._exit(0 if ok else 3)
+            code = wait_or_kill(pid, 60)
+            assert code in (0, None), code
+            hung += code is None
+        stop = True
+        worker.join()
+        print("hung", hung)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "hung 0", done.stdout
