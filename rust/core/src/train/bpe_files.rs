@@ -24,17 +24,10 @@ pub fn tokenizer_json(trained: &TrainedBpe, pattern: &str) -> Result<String> {
             byte_level(false),
         ]})
     };
-    let added: Vec<Value> = (trained.special_ids.iter())
-        .map(|&id| {
-            let content = token(trained, id)?;
-            Ok(json!({"id": id, "content": content, "single_word": false, "lstrip": false, "rstrip": false,
-                      "normalized": false, "special": true}))
-        })
-        .collect::<Result<_>>()?;
     let size: usize = trained.tokens.iter().map(|t| 2 * t.len() + 16).sum();
     let mut out = String::with_capacity(size + 4096);
     out.push_str(r#"{"version":"1.0","truncation":null,"padding":null,"added_tokens":"#);
-    out.push_str(&text_of(&Value::Array(added))?);
+    out.push_str(&text_of(&added_tokens(trained)?)?);
     out.push_str(r#","normalizer":null,"pre_tokenizer":"#);
     out.push_str(&text_of(&pre_tokenizer)?);
     out.push_str(r#","post_processor":null,"decoder":"#);
@@ -43,14 +36,7 @@ pub fn tokenizer_json(trained: &TrainedBpe, pattern: &str) -> Result<String> {
         r#","model":{"type":"BPE","dropout":null,"unk_token":null,"continuing_subword_prefix":null,"#,
         r#""end_of_word_suffix":null,"fuse_unk":false,"byte_fallback":false,"ignore_merges":false,"vocab":{"#
     ));
-    for (id, text) in trained.tokens.iter().enumerate() {
-        if id > 0 {
-            out.push(',');
-        }
-        push_string(&mut out, text)?;
-        out.push(':');
-        out.push_str(&id.to_string());
-    }
+    push_vocab(&mut out, trained)?;
     out.push_str(r#"},"merges":["#);
     for (rank, &(left, right)) in trained.merges.iter().enumerate() {
         if rank > 0 {
@@ -64,6 +50,31 @@ pub fn tokenizer_json(trained: &TrainedBpe, pattern: &str) -> Result<String> {
     }
     out.push_str("]}}");
     Ok(out)
+}
+
+/// The special tokens as `added_tokens` entries.
+pub(super) fn added_tokens(trained: &TrainedBpe) -> Result<Value> {
+    let added: Vec<Value> = (trained.special_ids.iter())
+        .map(|&id| {
+            let content = token(trained, id)?;
+            Ok(json!({"id": id, "content": content, "single_word": false, "lstrip": false, "rstrip": false,
+                      "normalized": false, "special": true}))
+        })
+        .collect::<Result<_>>()?;
+    Ok(Value::Array(added))
+}
+
+/// Appends the entries of the `vocab` object (`"token":id,...`, in id order).
+pub(super) fn push_vocab(out: &mut String, trained: &TrainedBpe) -> Result<()> {
+    for (id, text) in trained.tokens.iter().enumerate() {
+        if id > 0 {
+            out.push(',');
+        }
+        push_string(out, text)?;
+        out.push(':');
+        out.push_str(&id.to_string());
+    }
+    Ok(())
 }
 
 pub(super) fn text_of(value: &Value) -> Result<String> {

@@ -3,7 +3,7 @@
 //! `[CLS] A [SEP] (B [SEP])` template when both tokens are special tokens, the WordPiece decoder.
 
 use super::bpe::TrainedBpe;
-use super::bpe_files::{push_string, text_of, token};
+use super::bpe_files::{added_tokens, push_string, push_vocab, text_of};
 use crate::error::{Error, Result};
 use serde_json::{json, Value};
 
@@ -15,13 +15,6 @@ pub fn tokenizer_json(
     prefix: &str,
     unk_token: &str,
 ) -> Result<String> {
-    let added: Vec<Value> = (trained.special_ids.iter())
-        .map(|&id| {
-            let content = token(trained, id)?;
-            Ok(json!({"id": id, "content": content, "single_word": false, "lstrip": false, "rstrip": false,
-                      "normalized": false, "special": true}))
-        })
-        .collect::<Result<_>>()?;
     let special = |name: &str| {
         (trained.special_ids.iter()).copied().find(|&id| trained.tokens.get(id as usize).is_some_and(|t| t == name))
     };
@@ -45,7 +38,7 @@ pub fn tokenizer_json(
     }
     let mut out = String::with_capacity(trained.tokens.iter().map(|t| t.len() + 12).sum::<usize>() + 4096);
     out.push_str(r#"{"version":"1.0","truncation":null,"padding":null,"added_tokens":"#);
-    out.push_str(&text_of(&Value::Array(added))?);
+    out.push_str(&text_of(&added_tokens(trained)?)?);
     out.push_str(r#","normalizer":"#);
     out.push_str(&text_of(normalizer)?);
     out.push_str(r#","pre_tokenizer":"#);
@@ -59,14 +52,7 @@ pub fn tokenizer_json(
     out.push_str(r#","continuing_subword_prefix":"#);
     push_string(&mut out, prefix)?;
     out.push_str(r#","max_input_chars_per_word":100,"vocab":{"#);
-    for (id, text) in trained.tokens.iter().enumerate() {
-        if id > 0 {
-            out.push(',');
-        }
-        push_string(&mut out, text)?;
-        out.push(':');
-        out.push_str(&id.to_string());
-    }
+    push_vocab(&mut out, trained)?;
     out.push_str("}}}");
     Ok(out)
 }
