@@ -141,3 +141,27 @@ def test_vocab_json_and_merges_txt_match_hf(add_prefix_space, trim_offsets):
         mine = ours.encode(line)
         assert [tuple(o) for o in mine.offsets.tolist()] == e.offsets, line
         assert ours.decode(e.ids) == hf.decode(e.ids)
+
+
+@pytest.mark.parametrize("prefix, suffix", [("##", None), (None, "</w>"), ("##", "</w>")])
+def test_byte_level_bpe_with_a_prefix_or_suffix_gives_hfs_ids(prefix, suffix):
+    # HF trains byte-level BPE with a continuing-subword prefix or an end-of-word suffix when asked;
+    # the symbols are then not a token's bytes, and the byte-level fast paths must not be taken
+    # (they were, and every id was wrong).
+    from tokenizers import Tokenizer as HFTok
+    from tokenizers import models, pre_tokenizers, trainers
+
+    texts = corpus_lines(DATA / "corpora" / "en_botchan.txt")
+    decorations = {k: v for k, v in (("continuing_subword_prefix", prefix), ("end_of_word_suffix", suffix)) if v}
+    hf = HFTok(models.BPE(**decorations))
+    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    hf.train_from_iterator(
+        texts[:3000],
+        trainers.BpeTrainer(vocab_size=2000, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False, **decorations),
+    )
+    ours = tokembed.Tokenizer.from_str(hf.to_str())
+    docs = texts[3000:5000] + ["ünïcödé 漢字 \x00\x01 emoji 🤗", "   ", "x"]
+    want = [hf.encode(d).ids for d in docs]
+    assert [list(map(int, ours.encode(d, add_special_tokens=False).ids)) for d in docs] == want
+    ids, offsets = ours.encode_batch_flat(docs, add_special_tokens=False)
+    assert [ids[offsets[i] : offsets[i + 1]].tolist() for i in range(len(docs))] == want

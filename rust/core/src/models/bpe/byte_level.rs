@@ -159,6 +159,12 @@ impl Bpe {
         if word.is_empty() {
             return Ok(());
         }
+        if !self.is_plain() {
+            // A continuing-subword prefix or an end-of-word suffix decorates the symbols (HF
+            // trains byte-level BPE with one when asked): the tables below assume a token is
+            // its bytes, so such a model takes the general path over the byte-level string.
+            return self.tokenize_bytes_as_chars(word, &mut scratch.symbols, emit);
+        }
         let tables = self.byte_tables();
         if let [b] = *word {
             if let Some(id) = tables.single[b as usize] {
@@ -196,6 +202,16 @@ impl Bpe {
         scratch: &mut BpeScratch,
         ids: &mut Vec<u32>,
     ) -> Result<()> {
+        if !self.is_plain() {
+            // See `tokenize_bytes`: decorated symbols take the general path.
+            for piece in pieces {
+                let word = text.get(piece.clone()).ok_or_else(|| {
+                    Error::InvalidArgument(format!("piece {piece:?} is outside a text of {} bytes", text.len()))
+                })?;
+                self.tokenize_bytes_as_chars(word, &mut scratch.symbols, |id, _, _| ids.push(id))?;
+            }
+            return Ok(());
+        }
         let tables = self.byte_tables();
         scratch.recent.claim(tables.serial);
         ids.reserve(pieces.len());
