@@ -162,8 +162,9 @@ def distinct_words(path: Path, model: str) -> int:
     if model == "bpe":
         counter = _core.WordCounter("gpt2")
     else:
-        normalizer = {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True, "strip_accents": None, "lowercase": True}
-        counter = _core.WordCounter.with_pipeline(json.dumps(normalizer), json.dumps({"type": "BertPreTokenizer"}))
+        from tokembed.train.wordpiece import bert_word_counter
+
+        counter = bert_word_counter()
     counter.feed(path.read_text(encoding="utf-8").split("\n"))
     return counter.distinct_words
 

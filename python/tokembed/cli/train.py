@@ -6,7 +6,6 @@ or ``vocab.txt`` for WordPiece."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -18,9 +17,9 @@ from ..corpus.sources import KINDS
 from ..tokenizers import Tokenizer
 from ..train import bpe as bpe_training
 from ..train.inputs import feed_files
-from ..train.running import run_merges
 from ..train.tiktoken_files import save_tiktoken
 from ..train.vocab_files import save_vocab
+from ..train import wordpiece as wordpiece_training
 from ..train.wordpiece import BERT_SPECIAL_TOKENS
 
 
@@ -65,28 +64,16 @@ def run_train(args: argparse.Namespace) -> int:
     bpe_training.check_options(*options, args.pattern)
     if args.limit_alphabet is not None and args.limit_alphabet < 0:
         raise ValueError(f"--limit-alphabet must be at least 0, got {args.limit_alphabet}")
+    training = wordpiece_training if wordpiece else bpe_training
     show = not args.quiet and progress_wanted()
     start = time.perf_counter()
-    if wordpiece:
-        normalizer = {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
-                      "strip_accents": None, "lowercase": not args.cased}
-        counter = WordCounter.with_pipeline(json.dumps(normalizer), json.dumps({"type": "BertPreTokenizer"}))
-    else:
-        counter = WordCounter(args.pattern)
+    counter = wordpiece_training.bert_word_counter(lowercase=not args.cased) if wordpiece else WordCounter(args.pattern)
     log = feed_files(
         counter, args.inputs, show, json_key=args.json_key, errors=args.errors, input_format=args.input_format
     )
     counted = time.perf_counter()
-    if wordpiece:
-        json_text = run_merges(
-            counter, show,
-            lambda report: counter.train_wordpiece(
-                args.vocab_size, args.min_frequency, list(args.special_token), args.limit_alphabet, [], "##", "[UNK]",
-                args.max_token_length, report,
-            ),
-        )
-    else:
-        json_text = bpe_training.merge(counter, *options, show)
+    extra = (args.limit_alphabet,) if wordpiece else ()
+    json_text = training.merge(counter, *options, show, *extra)
     tok = Tokenizer.from_str(json_text)
     os.makedirs(args.output, exist_ok=True)
     tok.save(os.path.join(args.output, names[0]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+from .. import _checks
 from ..corpus.memory import trim
 from ..corpus.progress import Progress
 from ..tokenizers import Tokenizer
@@ -13,10 +14,10 @@ from . import inputs as _inputs
 
 def check_common(vocab_size, special_tokens, min_frequency, max_token_length) -> None:
     """Raises TypeError or ValueError for options the trainers share (before any reading)."""
-    positive_int(vocab_size, "vocab_size")
-    positive_int(min_frequency, "min_frequency", allow_zero=True)
+    _checks.integer(vocab_size, "vocab_size", minimum=1)
+    _checks.integer(min_frequency, "min_frequency", minimum=0)
     if max_token_length is not None:
-        positive_int(max_token_length, "max_token_length")
+        _checks.integer(max_token_length, "max_token_length", minimum=1)
     if isinstance(special_tokens, str) or not all(isinstance(t, str) and t for t in special_tokens):
         raise TypeError("special_tokens must be a sequence of non-empty str")
 
@@ -74,10 +75,3 @@ class MergeBar:
         if self._bar is not None:
             self._bar.close()
 
-
-def positive_int(value: object, name: str, allow_zero: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be {'at least 0' if allow_zero else 'positive'}, got {value}")
-    return value

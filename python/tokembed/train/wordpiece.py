@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Iterable, Optional, Sequence
 
+from .. import _checks
 from .._core import WordCounter
 from ..corpus.progress import progress_wanted
 from ..tokenizers import Tokenizer
@@ -58,9 +59,9 @@ def train_wordpiece(
         raise ValueError("continuing_subword_prefix must be a non-empty str")
     if not isinstance(unk_token, str) or not unk_token:
         raise TypeError("unk_token must be a non-empty str")
-    if limit_alphabet is not None and (isinstance(limit_alphabet, bool) or not isinstance(limit_alphabet, int) or limit_alphabet < 0):
-        raise ValueError(f"limit_alphabet must be None or an int >= 0, got {limit_alphabet!r}")
-    alphabet = list(initial_alphabet) if not isinstance(initial_alphabet, str) else list(initial_alphabet)
+    if limit_alphabet is not None:
+        limit_alphabet = _checks.integer(limit_alphabet, "limit_alphabet", minimum=0)
+    alphabet = list(initial_alphabet)
     if not all(isinstance(c, str) and len(c) == 1 for c in alphabet):
         raise ValueError("initial_alphabet must hold single characters")
     order = list(continuing_order)
@@ -68,6 +69,19 @@ def train_wordpiece(
         raise ValueError("continuing_order must hold single characters")
     if strip_accents is not None and not isinstance(strip_accents, bool):
         raise TypeError("strip_accents must be None or a bool")
+    show = progress_wanted() if progress is None else bool(progress)
+    counter = bert_word_counter(lowercase, strip_accents, clean_text, handle_chinese_chars)
+    count_words(counter, inputs, show, json_key=json_key, errors=errors, input_format=input_format)
+    options = (limit_alphabet, alphabet, continuing_subword_prefix, unk_token, order)
+    json_text = merge(counter, vocab_size, special_tokens, min_frequency, max_token_length, show, *options)
+    del counter  # the counts are not needed to load the result
+    return loaded(json_text)
+
+
+def bert_word_counter(
+    lowercase: bool = True, strip_accents: Optional[bool] = None, clean_text: bool = True, handle_chinese_chars: bool = True
+) -> WordCounter:
+    """A counter of the words of BERT's pre-tokenizer in the text of BERT's normalizer."""
     normalizer = {
         "type": "BertNormalizer",
         "clean_text": bool(clean_text),
@@ -75,10 +89,24 @@ def train_wordpiece(
         "strip_accents": strip_accents,
         "lowercase": bool(lowercase),
     }
-    show = progress_wanted() if progress is None else bool(progress)
-    counter = WordCounter.with_pipeline(json.dumps(normalizer), json.dumps({"type": "BertPreTokenizer"}))
-    count_words(counter, inputs, show, json_key=json_key, errors=errors, input_format=input_format)
-    json_text = run_merges(
+    return WordCounter.with_pipeline(json.dumps(normalizer), json.dumps({"type": "BertPreTokenizer"}))
+
+
+def merge(
+    counter,
+    vocab_size: int,
+    special_tokens: Sequence[str],
+    min_frequency: int,
+    max_token_length: Optional[int],
+    show: bool,
+    limit_alphabet: Optional[int] = None,
+    initial_alphabet: Sequence[str] = (),
+    prefix: str = "##",
+    unk_token: str = "[UNK]",
+    continuing_order: Sequence[str] = (),
+) -> str:
+    """The second pass: WordPiece merges on the counts of ``counter``; its ``tokenizer.json``."""
+    return run_merges(
         counter,
         show,
         lambda report: counter.train_wordpiece(
@@ -86,13 +114,11 @@ def train_wordpiece(
             min_frequency,
             list(special_tokens),
             limit_alphabet,
-            alphabet,
-            continuing_subword_prefix,
+            list(initial_alphabet),
+            prefix,
             unk_token,
             max_token_length,
             report,
-            order,
+            list(continuing_order),
         ),
     )
-    counter = None  # the counts are not needed to load the result
-    return loaded(json_text)

@@ -114,6 +114,7 @@ impl WordCounts {
             Ok(local)
         })?;
         for local in parts {
+            // Owned words move into the table as they are (no second copy).
             for (word, n) in local {
                 *self.counts.entry(word).or_default() += n;
             }
@@ -122,14 +123,8 @@ impl WordCounts {
     }
 
     fn merge_borrowed(&mut self, local: FxHashMap<&[u8], u64>) {
-        self.counts.reserve(local.len().saturating_sub(self.counts.capacity() - self.counts.len()));
         for (word, n) in local {
-            match self.counts.get_mut(word) {
-                Some(count) => *count += n,
-                None => {
-                    self.counts.insert(word.into(), n);
-                }
-            }
+            self.add_word(word, n);
         }
     }
 
