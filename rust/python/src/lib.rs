@@ -38,6 +38,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;
     m.add_class::<train::WordCounter>()?;
+    m.add_function(wrap_pyfunction!(train::unigram_model_bytes, m)?)?;
     m.add_class::<positional::CoreRope>()?;
     m.add_function(wrap_pyfunction!(positional::sinusoidal_table, m)?)?;
     m.add_function(wrap_pyfunction!(positional::alibi_slopes, m)?)?;

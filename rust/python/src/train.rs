@@ -10,6 +10,8 @@ use std::sync::Arc;
 use tokembed_core::corpus::lines::{split_lines, OnInvalid};
 use tokembed_core::pretokenize::regex_split::Splitter;
 use tokembed_core::train::char_bpe::{train_chars, CharOptions};
+use tokembed_core::train::unigram::files::identity_spec;
+use tokembed_core::train::unigram::{self, PieceRules, SentencePieceWords, UnigramOptions};
 use tokembed_core::train::{bpe, bpe_files, wordpiece_files, BpeTrainerOptions, WordCounts, WordSplit};
 
 /// A line that was not valid UTF-8: (line, byte, reason).
@@ -66,6 +68,20 @@ impl WordCounter {
             split: WordSplit::Pipeline { normalizer, pre_tokenizer },
             pattern: String::new(),
             pipeline: (normalizer_json, pre_json),
+        })
+    }
+
+    /// A counter of the words SentencePiece's Unigram trainer sees: lines normalized with
+    /// identity normalization, cut before each `▁`; `special_pieces` are the texts replaced by
+    /// a boundary mark when met in the text.
+    #[staticmethod]
+    fn for_unigram(special_pieces: Vec<String>) -> PyResult<Self> {
+        let words = SentencePieceWords::new(identity_spec(), special_pieces).map_err(PyValueError::new_err)?;
+        Ok(WordCounter {
+            counts: WordCounts::new(),
+            split: WordSplit::SentencePiece(Box::new(words)),
+            pattern: String::new(),
+            pipeline: (serde_json::Value::Null, serde_json::Value::Null),
         })
     }
 
@@ -179,6 +195,58 @@ impl WordCounter {
             wordpiece_files::tokenizer_json(&trained, normalizer, pre_tokenizer, &prefix, &unk_token)
         })
     }
+}
+
+#[pymethods]
+impl WordCounter {
+    /// Trains a SentencePiece Unigram on the counts (of a `for_unigram` counter); returns its
+    /// `tokenizer.json` text. `progress` as for `train_bpe` (steps of the pruning).
+    #[pyo3(signature = (vocab_size, special_pieces, unknown_piece, byte_fallback, character_coverage, seed_size, shrinking_factor, sub_iterations, max_piece_length, split_by_unicode_script, split_by_number, split_digits, progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn train_unigram(
+        &self,
+        py: Python<'_>,
+        vocab_size: usize,
+        special_pieces: Vec<String>,
+        unknown_piece: String,
+        byte_fallback: bool,
+        character_coverage: f64,
+        seed_size: usize,
+        shrinking_factor: f32,
+        sub_iterations: usize,
+        max_piece_length: usize,
+        split_by_unicode_script: bool,
+        split_by_number: bool,
+        split_digits: bool,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<String> {
+        if !matches!(self.split, WordSplit::SentencePiece(_)) {
+            return Err(PyValueError::new_err("Unigram trains on the words of a for_unigram counter"));
+        }
+        let options = UnigramOptions {
+            vocab_size,
+            character_coverage,
+            seed_size,
+            shrinking_factor,
+            sub_iterations,
+            rules: PieceRules { max_chars: max_piece_length, split_by_unicode_script, split_by_number, split_digits },
+            byte_fallback,
+            special_pieces,
+            unknown_piece,
+        };
+        let counts = &self.counts;
+        with_progress(py, progress, |on_step| {
+            let trained = unigram::train(counts, &options, on_step)?;
+            unigram::files::tokenizer_json(&trained)
+        })
+    }
+}
+
+/// The SentencePiece `.model` bytes of a Unigram `tokenizer.json` trained by tokembed.
+#[pyfunction]
+pub fn unigram_model_bytes(py: Python<'_>, tokenizer_json: &str) -> PyResult<Py<pyo3::types::PyBytes>> {
+    let bytes = unigram::files::model_from_tokenizer_json(tokenizer_json).map_err(to_py)?;
+    Ok(pyo3::types::PyBytes::new(py, &bytes).unbind())
 }
 
 /// Runs a training without the GIL, interruptible, calling `progress(merges_done, merges_at_most)`

@@ -7,7 +7,7 @@ mod bpe;
 mod bpe_ids;
 mod decoder;
 pub(crate) mod model;
-mod normalizer;
+pub(crate) mod normalizer;
 pub(crate) mod proto;
 pub(crate) mod unigram;
 mod unigram_words;

@@ -1,6 +1,7 @@
 //! The messages of SentencePiece's `sentencepiece_model.proto` (proto2) that encoding and
-//! decoding read, declared for `prost`, which does the wire decoding. Fields we do not read are
-//! left out; protobuf skips unknown fields, so models from any trainer version load.
+//! decoding read, and that the Unigram trainer writes, declared for `prost`, which does the
+//! wire format. Other fields are left out; protobuf skips unknown fields, so models from any
+//! trainer version load.
 
 use prost::Message;
 
@@ -50,6 +51,24 @@ pub enum ModelType {
 pub struct TrainerSpec {
     #[prost(enumeration = "ModelType", optional, tag = "3", default = "Unigram")]
     pub model_type: Option<i32>,
+    #[prost(int32, optional, tag = "4")]
+    pub vocab_size: Option<i32>,
+    #[prost(float, optional, tag = "10")]
+    pub character_coverage: Option<f32>,
+    #[prost(int32, optional, tag = "14")]
+    pub seed_sentencepiece_size: Option<i32>,
+    #[prost(float, optional, tag = "15")]
+    pub shrinking_factor: Option<f32>,
+    #[prost(int32, optional, tag = "17")]
+    pub num_sub_iterations: Option<i32>,
+    #[prost(int32, optional, tag = "20")]
+    pub max_sentencepiece_length: Option<i32>,
+    #[prost(bool, optional, tag = "21")]
+    pub split_by_unicode_script: Option<bool>,
+    #[prost(bool, optional, tag = "22")]
+    pub split_by_whitespace: Option<bool>,
+    #[prost(bool, optional, tag = "23")]
+    pub split_by_number: Option<bool>,
     #[prost(bool, optional, tag = "24", default = "false")]
     pub treat_whitespace_as_suffix: Option<bool>,
     #[prost(bool, optional, tag = "25", default = "false")]
@@ -66,6 +85,8 @@ pub struct TrainerSpec {
     pub pad_id: Option<i32>,
     #[prost(string, optional, tag = "44")]
     pub unk_surface: Option<String>,
+    #[prost(string, optional, tag = "45")]
+    pub unk_piece: Option<String>,
     /// The texts the library adds as bos and eos (when CONTROL pieces), not `bos_id` / `eos_id`.
     #[prost(string, optional, tag = "46", default = "<s>")]
     pub bos_piece: Option<String>,

@@ -6,6 +6,7 @@
 pub mod bpe;
 pub mod bpe_files;
 pub mod char_bpe;
+pub mod unigram;
 pub mod word_counts;
 pub mod wordpiece_files;
 

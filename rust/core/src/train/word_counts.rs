@@ -11,6 +11,8 @@ use crate::error::{Error, Result};
 use crate::normalize::Normalizer;
 use crate::pretokenize::regex_split::Splitter;
 use crate::pretokenize::PreTokenizer;
+use crate::tokenizer::normalized_text::Normalized;
+use crate::train::unigram::SentencePieceWords;
 use crate::utils::parallel;
 use rustc_hash::FxHashMap;
 use std::ops::Range;
@@ -23,6 +25,9 @@ pub enum WordSplit {
     /// The pieces of a `tokenizer.json` pre-tokenizer in the normalized text (WordPiece, BPE over
     /// characters).
     Pipeline { normalizer: Option<Box<Normalizer>>, pre_tokenizer: Box<PreTokenizer> },
+    /// The words of SentencePiece's Unigram trainer: normalized lines cut before each `▁`,
+    /// each word followed by a byte saying whether it ended its line.
+    SentencePiece(Box<SentencePieceWords>),
 }
 
 /// Counts of the words of every text fed so far.
@@ -46,6 +51,7 @@ impl WordCounts {
             WordSplit::Pipeline { normalizer, pre_tokenizer } => {
                 self.add_pipeline_texts(texts, normalizer.as_deref(), pre_tokenizer)?
             }
+            WordSplit::SentencePiece(words) => self.add_sentencepiece_texts(texts, words)?,
         }
         self.documents += texts.len() as u64;
         self.text_bytes += texts.iter().map(|t| t.as_ref().len() as u64).sum::<u64>();
@@ -115,6 +121,29 @@ impl WordCounts {
         })?;
         for local in parts {
             // Owned words move into the table as they are (no second copy).
+            for (word, n) in local {
+                *self.counts.entry(word).or_default() += n;
+            }
+        }
+        Ok(())
+    }
+
+    fn add_sentencepiece_texts<S: AsRef<str> + Sync>(&mut self, texts: &[S], words: &SentencePieceWords) -> Result<()> {
+        let parts = parallel::map_chunks(texts, |_, group| {
+            let mut local: FxHashMap<Box<[u8]>, u64> = FxHashMap::default();
+            let (mut normalized, mut key) = (Normalized::new("", 0, false), Vec::new());
+            for text in group {
+                words.for_each_word(text.as_ref(), &mut normalized, &mut key, |word| match local.get_mut(word) {
+                    Some(count) => *count += 1,
+                    None => {
+                        local.insert(word.into(), 1);
+                    }
+                });
+                parallel::check_interrupt()?;
+            }
+            Ok(local)
+        })?;
+        for local in parts {
             for (word, n) in local {
                 *self.counts.entry(word).or_default() += n;
             }
