@@ -29,7 +29,7 @@ from .embeddings import (  # noqa: E402
     t5_relative_position_bucket,
 )
 from .tokenizers import BatchEncoding, DecodeStream, Encoding, Tokenizer  # noqa: E402
-from .train import train_bpe, train_wordpiece  # noqa: E402
+from .train import train_bpe, train_unigram, train_wordpiece  # noqa: E402
 
 __all__ = [
     "BatchEncoding",
@@ -48,6 +48,7 @@ __all__ = [
     "sinusoidal_table",
     "t5_relative_position_bucket",
     "train_bpe",
+    "train_unigram",
     "train_wordpiece",
     "__version__",
 ]

@@ -167,6 +167,26 @@ class WordCounter:
         progress: Optional[Callable[[int, int], object]] = None,
         prefixed_order: List[str] = ...,
     ) -> str: ...
+    @staticmethod
+    def for_unigram(special_pieces: List[str]) -> "WordCounter": ...
+    def train_unigram(
+        self,
+        vocab_size: int,
+        special_pieces: List[str],
+        unknown_piece: str,
+        byte_fallback: bool,
+        character_coverage: float,
+        seed_size: int,
+        shrinking_factor: float,
+        sub_iterations: int,
+        max_piece_length: int,
+        split_by_unicode_script: bool,
+        split_by_number: bool,
+        split_digits: bool,
+        progress: Optional[Callable[[int, int], object]] = None,
+    ) -> str: ...
+
+def unigram_model_bytes(tokenizer_json: str) -> bytes: ...
 
 def sinusoidal_table(max_len: int, dim: int, base: float) -> npt.NDArray[np.float64]: ...
 def alibi_slopes(n_heads: int) -> npt.NDArray[np.float32]: ...

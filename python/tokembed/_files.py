@@ -21,10 +21,14 @@ def remove_if_present(path: str) -> None:
 
 
 def write_text_atomically(path: str, text: str, encoding: str = "utf-8") -> None:
+    write_bytes_atomically(path, text.encode(encoding))
+
+
+def write_bytes_atomically(path: str, data: bytes) -> None:
     tmp = temp_name(path)
     try:
-        with open(tmp, "w", encoding=encoding) as f:
-            f.write(text)
+        with open(tmp, "wb") as f:
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         remove_if_present(tmp)

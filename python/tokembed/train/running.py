@@ -29,12 +29,12 @@ def loaded(json_text: str) -> Tokenizer:
     return Tokenizer.from_str(json_text)
 
 
-def run_merges(counter, show: bool, train) -> str:
+def run_merges(counter, show: bool, train, unit: str = " merges") -> str:
     """``train(progress_callback_or_None)`` on a counter that holds words, with a bar."""
     if counter.distinct_words == 0:
         raise ValueError("the inputs hold no text to train on")
     trim()
-    bar = MergeBar(show)
+    bar = MergeBar(show, unit)
     try:
         return train(bar.update if show else None)
     finally:
@@ -56,14 +56,14 @@ def count_words(counter, inputs: object, show: bool, *, json_key: str, errors: s
 
 
 class MergeBar:
-    """Merges done out of the most there can be, with an ETA (tqdm), on standard error."""
+    """Merges (or pruned pieces) done out of the most there can be, with an ETA (tqdm), on standard error."""
 
-    def __init__(self, enabled: bool):
+    def __init__(self, enabled: bool, unit: str = " merges"):
         self._bar = None
         if enabled:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=None, unit=" merges", desc="merge", file=sys.stderr, dynamic_ncols=True)
+            self._bar = tqdm(total=None, unit=unit, desc="train", file=sys.stderr, dynamic_ncols=True)
 
     def update(self, done: int, at_most: int) -> None:
         if self._bar is not None:

@@ -98,7 +98,7 @@ pub(super) fn frequent_substrings(
     // The LCP intervals bottom-up with a stack of (left end, depth) (Abouelhoda et al. 2004).
     let mut stack: Vec<(usize, usize)> = vec![(0, 0)];
     for i in 1..=n {
-        let depth_here = if i < n { lcp[i].max(0) as usize } else { 0 };
+        let depth_here = lcp.get(i).map_or(0, |&d| d.max(0) as usize);
         let mut last_left = i - 1;
         while stack.last().is_some_and(|&(_, d)| depth_here < d) {
             let Some((left, depth)) = stack.pop() else { break };
