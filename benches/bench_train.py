@@ -2,9 +2,14 @@
 on the same documents with the same settings (GPT-2's split pattern, the 256 bytes as alphabet,
 min_frequency 2, no special tokens), at 1 and 2 threads. With --models wordpiece (or bpe,wordpiece):
 tokembed.train_wordpiece against HF's WordPieceTrainer (BERT's normalizer and pre-tokenizer,
-lowercase, BERT's five special tokens, min_frequency 2).
+lowercase, BERT's five special tokens, min_frequency 2). With --models unigram: tokembed.train_unigram
+against `sentencepiece`'s trainer (spm_train: model_type unigram, identity normalization, its
+defaults otherwise) and HF's UnigramTrainer (the same normalizer and Metaspace pre-tokenizer as
+tokembed's file, <unk> <s> </s>); every tenth line is held out of training (at 10 MB: another
+corpus is), and the result column gives tokens per byte of each model on it against
+sentencepiece's (which must be within 1%).
 
-    pip install -e ".[bench]"         # tokenizers, rustbpe
+    pip install -e ".[bench]"         # tokenizers, rustbpe, sentencepiece
     python benches/bench_train.py     # 10 MB and 50 MB, vocab 32000, 1 and 2 threads, 3 repeats
     python benches/bench_train.py --sizes 10 --threads 1 --repeats 1
     python benches/bench_train.py --big 1000   # 1 GB from a file: peak RSS of tokembed alone
@@ -95,14 +100,16 @@ def lines_of(path: str):
 def child(library: str, path: str, vocab: int, threads: int, merges_out: str) -> None:
     """Trains once from the file (streamed: tokembed reads it itself, the others get its lines
     from a generator) and prints one JSON line of measures."""
-    if library in ("tokembed", "tokembed-wordpiece"):
+    if library.startswith("tokembed"):
         import tokembed
 
         tokembed.set_num_threads(threads)
-    elif library in ("hf", "hf-wordpiece"):
-        from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    elif library.startswith("hf"):
+        from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
     elif library == "rustbpe":
         import rustbpe
+    elif library == "spm-unigram":
+        import sentencepiece
     else:
         raise SystemExit(f"unknown library {library}")
     before = resident_mb()
@@ -111,6 +118,23 @@ def child(library: str, path: str, vocab: int, threads: int, merges_out: str) ->
         tok = tokembed.train_bpe(path, vocab, min_frequency=2, progress=False)
     elif library == "tokembed-wordpiece":
         tok = tokembed.train_wordpiece(path, vocab, min_frequency=2, progress=False)
+    elif library == "tokembed-unigram":
+        tok = tokembed.train_unigram(path, vocab, progress=False)
+    elif library == "spm-unigram":
+        sentencepiece.SentencePieceTrainer.train(
+            input=path, model_prefix=merges_out or str(WORK / "spm_unigram"), vocab_size=vocab, model_type="unigram",
+            normalization_rule_name="identity", num_threads=threads, minloglevel=2,
+        )
+    elif library == "hf-unigram":
+        tok = Tokenizer(models.Unigram())
+        tok.normalizer = normalizers.Sequence(
+            [normalizers.Replace(Regex(r"\A +| +\z"), ""), normalizers.Replace(Regex(" {2,}"), " ")]
+        )
+        tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
+        trainer = trainers.UnigramTrainer(
+            vocab_size=vocab, special_tokens=["<unk>", "<s>", "</s>"], unk_token="<unk>", show_progress=False
+        )
+        tok.train_from_iterator(lines_of(path), trainer)
     elif library == "hf-wordpiece":
         tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
         tok.normalizer = normalizers.BertNormalizer(lowercase=True)
@@ -131,7 +155,15 @@ def child(library: str, path: str, vocab: int, threads: int, merges_out: str) ->
         tok.train_from_iterator(lines_of(path), vocab, pattern=GPT2)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     peak = peak_resident_mb()
-    if library.endswith("wordpiece") and merges_out:
+    if library == "tokembed-unigram" and merges_out:
+        from tokembed.train import save_sentencepiece
+
+        save_sentencepiece(tok, merges_out + ".model")
+    elif library == "hf-unigram" and merges_out:
+        tok.save(merges_out + ".json")
+    elif library.endswith("unigram"):
+        pass
+    elif library.endswith("wordpiece") and merges_out:
         Path(merges_out).write_text(json.dumps(sorted(json.loads(tok.to_str())["model"]["vocab"])))
     elif library != "rustbpe" and merges_out:
         Path(merges_out).write_text(json.dumps(json.loads(tok.to_str())["model"]["merges"]))
@@ -148,7 +180,7 @@ def run_child(library: str, path: Path, vocab: int, threads: int, merges_out: st
 
 
 def available(library: str) -> bool:
-    module = {"tokembed": "tokembed", "hf": "tokenizers", "rustbpe": "rustbpe"}[library.split("-")[0]]
+    module = {"tokembed": "tokembed", "hf": "tokenizers", "rustbpe": "rustbpe", "spm": "sentencepiece"}[library.split("-")[0]]
     try:
         __import__(module)
         return True
@@ -161,6 +193,8 @@ def distinct_words(path: Path, model: str) -> int:
 
     if model == "bpe":
         counter = _core.WordCounter("gpt2")
+    elif model == "unigram":
+        counter = _core.WordCounter.for_unigram([])
     else:
         from tokembed.train.wordpiece import bert_word_counter
 
@@ -176,7 +210,7 @@ def main() -> None:
     p.add_argument("--vocab", type=int, default=32000)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--libraries", default="tokembed,hf,rustbpe")
-    p.add_argument("--models", default="bpe", help="bpe, wordpiece or both (default bpe)")
+    p.add_argument("--models", default="bpe", help="bpe, wordpiece, unigram, or a list of them (default bpe)")
     p.add_argument("--big", type=int, metavar="MB", help="only: train tokembed on a file of MB megabytes, print peak RSS")
     p.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -191,6 +225,9 @@ def main() -> None:
         libraries = [lib for lib in args.libraries.split(",") if available(lib)]
         if model == "wordpiece":
             libraries = [f"{lib}-wordpiece" for lib in libraries if lib in ("tokembed", "hf")]
+        elif model == "unigram":
+            libraries = [f"{lib}-unigram" for lib in libraries if lib in ("tokembed", "hf")]
+            libraries.insert(1, "spm-unigram") if available("spm-unigram") else None
         elif model != "bpe":
             raise SystemExit(f"unknown model {model}")
         print(f"{model}: libraries {', '.join(libraries)}; vocab {args.vocab}; {args.repeats} repeats, medians\n")
@@ -198,6 +235,8 @@ def main() -> None:
 
 
 def measure(model: str, libraries, args) -> None:
+    if model == "unigram":
+        return measure_unigram(libraries, args)
     ours_name, hf_name = ("tokembed", "hf") if model == "bpe" else ("tokembed-wordpiece", "hf-wordpiece")
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
@@ -222,6 +261,61 @@ def measure(model: str, libraries, args) -> None:
     print_table(rows, libraries, ours_name)
 
 
+def held_out_split(path: Path, size: int) -> tuple:
+    """The corpus without every tenth line (to train on), and those lines (to measure on). The
+    10 MB corpus (one manual) is too small for 32000 pieces without a tenth of it (spm_train
+    refuses), so it trains whole and is measured on another corpus (fortunes)."""
+    if size == 10:
+        return path, DATA / "corpora" / "en_fortunes.txt"
+    train, held = path.with_name(path.stem + "_train.txt"), path.with_name(path.stem + "_held.txt")
+    if not (train.exists() and held.exists()):
+        lines = path.read_text(encoding="utf-8").split("\n")
+        train.write_text("\n".join(l for i, l in enumerate(lines) if i % 10), encoding="utf-8")
+        held.write_text("\n".join(l for i, l in enumerate(lines) if i % 10 == 0), encoding="utf-8")
+    return train, held
+
+
+def tokens_per_byte(model_file: str, held: Path) -> float:
+    """Tokens per byte of held-out lines under a model (`.model` in sentencepiece, `.json` in HF)."""
+    lines = [line for line in held.read_text(encoding="utf-8").split("\n") if line]
+    if model_file.endswith(".json"):
+        from tokenizers import Tokenizer
+
+        tokens = sum(len(e.ids) for e in Tokenizer.from_file(model_file).encode_batch(lines))
+    else:
+        import sentencepiece
+
+        tokens = sum(map(len, sentencepiece.SentencePieceProcessor(model_file=model_file).encode(lines)))
+    return tokens / sum(len(line.encode("utf-8")) for line in lines)
+
+
+def measure_unigram(libraries, args) -> None:
+    outputs = {"tokembed-unigram": ".model", "spm-unigram": ".model", "hf-unigram": ".json"}
+    rows = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        path, held = held_out_split(corpus_file(size), size)
+        words = distinct_words(path, "unigram")
+        for threads in [int(t) for t in args.threads.split(",")]:
+            runs = {lib: [] for lib in libraries}
+            prefix = {lib: str(WORK / f"unigram_{lib}") for lib in libraries}
+            for r in range(args.repeats):
+                order = libraries if r % 2 == 0 else list(reversed(libraries))
+                for lib in order:
+                    runs[lib].append(run_child(lib, path, args.vocab, threads, prefix[lib]))
+            rates = {}
+            for lib in libraries:
+                model_file = prefix[lib] + outputs[lib]
+                if all("error" not in run for run in runs[lib]) and os.path.exists(model_file):
+                    rates[lib] = tokens_per_byte(model_file, held)
+            base = rates.get("spm-unigram")
+            notes = {
+                lib: f"{rate:.4f} tokens/byte" + (f", {rate / base:.4f} of spm's" if base and lib != "spm-unigram" else "")
+                for lib, rate in rates.items()
+            }
+            rows.append((size, path.stat().st_size / 1e6, words, threads, runs, notes))
+    print_table(rows, libraries, "tokembed-unigram")
+
+
 def median(runs, key):
     values = [r[key] for r in runs if key in r]
     return statistics.median(values) if values else None
@@ -229,7 +323,7 @@ def median(runs, key):
 
 def print_table(rows, libraries, ours_name) -> None:
     print("| corpus | distinct words | threads | library | CPU s | wall s | peak RSS MB | extra RSS MB | "
-          "tokembed CPU speed-up | tokembed wall speed-up | result vs HF |")
+          "tokembed CPU speed-up | tokembed wall speed-up | result |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for size, mb, words, threads, runs, exact in rows:
         ours = runs.get(ours_name, [])
@@ -245,7 +339,7 @@ def print_table(rows, libraries, ours_name) -> None:
             if lib != ours_name and ours and median(ours, "cpu"):
                 ratio_cpu = f"{cpu / median(ours, 'cpu'):.1f}x"
                 ratio_wall = f"{wall / median(ours, 'wall'):.1f}x"
-            note = exact if not lib.startswith("rustbpe") else "not compared"
+            note = exact.get(lib, "") if isinstance(exact, dict) else exact if not lib.startswith("rustbpe") else "not compared"
             print(f"| {mb:.0f} MB | {words:,} | {threads} | {lib} | {cpu:.2f} | {wall:.2f} | {peak:.0f} | {extra:.0f} | "
                   f"{ratio_cpu} | {ratio_wall} | {note} |")
 

@@ -90,3 +90,28 @@ def test_wordpiece_writes_the_tokenizer_train_wordpiece_gives_and_its_vocab_txt(
     assert tokembed.Tokenizer.from_file(cased / "tokenizer.json").get_vocab() == tokembed.train_wordpiece(
         corpus_lines(CORPUS), 2000, lowercase=False, progress=False
     ).get_vocab()
+
+
+def test_unigram_writes_the_tokenizer_train_unigram_gives_and_its_sentencepiece_model(tmp_path):
+    import sentencepiece as spm
+
+    from tokembed.train import sentencepiece_model
+
+    out = tmp_path / "uni"
+    args = ["train", str(CORPUS), "--model", "unigram", "--vocab-size", "1500", "--byte-fallback", "-o", str(out), "-q"]
+    assert main(args) == 0
+    expected = tokembed.train_unigram(corpus_lines(CORPUS), 1500, byte_fallback=True, progress=False)
+    written = tokembed.Tokenizer.from_file(out / "tokenizer.json")
+    assert written.to_str() == expected.to_str()
+    assert (out / "tokenizer.model").read_bytes() == sentencepiece_model(expected)
+    sp = spm.SentencePieceProcessor(model_file=str(out / "tokenizer.model"))
+    assert [sp.id_to_piece(i) for i in range(3)] == ["<unk>", "<s>", "</s>"] and sp.get_piece_size() == 1500
+    # Special tokens given: the unknown one is <unk> when present, else the first.
+    custom = tmp_path / "custom"
+    args = ["train", str(CORPUS), "--model", "unigram", "--vocab-size", "1500", "--special-token", "[UNK]",
+            "--special-token", "[CLS]", "-o", str(custom), "-q"]
+    assert main(args) == 0
+    sp = spm.SentencePieceProcessor(model_file=str(custom / "tokenizer.model"))
+    assert (sp.unk_id(), sp.id_to_piece(0), sp.id_to_piece(1)) == (0, "[UNK]", "[CLS]")
+    assert main(["train", str(CORPUS), "--model", "unigram", "--vocab-size", "1500", "--character-coverage", "0.5",
+                 "-o", str(tmp_path / "bad"), "-q"]) == 2
