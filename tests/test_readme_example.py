@@ -121,3 +121,22 @@ def test_the_training_example_gives_hfs_merges(monkeypatch, tmp_path):
     ranks = load_tiktoken_bpe(str(tmp_path / "my.tiktoken"))
     assert len(ranks) == 299 and json.loads(hf.to_str())["added_tokens"][0]["id"] == 0
     assert list(scope["ids"]) == hf.encode("the quick fox", add_special_tokens=False).ids
+
+
+def test_the_unigram_example_loads_in_sentencepiece_and_hf(monkeypatch, tmp_path):
+    import sentencepiece
+    from tokenizers import Tokenizer as HFTokenizer
+
+    # Run from a folder beside a link to the shared data, as from the repository root.
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "shared").symlink_to((ROOT.parent / "shared").resolve())
+    monkeypatch.chdir(tmp_path / "repo")
+    scope: dict = {}
+    exec(compile(readme_block("### Unigram, as SentencePiece trains it"), "README.md", "exec"), scope)
+    tok = scope["spm_tok"]
+    assert tok.vocab_size == 4000
+    sp = sentencepiece.SentencePieceProcessor(model_file=str(tmp_path / "repo" / "unigram.model"))
+    assert list(scope["spm_ids"]) == sp.encode("Fortune favours the bold.")
+    hf = HFTokenizer.from_file(str(tmp_path / "repo" / "unigram.json"))
+    assert hf.encode("Fortune favours the bold.").ids == list(scope["spm_ids"])
+    assert sp.id_to_piece(3) == "<0x00>" and sp.get_piece_size() == 4000

@@ -153,6 +153,10 @@ class WordCounter:
         special_tokens: List[str],
         max_token_length: Optional[int] = None,
         progress: Optional[Callable[[int, int], object]] = None,
+        prefix: Optional[str] = None,
+        limit_alphabet: Optional[int] = None,
+        initial_alphabet: List[str] = ...,
+        prefixed_order: List[str] = ...,
     ) -> str: ...
     def train_wordpiece(
         self,

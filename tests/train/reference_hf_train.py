@@ -17,8 +17,11 @@ def hf_train_bpe(
     special_tokens: Sequence[str] = (),
     min_frequency: int = 2,
     max_token_length: Optional[int] = None,
+    continuing_subword_prefix: Optional[str] = None,
+    initial_alphabet: Sequence[str] = (),
+    limit_alphabet: Optional[int] = None,
 ) -> Tokenizer:
-    """``regex`` None: GPT-2's pattern."""
+    """``regex`` None: GPT-2's pattern. ``initial_alphabet``: characters beside the 256 bytes."""
     tok = Tokenizer(models.BPE())
     if regex is None:
         tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
@@ -30,11 +33,15 @@ def hf_train_bpe(
         vocab_size=vocab_size,
         min_frequency=min_frequency,
         special_tokens=list(special_tokens),
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet() + list(initial_alphabet),
         show_progress=False,
     )
     if max_token_length is not None:
         options["max_token_length"] = max_token_length
+    if continuing_subword_prefix is not None:
+        options["continuing_subword_prefix"] = continuing_subword_prefix
+    if limit_alphabet is not None:
+        options["limit_alphabet"] = limit_alphabet
     tok.train_from_iterator(texts, trainers.BpeTrainer(**options))
     return tok
 

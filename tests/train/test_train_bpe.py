@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from conftest import CORPORA, DATA, corpus_lines  # noqa: E402
-from reference_hf_train import hf_train_bpe, model_of, split_regex  # noqa: E402
+from reference_hf_train import hf_train_bpe, model_of, prefixed_order, split_regex  # noqa: E402
 
 import tokembed  # noqa: E402
 from tokembed import _core  # noqa: E402
@@ -82,6 +82,41 @@ def test_options_as_hf(options):
     ours, hf = train_both(texts, 3_000, "o200k_base", **options)
     assert_same_model(ours, hf)
     assert json.loads(ours.to_str())["added_tokens"] == json.loads(hf.to_str())["added_tokens"]
+
+
+@pytest.mark.parametrize(
+    "name, pattern, options",
+    [
+        ("en_botchan.txt", "gpt2", dict(continuing_subword_prefix="##")),
+        ("de_manpages_3MB.txt", "o200k_base", dict(continuing_subword_prefix="##", min_frequency=3)),
+        ("en_fortunes.txt", "gpt2", dict(initial_alphabet=["é", "ß"], limit_alphabet=1_000)),
+        ("code_python_stdlib_3MB.txt", "cl100k_base", dict(continuing_subword_prefix="@@", initial_alphabet=["λ"])),
+    ],
+)
+def test_character_options_as_hf_given_its_order(name, pattern, options):
+    texts = corpus_lines(DATA / "corpora" / name)
+    regex = split_regex(tokembed.train_bpe(["x"], 300, pattern=pattern, progress=False).to_str())
+    hf = hf_train_bpe(texts, 3_000, regex, **options)
+    prefix = options.get("continuing_subword_prefix")
+    order = prefixed_order(hf, prefix) if prefix else ()
+    ours = tokembed.train_bpe(texts, 3_000, pattern=pattern, continuing_order=order, progress=False, **options)
+    assert_same_model(ours, hf)
+    assert model_of(ours.to_str())["continuing_subword_prefix"] == prefix
+    # HF loads the file and encodes unseen text as tokembed does.
+    loaded = HFTokenizer.from_str(ours.to_str())
+    for text in corpus_lines(DATA / "corpora" / "en_python_docs_10MB.txt")[:300]:
+        assert list(ours.encode(text).ids) == loaded.encode(text).ids
+
+
+def test_character_options_are_checked():
+    with pytest.raises(ValueError, match="continuing_subword_prefix"):
+        tokembed.train_bpe(["a b"], 300, continuing_subword_prefix="")
+    with pytest.raises(ValueError, match="single characters"):
+        tokembed.train_bpe(["a b"], 300, initial_alphabet=["ab"])
+    with pytest.raises(TypeError, match="not one str"):
+        tokembed.train_bpe(["a b"], 300, initial_alphabet="ab")
+    with pytest.raises(ValueError, match="limit_alphabet"):
+        tokembed.train_bpe(["a b"], 300, limit_alphabet=-1)
 
 
 def test_a_huge_vocab_size_stops_when_no_pair_is_left():

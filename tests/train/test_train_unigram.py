@@ -185,6 +185,14 @@ def test_documents_of_several_lines_train_as_their_lines(tmp_path):
     assert tokembed.train_unigram(path, 1_500, progress=False).to_str() == expected
 
 
+def test_words_longer_than_spm_trains_on_are_left_out():
+    lines = corpus_lines(DATA / "corpora" / "en_botchan.txt")
+    expected = tokembed.train_unigram(lines, 1_500, progress=False).to_str()
+    assert tokembed.train_unigram(lines + ["x" * 5_000 + " " + "y" * 4_193], 1_500, progress=False).to_str() == expected
+    with pytest.raises(ValueError, match="no text"):
+        tokembed.train_unigram(["z" * 10_000], 300, progress=False)
+
+
 def test_progress_bar_and_interruption(capsys):
     lines = corpus_lines(DATA / "corpora" / "en_fortunes.txt")
     tokembed.train_unigram(lines, 3_000, progress=True)

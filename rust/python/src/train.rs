@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokembed_core::corpus::lines::{split_lines, OnInvalid};
 use tokembed_core::pretokenize::regex_split::Splitter;
-use tokembed_core::train::char_bpe::{train_chars, CharOptions};
+use tokembed_core::train::char_bpe::{train_byte_level_chars, train_chars, CharOptions};
 use tokembed_core::train::unigram::files::identity_spec;
 use tokembed_core::train::unigram::{self, PieceRules, SentencePieceWords, UnigramOptions};
 use tokembed_core::train::{bpe, bpe_files, wordpiece_files, BpeTrainerOptions, WordCounts, WordSplit};
@@ -139,7 +139,12 @@ impl WordCounter {
 
     /// Trains a byte-level BPE on the counts; returns its `tokenizer.json` text. `progress`, if
     /// given, is called as `progress(merges_done, merges_at_most)` about every 50 ms.
-    #[pyo3(signature = (vocab_size, min_frequency, special_tokens, max_token_length=None, progress=None))]
+    ///
+    /// With a `prefix` (before pieces that continue a word), a `limit_alphabet` or more
+    /// `initial_alphabet` characters, training goes by byte-level characters as HF's does with
+    /// those options (`prefixed_order`: the order of the prefixed characters, as for WordPiece).
+    #[pyo3(signature = (vocab_size, min_frequency, special_tokens, max_token_length=None, progress=None, prefix=None, limit_alphabet=None, initial_alphabet=Vec::new(), prefixed_order=Vec::new()))]
+    #[allow(clippy::too_many_arguments)]
     fn train_bpe(
         &self,
         py: Python<'_>,
@@ -148,15 +153,27 @@ impl WordCounter {
         special_tokens: Vec<String>,
         max_token_length: Option<usize>,
         progress: Option<Py<PyAny>>,
+        prefix: Option<String>,
+        limit_alphabet: Option<usize>,
+        initial_alphabet: Vec<char>,
+        prefixed_order: Vec<char>,
     ) -> PyResult<String> {
         if !matches!(self.split, WordSplit::Pattern(_)) {
             return Err(PyValueError::new_err("byte-level BPE trains on words of a split pattern"));
         }
+        let prefix = prefix.filter(|p| !p.is_empty());
         let options = BpeTrainerOptions { vocab_size, min_frequency, special_tokens, max_token_length };
+        let by_chars = prefix.is_some() || limit_alphabet.is_some() || !initial_alphabet.is_empty();
+        let chars =
+            CharOptions { continuing_subword_prefix: prefix.clone(), limit_alphabet, initial_alphabet, prefixed_order };
         let (counts, pattern) = (&self.counts, &self.pattern);
         with_progress(py, progress, |on_merge| {
-            let trained = bpe::train(counts, &options, on_merge)?;
-            bpe_files::tokenizer_json(&trained, pattern)
+            let trained = if by_chars {
+                train_byte_level_chars(counts, &options, &chars, on_merge)?
+            } else {
+                bpe::train(counts, &options, on_merge)?
+            };
+            bpe_files::tokenizer_json(&trained, pattern, prefix.as_deref())
         })
     }
 

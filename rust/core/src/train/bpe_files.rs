@@ -6,7 +6,8 @@ use crate::error::{Error, Result};
 use crate::pretokenize::regex_split::KnownPattern;
 use serde_json::{json, Value};
 
-/// A `tokenizer.json` for `trained` with split pattern `pattern` (a regex). GPT-2's pattern is
+/// A `tokenizer.json` for `trained` with split pattern `pattern` (a regex) and the prefix it was
+/// trained with before pieces that continue a word, if any. GPT-2's pattern is
 /// written as HF writes GPT-2 (a ByteLevel pre-tokenizer with its built-in regex), any other as
 /// a Split with the regex followed by ByteLevel, as in HF's files of cl100k-style models. No
 /// normalizer, no post-processor, the ByteLevel decoder; the special tokens are added tokens.
@@ -14,7 +15,7 @@ use serde_json::{json, Value};
 /// Written as text straight away (compact; `Tokenizer.save` writes it pretty): a `serde_json`
 /// value of the vocabulary and merges would hold every token three times over, several
 /// megabytes at the peak memory of training.
-pub fn tokenizer_json(trained: &TrainedBpe, pattern: &str) -> Result<String> {
+pub fn tokenizer_json(trained: &TrainedBpe, pattern: &str, continuing_subword_prefix: Option<&str>) -> Result<String> {
     let byte_level = |use_regex: bool| json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": use_regex});
     let pre_tokenizer = if KnownPattern::from_regex(pattern) == Some(KnownPattern::Gpt2) {
         byte_level(true)
@@ -32,9 +33,13 @@ pub fn tokenizer_json(trained: &TrainedBpe, pattern: &str) -> Result<String> {
     out.push_str(&text_of(&pre_tokenizer)?);
     out.push_str(r#","post_processor":null,"decoder":"#);
     out.push_str(&text_of(&byte_level(true))?);
+    out.push_str(r#","model":{"type":"BPE","dropout":null,"unk_token":null,"continuing_subword_prefix":"#);
+    match continuing_subword_prefix {
+        Some(prefix) => push_string(&mut out, prefix)?,
+        None => out.push_str("null"),
+    }
     out.push_str(concat!(
-        r#","model":{"type":"BPE","dropout":null,"unk_token":null,"continuing_subword_prefix":null,"#,
-        r#""end_of_word_suffix":null,"fuse_unk":false,"byte_fallback":false,"ignore_merges":false,"vocab":{"#
+        r#","end_of_word_suffix":null,"fuse_unk":false,"byte_fallback":false,"ignore_merges":false,"vocab":{"#
     ));
     push_vocab(&mut out, trained)?;
     out.push_str(r#"},"merges":["#);

@@ -88,6 +88,29 @@ pub fn train_chars(
     Ok(TrainedBpe { tokens: vocab.tokens, special_ids, merges: saved_merges(&merges) })
 }
 
+/// Trains a byte-level BPE with character options (a continuing-subword prefix, a limit on the
+/// alphabet, more initial characters), as HF's `BpeTrainer` does on words of a ByteLevel
+/// pre-tokenizer with `initial_alphabet=ByteLevel.alphabet()`: each word of `counts` (raw bytes)
+/// becomes its byte-level characters, and the 256 of them are the initial alphabet.
+pub fn train_byte_level_chars(
+    counts: &WordCounts,
+    options: &BpeTrainerOptions,
+    chars: &CharOptions,
+    on_merge: OnMerge<'_>,
+) -> Result<TrainedBpe> {
+    use crate::utils::byte_alphabet::byte_to_char;
+    let mut mapped = WordCounts::new();
+    let mut text = String::new();
+    for (word, n) in counts.iter() {
+        text.clear();
+        text.extend(word.iter().map(|&b| byte_to_char(b)));
+        mapped.add_word(text.as_bytes(), n);
+    }
+    let mut chars = chars.clone();
+    chars.initial_alphabet.extend((0..=255u8).map(byte_to_char));
+    train_chars(&mapped, options, &chars, on_merge)
+}
+
 /// The alphabet in code point order: the words' characters and the initial ones, cut to the
 /// `limit_alphabet` most frequent (ties: the lower code point is kept).
 fn alphabet(words: &[(&str, u64)], chars: &CharOptions) -> Vec<char> {

@@ -5,7 +5,8 @@
 //! its size; then pieces no best path can reach are dropped and the vocabulary is cut to size.
 //! Floating point follows the library's choices of `f32` and `f64` where they decide ties.
 
-use super::lattice::{Lattice, Pieces};
+use super::lattice::{Entry, Lattice, Pieces};
+use super::word_edges::WordEdges;
 use crate::error::Result;
 use crate::utils::parallel;
 use rayon::prelude::*;
@@ -27,13 +28,13 @@ pub(super) fn digamma(mut x: f64) -> f64 {
     result + x.ln() + xx2 / 24.0 - 7.0 / 960.0 * xx4 + 31.0 / 8064.0 * xx4 * xx2 - 127.0 / 30720.0 * xx4 * xx4
 }
 
-/// Runs `each(thread, lattice, accumulator, word, count)` over the words on the pool, the
-/// words dealt round-robin as the library does, one accumulator of `width` per thread; returns
-/// their sum.
+/// Runs `each(lattice, accumulator, word index, count)` over the words on the pool, the words
+/// dealt round-robin as the library does, one accumulator of `width` per thread; returns their
+/// sum.
 fn sum_over_words(
     words: &Words,
     width: usize,
-    each: impl Fn(&mut Lattice, &mut [f64], &[u8], u64) + Sync,
+    each: impl Fn(&mut Lattice, &mut [f64], usize, u64) + Sync,
 ) -> Result<Vec<f64>> {
     let threads = parallel::num_threads().clamp(1, words.len().max(1));
     let parts: Vec<Result<Vec<f64>>> = parallel::run(|| {
@@ -42,8 +43,8 @@ fn sum_over_words(
             .map(|t| {
                 let mut acc = vec![0.0f64; width];
                 let mut lattice = Lattice::default();
-                for (k, &(word, count)) in words.iter().skip(t).step_by(threads).enumerate() {
-                    each(&mut lattice, &mut acc, word, count);
+                for (k, (i, &(_, count))) in words.iter().enumerate().skip(t).step_by(threads).enumerate() {
+                    each(&mut lattice, &mut acc, i, count);
                     if k % 4096 == 4095 {
                         parallel::check_interrupt()?;
                     }
@@ -62,16 +63,17 @@ fn sum_over_words(
 }
 
 /// E step: the expected uses of each piece, summed over the words with their counts.
-pub(super) fn expected_counts(pieces: &Pieces, words: &Words) -> Result<Vec<f64>> {
+pub(super) fn expected_counts(pieces: &Pieces, words: &Words, edges: &WordEdges) -> Result<Vec<f64>> {
     let probs: Vec<f64> = pieces.list.iter().map(|p| (p.1 as f64).exp()).collect();
-    sum_over_words(words, pieces.len(), |lattice, acc, word, count| {
-        lattice.build(word, pieces);
+    sum_over_words(words, pieces.len(), |lattice, acc, i, count| {
+        let (word_edges, chars) = edges.word(i);
+        lattice.from_edges(word_edges, chars, pieces);
         lattice.add_expected(count as f64, &probs, acc);
     })
 }
 
 /// M step: pieces expected at least half a time, scored digamma(count) - digamma(total).
-pub(super) fn maximize(pieces: &Pieces, expected: &[f64]) -> Vec<(Box<[u8]>, f32)> {
+pub(super) fn maximize(pieces: &Pieces, expected: &[f64]) -> Vec<Entry> {
     let mut kept = Vec::with_capacity(pieces.len());
     let mut sum = 0.0f32;
     for (piece, &e) in pieces.list.iter().zip(expected) {
@@ -79,7 +81,7 @@ pub(super) fn maximize(pieces: &Pieces, expected: &[f64]) -> Vec<(Box<[u8]>, f32
         if freq < 0.5 {
             continue;
         }
-        kept.push((piece.0.clone(), freq));
+        kept.push((piece.0.clone(), freq, piece.2));
         sum += freq;
     }
     let log_sum = digamma(sum as f64) as f32;
@@ -97,7 +99,7 @@ fn alternatives(pieces: &Pieces) -> Vec<Option<Vec<u32>>> {
     pieces
         .list
         .iter()
-        .map(|(text, _)| {
+        .map(|(text, _, _)| {
             lattice.build(text, pieces);
             let paths = lattice.two_best();
             match paths.as_slice() {
@@ -116,12 +118,14 @@ fn alternatives(pieces: &Pieces) -> Vec<Option<Vec<u32>>> {
 pub(super) fn prune(
     pieces: &Pieces,
     words: &Words,
+    edges: &WordEdges,
     desired: usize,
     shrinking_factor: f32,
-) -> Result<Vec<(Box<[u8]>, f32)>> {
+) -> Result<Vec<Entry>> {
     let alternatives = alternatives(pieces);
-    let freq: Vec<f32> = sum_over_words(words, pieces.len(), |lattice, acc, word, count| {
-        lattice.build(word, pieces);
+    let freq: Vec<f32> = sum_over_words(words, pieces.len(), |lattice, acc, i, count| {
+        let (word_edges, chars) = edges.word(i);
+        lattice.from_edges(word_edges, chars, pieces);
         let mut path = Vec::new();
         lattice.viterbi(&mut path);
         for &n in &path {
@@ -165,11 +169,11 @@ pub(super) fn prune(
 }
 
 /// Drops the pieces whose own text segments better without them (no best path uses them).
-pub(super) fn reachable(pieces: &Pieces) -> Vec<(Box<[u8]>, f32)> {
+pub(super) fn reachable(pieces: &Pieces) -> Vec<Entry> {
     let mut lattice = Lattice::default();
     let mut path = Vec::new();
     let mut kept = Vec::with_capacity(pieces.len());
-    for (i, (text, score)) in pieces.list.iter().enumerate() {
+    for (i, (text, score, seed)) in pieces.list.iter().enumerate() {
         lattice.build(text, pieces);
         let len = lattice.len as u32;
         let Some(own) =
@@ -182,7 +186,7 @@ pub(super) fn reachable(pieces: &Pieces) -> Vec<(Box<[u8]>, f32)> {
         if !path.is_empty() && other > *score {
             continue;
         }
-        kept.push((text.clone(), *score));
+        kept.push((text.clone(), *score, *seed));
     }
     kept
 }
@@ -201,7 +205,7 @@ mod tests {
 
     #[test]
     fn m_step_drops_pieces_expected_under_half() {
-        let pieces = Pieces::new(vec![(b"a".as_slice().into(), -1.0), (b"b".as_slice().into(), -1.0)]);
+        let pieces = Pieces::new(vec![(b"a".as_slice().into(), -1.0, 0), (b"b".as_slice().into(), -1.0, 1)], 2);
         let kept = maximize(&pieces, &[3.0, 0.4]);
         assert_eq!(kept.len(), 1);
         assert!((kept[0].1 as f64 - (digamma(3.0) - digamma(3.0))).abs() < 1e-6);

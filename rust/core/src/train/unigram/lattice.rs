@@ -3,7 +3,9 @@
 //! character where no one-character piece does. On it: the expected count of each piece
 //! (forward-backward), the best path (Viterbi) and the two best paths.
 
+use super::word_edges::Edge;
 use crate::models::trie::Trie;
+use std::sync::OnceLock;
 
 /// What an unknown node scores below the lowest piece (the library's `kUnkPenalty`).
 const UNKNOWN_PENALTY: f32 = 10.0;
@@ -11,18 +13,39 @@ const UNKNOWN_PENALTY: f32 = 10.0;
 /// summed in the log domain.
 const LINEAR_LOG_FLOOR: f64 = -690.0;
 
-/// The current pieces: texts and scores (log probabilities), in the order the trainer keeps.
+/// A piece: its text, score (log probability) and index among the seed pieces (which names it
+/// in the words' edges, see `word_edges`).
+pub(super) type Entry = (Box<[u8]>, f32, u32);
+
+/// Marks a seed piece that is no longer a piece.
+pub(super) const GONE: u32 = u32::MAX;
+
+/// The current pieces, in the order the trainer keeps.
 pub(super) struct Pieces {
-    pub list: Vec<(Box<[u8]>, f32)>,
-    trie: Trie,
+    pub list: Vec<Entry>,
+    /// Per seed piece, its index in `list`, or `GONE`.
+    pub index_of_seed: Vec<u32>,
+    /// Built when a lattice of a piece's own text needs it (pruning), not for every EM step.
+    trie: OnceLock<Trie>,
     min_score: f32,
 }
 
 impl Pieces {
-    pub fn new(list: Vec<(Box<[u8]>, f32)>) -> Pieces {
-        let trie = Trie::build(list.iter().enumerate().map(|(i, (text, _))| (&text[..], i as u32)));
+    /// `seeds`: how many seed pieces there were (the bound of the seed indices in `list`).
+    pub fn new(list: Vec<Entry>, seeds: usize) -> Pieces {
         let min_score = list.iter().map(|p| p.1).fold(f32::MAX, f32::min);
-        Pieces { list, trie, min_score }
+        let mut index_of_seed = vec![GONE; seeds];
+        for (i, p) in list.iter().enumerate() {
+            if let Some(slot) = index_of_seed.get_mut(p.2 as usize) {
+                *slot = i as u32;
+            }
+        }
+        Pieces { list, index_of_seed, trie: OnceLock::new(), min_score }
+    }
+
+    /// The pieces as a trie, values their indices in `list`.
+    pub fn trie(&self) -> &Trie {
+        self.trie.get_or_init(|| Trie::build(self.list.iter().enumerate().map(|(i, p)| (&p.0[..], i as u32))))
     }
 
     pub fn len(&self) -> usize {
@@ -65,6 +88,31 @@ pub(super) struct Lattice {
 }
 
 impl Lattice {
+    /// Fills the nodes of a word from its edges under the seed pieces (those still pieces),
+    /// in the order `build` gives.
+    pub fn from_edges(&mut self, edges: &[Edge], chars: usize, pieces: &Pieces) {
+        self.nodes.clear();
+        self.len = chars;
+        let unknown_score = pieces.unknown_score();
+        let mut e = 0;
+        for begin in 0..chars as u32 {
+            let mut has_single = false;
+            while let Some(edge) = edges.get(e).filter(|edge| edge.start as u32 == begin) {
+                e += 1;
+                let id = pieces.index_of_seed[edge.seed as usize];
+                if id == GONE {
+                    continue;
+                }
+                let end = edge.end as u32;
+                has_single |= end == begin + 1;
+                self.nodes.push(Node { start: begin, end, id, score: pieces.list[id as usize].1, unknown: false });
+            }
+            if !has_single {
+                self.nodes.push(Node { start: begin, end: begin + 1, id: 0, score: unknown_score, unknown: true });
+            }
+        }
+    }
+
     /// Fills the nodes of `word` (UTF-8) under `pieces`, in order of start.
     pub fn build(&mut self, word: &[u8], pieces: &Pieces) {
         self.nodes.clear();
@@ -86,7 +134,7 @@ impl Lattice {
                 continue;
             }
             self.found.clear();
-            pieces.trie.prefixes(&word[start..], &mut self.found);
+            pieces.trie().prefixes(&word[start..], &mut self.found);
             let mut has_single = false;
             for &(id, len) in &self.found {
                 let end = self.char_at_byte.get(start + len as usize).copied().unwrap_or(u32::MAX);
@@ -251,7 +299,10 @@ mod tests {
     use super::*;
 
     fn pieces(list: &[(&str, f32)]) -> Pieces {
-        Pieces::new(list.iter().map(|(t, s)| (t.as_bytes().into(), *s)).collect())
+        Pieces::new(
+            list.iter().enumerate().map(|(i, (t, s))| (t.as_bytes().into(), *s, i as u32)).collect(),
+            list.len(),
+        )
     }
 
     #[test]

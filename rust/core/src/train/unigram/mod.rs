@@ -10,6 +10,7 @@ pub mod files;
 mod lattice;
 mod seeds;
 mod valid;
+mod word_edges;
 pub mod words;
 
 pub use valid::PieceRules;
@@ -21,7 +22,13 @@ use crate::train::WordCounts;
 use lattice::Pieces;
 use rustc_hash::FxHashMap;
 use seeds::SeedWord;
+use word_edges::WordEdges;
 use words::{split_key, BOUNDARY_CHAR, UNKNOWN_CHAR};
+
+/// Longest word trained on, in bytes: spm_train leaves out whole lines longer than this
+/// (`max_sentence_length`), so no longer word reaches its EM; here only such words are left out.
+/// It also bounds a lattice (a word of n characters has up to 16n nodes).
+pub const MAX_WORD_BYTES: usize = 4192;
 
 #[derive(Debug, Clone)]
 pub struct UnigramOptions {
@@ -137,6 +144,9 @@ pub fn train(
     let mut counted: Vec<(&str, bool, u64)> = Vec::with_capacity(counts.len());
     for (key, count) in counts.iter() {
         let (word, line_end) = split_key(key);
+        if word.len() > MAX_WORD_BYTES {
+            continue;
+        }
         let word = std::str::from_utf8(word)
             .map_err(|_| Error::InvalidArgument("a counted word is not UTF-8 (was it counted for Unigram?)".into()))?;
         counted.push((word, line_end, count));
@@ -175,9 +185,12 @@ pub fn train(
         replaced.iter().map(|(w, end, n)| SeedWord { word: w.as_bytes(), line_end: *end, count: *n }).collect();
     let substrings = seeds::frequent_substrings(&seed_words, &options.rules, options.seed_size)?;
     drop(seed_words);
-    let mut seed: Vec<(Box<[u8]>, f32)> =
-        required.iter().map(|&(c, n)| (c.to_string().into_bytes().into_boxed_slice(), n as f32)).collect();
-    seed.extend(substrings);
+    let mut seed: Vec<(Box<[u8]>, f32, u32)> =
+        required.iter().map(|&(c, n)| (c.to_string().into_bytes().into_boxed_slice(), n as f32, 0)).collect();
+    seed.extend(substrings.into_iter().map(|(text, score)| (text, score, 0)));
+    for (i, s) in seed.iter_mut().enumerate() {
+        s.2 = i as u32;
+    }
     let log_sum = seed.iter().map(|s| s.1 as f64).sum::<f64>().ln();
     for s in &mut seed {
         s.1 = ((s.1 as f64).ln() - log_sum) as f32;
@@ -194,20 +207,25 @@ pub fn train(
 
     let desired = (options.vocab_size as f64 * 1.1) as usize;
     let total_work = seed_count.saturating_sub(desired).max(1);
-    let mut pieces = Pieces::new(seed);
+    let mut pieces = Pieces::new(seed, seed_count);
+    let mut edges = WordEdges::build(&words, &pieces)?;
     loop {
+        let before = pieces.len();
         for _ in 0..options.sub_iterations {
-            let expected = em::expected_counts(&pieces, &words)?;
-            pieces = Pieces::new(em::maximize(&pieces, &expected));
+            let expected = em::expected_counts(&pieces, &words, &edges)?;
+            pieces = Pieces::new(em::maximize(&pieces, &expected), seed_count);
             on_step(seed_count.saturating_sub(pieces.len()).min(total_work), total_work)?;
         }
-        pieces = Pieces::new(em::prune(&pieces, &words, desired, options.shrinking_factor)?);
+        pieces = Pieces::new(em::prune(&pieces, &words, &edges, desired, options.shrinking_factor)?, seed_count);
+        edges.compact(&pieces);
         on_step(seed_count.saturating_sub(pieces.len()).min(total_work), total_work)?;
-        if pieces.len() <= desired {
+        // A round that removes nothing would repeat forever (the library would loop).
+        if pieces.len() <= desired || pieces.len() >= before {
             break;
         }
     }
-    pieces = Pieces::new(em::reachable(&pieces));
+    drop(edges);
+    pieces = Pieces::new(em::reachable(&pieces), seed_count);
     let finals = finalize(&pieces, &required, options.vocab_size - meta.len());
     if finals.len() + meta.len() < options.vocab_size {
         return Err(Error::InvalidArgument(format!(
@@ -229,7 +247,7 @@ pub fn train(
 /// The final vocabulary: every required character (those the pieces lost score just below the
 /// lowest, in order of frequency), then the best-scored pieces up to `size`; by score, then text.
 fn finalize(pieces: &Pieces, required: &[(char, u64)], size: usize) -> Vec<(Box<[u8]>, f32)> {
-    let scores: FxHashMap<&[u8], f32> = pieces.list.iter().map(|(t, s)| (&t[..], *s)).collect();
+    let scores: FxHashMap<&[u8], f32> = pieces.list.iter().map(|(t, s, _)| (&t[..], *s)).collect();
     let mut chosen: FxHashMap<Box<[u8]>, f32> = FxHashMap::default();
     let mut penalty = 0.0f32;
     let mut sorted_required = required.to_vec();
@@ -246,9 +264,9 @@ fn finalize(pieces: &Pieces, required: &[(char, u64)], size: usize) -> Vec<(Box<
         };
         chosen.insert(text, score);
     }
-    let mut by_score: Vec<&(Box<[u8]>, f32)> = pieces.list.iter().collect();
+    let mut by_score: Vec<&(Box<[u8]>, f32, u32)> = pieces.list.iter().collect();
     by_score.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    for (text, score) in by_score {
+    for (text, score, _) in by_score {
         if chosen.contains_key(text) {
             continue;
         }
