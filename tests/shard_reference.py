@@ -59,12 +59,18 @@ def read_megatron_independently(prefix: str) -> Tuple[str, List[np.ndarray], np.
     return dtype.name, sequences, doc_idx
 
 
-def read_documents_independently(prefix: str, fmt: str) -> Tuple[Optional[str], Optional[List[np.ndarray]], np.ndarray]:
-    """(stored dtype, documents or None for raw bin, all ids) read without tokembed."""
-    meta: Dict = json.loads(Path(prefix + ".meta.json").read_text(encoding="utf-8"))
+def read_documents_independently(
+    prefix: str, fmt: str, dtype: Optional[str] = None
+) -> Tuple[Optional[str], Optional[List[np.ndarray]], np.ndarray]:
+    """(stored dtype, documents or None for raw bin, all ids) read without tokembed. The raw bin
+    format's ``dtype`` is read from the shard's metadata file unless given (a shard of a
+    sharded output has none: its manifest says it)."""
     if fmt == "bin":
-        ids = np.fromfile(prefix + ".bin", dtype=np.dtype(meta["dtype"]).newbyteorder("<"))
-        return meta["dtype"], None, ids
+        if dtype is None:
+            meta: Dict = json.loads(Path(prefix + ".meta.json").read_text(encoding="utf-8"))
+            dtype = meta["dtype"]
+        ids = np.fromfile(prefix + ".bin", dtype=np.dtype(dtype).newbyteorder("<"))
+        return dtype, None, ids
     if fmt == "npy":
         ids = np.load(prefix + ".npy")
         offsets = np.load(prefix + ".offsets.npy")

@@ -9,6 +9,7 @@ import sys
 from ..tokenizers import builtin
 from ..data.formats import FORMATS
 from ..corpus import ERRORS, encode_files
+from ..corpus.shard_series import parse_size
 from ..corpus.sources import KINDS
 from ..corpus.tokenizer_facts import DEFAULT_TOKENIZER
 from ..tokenizers.tokenizer import Tokenizer
@@ -100,7 +101,18 @@ def add_encode_parser(sub: "argparse._SubParsersAction") -> None:
         "--batch-mb", type=float, default=4.0, metavar="MB",
         help=f"documents encoded per batch (default: 4 MB; from {MIN_BATCH_MB:g} to {MAX_BATCH_MB:g})",
     )
-    e.add_argument("--overwrite", action="store_true", help="replace an existing shard at PREFIX")
+    e.add_argument(
+        "--shard-size", metavar="SIZE",
+        help="write a series of shards PREFIX-00000, PREFIX-00001, ... of at most SIZE of ids each (500MB, 1GB, "
+        "2GiB; a document is never split) and PREFIX.manifest.json",
+    )
+    e.add_argument("--shard-tokens", type=int, metavar="N", help="the same, at most N tokens per shard")
+    e.add_argument(
+        "--resume", action="store_true",
+        help="go on with the sharded output an interrupted run of the same command left at PREFIX: the shards its "
+        "manifest lists (checked against their SHA-256) are kept, the rest written",
+    )
+    e.add_argument("--overwrite", action="store_true", help="replace an existing shard (or sharded output) at PREFIX")
     e.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
 
 
@@ -126,6 +138,13 @@ def run_encode(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}")
     batch_bytes = check_batch_mb(args.batch_mb)
+    if args.shard_size is not None and args.shard_tokens is not None:
+        raise ValueError("give --shard-size or --shard-tokens, not both")
+    shard_bytes = parse_size(args.shard_size) if args.shard_size is not None else None
+    if args.shard_tokens is not None and args.shard_tokens < 1:
+        raise ValueError(f"--shard-tokens must be at least 1, got {args.shard_tokens}")
+    if args.resume and shard_bytes is None and args.shard_tokens is None:
+        raise ValueError("--resume goes on with a sharded output: give the --shard-size or --shard-tokens of the first run")
     handlers = None
     if _main_thread():
         handlers = (signal.signal(signal.SIGINT, _interrupt), signal.signal(signal.SIGTERM, _interrupt))
@@ -149,6 +168,9 @@ def run_encode(args: argparse.Namespace) -> int:
             batch_bytes=batch_bytes,
             overwrite=args.overwrite,
             progress=False if args.quiet else None,
+            shard_tokens=args.shard_tokens,
+            shard_bytes=shard_bytes,
+            resume=args.resume,
         )
     except KeyboardInterrupt:
         if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:

@@ -29,6 +29,7 @@ class Piece:
     nbytes: int  # input bytes as stored (compressed for .gz), for progress
     size: int  # bytes of text (decompressed), for sizing batches
     raw: Optional[RawLines] = None
+    source: int = 0  # which input (its index in the run's list of files)
 
 
 @dataclass
@@ -37,6 +38,16 @@ class Batch:
     nbytes: int = 0  # input bytes, for progress
     text_bytes: int = 0  # about how much text (characters), for sizing batches
     raw: Optional[RawLines] = None  # instead of texts
+    # Which input each document came from, as runs of ``[input index, documents]`` in order
+    # (a batch may gather the documents of several small files); for raw lines, one run whose
+    # count the encoder learns.
+    runs: List[List[int]] = field(default_factory=list)
+
+    def add_run(self, source: int, documents: int) -> None:
+        if self.runs and self.runs[-1][0] == source:
+            self.runs[-1][1] += documents
+        else:
+            self.runs.append([source, documents])
 
 
 def batches(pieces: Iterable[Piece], batch_bytes: int, first_batch_bytes: int = 256 << 10) -> Iterator[Batch]:
@@ -52,12 +63,14 @@ def batches(pieces: Iterable[Piece], batch_bytes: int, first_batch_bytes: int = 
             if current.texts or current.nbytes:
                 yield current
                 current = Batch()
-            yield Batch(nbytes=piece.nbytes, text_bytes=size, raw=piece.raw)
+            yield Batch(nbytes=piece.nbytes, text_bytes=size, raw=piece.raw, runs=[[piece.source, -1]])
             continue
         if not current.texts and size >= target:
-            yield Batch(piece.texts, piece.nbytes, size)  # already big enough: no copying
+            # Already big enough: no copying.
+            yield Batch(piece.texts, piece.nbytes, size, runs=[[piece.source, len(piece.texts)]])
             target = min(2 * target, batch_bytes)
             continue
+        current.add_run(piece.source, len(piece.texts))
         current.texts.extend(piece.texts)
         current.nbytes += piece.nbytes
         current.text_bytes += size

@@ -30,7 +30,7 @@ import numpy as np
 from ..data.formats import ShardWriter, choose_dtype, open_writer, writer_class
 from ..data.metadata import metadata_path, metadata_text, shard_metadata
 from ..tokenizers.tokenizer import Tokenizer
-from .outputs import known_outputs, locked_output, remove_stale_temporaries
+from .outputs import known_outputs, locked_output, remove_stale_temporaries, series_files
 from .tokenizer_facts import DEFAULT_TOKENIZER, eos_to_append, max_token_id, resolve_tokenizer
 
 TokenizerSpec = Union[str, "os.PathLike[str]", Tokenizer]
@@ -106,7 +106,8 @@ class ShardJob:
                 raise FileExistsError(f"{', '.join(existing)} already exist; {overwrite_hint} to replace them")
             remove_stale_temporaries(prefix, report or _to_stderr)
             # A shard of another format at this prefix goes when this one takes its place.
-            self._others = [p for p in known_outputs(prefix) if p not in finals]
+            # So do the shards of a sharded output there (its manifest is among the known outputs).
+            self._others = [p for p in known_outputs(prefix) if p not in finals] + series_files(prefix)
             self._writer = writer = open_writer(prefix, self.format, self.dtype)
             try:
                 yield writer

@@ -52,7 +52,7 @@ def parse_lines(chunk: LineChunk, where: str, key: str, log: InputLog, keep_empt
             empty += 1
             continue
         append(text)
-    log.skipped_empty(empty)
+    log.skipped_empty(where, empty)
     return texts
 
 
@@ -115,5 +115,5 @@ def encode_raw_jsonl(
         texts = parse_lines(raw.chunk, raw.where, raw.json_key, log, keep_empty)
         return tok.encode_batch_flat(texts, add, split)
     ids, offsets, empty = encoded
-    log.skipped_empty(empty)
+    log.skipped_empty(raw.where, empty)
     return ids, offsets

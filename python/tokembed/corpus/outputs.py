@@ -19,6 +19,7 @@ from typing import Callable, Iterator, List, Optional
 
 from ..data.formats import WRITERS
 from ..data.formats.atomic import TEMP_MARK
+from ..data.manifest import SUFFIX as MANIFEST_SUFFIX
 from ..data.metadata import SUFFIX as METADATA_SUFFIX
 
 try:
@@ -37,16 +38,32 @@ class OutputLocked(BlockingIOError):
 
 
 def output_suffixes() -> List[str]:
-    """Every file name a shard of any format may have after its prefix (metadata included)."""
+    """Every file name a shard of any format may have after its prefix (metadata included), and
+    the manifest of a sharded output at that prefix."""
     suffixes: List[str] = []
     for writer in WRITERS.values():
         suffixes += [s for s in writer.suffixes if s not in suffixes]
-    return suffixes + [METADATA_SUFFIX]
+    return suffixes + [METADATA_SUFFIX, MANIFEST_SUFFIX]
 
 
 def known_outputs(prefix: str) -> List[str]:
     """The paths of every file tokembed may write at ``prefix`` (all formats, and the metadata)."""
     return [prefix + s for s in output_suffixes()]
+
+
+def series_files(prefix: str, first: int = 0) -> List[str]:
+    """The files of the shards ``PREFIX-<first>``, ``PREFIX-<first + 1>``, ... of a sharded
+    output at ``prefix``, up to the first index that has none."""
+    from ..data.manifest import shard_prefix
+
+    found: List[str] = []
+    index = first
+    while True:
+        present = [p for p in known_outputs(shard_prefix(prefix, index)) if os.path.exists(p)]
+        if not present:
+            return found
+        found += present
+        index += 1
 
 
 @contextmanager

@@ -39,7 +39,7 @@ def read_parquet_column(
     done_bytes = 0
     for batch in file.iter_batches(batch_size=batch_rows, columns=[key]):
         column = batch.column(0)
-        texts = _fast_texts(column, log, keep_empty) if is_text else None
+        texts = _fast_texts(column, source.path, log, keep_empty) if is_text else None
         if texts is None:
             # Nulls, bytes, or invalid UTF-8 (not every Parquet writer checks it): row by row.
             if is_text:
@@ -51,7 +51,7 @@ def read_parquet_column(
         done_bytes = reached
 
 
-def _fast_texts(column, log: InputLog, keep_empty: bool):
+def _fast_texts(column, where: str, log: InputLog, keep_empty: bool):
     """The column as str in one call, or None when it needs the row by row path."""
     if column.null_count:
         return None
@@ -61,7 +61,7 @@ def _fast_texts(column, log: InputLog, keep_empty: bool):
         return None
     if not keep_empty:
         kept = list(filter(None, texts))
-        log.skipped_empty(len(texts) - len(kept))
+        log.skipped_empty(where, len(texts) - len(kept))
         texts = kept
     return texts
 
@@ -83,5 +83,5 @@ def _decode(values: List, where: str, first_row: int, log: InputLog, keep_empty:
             empty += 1
             continue
         texts.append(text)
-    log.skipped_empty(empty)
+    log.skipped_empty(where, empty)
     return texts

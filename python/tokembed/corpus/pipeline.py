@@ -13,14 +13,17 @@ names only when all of them are written (the metadata last).
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from .._core import get_num_threads, set_num_threads
-from ..data.formats import ShardWriter, writer_class
+from .._files import remove_if_present
+from ..data.formats import writer_class
+from ..data.manifest import manifest_path, read_manifest
 from ..tokenizers.tokenizer import Tokenizer
 from .batches import batches
 from .job import ShardJob, TokenizerSpec, append_to_each
@@ -28,7 +31,17 @@ from .memory import MemoryKeeper
 from .problems import InputLog
 from .progress import Progress, progress_wanted
 from .reading import read_documents
-from .sources import expand_inputs
+from .outputs import known_outputs, locked_output, remove_stale_temporaries, series_files
+from .shard_series import (
+    ResumePoint,
+    ShardLimit,
+    ShardSeries,
+    check_sharded_inputs,
+    existing_outputs,
+    resume_point,
+    run_facts,
+)
+from .sources import InputFile, expand_inputs
 from .stages import WriteBehind, read_ahead
 from .jsonl_input import encode_raw_jsonl
 from .text_input import encode_raw_lines
@@ -97,6 +110,9 @@ def encode_files(
     overwrite: bool = False,
     progress: Optional[bool] = None,
     report: Optional[Callable[[str], None]] = None,
+    shard_tokens: Optional[int] = None,
+    shard_bytes: Optional[int] = None,
+    resume: bool = False,
 ) -> EncodeSummary:
     """Tokenizes ``inputs`` (paths or globs of ``.txt``, ``.jsonl[.gz]``, ``.parquet``; ``-`` is
     standard input) into a shard at ``output`` (a prefix: the files are ``output.bin`` etc.)
@@ -109,13 +125,37 @@ def encode_files(
     (and named through ``report``). A run that keeps no document raises ``ValueError``; on any
     error no new file is left under a final name. With ``overwrite``, the files of a shard of
     another format at the prefix are removed when the new shard takes its place.
+
+    With ``shard_tokens`` or ``shard_bytes`` (one of the two) the output is a series of shards
+    ``output-00000``, ``output-00001``, ... of at most that many tokens or bytes of ids each,
+    and ``output.manifest.json`` (``shard_series``); ``resume`` then goes on from the shards an
+    earlier run of the same job completed.
     """
     prefix = os.fspath(output)
     writer_class(format)  # an unknown format is named before any input is looked at
     if int(batch_bytes) < 1:
         raise ValueError(f"batch_bytes must be at least 1, got {batch_bytes}")
+    limit = None
+    if shard_tokens is not None or shard_bytes is not None:
+        limit = ShardLimit(tokens=shard_tokens, bytes=shard_bytes)
+    elif resume:
+        raise ValueError("resume is for sharded outputs: give a shard size (--shard-size or --shard-tokens)")
     files = expand_inputs(inputs, input_format)
     job = ShardJob(prefix, tokenizer, format=format, dtype=dtype, append_eos=append_eos, eos_id=eos_id)
+    if limit is not None:
+        check_sharded_inputs(files, resume)
+        options = dict(
+            add_special_tokens=bool(add_special_tokens),
+            split_special_tokens=bool(split_special_tokens),
+            json_key=json_key,
+            document_per_file=bool(document_per_file),
+            keep_empty=bool(keep_empty),
+            errors=errors,
+        )
+        return encode_sharded(
+            files, job, limit, options, batch_bytes=batch_bytes, workers=workers, overwrite=overwrite,
+            resume=resume, progress=progress, report=report,
+        )
     with job.open(overwrite=overwrite, overwrite_hint="use --overwrite", report=report) as writer:
         known = [f.size for f in files]
         total = None if any(s is None for s in known) else sum(known)  # type: ignore[arg-type]
@@ -127,7 +167,7 @@ def encode_files(
         try:
             started = time.perf_counter()
             _encode_into(
-                writer, bar, log, job.tokenizer, files, job.eos,
+                lambda ids, offsets, runs: writer.write(ids, offsets), bar, log, job.tokenizer, files, job.eos,
                 batch_bytes=batch_bytes,
                 json_key=json_key,
                 document_per_file=document_per_file,
@@ -173,8 +213,96 @@ def encode_files(
     )
 
 
+def encode_sharded(
+    files: List[InputFile],
+    job: ShardJob,
+    limit: ShardLimit,
+    options: Dict[str, Any],
+    *,
+    batch_bytes: int,
+    workers: Optional[int],
+    overwrite: bool,
+    resume: bool,
+    progress: Optional[bool],
+    report: Optional[Callable[[str], None]],
+) -> EncodeSummary:
+    """``encode_files`` into a series of shards (see ``shard_series``)."""
+    prefix = job.prefix
+    say = report or _to_stderr
+    facts = run_facts(job, limit, files, **options)
+    if os.path.dirname(prefix):
+        os.makedirs(os.path.dirname(prefix), exist_ok=True)
+    with locked_output(prefix):
+        manifest_file = manifest_path(prefix)
+        single = [p for p in known_outputs(prefix) if p != manifest_file and os.path.exists(p)]
+        existing = existing_outputs(prefix)
+        if existing and not overwrite and (single or not resume):
+            hint = "use --overwrite to replace it" + ("" if single else ", or --resume to go on with it")
+            raise FileExistsError(f"{', '.join(existing[:4])}{' ...' if len(existing) > 4 else ''} already exist; {hint}")
+        start = resume_point(prefix, facts, say) if resume else ResumePoint()
+        if not resume and overwrite:
+            remove_if_present(manifest_file)  # it would list shards about to be replaced
+        remove_stale_temporaries(prefix, say)
+        todo = files[start.input:]
+        known = [f.size for f in todo]
+        total = None if any(s is None for s in known) else sum(known)  # type: ignore[arg-type]
+        bar = Progress(total, (progress_wanted() if progress is None else progress) and not start.complete)
+        log = InputLog(options["errors"], report or bar.note)
+        series = ShardSeries(job, limit, facts, files, log, start)
+        threads_before = get_num_threads()
+        if workers is not None:
+            set_num_threads(workers)
+        started = time.perf_counter()
+        try:
+            if not start.complete:
+                _encode_into(
+                    series.write, bar, log, job.tokenizer, todo, job.eos,
+                    batch_bytes=batch_bytes,
+                    json_key=options["json_key"],
+                    document_per_file=options["document_per_file"],
+                    keep_empty=options["keep_empty"],
+                    add_special_tokens=options["add_special_tokens"],
+                    split_special_tokens=options["split_special_tokens"],
+                )
+            if series.documents == 0 and not series.pending_documents():
+                left_out = ", ".join(f"{kind}: {n:,}" for kind, n in log.as_dict().items())
+                raise ValueError(
+                    f"no document to write ({'left out: ' + left_out if left_out else 'the inputs are empty'}); "
+                    f"nothing written to {prefix}"
+                )
+            # A complete output is left as it is (its inputs were not read again).
+            manifest = read_manifest(prefix) if start.complete else series.finish()
+        except BaseException:
+            series.abort()
+            raise
+        finally:
+            bar.close()
+            if workers is not None:
+                set_num_threads(threads_before)
+        seconds = time.perf_counter() - started
+        # What an earlier, longer output or a single shard at the prefix left goes now.
+        for path in series_files(prefix, len(series.shards)) + single:
+            remove_if_present(path)
+    return EncodeSummary(
+        output=prefix,
+        format=job.format,
+        dtype=job.dtype,
+        files=series.files(),
+        metadata=manifest_file,
+        documents=manifest["documents"],
+        tokens=manifest["tokens"],
+        input_bytes=bar.nbytes,
+        seconds=seconds,
+        skipped=manifest["skipped"],
+    )
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def _encode_into(
-    writer: ShardWriter,
+    sink: Callable[[np.ndarray, np.ndarray, List[List[int]]], None],
     bar: Progress,
     log: InputLog,
     tok: Tokenizer,
@@ -188,14 +316,15 @@ def _encode_into(
     add_special_tokens: bool,
     split_special_tokens: bool,
 ) -> None:
-    """Reads, encodes and writes every batch (reading ahead, writing behind)."""
+    """Reads, encodes and hands every batch to ``sink(ids, offsets, runs)`` (reading ahead,
+    writing behind); ``runs`` says which of ``files`` each document came from (``Batch.runs``)."""
     memory = MemoryKeeper()
 
-    def store(encoded: Tuple[np.ndarray, np.ndarray, int]) -> None:
-        ids, offsets, nbytes = encoded
+    def store(encoded: Tuple[np.ndarray, np.ndarray, int, List[List[int]]]) -> None:
+        ids, offsets, nbytes, runs = encoded
         if eos is not None:
             ids, offsets = append_to_each(ids, offsets, eos)
-        writer.write(ids, offsets)
+        sink(ids, offsets, runs)
         bar.update(nbytes, len(offsets) - 1, len(ids))
         del ids, offsets
         memory.after_batch()
@@ -212,12 +341,14 @@ def _encode_into(
     behind = WriteBehind(store)
     try:
         for batch in ahead:
+            runs = batch.runs
             if batch.raw is not None:
                 encode_raw = encode_raw_lines if batch.raw.json_key is None else encode_raw_jsonl
                 ids, offsets = encode_raw(tok, batch.raw, log, keep_empty, add_special_tokens, split_special_tokens)
+                runs = [[runs[0][0], len(offsets) - 1]]  # the lines the core kept
             else:
                 ids, offsets = tok.encode_batch_flat(batch.texts, add_special_tokens, split_special_tokens)
-            behind.put((ids, offsets, batch.nbytes))
+            behind.put((ids, offsets, batch.nbytes, runs))
         behind.close()
     except BaseException:
         behind.abandon()

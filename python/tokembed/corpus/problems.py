@@ -35,6 +35,9 @@ class InputLog:
             raise ValueError(f"errors must be one of {', '.join(ERRORS)}, got {errors!r}")
         self.errors = errors
         self.counts: Counter = Counter()
+        # The same counts for each input (by the path the reports name): a sharded run records
+        # those of the inputs it has finished, so that a resumed run can carry them on.
+        self.by_input: Dict[str, Counter] = {}
         self.max_reports = max_reports
         self._report = report or (lambda message: print(message, file=sys.stderr))
         self._reported = 0
@@ -46,7 +49,7 @@ class InputLog:
         if self.errors == "strict":
             raise BadInput(message)
         with self._lock:
-            self.counts[kind] += 1
+            self._count(where, kind, 1)
             self._reported += 1
             if self._reported <= self.max_reports:
                 self._report(f"tokembed: {message} ({action})")
@@ -62,10 +65,24 @@ class InputLog:
         self.problem(where, line, INVALID_UTF8, f"invalid UTF-8: {error}", "replaced with U+FFFD" if keep else "skipped")
         return keep
 
-    def skipped_empty(self, count: int) -> None:
+    def skipped_empty(self, where: str, count: int) -> None:
         if count:
             with self._lock:
-                self.counts[EMPTY] += count
+                self._count(where, EMPTY, count)
+
+    def _count(self, where: str, kind: str, count: int) -> None:
+        self.counts[kind] += count
+        self.by_input.setdefault(where, Counter())[kind] += count
+
+    def carry(self, where: str, counts: Dict[str, int]) -> None:
+        """Adds the counts an earlier run recorded for the input ``where`` (see ``--resume``)."""
+        with self._lock:
+            for kind, count in counts.items():
+                self._count(where, kind, int(count))
+
+    def of_input(self, where: str) -> Dict[str, int]:
+        with self._lock:
+            return dict(sorted(self.by_input.get(where, Counter()).items()))
 
     def as_dict(self) -> Dict[str, int]:
         return dict(sorted(self.counts.items()))

@@ -21,15 +21,22 @@ def read_documents(
     document_per_file: bool = False,
     keep_empty: bool = False,
 ) -> Iterator[Piece]:
-    for source in files:
-        if source.kind == "text":
-            if document_per_file:
-                yield from read_text_whole(source, log, keep_empty)
-            else:
-                yield from read_text_lines(source, chunk_bytes)
-        elif source.kind == "jsonl":
-            yield from read_jsonl(source, chunk_bytes, json_key)
-        elif source.kind == "parquet":
-            yield from read_parquet_column(source, chunk_bytes, json_key, log, keep_empty)
-        else:
-            raise ValueError(f"{source.path}: unknown input kind {source.kind!r}")
+    """Every piece of every file, each marked with the index of its file in ``files``."""
+    for index, source in enumerate(files):
+        for piece in _pieces_of(source, log, chunk_bytes, json_key, document_per_file, keep_empty):
+            piece.source = index
+            yield piece
+
+
+def _pieces_of(
+    source: InputFile, log: InputLog, chunk_bytes: int, json_key: str, document_per_file: bool, keep_empty: bool
+) -> Iterator[Piece]:
+    if source.kind == "text":
+        if document_per_file:
+            return read_text_whole(source, log, keep_empty)
+        return read_text_lines(source, chunk_bytes)
+    if source.kind == "jsonl":
+        return read_jsonl(source, chunk_bytes, json_key)
+    if source.kind == "parquet":
+        return read_parquet_column(source, chunk_bytes, json_key, log, keep_empty)
+    raise ValueError(f"{source.path}: unknown input kind {source.kind!r}")

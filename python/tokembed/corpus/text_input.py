@@ -30,7 +30,7 @@ def encode_raw_lines(
     )
     for line, byte, reason in bad:
         log.invalid_utf8(raw.where, raw.chunk.first_line + line, f"{reason} at byte {byte} of the line")
-    log.skipped_empty(empty)
+    log.skipped_empty(raw.where, empty)
     return ids, offsets
 
 
@@ -49,7 +49,7 @@ def read_text_whole(source: InputFile, log: InputLog, keep_empty: bool) -> Itera
         text = data.decode("utf-8", "replace") if log.invalid_utf8(source.path, line, detail) else None
     if text is None or (not text and not keep_empty):
         if text is not None:
-            log.skipped_empty(1)
+            log.skipped_empty(source.path, 1)
         yield Piece([], nbytes, 0)
     else:
         yield Piece([text], nbytes, len(data))

@@ -9,18 +9,20 @@ from typing import List, Sequence, Tuple, Union
 
 import numpy as np
 
+from .manifest import ShardSet
 from .shards import Shards, open_shards
 from .windows import window_at, window_count
 
-Source = Union[str, "os.PathLike[str]", Shards, np.ndarray]
+Source = Union[str, "os.PathLike[str]", Shards, ShardSet, np.ndarray]
 
 
 class TokenDataset:
     """``(inputs, targets)`` windows of ``max_length`` tokens over one or more shards, targets
     shifted by one, a window every ``stride`` tokens (default: ``max_length``, no overlap).
 
-    ``sources`` are shard prefixes (any format ``tokembed encode`` writes), opened ``Shards``
-    or 1-D id arrays. Each shard's ids are taken as one stream (documents separated by the EOS
+    ``sources`` are shard prefixes (any format ``tokembed encode`` writes; the prefix of a
+    sharded output stands for all its shards), opened ``Shards`` or ``ShardSet``, or 1-D id
+    arrays. Each shard's ids are taken as one stream (documents separated by the EOS
     of ``--append-eos``, as in GPT pretraining); windows never cross from one shard to the
     next. The ids stay memory-mapped: only the windows asked for are read, and ``ds[i]``
     returns two new NumPy arrays of ``dtype`` (int64 by default, what ``torch.nn.Embedding``
@@ -36,25 +38,28 @@ class TokenDataset:
         stride: int | None = None,
         dtype: "np.typing.DTypeLike" = np.int64,
     ):
-        if isinstance(sources, (str, os.PathLike, Shards, np.ndarray)):
+        if isinstance(sources, (str, os.PathLike, Shards, ShardSet, np.ndarray)):
             sources = [sources]
         self.max_length = int(max_length)
         self.stride = self.max_length if stride is None else int(stride)
         self.dtype = np.dtype(dtype)
         self._sources = list(sources)
-        self._streams: List[np.ndarray] = [self._ids_of(s) for s in self._sources]
+        self._streams: List[np.ndarray] = [ids for s in self._sources for ids in self._streams_of(s)]
         counts = [window_count(len(ids), self.max_length, self.stride) for ids in self._streams]
         self._ends = np.cumsum(counts, dtype=np.int64).tolist()
 
     @staticmethod
-    def _ids_of(source: Source) -> np.ndarray:
+    def _streams_of(source: Source) -> List[np.ndarray]:
         if isinstance(source, np.ndarray):
             if source.ndim != 1:
                 raise ValueError(f"id arrays must be one-dimensional, got shape {source.shape}")
-            return source
+            return [source]
         if isinstance(source, Shards):
-            return source.ids
-        return open_shards(source).ids
+            return [source.ids]
+        opened = source if isinstance(source, ShardSet) else open_shards(source)
+        if isinstance(opened, ShardSet):  # a sharded output: each shard is a stream
+            return [shard.ids for shard in opened.shards]
+        return [opened.ids]
 
     def __len__(self) -> int:
         return self._ends[-1] if self._ends else 0
@@ -72,7 +77,7 @@ class TokenDataset:
 
     def __getstate__(self):
         return {
-            "sources": [s.prefix if isinstance(s, Shards) else s for s in self._sources],
+            "sources": [s.prefix if isinstance(s, (Shards, ShardSet)) else s for s in self._sources],
             "max_length": self.max_length,
             "stride": self.stride,
             "dtype": self.dtype.str,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Union
 
 import numpy as np
 
 from .formats import read_bin, read_megatron, read_npy, read_parquet
+from .manifest import ShardSet, manifest_path, open_manifest, read_manifest
 from .metadata import check_counts, check_file_sizes, read_metadata
 
 
@@ -50,12 +51,26 @@ def detect_format(prefix: str) -> str:
     raise FileNotFoundError(f"no shard at {prefix!r} (looked for .idx, .offsets.npy, .parquet, .bin)")
 
 
-def open_shards(prefix: "str | os.PathLike[str]", format: Optional[str] = None, dtype: Optional[str] = None) -> Shards:
-    """Opens the shard at ``prefix``. The format comes from its metadata file, else from the
-    files present; ``dtype`` is needed only for a raw ``.bin`` without metadata. Files whose
-    size or counts disagree with the metadata raise ``ShardMismatch`` (a ``ValueError``) naming
-    the file."""
+def open_shards(
+    prefix: "str | os.PathLike[str]",
+    format: Optional[str] = None,
+    dtype: Optional[str] = None,
+    *,
+    seed: Optional[int] = None,
+    verify: bool = False,
+) -> "Union[Shards, ShardSet]":
+    """Opens the shard at ``prefix``, or every shard of a sharded output when
+    ``PREFIX.manifest.json`` is there (a ``ShardSet``: global document indexes, documents
+    shuffled by ``seed`` if given, SHA-256 of every file checked with ``verify``). The format
+    comes from the metadata file or manifest, else from the files present; ``dtype`` is needed
+    only for a raw ``.bin`` without metadata. Files whose size or counts disagree with the
+    metadata raise ``ShardMismatch`` (a ``ValueError``) naming the file."""
     prefix = os.fspath(prefix)
+    manifest = read_manifest(prefix)
+    if manifest is not None:
+        return open_manifest(prefix, manifest, seed=seed, verify=verify)
+    if seed is not None:
+        raise ValueError(f"{prefix}: a single shard (no {manifest_path(prefix)}); shuffling by seed is for sharded outputs")
     meta = read_metadata(prefix)
     fmt = format or (meta or {}).get("format") or detect_format(prefix)
     check_file_sizes(prefix, meta)

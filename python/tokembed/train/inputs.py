@@ -80,7 +80,7 @@ def feed_files(
                 bad, empty = counter.feed_lines(batch.raw.chunk.body, invalid, False)
                 for line, byte, reason in bad:
                     log.invalid_utf8(batch.raw.where, batch.raw.chunk.first_line + line, f"{reason} at byte {byte} of the line")
-                log.skipped_empty(empty)
+                log.skipped_empty(batch.raw.where, empty)
             else:
                 counter.feed(parse_lines(batch.raw.chunk, batch.raw.where, batch.raw.json_key, log, False))
             bar.update(batch.nbytes, 0, 0)

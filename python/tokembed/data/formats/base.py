@@ -90,6 +90,13 @@ class ShardWriter:
             raise ValueError("file sizes are known after finish()")
         return {os.path.basename(final): os.path.getsize(tmp) for tmp, final in self._outputs.temporaries}
 
+    def temporaries(self) -> List[Tuple[str, str]]:
+        """``(temporary path, final path)`` of each file of the shard, once ``finish`` is done
+        (e.g. to checksum them before they get their final names)."""
+        if not self._finished:
+            raise ValueError("the files are complete after finish()")
+        return list(self._outputs.temporaries)
+
     def commit(self, metadata: Optional[Tuple[str, str]] = None, remove: Iterable[str] = ()) -> None:
         """Gives the files their final names, then ``metadata`` (``(path, text)``), last. Old
         files under those names, and the paths in ``remove``, are removed first. On any error,
