@@ -48,15 +48,23 @@ def test_actor_pool_tokenization_writes_the_same_shards(local_ray, documents, tm
     tokenized = tokembed_ray.tokenize_dataset(
         ds, gpt2, append_eos=True, concurrency=2, num_cpus=0.5, batch_size=200
     )
-    meta = tokembed_ray.write_shards(tokenized, tmp_path / "ray", tokenizer=gpt2, format=fmt)
+    manifest = tokembed_ray.write_shards(tokenized, tmp_path / "ray", tokenizer=gpt2, format=fmt, num_cpus=0.25)
     ids, offsets = gpt2.encode_batch_flat(documents)
     expected = [ids[offsets[i] : offsets[i + 1]].tolist() + [50256] for i in range(len(documents))]
-    _, docs, _ = read_documents_independently(str(tmp_path / "ray"), fmt)
+    # Each shard read without tokembed, in the manifest's order.
+    docs = []
+    for shard in manifest["shards"]:
+        docs += read_documents_independently(str(tmp_path / shard["prefix"]), fmt, manifest["dtype"])[1]
     assert [d.tolist() for d in docs] == expected
-    ours = open_shards(tmp_path / "ray")
+    ours = open_shards(tmp_path / "ray", verify=True)
     assert [ours.document(i).tolist() for i in range(len(ours))] == expected
-    assert meta["documents"] == len(documents) and meta["tokens"] == sum(map(len, expected))
-    assert sorted(os.listdir(tmp_path)) == sorted(meta["files"] + ["ray.meta.json"])
+    assert manifest["documents"] == len(documents) and manifest["tokens"] == sum(map(len, expected))
+    assert len(manifest["shards"]) > 1
+    files = [name for shard in manifest["shards"] for name in shard["files"]]
+    assert sorted(os.listdir(tmp_path)) == sorted(files + ["ray.manifest.json"])
+    # Written again over itself with overwrite: the same shards; without it: refused.
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        tokembed_ray.write_shards(tokenized, tmp_path / "ray", tokenizer=gpt2, format=fmt)
 
 
 def test_tokenized_dataset_has_a_list_uint32_column(local_ray, documents):

@@ -6,6 +6,7 @@ import argparse
 import math
 import signal
 import sys
+import time
 from ..tokenizers import builtin
 from ..data.formats import FORMATS
 from ..corpus import ERRORS, encode_files
@@ -113,6 +114,13 @@ def add_encode_parser(sub: "argparse._SubParsersAction") -> None:
         "manifest lists (checked against their SHA-256) are kept, the rest written",
     )
     e.add_argument("--overwrite", action="store_true", help="replace an existing shard (or sharded output) at PREFIX")
+    e.add_argument(
+        "--ray", nargs="?", const="auto", metavar="ADDRESS",
+        help="encode on a Ray cluster (ADDRESS, or the one Ray finds or starts): an input file per task, each into "
+        "shards PREFIX-<input>-<part> written by the worker, then PREFIX.manifest.json (default shard size 1GB; "
+        "inputs must be at the same path on every node)",
+    )
+    e.add_argument("--ray-cpus", type=float, default=1.0, metavar="N", help="CPUs (and threads) of each --ray task (default: 1)")
     e.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
 
 
@@ -143,8 +151,12 @@ def run_encode(args: argparse.Namespace) -> int:
     shard_bytes = parse_size(args.shard_size) if args.shard_size is not None else None
     if args.shard_tokens is not None and args.shard_tokens < 1:
         raise ValueError(f"--shard-tokens must be at least 1, got {args.shard_tokens}")
-    if args.resume and shard_bytes is None and args.shard_tokens is None:
+    if args.resume and args.overwrite:
+        raise ValueError("give --resume or --overwrite, not both")
+    if args.resume and shard_bytes is None and args.shard_tokens is None and args.ray is None:
         raise ValueError("--resume goes on with a sharded output: give the --shard-size or --shard-tokens of the first run")
+    if args.ray is not None:
+        return _run_on_ray(args, shard_bytes, batch_bytes)
     handlers = None
     if _main_thread():
         handlers = (signal.signal(signal.SIGINT, _interrupt), signal.signal(signal.SIGTERM, _interrupt))
@@ -182,6 +194,36 @@ def run_encode(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGTERM, handlers[1])
     if not args.quiet:
         print(summary.text(), file=sys.stderr)
+    return 0
+
+
+def _run_on_ray(args: argparse.Namespace, shard_bytes, batch_bytes: int) -> int:
+    from ..integrations.ray_shards import encode_on_ray
+
+    if not args.ray_cpus > 0:
+        raise ValueError(f"--ray-cpus must be above 0, got {args.ray_cpus}")
+    if args.pattern or args.workers is not None:
+        raise ValueError("--ray: give the tokenizer by name or file (no --pattern), and --ray-cpus instead of --workers")
+    started = time.perf_counter()
+    manifest = encode_on_ray(
+        args.inputs, args.output, args.tokenizer,
+        address=None if args.ray == "auto" else args.ray,
+        shard_tokens=args.shard_tokens, shard_bytes=shard_bytes, resume=args.resume, overwrite=args.overwrite,
+        num_cpus=args.ray_cpus, input_format=args.input_format,
+        format=args.format, dtype=args.dtype, json_key=args.json_key, document_per_file=args.document_per_file,
+        keep_empty=args.keep_empty, append_eos=args.append_eos, eos_id=args.eos_id,
+        add_special_tokens=not args.no_special_tokens, split_special_tokens=args.split_special_tokens,
+        errors=args.errors, batch_bytes=batch_bytes, quiet=args.quiet,
+    )
+    if not args.quiet:
+        skipped = ", ".join(f"{kind}: {n:,}" for kind, n in manifest["skipped"].items())
+        print(
+            f"tokembed encode --ray: {manifest['documents']:,} documents, {manifest['tokens']:,} tokens in "
+            f"{len(manifest['shards'])} shards from {len(manifest['inputs'])} inputs on {len(manifest['nodes'])} "
+            f"node(s) in {time.perf_counter() - started:.2f} s" + (f"\n  left out or repaired: {skipped}" if skipped else "")
+            + f"\n  wrote {args.output}.manifest.json",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -140,6 +140,8 @@ def encode_files(
         limit = ShardLimit(tokens=shard_tokens, bytes=shard_bytes)
     elif resume:
         raise ValueError("resume is for sharded outputs: give a shard size (--shard-size or --shard-tokens)")
+    if resume and overwrite:
+        raise ValueError("give resume or overwrite, not both")
     files = expand_inputs(inputs, input_format)
     job = ShardJob(prefix, tokenizer, format=format, dtype=dtype, append_eos=append_eos, eos_id=eos_id)
     if limit is not None:

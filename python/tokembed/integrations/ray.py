@@ -8,27 +8,29 @@ shard job (``tokembed.corpus.job``).
 
     ds = ray.data.read_json("corpus/*.jsonl.gz")
     ds = tr.tokenize_dataset(ds, "gpt2", text_column="text", append_eos=True, concurrency=8)
-    tr.write_shards(ds, "out/train", tokenizer="gpt2", format="megatron")
+    tr.write_shards(ds, "out/train", tokenizer="gpt2", format="megatron")  # out/train-00000.bin ...
 
 Each actor holds one tokenizer (a ``Tokenizer`` object travels to the actors pickled as its
 ``tokenizer.json``; a name or path is loaded there) and encodes whole batches with
-``encode_batch_flat`` on its own threads. ``write_shards`` streams the tokenized batches, in
-order, to one shard on the driver; for many Parquet files written in parallel instead, use
-Ray's own ``ds.write_parquet(folder)`` on the tokenized dataset (the ids column is
-``list<uint32>``).
+``encode_batch_flat`` on its own threads. ``write_shards`` (``ray_shards.py``) has each write
+task write the blocks it holds as a shard of its own, and the driver only the manifest;
+``encode_on_ray`` (``tokembed encode --ray``) encodes input files on the cluster, a file per
+task, resumable after a kill.
 """
 
 from __future__ import annotations
 
-import os
-from typing import Any, Dict, Optional, Union
+from typing import Optional
 
 import numpy as np
 
 from .._core import set_num_threads
-from ..corpus.job import ShardJob, TokenizerSpec, append_to_each, tokenizer_and_eos
+from ..corpus.job import TokenizerSpec, append_to_each, tokenizer_and_eos
 from ..corpus.tokenizer_facts import DEFAULT_TOKENIZER
-from ..data.formats.parquet import flat_ids, ids_list_array
+from ..data.formats.parquet import ids_list_array
+from .ray_shards import encode_on_ray, write_shards
+
+__all__ = ["TokenizeBatch", "encode_on_ray", "tokenize_dataset", "write_shards"]
 
 
 def _ray():
@@ -121,28 +123,3 @@ def tokenize_dataset(
         compute=ray.data.ActorPoolStrategy(size=int(concurrency)),
         num_cpus=num_cpus,
     )
-
-
-def write_shards(
-    ds,
-    prefix: Union[str, "os.PathLike[str]"],
-    *,
-    tokenizer: TokenizerSpec = DEFAULT_TOKENIZER,
-    format: str = "bin",
-    dtype: str = "auto",
-    ids_column: str = "ids",
-    overwrite: bool = False,
-) -> Dict[str, Any]:
-    """Writes the ``ids_column`` of a tokenized dataset, rows in order, as one shard at
-    ``prefix`` in ``format`` (bin, npy, megatron, parquet), with the same atomic renames and
-    metadata file as ``tokembed encode``; returns the metadata. ``tokenizer`` is the one the
-    ids came from: it sets the stored type and is recorded with its hash."""
-    _ray()
-    job = ShardJob(prefix, tokenizer, format=format, dtype=dtype)
-    with job.open(overwrite=overwrite, overwrite_hint="pass overwrite=True") as writer:
-        # The shard must list documents in the dataset's order.
-        ds.context.execution_options.preserve_order = True
-        for batch in ds.iter_batches(batch_format="pyarrow", batch_size=None):
-            writer.write(*flat_ids(batch.column(ids_column)))
-        writer.finish()
-        return job.commit(inputs=[{"ray_dataset": str(ds)}])
