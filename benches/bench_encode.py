@@ -14,6 +14,11 @@
    metadata), on the 10 MB corpus and on a 100 MB one made by repeating it 10 times: wall time,
    MB/s and the child's peak RSS (ru_maxrss from wait4), per format. Memory should not grow
    with the corpus: documents stream in batches of a few MB.
+3. With ``--ray``: the same job on Ray (``tokembed encode --ray``, an input file per task) against
+   the single-process command, both in new processes on the same files (the shared corpora four
+   times over, ~80 MB, in 8 files; ``--shard-size 64MB``): on a Ray instance started beforehand
+   (``ray start --head``, as a cluster would be) and on one the command starts itself. Wall
+   seconds, MB/s of text and the ratio to the single process; alternating runs, medians.
 """
 
 from __future__ import annotations
@@ -112,22 +117,78 @@ def memory_rows(repeats: int, formats, out: Path):
     return rows
 
 
+def split_corpora(out: Path, copies: int = 4, files: int = 8):
+    """The shared corpora, ``copies`` times over (~80 MB), cut into ``files`` files of as many
+    lines each, and their total size."""
+    folder = out / "split"
+    folder.mkdir()
+    lines = [line for path in sorted((DATA / "corpora").glob("*.txt")) for line in path.read_bytes().split(b"\n")]
+    lines *= copies
+    per_file = -(-len(lines) // files)
+    paths = []
+    for k in range(files):
+        part = folder / f"part-{k:03d}.txt"
+        part.write_bytes(b"\n".join(lines[k * per_file:(k + 1) * per_file]) + b"\n")
+        paths.append(str(part))
+    return paths, sum(os.path.getsize(p) for p in paths)
+
+
+def ray_rows(repeats: int, out: Path):
+    env = dict(os.environ, RAY_AUTH_MODE="disabled")
+    paths, nbytes = split_corpora(out)
+    common = [*paths, "--shard-size", "64MB", "--overwrite", "-q"]
+    subprocess.run(["ray", "stop", "--force"], env=env, capture_output=True)
+    subprocess.run(["ray", "start", "--head", "--port=6390", "--num-cpus=2", "--include-dashboard=false",
+                    "--disable-usage-stats"], env=env, check=True, capture_output=True)
+    runs = {"single process": [], "Ray, cluster running": [], "Ray, started by the command": []}
+    try:
+        for _ in range(repeats):
+            for label, extra in (("single process", []), ("Ray, cluster running", ["--ray", "127.0.0.1:6390"])):
+                start = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "tokembed", "encode", *common, "-o", str(out / "r" / "t"), *extra],
+                               env=env, check=True)
+                runs[label].append(time.perf_counter() - start)
+    finally:
+        subprocess.run(["ray", "stop", "--force"], env=env, capture_output=True)
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "tokembed", "encode", *common, "-o", str(out / "r" / "t"), "--ray"],
+                       env=env, check=True)
+        runs["Ray, started by the command"].append(time.perf_counter() - start)
+        subprocess.run(["ray", "stop", "--force"], env=env, capture_output=True)
+    base = statistics.median(runs["single process"])
+    rows = []
+    for label, seconds in runs.items():
+        s = statistics.median(seconds)
+        rows.append([label, f"{len(paths)} files, {nbytes / 1e6:.0f} MB", f"{s:.2f}", f"{nbytes / 1e6 / s:.1f}",
+                     f"{base / s:.2f}"])
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--memory-repeats", type=int, default=3)
     parser.add_argument("--formats", default="bin,npy,megatron,parquet")
+    parser.add_argument("--ray", action="store_true", help="also the Ray path against the single process")
+    parser.add_argument("--only-ray", action="store_true", help="only the Ray path")
     args = parser.parse_args()
     with open("/proc/loadavg") as f:
         print(f"load average before: {f.read().split()[:3]}")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        print(f"\n`tokembed encode` vs `encode_batch_flat`, {CORPUS.name}, gpt2, medians of {args.repeats}\n")
-        print_table(["input", "workers", "encode_batch_flat MB/s", "tokembed encode MB/s", "ratio", "ratio range"],
-                    rate_rows(args.repeats, out))
-        print(f"\nthe whole command (new process), default workers, medians of {args.memory_repeats}\n")
-        print_table(["format", "corpus", "seconds", "MB/s", "peak RSS MB"],
-                    memory_rows(args.memory_repeats, args.formats.split(","), out))
+        if not args.only_ray:
+            print(f"\n`tokembed encode` vs `encode_batch_flat`, {CORPUS.name}, gpt2, medians of {args.repeats}\n")
+            print_table(["input", "workers", "encode_batch_flat MB/s", "tokembed encode MB/s", "ratio", "ratio range"],
+                        rate_rows(args.repeats, out))
+            print(f"\nthe whole command (new process), default workers, medians of {args.memory_repeats}\n")
+            print_table(["format", "corpus", "seconds", "MB/s", "peak RSS MB"],
+                        memory_rows(args.memory_repeats, args.formats.split(","), out))
+        if args.ray or args.only_ray:
+            print(f"\n`tokembed encode --ray` vs the single process (new processes, 2 CPUs), medians of "
+                  f"{args.memory_repeats}\n")
+            print_table(["run", "corpus", "wall s", "MB/s", "speed vs single process"],
+                        ray_rows(args.memory_repeats, out))
     with open("/proc/loadavg") as f:
         print(f"\nload average after: {f.read().split()[:3]}")
 

@@ -140,3 +140,29 @@ def test_the_unigram_example_loads_in_sentencepiece_and_hf(monkeypatch, tmp_path
     hf = HFTokenizer.from_file(str(tmp_path / "repo" / "unigram.json"))
     assert hf.encode("Fortune favours the bold.").ids == list(scope["spm_ids"])
     assert sp.id_to_piece(3) == "<0x00>" and sp.get_piece_size() == 4000
+
+
+def test_the_sharded_example_reads_back_every_document(monkeypatch):
+    import shutil
+
+    import tokembed
+    from conftest import CORPORA
+    from shard_reference import corpus_documents
+
+    monkeypatch.chdir(ROOT)  # the example reads ../shared and writes out/train
+    out = ROOT / "out"
+    assert not out.exists(), "the README example writes out/train: move the repository's out/ away first"
+    try:
+        scope: dict = {}
+        exec(compile(readme_block("### Sharded, resumable, and on a Ray cluster"), "README.md", "exec"), scope)
+        docs = [d for path in CORPORA for d in corpus_documents(path)]
+        ids, offsets = tokembed.Tokenizer.builtin("gpt2").encode_batch_flat(docs)
+        data = scope["data"]
+        assert len(data) == len(docs) and len(data.shards) == -(-2 * int(data.tokens) // 4_000_000)
+        for i in (0, 1, len(docs) // 2, len(docs) - 1):
+            assert data.document(i).tolist() == ids[offsets[i]:offsets[i + 1]].tolist() + [50256]
+        assert scope["first"].tolist() == ids[: offsets[1]].tolist() + [50256]
+        assert sorted(scope["mixed"].locate(i) for i in range(len(docs))) == [data.locate(i) for i in range(len(docs))]
+        assert len(scope["windows"]) > 0
+    finally:
+        shutil.rmtree(out, ignore_errors=True)

@@ -30,6 +30,12 @@ Outputs, all beside PREFIX, written under temporary names and renamed only when 
   megatron  PREFIX.bin + PREFIX.idx, as Megatron-LM's MMapIndexedDataset reads them
   parquet   PREFIX.parquet, a list<uint32> column 'ids', a row per document (needs pyarrow)
 
+Sharded output (--shard-size 1GB or --shard-tokens N): PREFIX-00000, PREFIX-00001, ... (each in
+the format above) and PREFIX.manifest.json (every shard's files with sizes and SHA-256, documents,
+tokens and the inputs they came from), rewritten as each shard is complete; --resume goes on
+with an interrupted run of the same command and writes the same bytes as an uninterrupted one.
+--ray [ADDRESS] runs the job on a Ray cluster, an input file per task, workers writing the shards.
+
 Exit status: 0 when the shard is written (problems that were skipped or repaired are reported
 as file:line and counted in the summary), 2 on an error (under --errors strict, the first bad
 document; a run that keeps no document; another run writing to PREFIX, which is locked through

@@ -203,12 +203,33 @@ def write_shards(
 # ----- files encoded on the cluster, an input per task ---------------------------------------------
 
 
+# The tokenizer a Ray worker process loaded for its last task, by the spec it was given: a
+# worker runs many tasks of one job, and loading (hundreds of ms for a large vocabulary) would
+# otherwise be paid per input file. One entry: bounded, and the workers are not forked.
+_LOADED: Dict[str, Any] = {}
+
+
+def _worker_tokenizer(spec: TokenizerSpec, label: str):
+    from ..corpus.tokenizer_facts import resolve_tokenizer
+
+    if _LOADED.get("label") != label:
+        _LOADED.clear()
+        tok, name = resolve_tokenizer(spec)
+        tok._loaded_from = name  # recorded in the metadata as if loaded from the spec
+        _LOADED.update(label=label, tokenizer=tok)
+    return _LOADED["tokenizer"]
+
+
 def _encode_input(
-    row: Dict[str, Any], prefix: str, tokenizer: TokenizerSpec, limit: Dict[str, int], options: Dict[str, Any]
+    row: Dict[str, Any], prefix: str, tokenizer: TokenizerSpec, limit: Dict[str, int], options: Dict[str, Any],
+    tokenizer_sha256: str,
 ) -> Dict[str, Any]:
     """The Ray Data task of ``encode_on_ray``: one input file into its own sharded output."""
     from ..corpus.pipeline import encode_files
 
+    # A name or path is loaded once per worker, as given (so that it is recorded as given).
+    if isinstance(tokenizer, (str, os.PathLike)):
+        tokenizer = _worker_tokenizer(tokenizer, f"{os.fspath(tokenizer)} {tokenizer_sha256}")
     index = int(row["input"])
     unit = shard_prefix(prefix, index)
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
@@ -297,7 +318,8 @@ def encode_on_ray(
         ds = ray.data.from_items(rows, override_num_blocks=max(1, len(rows)))
         done = ds.map(
             _encode_input,
-            fn_kwargs={"prefix": prefix, "tokenizer": task_tokenizer, "limit": limit.as_dict(), "options": task_options},
+            fn_kwargs={"prefix": prefix, "tokenizer": task_tokenizer, "limit": limit.as_dict(), "options": task_options,
+                       "tokenizer_sha256": facts["tokenizer"]["sha256"]},
             num_cpus=num_cpus,
         ).take_all()
         nodes = sorted({r["node"] for r in done})
