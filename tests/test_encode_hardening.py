@@ -486,3 +486,21 @@ def test_without_bom_drops_only_a_leading_mark_whatever_the_read_sizes():
                 assert n < 0 or len(piece) <= n
                 out += piece
             assert out == (data[3:] if data.startswith(bom) else data), (data, n)
+
+
+def test_json_nested_deeper_than_pythons_limit_is_read_alike_by_both_readers(tmp_path, gpt2):
+    """A line nested 5,000 deep around a skipped value: Python's json raises RecursionError, so
+    the careful reader (taken for a buffer holding any unusual line) asks the core, which reads it
+    without recursion; the document is kept either way, and an unreadable deep line is reported."""
+    deep = '{"id": ' + "[" * 5000 + "]" * 5000 + ', "text": "deep text"}'
+    unclosed = '{"id": ' + "[" * 5000 + ', "text": "lost"}'
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text(deep + "\n" + '{"text": "after"}\n', encoding="utf-8")
+    careful = tmp_path / "careful.jsonl"
+    careful.write_text("{not json\n" + deep + "\n" + unclosed + "\n" + '{"text": "after"}\n', encoding="utf-8")
+    expected, _ = gpt2.encode_batch_flat(["deep text", "after"])
+    for path, problems in ((plain, 0), (careful, 2)):
+        summary = encode_files([str(path)], tmp_path / path.stem, gpt2, progress=False, report=lambda m: None)
+        assert summary.documents == 2
+        assert np.array_equal(np.fromfile(tmp_path / f"{path.stem}.bin", dtype="<u2"), expected)
+        assert summary.skipped.get("malformed JSON", 0) == problems

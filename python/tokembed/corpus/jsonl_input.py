@@ -36,6 +36,11 @@ def parse_lines(chunk: LineChunk, where: str, key: str, log: InputLog, keep_empt
             record = _parse_bad_line(line, e, where, chunk.first_line + i, log)
             if record is None:
                 continue
+        except RecursionError:
+            # Nested deeper than Python's json reads: read as the core reads every plain line.
+            record = _deep_record(line, key, where, chunk.first_line + i, log)
+            if record is None:
+                continue
         # The usual case first, without a call: an object with a string under the key.
         text = record.get(key) if type(record) is dict else None
         if type(text) is not str:
@@ -69,6 +74,18 @@ def _parse_bad_line(line: bytes, error: ValueError, where: str, number: int, log
             error = e
     log.problem(where, number, MALFORMED_JSON, f"malformed JSON ({error})", "skipped")
     return None
+
+
+def _deep_record(line: bytes, key: str, where: str, number: int, log: InputLog):
+    """``{key: text}`` of a line too deeply nested for Python's json, as the core's reader (which
+    does not recurse) takes it, or None (reported) when the core does not read it either."""
+    from .._core import jsonl_text
+
+    text = jsonl_text(line, key)
+    if text is None:
+        log.problem(where, number, MALFORMED_JSON, "malformed JSON (nested too deeply for Python's json, and not a plain object with text under the key)", "skipped")
+        return None
+    return {key: text}
 
 
 def _text_of(record: object, key: str, where: str, number: int, log: InputLog) -> Optional[str]:

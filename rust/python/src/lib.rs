@@ -2,6 +2,7 @@
 //! calls the core and maps the error; there is no tokenization logic here.
 
 mod arrays;
+mod corpus;
 mod embedding;
 mod errors;
 mod id_lists;
@@ -39,6 +40,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;
     m.add_class::<train::WordCounter>()?;
     m.add_function(wrap_pyfunction!(train::unigram_model_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(corpus::jsonl_text, m)?)?;
     m.add_class::<positional::CoreRope>()?;
     m.add_function(wrap_pyfunction!(positional::sinusoidal_table, m)?)?;
     m.add_function(wrap_pyfunction!(positional::alibi_slopes, m)?)?;
