@@ -38,6 +38,7 @@ from tokembed.preprocess import encode_files
 from common import DATA, documents, megabytes, print_table
 
 CORPUS = DATA / "corpora" / "en_python_docs_10MB.txt"
+RAY = os.path.join(os.path.dirname(sys.executable), "ray")  # the `ray` command pip put beside Python
 
 
 def documents_as_encode_reads_them(path: Path):
@@ -137,8 +138,8 @@ def ray_rows(repeats: int, out: Path):
     env = dict(os.environ, RAY_AUTH_MODE="disabled")
     paths, nbytes = split_corpora(out)
     common = [*paths, "--shard-size", "64MB", "--overwrite", "-q"]
-    subprocess.run(["ray", "stop", "--force"], env=env, capture_output=True)
-    subprocess.run(["ray", "start", "--head", "--port=6390", "--num-cpus=2", "--include-dashboard=false",
+    subprocess.run([RAY, "stop", "--force"], env=env, capture_output=True)
+    subprocess.run([RAY, "start", "--head", "--port=6390", "--num-cpus=2", "--include-dashboard=false",
                     "--disable-usage-stats"], env=env, check=True, capture_output=True)
     runs = {"single process": [], "Ray, cluster running": [], "Ray, started by the command": []}
     try:
@@ -149,13 +150,13 @@ def ray_rows(repeats: int, out: Path):
                                env=env, check=True)
                 runs[label].append(time.perf_counter() - start)
     finally:
-        subprocess.run(["ray", "stop", "--force"], env=env, capture_output=True)
+        subprocess.run([RAY, "stop", "--force"], env=env, capture_output=True)
     for _ in range(repeats):
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "tokembed", "encode", *common, "-o", str(out / "r" / "t"), "--ray"],
                        env=env, check=True)
         runs["Ray, started by the command"].append(time.perf_counter() - start)
-        subprocess.run(["ray", "stop", "--force"], env=env, capture_output=True)
+        subprocess.run([RAY, "stop", "--force"], env=env, capture_output=True)
     base = statistics.median(runs["single process"])
     rows = []
     for label, seconds in runs.items():

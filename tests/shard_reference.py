@@ -91,3 +91,37 @@ def read_documents_independently(
         docs = [np.array(row, dtype=value_type.to_pandas_dtype()) for row in table.column("ids").to_pylist()]
         return str(value_type), docs, np.concatenate(docs) if docs else np.zeros(0, np.uint32)
     raise ValueError(fmt)
+
+
+def assert_listed_shards_whole(folder: Path) -> None:
+    """Every shard that any manifest in ``folder`` lists has files of the recorded size and
+    SHA-256 (what a run killed at any moment must leave)."""
+    import hashlib
+
+    for manifest_file in Path(folder).glob("*.manifest.json"):
+        for shard in json.loads(manifest_file.read_text(encoding="utf-8"))["shards"]:
+            for name, recorded in shard["files"].items():
+                data = (Path(folder) / name).read_bytes()
+                assert len(data) == recorded["bytes"], (manifest_file, name)
+                assert hashlib.sha256(data).hexdigest() == recorded["sha256"], (manifest_file, name)
+
+
+def runs_killed_at_random(command, out: Path, attempts: int, duration: float, rng, env=None) -> int:
+    """Starts ``command(extra)`` ``attempts`` times (``--resume`` from the second on), each
+    killed with SIGKILL after a random part of ``duration`` if still running; after each, every
+    listed shard in ``out`` must be whole. Returns how many runs were killed."""
+    import signal
+    import subprocess
+    import time
+
+    kills = 0
+    for attempt in range(attempts):
+        proc = subprocess.Popen(command(["--resume"] if attempt else []), env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, 0.9) * duration)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        assert_listed_shards_whole(out)
+    return kills

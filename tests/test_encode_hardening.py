@@ -24,7 +24,7 @@ import tokembed
 from tokembed.cli import main
 from tokembed.data import FORMATS, TokenDataset, open_shards, read_bin
 from tokembed.preprocess import encode_files
-from conftest import CORPORA, DATA
+from conftest import DATA
 from shard_reference import corpus_documents, read_documents_independently
 
 SMALL = DATA / "corpora" / "en_fortunes.txt"

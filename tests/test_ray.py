@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import pickle
 
-import numpy as np
 import pytest
 import ray  # in the test extra: a missing Ray must fail the run, not skip it
 import ray.data  # noqa: F401

@@ -6,18 +6,15 @@ order; the driver's memory does not grow with the output; a ``tokembed encode --
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
-import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import ray  # in the test extra: a missing Ray must fail the run, not skip it
 import ray.data
@@ -26,10 +23,12 @@ import tokembed
 import tokembed.ray as tokembed_ray
 from tokembed.data import open_shards
 from conftest import CORPORA
-from shard_reference import corpus_documents
+from shard_reference import corpus_documents, runs_killed_at_random
 
 # Ray 2.5x asks for a token unless told otherwise; a local test cluster needs none.
 ENV = dict(os.environ, RAY_AUTH_MODE="disabled")
+# The `ray` command of the interpreter running the tests (installed beside it by pip).
+RAY = os.path.join(os.path.dirname(sys.executable), "ray")
 PEAK_PROBE = (
     "import resource, sys\n"
     "from tokembed.cli import main\n"
@@ -48,14 +47,14 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def cluster():
     os.environ["RAY_AUTH_MODE"] = "disabled"
-    subprocess.run(["ray", "stop", "--force"], env=ENV, capture_output=True)
+    subprocess.run([RAY, "stop", "--force"], env=ENV, capture_output=True)
     port = _free_port()
     address = f"127.0.0.1:{port}"
     common = ["--num-cpus=1", "--disable-usage-stats"]
-    subprocess.run(["ray", "start", "--head", f"--port={port}", "--include-dashboard=false", *common],
+    subprocess.run([RAY, "start", "--head", f"--port={port}", "--include-dashboard=false", *common],
                    env=ENV, check=True, capture_output=True, timeout=180)
     try:
-        subprocess.run(["ray", "start", f"--address={address}", *common], env=ENV, check=True,
+        subprocess.run([RAY, "start", f"--address={address}", *common], env=ENV, check=True,
                        capture_output=True, timeout=180)
         ray.init(address=address, log_to_driver=False, configure_logging=False)
         ray.data.DataContext.get_current().enable_progress_bars = False
@@ -66,7 +65,7 @@ def cluster():
         yield address
     finally:
         ray.shutdown()
-        subprocess.run(["ray", "stop", "--force"], env=ENV, capture_output=True, timeout=120)
+        subprocess.run([RAY, "stop", "--force"], env=ENV, capture_output=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -167,22 +166,13 @@ def test_a_killed_ray_job_resumes_to_the_same_bytes(cluster, corpus, tmp_path):
     kills = 0
     for trial in range(3):
         out = tmp_path / f"run{trial}"
-        for attempt in range(2):
-            extra = ["--resume"] if attempt else []
-            command = [sys.executable, "-m", "tokembed", "encode", *map(str, paths), "-o", str(out / "t"), "--ray",
-                       cluster, "--ray-cpus", "0.5", "--shard-tokens", "60000", "--format", "megatron",
-                       "--append-eos", "-q", *extra]
-            proc = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.4, 0.9) * duration)
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
-                kills += 1
-            proc.wait()
-            # Whatever the kill left, every shard a manifest lists is whole.
-            for manifest_file in out.glob("*.manifest.json"):
-                for shard in json.loads(manifest_file.read_text())["shards"]:
-                    for name, recorded in shard["files"].items():
-                        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == recorded["sha256"]
+
+        def command(extra, out=out):
+            return [sys.executable, "-m", "tokembed", "encode", *map(str, paths), "-o", str(out / "t"), "--ray",
+                    cluster, "--ray-cpus", "0.5", "--shard-tokens", "60000", "--format", "megatron",
+                    "--append-eos", "-q", *extra]
+
+        kills += runs_killed_at_random(command, out, 2, duration, rng, env=ENV)
         _encode_on_ray(cluster, paths, out / "t", "--resume")
         left = {n for n in os.listdir(out) if ".tmp-" in n or n.endswith(".lock")}
         deadline = time.monotonic() + 30

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from tokembed.cli import main
 from tokembed.data import TokenDataset, open_shards
 from tokembed.data.manifest import ShardSet
 from conftest import DATA
-from shard_reference import corpus_documents, read_documents_independently
+from shard_reference import corpus_documents, read_documents_independently, runs_killed_at_random
 
 CORPORA = DATA / "corpora"
 TEXT_INPUTS = [CORPORA / "en_fortunes.txt", CORPORA / "de_manpages_3MB.txt"]
@@ -294,21 +293,8 @@ def test_killed_runs_resume_to_the_same_bytes(tmp_path, inputs):
     kills = 0
     for trial in range(6):
         out = tmp_path / f"run{trial}"
-        for attempt in range(3):
-            extra = ["--resume"] if attempt else []
-            proc = subprocess.Popen(encode_command(*args, *extra, "-o", out / "t"), stderr=subprocess.PIPE)
-            time.sleep(rng.uniform(0.3, 1.0) * duration)
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
-                kills += 1
-            proc.wait()
-            manifest_file = out / "t.manifest.json"
-            if manifest_file.exists():
-                manifest = json.loads(manifest_file.read_text())
-                for shard in manifest["shards"]:
-                    for name, recorded in shard["files"].items():
-                        data = (out / name).read_bytes()
-                        assert hashlib.sha256(data).hexdigest() == recorded["sha256"], (trial, name)
+        kills += runs_killed_at_random(lambda extra, out=out: encode_command(*args, *extra, "-o", out / "t"),
+                                       out, 3, duration, rng)
         subprocess.run(encode_command(*args, "--resume", "-o", out / "t"), check=True)
         assert folder_bytes(out) == whole, trial
         assert not any(".tmp-" in name or name.endswith(".lock") for name in os.listdir(out))

@@ -151,6 +151,41 @@ def resume_point(
     return point
 
 
+def commit_checksummed(writer: ShardWriter) -> Dict[str, Dict[str, Any]]:
+    """Finishes ``writer``, records the size and SHA-256 of each of its files, then gives them
+    their final names; returns the record (the ``files`` of a manifest entry)."""
+    writer.finish()
+    files = {
+        os.path.basename(final): {"bytes": os.path.getsize(tmp), "sha256": file_sha256(tmp)}
+        for tmp, final in writer.temporaries()
+    }
+    writer.commit()
+    return files
+
+
+def manifest_document(
+    facts: Dict[str, Any], shards: List[Dict[str, Any]], problems: Dict[str, Dict[str, int]], complete: bool
+) -> Dict[str, Any]:
+    """The manifest: ``facts`` (how the shards were made), the totals, the problem counts by
+    input (those with any, in input order) and the ``shards``."""
+    problems = {k: v for k, v in sorted(problems.items(), key=lambda kv: int(kv[0])) if v}
+    totals: Dict[str, int] = {}
+    for counts in problems.values():
+        for kind, count in counts.items():
+            totals[kind] = totals.get(kind, 0) + count
+    manifest: Dict[str, Any] = {"kind": KIND, "tokembed_version": __version__}
+    manifest.update(facts)
+    manifest.update({
+        "complete": complete,
+        "documents": sum(int(s["documents"]) for s in shards),
+        "tokens": sum(int(s["tokens"]) for s in shards),
+        "skipped": dict(sorted(totals.items())),
+        "problems_by_input": problems,
+        "shards": shards,
+    })
+    return manifest
+
+
 class ShardSeries:
     """Takes batches of documents (as ``encode_batch_flat`` gives them, with the input each
     came from) and writes them into the shards of ``job.prefix``, starting at ``start``.
@@ -245,12 +280,7 @@ class ShardSeries:
     def _close_shard(self) -> None:
         writer = self._writer
         assert writer is not None and writer.documents
-        writer.finish()
-        files = {
-            os.path.basename(final): {"bytes": os.path.getsize(tmp), "sha256": file_sha256(tmp)}
-            for tmp, final in writer.temporaries()
-        }
-        writer.commit()
+        files = commit_checksummed(writer)
         self._writer = None
         self.shards.append({
             "prefix": os.path.basename(writer.prefix),
@@ -286,21 +316,7 @@ class ShardSeries:
             self._writer = None
 
     def _write_manifest(self, complete: bool) -> Dict[str, Any]:
-        problems = {k: v for k, v in sorted(self.problems.items(), key=lambda kv: int(kv[0])) if v}
-        totals: Dict[str, int] = {}
-        for counts in problems.values():
-            for kind, count in counts.items():
-                totals[kind] = totals.get(kind, 0) + count
-        manifest: Dict[str, Any] = {"kind": KIND, "tokembed_version": __version__}
-        manifest.update(self.facts)
-        manifest.update({
-            "complete": complete,
-            "documents": self.documents,
-            "tokens": self.tokens,
-            "skipped": dict(sorted(totals.items())),
-            "problems_by_input": problems,
-            "shards": self.shards,
-        })
+        manifest = manifest_document(self.facts, self.shards, self.problems, complete)
         write_text_atomically(manifest_path(self.prefix), manifest_text(manifest))
         return manifest
 

@@ -27,13 +27,12 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 from .._files import remove_if_present, write_text_atomically
 from ..corpus.job import ShardJob, TokenizerSpec
 from ..corpus.outputs import OutputLocked, known_outputs, locked_output, remove_stale_temporaries, series_files
-from ..corpus.shard_series import ShardLimit, existing_outputs, run_facts
+from ..corpus.shard_series import ShardLimit, commit_checksummed, existing_outputs, manifest_document, run_facts
 from ..corpus.sources import expand_inputs
 from ..corpus.tokenizer_facts import DEFAULT_TOKENIZER
 from ..data.formats import open_writer
 from ..data.formats.parquet import flat_ids
-from ..data.manifest import KIND, file_sha256, manifest_path, manifest_text, read_manifest, shard_prefix
-from .. import __version__
+from ..data.manifest import manifest_path, manifest_text, read_manifest, shard_prefix
 
 # A unit whose output another process still holds (a worker of a killed run that Ray has not
 # reaped yet) is tried again for this long before the run fails.
@@ -84,25 +83,12 @@ def _remove_units(prefix: str, first: int) -> None:
 
 
 def _manifest(facts: Dict[str, Any], shards: List[Dict[str, Any]], problems: Dict[str, Dict[str, int]]) -> Dict[str, Any]:
-    totals: Dict[str, int] = {}
-    for counts in problems.values():
-        for kind, count in counts.items():
-            totals[kind] = totals.get(kind, 0) + count
+    """The complete manifest of shards gathered from the workers, numbered in order."""
     first = 0
     for shard in shards:
         shard["first_document"] = first
         first += int(shard["documents"])
-    manifest: Dict[str, Any] = {"kind": KIND, "tokembed_version": __version__}
-    manifest.update(facts)
-    manifest.update({
-        "complete": True,
-        "documents": first,
-        "tokens": sum(int(s["tokens"]) for s in shards),
-        "skipped": dict(sorted(totals.items())),
-        "problems_by_input": problems,
-        "shards": shards,
-    })
-    return manifest
+    return manifest_document(facts, shards, problems, complete=True)
 
 
 # ----- a tokenized dataset, written by the tasks that hold its blocks ----------------------------
@@ -135,12 +121,7 @@ def _shard_datasink_class():
                 if writer.documents == 0:
                     writer.abort()
                     return None
-                writer.finish()
-                files = {
-                    os.path.basename(final): {"bytes": os.path.getsize(tmp), "sha256": file_sha256(tmp)}
-                    for tmp, final in writer.temporaries()
-                }
-                writer.commit()
+                files = commit_checksummed(writer)
             except BaseException:
                 writer.abort()
                 raise
