@@ -28,6 +28,7 @@ from .embeddings import (  # noqa: E402
     sinusoidal_table,
     t5_relative_position_bucket,
 )
+from .nontext import log_mel_spectrogram  # noqa: E402
 from .tokenizers import BatchEncoding, DecodeStream, Encoding, Tokenizer  # noqa: E402
 from .train import train_bpe, train_unigram, train_wordpiece  # noqa: E402
 
@@ -43,6 +44,7 @@ __all__ = [
     "alibi_bias",
     "alibi_slopes",
     "get_num_threads",
+    "log_mel_spectrogram",
     "position_ids",
     "set_num_threads",
     "sinusoidal_table",

@@ -32,6 +32,7 @@ pub mod embed;
 pub mod error;
 pub mod formats;
 pub mod models;
+pub mod nontext;
 pub mod normalize;
 pub mod postprocess;
 pub mod pretokenize;

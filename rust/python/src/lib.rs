@@ -6,6 +6,7 @@ mod corpus;
 mod embedding;
 mod errors;
 mod id_lists;
+mod nontext;
 mod positional;
 mod texts;
 mod threads;
@@ -41,6 +42,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<train::WordCounter>()?;
     m.add_function(wrap_pyfunction!(train::unigram_model_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(corpus::jsonl_text, m)?)?;
+    m.add_function(wrap_pyfunction!(nontext::log_mel_spectrogram, m)?)?;
+    m.add_function(wrap_pyfunction!(nontext::mel_filter_bank, m)?)?;
     m.add_class::<positional::CoreRope>()?;
     m.add_function(wrap_pyfunction!(positional::sinusoidal_table, m)?)?;
     m.add_function(wrap_pyfunction!(positional::alibi_slopes, m)?)?;

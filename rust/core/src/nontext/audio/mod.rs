@@ -1,0 +1,8 @@
+//! Audio: waveforms to the log-mel features of Whisper's feature extractor (`log_mel`), with
+//! its Slaney mel filter bank (`mel`).
+
+pub mod log_mel;
+pub mod mel;
+
+pub use log_mel::{log_mel_spectrogram, LogMelOptions};
+pub use mel::mel_filter_bank;
