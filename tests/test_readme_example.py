@@ -166,3 +166,16 @@ def test_the_sharded_example_reads_back_every_document(monkeypatch):
         assert len(scope["windows"]) > 0
     finally:
         shutil.rmtree(out, ignore_errors=True)
+
+
+def test_the_audio_example_gives_whispers_features(monkeypatch):
+    import numpy as np
+
+    monkeypatch.chdir(ROOT)
+    scope: dict = {}
+    exec(compile(readme_block("## Inputs that are not text: audio"), "README.md", "exec"), scope)
+    features, wave = scope["features"], scope["wave"]
+    assert features.shape == (2, 80, 3000) and features.dtype == np.float32
+    golden = np.load(ROOT.parent / "shared" / "data" / "golden" / "whisper_frontend.npz")
+    assert np.abs(features[0] - golden["input_features"][2]).max() < 1e-4  # waveform_2 is the third
+    assert not np.array_equal(features[0], features[1])  # the cut waveform is another input
