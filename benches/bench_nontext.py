@@ -8,7 +8,13 @@ implementation of the same recipe (`np.fft.rfft` over all frames at once, the me
 one matmul; `tests/nontext/reference_whisper.py`). Runs alternate, medians of `--repeats`;
 "x real time" is seconds of audio per second of compute; the ratio is NumPy's time over ours.
 Torch rows (`torch.stft` + matmul, as the feature extractor's torch path) are added when torch
-is importable (it is not on the CI machine). The ViT rows come with ViT (issue 17, next).
+is importable (it is not on the CI machine).
+
+Whisper's encoder front end (`tokembed.AudioEmbedder`) on B inputs of 80 x 3000 features at
+Whisper-base width (d = 512, random weights), B = 1 and 4, against NumPy on the same formulas:
+each convolution as gathered windows times the weights (one BLAS matmul), GELU with an erf
+polynomial (Abramowitz-Stegun 7.1.26, error below 1.5e-7: NumPy has no erf; exact erf through
+`math.erf` would make NumPy look ten times slower than it need be). The ViT rows come with ViT.
 """
 
 from __future__ import annotations
@@ -56,6 +62,53 @@ def torch_log_mel():
     return run
 
 
+def numpy_front_end(x, w1, b1, w2, b2, positions):
+    def erf(v):  # Abramowitz-Stegun 7.1.26
+        t = 1.0 / (1.0 + 0.3275911 * np.abs(v))
+        y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * np.exp(-v * v)
+        return np.sign(v) * y
+
+    def conv_gelu(h, w, b, stride):  # h (B, T, C) time-major, w (D, C, 3)
+        padded = np.pad(h, ((0, 0), (1, 1), (0, 0)))
+        frames = (h.shape[1] + 2 - 3) // stride + 1
+        windows = np.concatenate([padded[:, k:k + stride * (frames - 1) + 1:stride] for k in range(3)], axis=2)
+        weights = w.transpose(2, 1, 0).reshape(-1, w.shape[0])  # (3 * C, D), k-major like the windows
+        y = windows @ weights + b
+        return 0.5 * y * (1.0 + erf(y / np.sqrt(2.0)))
+
+    h = conv_gelu(x.transpose(0, 2, 1), w1, b1, 1)
+    h = conv_gelu(h, w2, b2, 2)
+    return h + positions[: h.shape[1]]
+
+
+def front_end_rows(repeats: int):
+    rng = np.random.default_rng(0)
+    d = 512
+    w1 = rng.normal(0, 1 / np.sqrt(240), (d, 80, 3)).astype(np.float32)
+    w2 = rng.normal(0, 1 / np.sqrt(3 * d), (d, d, 3)).astype(np.float32)
+    b1, b2 = rng.normal(0, 0.5, d).astype(np.float32), rng.normal(0, 0.5, d).astype(np.float32)
+    positions = rng.normal(0, 1, (1500, d)).astype(np.float32)
+    embedder = tokembed.AudioEmbedder(w1, b1, w2, b2, positions)
+    rows = []
+    for batch in (1, 4):
+        x = rng.normal(0, 1, (batch, 80, 3000)).astype(np.float32)
+        check = np.abs(embedder(x) - numpy_front_end(x, w1, b1, w2, b2, positions)).max()
+        for threads in (1, 2):
+            tokembed.set_num_threads(threads)
+            ours, numpy_times = [], []
+            for _ in range(repeats):
+                for run, times in ((lambda: embedder(x), ours),
+                                   (lambda: numpy_front_end(x, w1, b1, w2, b2, positions), numpy_times)):
+                    start = time.perf_counter()
+                    run()
+                    times.append(time.perf_counter() - start)
+            ratios = sorted(n / o for n, o in zip(numpy_times, ours))
+            rows.append([batch, threads, f"{statistics.median(ours) * 1000:.1f}",
+                         f"{30.0 * batch / statistics.median(ours):.0f}", f"{statistics.median(numpy_times) * 1000:.1f}",
+                         f"{statistics.median(ratios):.1f}x", f"{check:.1e}"])
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=7)
@@ -88,6 +141,9 @@ def main() -> None:
     headers = ["waveforms of 30 s", "threads", "tokembed ms", "x real time", "NumPy ms", "NumPy / tokembed"]
     print("\nWhisper log-mel features (80 x 3000 per waveform), medians of alternating runs\n")
     print_table(headers + (["torch ms"] if torch_run else []), rows)
+    print("\nWhisper encoder front end (80 x 3000 -> 1500 x 512), medians of alternating runs\n")
+    print_table(["inputs of 30 s", "threads", "tokembed ms", "x real time", "NumPy ms", "NumPy / tokembed",
+                 "max |difference|"], front_end_rows(args.repeats))
 
 
 if __name__ == "__main__":

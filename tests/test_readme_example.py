@@ -174,8 +174,10 @@ def test_the_audio_example_gives_whispers_features(monkeypatch):
     monkeypatch.chdir(ROOT)
     scope: dict = {}
     exec(compile(readme_block("## Inputs that are not text: audio"), "README.md", "exec"), scope)
-    features, wave = scope["features"], scope["wave"]
+    features = scope["features"]
     assert features.shape == (2, 80, 3000) and features.dtype == np.float32
     golden = np.load(ROOT.parent / "shared" / "data" / "golden" / "whisper_frontend.npz")
     assert np.abs(features[0] - golden["input_features"][2]).max() < 1e-4  # waveform_2 is the third
     assert not np.array_equal(features[0], features[1])  # the cut waveform is another input
+    assert scope["vectors"].shape == (2, 1500, 64)
+    assert np.abs(scope["vectors"][0] - golden["hidden_states"][2]).max() < 1e-4

@@ -28,11 +28,12 @@ from .embeddings import (  # noqa: E402
     sinusoidal_table,
     t5_relative_position_bucket,
 )
-from .nontext import log_mel_spectrogram  # noqa: E402
+from .nontext import AudioEmbedder, log_mel_spectrogram  # noqa: E402
 from .tokenizers import BatchEncoding, DecodeStream, Encoding, Tokenizer  # noqa: E402
 from .train import train_bpe, train_unigram, train_wordpiece  # noqa: E402
 
 __all__ = [
+    "AudioEmbedder",
     "BatchEncoding",
     "DecodeStream",
     "EmbeddingTable",

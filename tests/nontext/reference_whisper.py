@@ -21,3 +21,26 @@ def log_mel(waveform: np.ndarray, mel_filters: np.ndarray, n_samples: int = N_SA
     log_spec = np.log10(np.maximum(mel, 1e-10))
     log_spec = np.maximum(log_spec, log_spec.max() - 8.0)
     return ((log_spec + 4.0) / 4.0).astype(np.float32)
+
+
+def front_end(features: np.ndarray, w1, b1, w2, b2, positions) -> np.ndarray:
+    """Whisper's encoder front end by its definition, in float64: conv1 (kernel 3, padding 1),
+    exact GELU, conv2 (kernel 3, stride 2, padding 1), exact GELU, (B, T', d) + positions."""
+    import math
+
+    erf = np.vectorize(math.erf)
+
+    def gelu(x):
+        return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+
+    def conv(x, w, b, stride):  # x (B, C, T), w (D, C, 3)
+        padded = np.pad(x, ((0, 0), (0, 0), (1, 1)))
+        frames = (x.shape[2] + 2 - 3) // stride + 1
+        windows = np.stack([padded[:, :, k : k + stride * (frames - 1) + 1 : stride] for k in range(3)], axis=-1)
+        return np.einsum("bctk,dck->bdt", windows, w) + b[None, :, None]
+
+    x = features.astype(np.float64)
+    h = gelu(conv(x, w1.astype(np.float64), b1.astype(np.float64), 1))
+    h = gelu(conv(h, w2.astype(np.float64), b2.astype(np.float64), 2))
+    h = h.transpose(0, 2, 1)
+    return h + positions[: h.shape[1]].astype(np.float64)

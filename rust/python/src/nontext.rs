@@ -4,9 +4,9 @@
 
 use crate::arrays::{vec2, vec3};
 use crate::errors::guarded;
-use numpy::PyReadonlyArray1;
+use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3, PyReadwriteArray3, PyUntypedArrayMethods};
 use pyo3::prelude::*;
-use tokembed_core::nontext::audio::{self, LogMelOptions};
+use tokembed_core::nontext::audio::{self, LogMelOptions, WhisperFrontEnd};
 
 /// `(len(waveforms), n_mels, n_samples // hop_length)` float32 log-mel features.
 #[pyfunction]
@@ -37,4 +37,34 @@ pub fn mel_filter_bank(
 ) -> PyResult<Bound<'_, PyAny>> {
     let bank = py.detach(|| audio::mel_filter_bank(n_freqs, n_mels, min_hz, max_hz, sampling_rate));
     vec2(py, bank, n_freqs, n_mels)
+}
+
+/// Whisper's encoder front end: `features` `(B, n_mels, T)` into `out` `(B, T_out, d)`, all
+/// float32 C-contiguous (checked by the Python layer, which also makes `out`).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn whisper_front_end(
+    py: Python<'_>,
+    features: PyReadonlyArray3<'_, f32>,
+    conv1_weight: PyReadonlyArray3<'_, f32>,
+    conv1_bias: PyReadonlyArray1<'_, f32>,
+    conv2_weight: PyReadonlyArray3<'_, f32>,
+    conv2_bias: PyReadonlyArray1<'_, f32>,
+    positions: PyReadonlyArray2<'_, f32>,
+    mut out: PyReadwriteArray3<'_, f32>,
+) -> PyResult<()> {
+    let [batch, n_mels, frames]: [usize; 3] = features.shape().try_into().expect("three dimensions");
+    let d = conv1_weight.shape()[0];
+    let front = WhisperFrontEnd {
+        conv1_weight: conv1_weight.as_slice()?,
+        conv1_bias: conv1_bias.as_slice()?,
+        conv2_weight: conv2_weight.as_slice()?,
+        conv2_bias: conv2_bias.as_slice()?,
+        positions: positions.as_slice()?,
+        d,
+        n_mels,
+    };
+    let x = features.as_slice()?;
+    let out = out.as_slice_mut()?;
+    py.detach(|| guarded(|| front.forward(x, batch, frames, out)))
 }
