@@ -14,7 +14,14 @@ Whisper's encoder front end (`tokembed.AudioEmbedder`) on B inputs of 80 x 3000 
 Whisper-base width (d = 512, random weights), B = 1 and 4, against NumPy on the same formulas:
 each convolution as gathered windows times the weights (one BLAS matmul), GELU with an erf
 polynomial (Abramowitz-Stegun 7.1.26, error below 1.5e-7: NumPy has no erf; exact erf through
-`math.erf` would make NumPy look ten times slower than it need be). The ViT rows come with ViT.
+`math.erf` would make NumPy look ten times slower than it need be).
+
+ViT patch embeddings (`tokembed.PatchEmbedder`) of B images of 224 x 224 at ViT-Base shapes
+(patch 16, D 768, random weights), B = 8 and 32, against NumPy: the patches by reshape and
+transpose, one matmul, bias, CLS and positions. Ratios are NumPy's time over ours.
+
+Run with OPENBLAS_NUM_THREADS=1: NumPy's BLAS threads otherwise spin after each matmul on the
+cores we time (NumPy then uses one BLAS thread; compare the 1-thread rows).
 """
 
 from __future__ import annotations
@@ -33,6 +40,27 @@ from common import print_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "nontext"))
 from reference_whisper import log_mel  # noqa: E402
+
+
+def alternate(ours, numpy_run, repeats: int, extra=()):
+    """Times ``ours`` and ``numpy_run`` (and each ``(run, times)`` of ``extra``) in turn,
+    ``repeats`` times; returns the two lists of seconds."""
+    ours_times, numpy_times = [], []
+    for _ in range(repeats):
+        for run, times in ((ours, ours_times), (numpy_run, numpy_times)) + tuple(extra):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+    return ours_times, numpy_times
+
+
+def speed_row(first, ours, numpy_times, work: float, check: str = ""):
+    """A table row: ``first`` cells, our median ms and ``work`` per second, NumPy's median ms,
+    the median of the per-pair ratios (and the largest difference, if given)."""
+    ratios = sorted(n / o for n, o in zip(numpy_times, ours))
+    row = [*first, f"{statistics.median(ours) * 1000:.1f}", f"{work / statistics.median(ours):.0f}",
+           f"{statistics.median(numpy_times) * 1000:.1f}", f"{statistics.median(ratios):.1f}x"]
+    return row + ([check] if check else [])
 
 
 def waveforms(batch: int):
@@ -95,17 +123,35 @@ def front_end_rows(repeats: int):
         check = np.abs(embedder(x) - numpy_front_end(x, w1, b1, w2, b2, positions)).max()
         for threads in (1, 2):
             tokembed.set_num_threads(threads)
-            ours, numpy_times = [], []
-            for _ in range(repeats):
-                for run, times in ((lambda: embedder(x), ours),
-                                   (lambda: numpy_front_end(x, w1, b1, w2, b2, positions), numpy_times)):
-                    start = time.perf_counter()
-                    run()
-                    times.append(time.perf_counter() - start)
-            ratios = sorted(n / o for n, o in zip(numpy_times, ours))
-            rows.append([batch, threads, f"{statistics.median(ours) * 1000:.1f}",
-                         f"{30.0 * batch / statistics.median(ours):.0f}", f"{statistics.median(numpy_times) * 1000:.1f}",
-                         f"{statistics.median(ratios):.1f}x", f"{check:.1e}"])
+            ours, numpy_times = alternate(lambda: embedder(x), lambda: numpy_front_end(x, w1, b1, w2, b2, positions),
+                                          repeats)
+            rows.append(speed_row([batch, threads], ours, numpy_times, 30.0 * batch, f"{check:.1e}"))
+    return rows
+
+
+def vit_rows(repeats: int):
+    rng = np.random.default_rng(0)
+    d, p = 768, 16
+    weight = rng.normal(0, 0.02, (d, 3, p, p)).astype(np.float32)
+    bias, cls = rng.normal(0, 0.02, d).astype(np.float32), rng.normal(0, 0.02, d).astype(np.float32)
+    positions = rng.normal(0, 0.02, (1 + 196, d)).astype(np.float32)
+    embedder = tokembed.PatchEmbedder(weight, bias, cls, positions)
+    flat_weight = weight.reshape(d, -1).T.copy()
+
+    def numpy_vit(x):
+        b = x.shape[0]
+        patches = x.reshape(b, 3, 14, p, 14, p).transpose(0, 2, 4, 1, 3, 5).reshape(b, 196, 3 * p * p)
+        projected = patches @ flat_weight + bias
+        return np.concatenate([np.broadcast_to(cls, (b, 1, d)), projected], axis=1) + positions
+
+    rows = []
+    for batch in (8, 32):
+        x = rng.normal(0, 1, (batch, 3, 224, 224)).astype(np.float32)
+        check = np.abs(embedder(x) - numpy_vit(x)).max()
+        for threads in (1, 2):
+            tokembed.set_num_threads(threads)
+            ours, numpy_times = alternate(lambda: embedder(x), lambda: numpy_vit(x), repeats)
+            rows.append(speed_row([batch, threads], ours, numpy_times, batch, f"{check:.1e}"))
     return rows
 
 
@@ -123,18 +169,10 @@ def main() -> None:
             tokembed.set_num_threads(threads)
             ours_run = lambda: tokembed.log_mel_spectrogram(waves)  # noqa: E731
             ours_run(), numpy_run()  # warm-up
-            ours, numpy_times, torch_times = [], [], []
-            for _ in range(args.repeats):
-                for run, times in ((ours_run, ours), (numpy_run, numpy_times)) + (
-                    ((lambda: torch_run(waves), torch_times),) if torch_run else ()
-                ):
-                    start = time.perf_counter()
-                    run()
-                    times.append(time.perf_counter() - start)
-            audio = 30.0 * batch
-            ratios = sorted(n / o for n, o in zip(numpy_times, ours))
-            row = [batch, threads, f"{statistics.median(ours) * 1000:.1f}", f"{audio / statistics.median(ours):.0f}",
-                   f"{statistics.median(numpy_times) * 1000:.1f}", f"{statistics.median(ratios):.1f}x"]
+            torch_times: list = []
+            extra = ((lambda: torch_run(waves), torch_times),) if torch_run else ()
+            ours, numpy_times = alternate(ours_run, numpy_run, args.repeats, extra)
+            row = speed_row([batch, threads], ours, numpy_times, 30.0 * batch)
             if torch_run:
                 row.append(f"{statistics.median(torch_times) * 1000:.1f}")
             rows.append(row)
@@ -144,6 +182,9 @@ def main() -> None:
     print("\nWhisper encoder front end (80 x 3000 -> 1500 x 512), medians of alternating runs\n")
     print_table(["inputs of 30 s", "threads", "tokembed ms", "x real time", "NumPy ms", "NumPy / tokembed",
                  "max |difference|"], front_end_rows(args.repeats))
+    print("\nViT patch embeddings (224 x 224, patch 16, D 768), medians of alternating runs\n")
+    print_table(["images", "threads", "tokembed ms", "images/s", "NumPy ms", "NumPy / tokembed", "max |difference|"],
+                vit_rows(args.repeats))
 
 
 if __name__ == "__main__":

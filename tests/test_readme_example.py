@@ -168,12 +168,12 @@ def test_the_sharded_example_reads_back_every_document(monkeypatch):
         shutil.rmtree(out, ignore_errors=True)
 
 
-def test_the_audio_example_gives_whispers_features(monkeypatch):
+def test_the_audio_and_image_example_gives_hfs_vectors(monkeypatch):
     import numpy as np
 
     monkeypatch.chdir(ROOT)
     scope: dict = {}
-    exec(compile(readme_block("## Inputs that are not text: audio"), "README.md", "exec"), scope)
+    exec(compile(readme_block("## Inputs that are not text: audio and images"), "README.md", "exec"), scope)
     features = scope["features"]
     assert features.shape == (2, 80, 3000) and features.dtype == np.float32
     golden = np.load(ROOT.parent / "shared" / "data" / "golden" / "whisper_frontend.npz")
@@ -181,3 +181,5 @@ def test_the_audio_example_gives_whispers_features(monkeypatch):
     assert not np.array_equal(features[0], features[1])  # the cut waveform is another input
     assert scope["vectors"].shape == (2, 1500, 64)
     assert np.abs(scope["vectors"][0] - golden["hidden_states"][2]).max() < 1e-4
+    vit_golden = np.load(ROOT.parent / "shared" / "data" / "golden" / "vit_embeddings.npz")
+    assert np.abs(scope["patches"] - vit_golden["embeddings"]).max() < 1e-5

@@ -28,7 +28,7 @@ from .embeddings import (  # noqa: E402
     sinusoidal_table,
     t5_relative_position_bucket,
 )
-from .nontext import AudioEmbedder, log_mel_spectrogram  # noqa: E402
+from .nontext import AudioEmbedder, PatchEmbedder, log_mel_spectrogram  # noqa: E402
 from .tokenizers import BatchEncoding, DecodeStream, Encoding, Tokenizer  # noqa: E402
 from .train import train_bpe, train_unigram, train_wordpiece  # noqa: E402
 
@@ -39,6 +39,7 @@ __all__ = [
     "EmbeddingTable",
     "Encoding",
     "InputEmbedder",
+    "PatchEmbedder",
     "RotaryEmbedding",
     "Tokenizer",
     "TokenizerError",

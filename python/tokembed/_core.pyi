@@ -205,6 +205,16 @@ def whisper_front_end(
     positions: npt.NDArray[np.float32],
     out: npt.NDArray[np.float32],
 ) -> None: ...
+def vit_patch_embed(
+    pixels: npt.NDArray[np.float32],
+    weight: npt.NDArray[np.float32],
+    bias: npt.NDArray[np.float32],
+    cls: npt.NDArray[np.float32],
+    positions: npt.NDArray[np.float32],
+    mask: Optional[npt.NDArray[np.bool_]],
+    mask_token: Optional[npt.NDArray[np.float32]],
+    out: npt.NDArray[np.float32],
+) -> None: ...
 
 def sinusoidal_table(max_len: int, dim: int, base: float) -> npt.NDArray[np.float64]: ...
 def alibi_slopes(n_heads: int) -> npt.NDArray[np.float32]: ...

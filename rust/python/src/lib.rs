@@ -45,6 +45,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(nontext::log_mel_spectrogram, m)?)?;
     m.add_function(wrap_pyfunction!(nontext::mel_filter_bank, m)?)?;
     m.add_function(wrap_pyfunction!(nontext::whisper_front_end, m)?)?;
+    m.add_function(wrap_pyfunction!(nontext::vit_patch_embed, m)?)?;
     m.add_class::<positional::CoreRope>()?;
     m.add_function(wrap_pyfunction!(positional::sinusoidal_table, m)?)?;
     m.add_function(wrap_pyfunction!(positional::alibi_slopes, m)?)?;

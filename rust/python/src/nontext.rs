@@ -4,9 +4,12 @@
 
 use crate::arrays::{vec2, vec3};
 use crate::errors::guarded;
-use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3, PyReadwriteArray3, PyUntypedArrayMethods};
+use numpy::{
+    PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3, PyReadonlyArray4, PyReadwriteArray3, PyUntypedArrayMethods,
+};
 use pyo3::prelude::*;
 use tokembed_core::nontext::audio::{self, LogMelOptions, WhisperFrontEnd};
+use tokembed_core::nontext::image::PatchEmbed;
 
 /// `(len(waveforms), n_mels, n_samples // hop_length)` float32 log-mel features.
 #[pyfunction]
@@ -67,4 +70,39 @@ pub fn whisper_front_end(
     let x = features.as_slice()?;
     let out = out.as_slice_mut()?;
     py.detach(|| guarded(|| front.forward(x, batch, frames, out)))
+}
+
+/// ViT patch embeddings: `pixels` `(B, C, H, W)` into `out` `(B, 1 + patches, d)`, all float32
+/// C-contiguous (checked by the Python layer, which also interpolates `positions` and makes
+/// `out`); `mask` `(B, patches)` bool with `mask_token` `(d,)` when given.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (pixels, weight, bias, cls, positions, mask, mask_token, out))]
+pub fn vit_patch_embed(
+    py: Python<'_>,
+    pixels: PyReadonlyArray4<'_, f32>,
+    weight: PyReadonlyArray4<'_, f32>,
+    bias: PyReadonlyArray1<'_, f32>,
+    cls: PyReadonlyArray1<'_, f32>,
+    positions: PyReadonlyArray2<'_, f32>,
+    mask: Option<PyReadonlyArray2<'_, bool>>,
+    mask_token: Option<PyReadonlyArray1<'_, f32>>,
+    mut out: PyReadwriteArray3<'_, f32>,
+) -> PyResult<()> {
+    let [batch, channels, height, width]: [usize; 4] = pixels.shape().try_into().expect("four dimensions");
+    let [d, _, patch, _]: [usize; 4] = weight.shape().try_into().expect("four dimensions");
+    let embed = PatchEmbed {
+        weight: weight.as_slice()?,
+        bias: bias.as_slice()?,
+        cls: cls.as_slice()?,
+        positions: positions.as_slice()?,
+        mask_token: mask_token.as_ref().map(|t| t.as_slice()).transpose()?,
+        d,
+        channels,
+        patch,
+    };
+    let mask = mask.as_ref().map(|m| m.as_slice()).transpose()?;
+    let x = pixels.as_slice()?;
+    let out = out.as_slice_mut()?;
+    py.detach(|| guarded(|| embed.forward(x, batch, height, width, mask, out)))
 }

@@ -1,4 +1,6 @@
-//! Inputs that are not text, turned into what a transformer's front end takes: audio as
-//! log-mel features (`audio`).
+//! Inputs that are not text, turned into the vectors a transformer starts from: audio as
+//! log-mel features and Whisper's encoder front end (`audio`), images as ViT patch
+//! embeddings (`image`).
 
 pub mod audio;
+pub mod image;

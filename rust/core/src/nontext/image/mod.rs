@@ -1,0 +1,5 @@
+//! Images: ViT patch embeddings (`patches`).
+
+pub mod patches;
+
+pub use patches::PatchEmbed;
