@@ -16,11 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
-import ray  # in the test extra: a missing Ray must fail the run, not skip it
-import ray.data
+import ray  # noqa: F401 (in the test extra: a missing Ray must fail the run, not skip it)
 
 import tokembed
-import tokembed.ray as tokembed_ray
 from tokembed.data import open_shards
 from conftest import CORPORA
 from shard_reference import corpus_documents, runs_killed_at_random
@@ -56,15 +54,10 @@ def cluster():
     try:
         subprocess.run([RAY, "start", f"--address={address}", *common], env=ENV, check=True,
                        capture_output=True, timeout=180)
-        ray.init(address=address, log_to_driver=False, configure_logging=False)
-        ray.data.DataContext.get_current().enable_progress_bars = False
-        deadline = time.monotonic() + 60
-        while len([n for n in ray.nodes() if n["Alive"]]) < 2:
-            assert time.monotonic() < deadline, "the second node did not join"
-            time.sleep(0.5)
+        # Every driver below is a new process: this one may have run another Ray session
+        # (tests/test_ray.py), whose leftovers made in-process drivers fail here (OwnerDiedError).
         yield address
     finally:
-        ray.shutdown()
         subprocess.run([RAY, "stop", "--force"], env=ENV, capture_output=True, timeout=120)
 
 
@@ -99,24 +92,43 @@ def read_back(prefix):
     return [data.document(i).tolist() for i in range(len(data))]
 
 
+WRITE_SHARDS_DRIVER = """
+import json, sys, time
+import ray, ray.data
+import tokembed.ray as tokembed_ray
+ray.init(address=sys.argv[1], log_to_driver=False, configure_logging=False)
+ray.data.DataContext.get_current().enable_progress_bars = False
+deadline = time.monotonic() + 60
+while len([n for n in ray.nodes() if n["Alive"]]) < 2:
+    assert time.monotonic() < deadline, "the second node did not join"
+    time.sleep(0.5)
+paths = json.loads(sys.argv[3])
+# Quarter CPUs everywhere, a block per file: every stage has room on both nodes. Tokenized by
+# tasks (a TokenizeBatch instance as the function): an actor pool on two one-CPU raylets
+# sometimes has an actor cancelled as it starts; tests/test_ray.py covers the pool.
+ds = ray.data.read_text(paths, ray_remote_args={"num_cpus": 0.25}, override_num_blocks=len(paths))
+ds = ds.filter(lambda row: row["text"] != "", num_cpus=0.25)
+ds = ds.map_batches(tokembed_ray.TokenizeBatch("gpt2", append_eos=True), batch_format="pyarrow",
+                    batch_size=500, num_cpus=0.25)
+manifest = tokembed_ray.write_shards(ds, sys.argv[2], tokenizer="gpt2", format="npy", num_cpus=0.25)
+print(json.dumps({"nodes": manifest.pop("nodes"), "manifest": manifest}))
+"""
+
+
 def test_write_shards_from_the_workers_of_both_nodes(cluster, corpus, tmp_path):
     paths, docs = corpus
-    # Quarter CPUs everywhere, a block per file: every stage has room on both nodes.
-    ds = ray.data.read_text([str(p) for p in paths], ray_remote_args={"num_cpus": 0.25}, override_num_blocks=len(paths))
-    ds = ds.filter(lambda row: row["text"] != "", num_cpus=0.25)
-    # Tokenized by tasks (a TokenizeBatch instance as the function) rather than an actor pool:
-    # on two one-CPU raylets Ray Data's pool sometimes cancels an actor it has just started
-    # (ActorDiedError, "cancelled before it started running"), which has nothing to do with
-    # writing; tests/test_ray.py covers the actor pool on one node.
-    tokenized = ds.map_batches(tokembed_ray.TokenizeBatch("gpt2", append_eos=True), batch_format="pyarrow",
-                               batch_size=500, num_cpus=0.25)
-    manifest = tokembed_ray.write_shards(tokenized, tmp_path / "out" / "train", tokenizer="gpt2", format="npy",
-                                         num_cpus=0.25)
-    assert len(manifest.pop("nodes")) == 2  # written on both nodes
+    prefix = tmp_path / "out" / "train"
+    result = subprocess.run(
+        [sys.executable, "-c", WRITE_SHARDS_DRIVER, cluster, str(prefix), json.dumps([str(p) for p in paths])],
+        env=ENV, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    reported = json.loads(result.stdout.strip().splitlines()[-1])
+    manifest = reported["manifest"]
+    assert len(reported["nodes"]) == 2  # written on both nodes
     assert len(manifest["shards"]) > 2
-    assert read_back(tmp_path / "out" / "train") == expected_documents(docs, eos=50256)
-    on_disk = json.loads((tmp_path / "out" / "train.manifest.json").read_text())
-    assert on_disk == manifest
+    assert read_back(prefix) == expected_documents(docs, eos=50256)
+    assert json.loads((tmp_path / "out" / "train.manifest.json").read_text()) == manifest
     assert sorted(os.listdir(tmp_path / "out")) == sorted(
         ["train.manifest.json"] + [n for s in manifest["shards"] for n in s["files"]]
     )
