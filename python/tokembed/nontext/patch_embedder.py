@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Optional, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from .. import _core
 from .._checks import float32_array, out_array
 from ..embeddings.table import load_tensors
+from .images import ImageInput, pixel_values
 
 PathLike = Union[str, "os.PathLike[str]"]
 # ViTModel's names; ViTForImageClassification (and the like) put them under "vit.".
@@ -57,7 +58,8 @@ class PatchEmbedder:
 
     ``PatchEmbedder.from_vit(path)`` reads a checkpoint's safetensors (``embeddings.cls_token``,
     ``embeddings.position_embeddings``, ``embeddings.patch_embeddings.projection.weight/bias``,
-    ``embeddings.mask_token`` if present; also under ``vit.``); the constructor takes arrays."""
+    ``embeddings.mask_token`` if present; also under ``vit.``); the constructor takes arrays.
+    ``preprocess`` turns 8-bit images into the image processor's ``pixel_values``."""
 
     def __init__(self, weight, bias, cls_token, position_embeddings, mask_token=None):
         self.weight = float32_array(weight, "weight")
@@ -115,6 +117,30 @@ class PatchEmbedder:
         patch_rows = self.position_embeddings[1:].reshape(self.grid, self.grid, self.d)
         resized = bicubic_resize(patch_rows, gh, gw).reshape(gh * gw, self.d)
         return np.concatenate([self.position_embeddings[:1], resized.astype(np.float32)], axis=0)
+
+    def preprocess(
+        self,
+        images: ImageInput,
+        size: Union[int, Tuple[int, int], None] = None,
+        resample: str = "bilinear",
+        rescale_factor: float = 1 / 255,
+        image_mean: Optional[Sequence[float]] = None,
+        image_std: Optional[Sequence[float]] = None,
+    ) -> np.ndarray:
+        """8-bit ``(H, W, C)`` images (one array, a ``(B, H, W, C)`` batch, or a list of any
+        sizes) to ``pixel_values`` ``(B, C, size, size)`` float32 as HF's ``ViTImageProcessorPil``
+        makes them with its defaults: resized to the model's image size as Pillow does
+        (bilinear), times 1/255, normalised with mean = std = 0.5 per channel. Each step's
+        setting can be changed like the processor's."""
+        half = [0.5] * self.channels
+        return pixel_values(
+            images,
+            self.image_size if size is None else size,
+            resample,
+            rescale_factor,
+            half if image_mean is None else image_mean,
+            half if image_std is None else image_std,
+        )
 
     def __call__(
         self,

@@ -46,6 +46,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(nontext::mel_filter_bank, m)?)?;
     m.add_function(wrap_pyfunction!(nontext::whisper_front_end, m)?)?;
     m.add_function(wrap_pyfunction!(nontext::vit_patch_embed, m)?)?;
+    m.add_function(wrap_pyfunction!(nontext::resize_images, m)?)?;
+    m.add_function(wrap_pyfunction!(nontext::image_pixel_values, m)?)?;
     m.add_class::<positional::CoreRope>()?;
     m.add_function(wrap_pyfunction!(positional::sinusoidal_table, m)?)?;
     m.add_function(wrap_pyfunction!(positional::alibi_slopes, m)?)?;

@@ -5,11 +5,12 @@
 use crate::arrays::{vec2, vec3};
 use crate::errors::guarded;
 use numpy::{
-    PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3, PyReadonlyArray4, PyReadwriteArray3, PyUntypedArrayMethods,
+    PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3, PyReadonlyArray4, PyReadwriteArray3, PyReadwriteArray4,
+    PyUntypedArrayMethods,
 };
 use pyo3::prelude::*;
 use tokembed_core::nontext::audio::{self, LogMelOptions, WhisperFrontEnd};
-use tokembed_core::nontext::image::PatchEmbed;
+use tokembed_core::nontext::image::{resize_batch, Image, PatchEmbed, PixelRecipe, ResizeFilter};
 
 /// `(len(waveforms), n_mels, n_samples // hop_length)` float32 log-mel features.
 #[pyfunction]
@@ -105,4 +106,52 @@ pub fn vit_patch_embed(
     let x = pixels.as_slice()?;
     let out = out.as_slice_mut()?;
     py.detach(|| guarded(|| embed.forward(x, batch, height, width, mask, out)))
+}
+
+/// The images as `(pixels, (height, width, channels))`, each C-contiguous u8 `(H, W, C)`.
+fn image_slices<'a>(images: &'a [PyReadonlyArray3<'_, u8>]) -> PyResult<Vec<Image<'a>>> {
+    images
+        .iter()
+        .map(|image| {
+            let [h, w, c]: [usize; 3] = image.shape().try_into().expect("three dimensions");
+            Ok((image.as_slice()?, (h, w, c)))
+        })
+        .collect()
+}
+
+/// Each of `images` (u8 `(H, W, C)`) resized as Pillow's `Image.resize` does, into `out`
+/// `(len(images), height, width, C)` u8 (made by the Python layer).
+#[pyfunction]
+pub fn resize_images(
+    py: Python<'_>,
+    images: Vec<PyReadonlyArray3<'_, u8>>,
+    resample: &str,
+    mut out: PyReadwriteArray4<'_, u8>,
+) -> PyResult<()> {
+    let filter = guarded(|| ResizeFilter::from_name(resample))?;
+    let [_, height, width, _]: [usize; 4] = out.shape().try_into().expect("four dimensions");
+    let images = image_slices(&images)?;
+    let out = out.as_slice_mut()?;
+    py.detach(|| guarded(|| resize_batch(&images, (height, width), filter, out)))
+}
+
+/// The image processor's pixel values: `images` (u8 `(H, W, C)`) resized to the size of `out`
+/// `(len(images), C, height, width)` float32, times `rescale`, normalised by `mean` and `std`.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn image_pixel_values(
+    py: Python<'_>,
+    images: Vec<PyReadonlyArray3<'_, u8>>,
+    resample: &str,
+    rescale: f64,
+    mean: Vec<f32>,
+    std: Vec<f32>,
+    mut out: PyReadwriteArray4<'_, f32>,
+) -> PyResult<()> {
+    let filter = guarded(|| ResizeFilter::from_name(resample))?;
+    let [_, _, height, width]: [usize; 4] = out.shape().try_into().expect("four dimensions");
+    let recipe = PixelRecipe { height, width, filter, rescale, mean: &mean, std: &std };
+    let images = image_slices(&images)?;
+    let out = out.as_slice_mut()?;
+    py.detach(|| guarded(|| recipe.apply(&images, out)))
 }
