@@ -106,3 +106,18 @@ def test_bad_weights_are_refused():
         tokembed.AudioEmbedder(w1, np.zeros(8), np.zeros((8, 8, 2)), np.zeros(8), np.zeros((5, 8)))
     with pytest.raises(ValueError, match="positions"):
         tokembed.AudioEmbedder(w1, np.zeros(8), np.zeros((8, 8, 3)), np.zeros(8), np.zeros((5, 7)))
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_one_input_spread_over_threads_is_the_same(golden, embedder, threads):
+    # With fewer inputs than threads, an input's frames are split into blocks, one per thread.
+    before = tokembed.get_num_threads()
+    try:
+        tokembed.set_num_threads(threads)
+        whole = embedder(golden["input_features"])
+        for i in range(3):
+            single = embedder(golden["input_features"][i : i + 1])
+            assert np.abs(single[0] - whole[i]).max() < 1e-6
+            assert np.abs(single[0] - golden["hidden_states"][i]).max() < 1e-4
+    finally:
+        tokembed.set_num_threads(before)

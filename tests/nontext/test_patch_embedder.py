@@ -111,3 +111,17 @@ def test_out_and_bad_input(golden, embedder):
         embedder(np.full_like(x, np.nan))
     with pytest.raises(ValueError, match="shape"):
         embedder(x, out=np.empty((4, 64, 96), np.float32))
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_one_image_spread_over_threads_is_the_same(golden, embedder, threads):
+    # With fewer images than threads, an image's patches are split into blocks, one per thread.
+    before = tokembed.get_num_threads()
+    try:
+        tokembed.set_num_threads(threads)
+        mask = golden["bool_masked_pos"]
+        for i in range(4):
+            single = embedder(golden["pixel_values"][i : i + 1], bool_masked_pos=mask[i : i + 1])
+            assert np.abs(single[0] - golden["embeddings_masked"][i]).max() < 1e-5
+    finally:
+        tokembed.set_num_threads(before)

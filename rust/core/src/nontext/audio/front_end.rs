@@ -2,9 +2,11 @@
 //! (kernel 3, padding 1) and exact GELU, conv2 (kernel 3, stride 2, padding 1) and exact GELU,
 //! transposed to `(B, T / 2, d)` and added to the position table: the vectors that enter the
 //! first encoder layer. Each convolution is one matrix product (`matrixmultiply`'s sgemm) of
-//! the input's kernel-sized windows, gathered as rows, by the weights; batches on the pool.
+//! the input's kernel-sized windows, gathered as rows, by the weights; inputs on the pool, and
+//! an input's frames in blocks across it when there are fewer inputs than threads.
 
 use crate::error::{Error, Result};
+use crate::nontext::gelu::Gelu;
 use crate::utils::memory::try_zeroed;
 use crate::utils::parallel;
 
@@ -60,75 +62,106 @@ impl WhisperFrontEnd<'_> {
         if features.len() != batch * m * frames || out.len() != batch * t_out * d {
             return Err(Error::InvalidArgument("Whisper front end: features or out of the wrong size".into()));
         }
-        // Each waveform's features on one thread of the pool, written straight into its rows.
+        let gelu = Gelu::new();
+        // Inputs on the pool; with fewer inputs than threads, each also splits its frames into
+        // blocks (one product per block), so that one input uses every thread.
+        let blocks = parallel::num_threads().div_ceil(batch.max(1)).max(1);
         parallel::run(|| {
             use rayon::prelude::*;
-            out.par_chunks_mut(t_out * d)
-                .enumerate()
-                .try_for_each(|(b, rows)| self.one(&features[b * m * frames..(b + 1) * m * frames], frames, rows))
+            out.par_chunks_mut(t_out * d).enumerate().try_for_each(|(b, rows)| {
+                self.one(&features[b * m * frames..(b + 1) * m * frames], frames, rows, &gelu, blocks)
+            })
         })
     }
 
-    fn one(&self, x: &[f32], frames: usize, out: &mut [f32]) -> Result<()> {
+    fn one(&self, x: &[f32], frames: usize, out: &mut [f32], gelu: &Gelu, blocks: usize) -> Result<()> {
+        use rayon::prelude::*;
         let (d, m) = (self.d, self.n_mels);
         let t_out = Self::frames_out(frames);
-        // conv1: windows of x (m channels, time along rows) as (frames, m * 3).
-        let mut windows = try_zeroed::<f32>(frames * m * KERNEL, "conv1 windows")?;
-        for t in 0..frames {
-            let row = &mut windows[t * m * KERNEL..(t + 1) * m * KERNEL];
-            for i in 0..m {
-                for k in 0..KERNEL {
-                    let s = t + k;
-                    row[i * KERNEL + k] = if s >= 1 && s - 1 < frames { x[i * frames + s - 1] } else { 0.0 };
-                }
-            }
-        }
+        // conv1 as three products, one per kernel tap k: hidden[t] += x[:, t + k - 1] · W1[:, :, k]ᵀ,
+        // x and the weights read through their strides (sgemm packs them), no windows gathered.
         let mut hidden = try_zeroed::<f32>(frames * d, "conv1 output")?; // (frames, d)
-        product(&windows, frames, m * KERNEL, self.conv1_weight, d, &mut hidden);
-        bias_gelu(&mut hidden, self.conv1_bias);
-        // conv2: windows of hidden (time rows, d columns), stride 2, as (t_out, d * 3).
-        let mut windows2 = try_zeroed::<f32>(t_out * d * KERNEL, "conv2 windows")?;
-        for t in 0..t_out {
-            let row = &mut windows2[t * d * KERNEL..(t + 1) * d * KERNEL];
-            for k in 0..KERNEL {
-                let s = 2 * t + k;
-                if s >= 1 && s - 1 < frames {
-                    let src = &hidden[(s - 1) * d..s * d];
-                    for (i, &v) in src.iter().enumerate() {
-                        row[i * KERNEL + k] = v;
-                    }
+        let rows1 = frames.div_ceil(blocks).max(1);
+        hidden.par_chunks_mut(rows1 * d).enumerate().for_each(|(j, block)| {
+            let first = j * rows1;
+            let tap = |k: usize| Tap { k, first_valid: 1usize.saturating_sub(k), end_valid: frames + 1 - k };
+            for (n, tap) in [tap(1), tap(0), tap(2)].into_iter().enumerate() {
+                let (t0, t1) = (first.max(tap.first_valid), (first + block.len() / d).min(tap.end_valid));
+                if t0 >= t1 {
+                    continue;
+                }
+                let a = Strided { data: x, offset: t0 + tap.k - 1, row: 1, column: frames };
+                let w = Strided { data: self.conv1_weight, offset: tap.k, row: KERNEL, column: m * KERNEL };
+                accumulate(a, w, (t1 - t0, m, d), &mut block[(t0 - first) * d..(t1 - first) * d], n > 0);
+            }
+            bias_gelu(block, self.conv1_bias, gelu);
+        });
+        // conv2 (stride 2) the same way over hidden's rows, two apart: out[t] += hidden[2t + k - 1]
+        // · W2[:, :, k]ᵀ; then the position table.
+        let rows2 = t_out.div_ceil(blocks).max(1);
+        out.par_chunks_mut(rows2 * d).enumerate().for_each(|(j, block)| {
+            let first = j * rows2;
+            let tap =
+                |k: usize| Tap { k, first_valid: 1usize.saturating_sub(k), end_valid: (frames + 1 - k).div_ceil(2) };
+            for (n, tap) in [tap(1), tap(0), tap(2)].into_iter().enumerate() {
+                let (t0, t1) = (first.max(tap.first_valid), (first + block.len() / d).min(tap.end_valid));
+                if t0 >= t1 {
+                    continue;
+                }
+                let a = Strided { data: &hidden, offset: (2 * t0 + tap.k - 1) * d, row: 2 * d, column: 1 };
+                let w = Strided { data: self.conv2_weight, offset: tap.k, row: KERNEL, column: d * KERNEL };
+                accumulate(a, w, (t1 - t0, d, d), &mut block[(t0 - first) * d..(t1 - first) * d], n > 0);
+            }
+            bias_gelu(block, self.conv2_bias, gelu);
+            for (row, pos) in block.chunks_mut(d).zip(self.positions[first * d..].chunks(d)) {
+                for (v, p) in row.iter_mut().zip(pos) {
+                    *v += p;
                 }
             }
-        }
-        product(&windows2, t_out, d * KERNEL, self.conv2_weight, d, out);
-        bias_gelu(out, self.conv2_bias);
-        for (row, pos) in out.chunks_mut(d).zip(self.positions.chunks(d)) {
-            for (v, p) in row.iter_mut().zip(pos) {
-                *v += p;
-            }
-        }
+        });
         Ok(())
     }
 }
 
-/// `c (rows, d) = a (rows, inner) · wᵀ`, where `w` is `(d, inner)` row-major (PyTorch's
-/// `(out, in, k)` flattened): sgemm reads `w` transposed through its strides.
-fn product(a: &[f32], rows: usize, inner: usize, w: &[f32], d: usize, c: &mut [f32]) {
-    // SAFETY: the slices hold rows * inner, d * inner and rows * d elements (checked by the
-    // callers' sizes), and the strides stay inside them.
+/// Kernel tap `k` of a padding-1 convolution reads input `stride·t + k - 1`, which exists for
+/// output rows `first_valid..end_valid` (the others read the zero padding).
+struct Tap {
+    k: usize,
+    first_valid: usize,
+    end_valid: usize,
+}
+
+/// A matrix inside `data`: element `(r, c)` at `offset + r * row + c * column`.
+struct Strided<'a> {
+    data: &'a [f32],
+    offset: usize,
+    row: usize,
+    column: usize,
+}
+
+/// `c (rows, d) (+)= a (rows, inner) · w (inner, d)`, each operand read through its strides
+/// (for the weights: one tap of the `(out, in, k)` layout); adds to `c` when `add`, else
+/// overwrites it.
+fn accumulate(a: Strided, w: Strided, (rows, inner, d): (usize, usize, usize), c: &mut [f32], add: bool) {
+    let last = |m: &Strided, r: usize, k: usize| m.offset + (r - 1) * m.row + (k - 1) * m.column;
+    // The sizes come from checked shapes; this keeps a wrong stride from reading out of bounds.
+    assert!(rows > 0 && inner > 0 && d > 0 && c.len() == rows * d);
+    assert!(last(&a, rows, inner) < a.data.len() && last(&w, inner, d) < w.data.len());
+    // SAFETY: every element sgemm reads is at most the last ones checked above, and c holds
+    // rows * d elements written with strides (d, 1).
     unsafe {
         matrixmultiply::sgemm(
             rows,
             inner,
             d,
             1.0,
-            a.as_ptr(),
-            inner as isize,
-            1,
-            w.as_ptr(),
-            1,
-            inner as isize,
-            0.0,
+            a.data.as_ptr().add(a.offset),
+            a.row as isize,
+            a.column as isize,
+            w.data.as_ptr().add(w.offset),
+            w.row as isize,
+            w.column as isize,
+            if add { 1.0 } else { 0.0 },
             c.as_mut_ptr(),
             d as isize,
             1,
@@ -136,12 +169,11 @@ fn product(a: &[f32], rows: usize, inner: usize, w: &[f32], d: usize, c: &mut [f
     }
 }
 
-/// Adds the bias to each row, then exact GELU: `x / 2 * (1 + erf(x / √2))`.
-fn bias_gelu(values: &mut [f32], bias: &[f32]) {
+/// Adds the bias to each row, then exact GELU (`x · Φ(x)`, see `nontext::gelu`).
+fn bias_gelu(values: &mut [f32], bias: &[f32], gelu: &Gelu) {
     for row in values.chunks_mut(bias.len()) {
         for (v, b) in row.iter_mut().zip(bias) {
-            let x = (*v + b) as f64;
-            *v = (0.5 * x * (1.0 + libm::erf(x / std::f64::consts::SQRT_2))) as f32;
+            *v = gelu.apply(*v + b);
         }
     }
 }
@@ -214,6 +246,15 @@ mod tests {
             let expected = direct(&f, &x[b * m * frames..(b + 1) * m * frames], frames);
             for (got, want) in out[b * t_out * d..(b + 1) * t_out * d].iter().zip(&expected) {
                 assert!((*got as f64 - want).abs() < 1e-5, "{got} {want}");
+            }
+        }
+        // One input split into blocks of frames (as with more threads than inputs) is the same.
+        let expected = direct(&f, &x[..m * frames], frames);
+        for blocks in 1..=5 {
+            let mut one = vec![0.0; t_out * d];
+            f.one(&x[..m * frames], frames, &mut one, &Gelu::new(), blocks).unwrap();
+            for (got, want) in one.iter().zip(&expected) {
+                assert!((*got as f64 - want).abs() < 1e-5, "{blocks} blocks: {got} {want}");
             }
         }
         let short = WhisperFrontEnd { positions: &pos[..3 * d], ..f };

@@ -6,5 +6,5 @@ pub mod pixel_values;
 pub mod resize;
 
 pub use patches::PatchEmbed;
-pub use pixel_values::{Image, PixelRecipe};
-pub use resize::{resize_batch, resize_u8, ResizeFilter};
+pub use pixel_values::PixelRecipe;
+pub use resize::{resize_batch, resize_u8, Image, ResizeFilter};

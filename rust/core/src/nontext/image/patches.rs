@@ -55,57 +55,86 @@ impl PatchEmbed<'_> {
                 return bad("a mask needs (batch, patches) values and a mask token of (d,)".into());
             }
         }
-        let inner = c * p * p;
+        // Images on the pool; with fewer images than threads, each also splits its patches into
+        // blocks (one product per block), so that one image uses every thread.
+        let blocks = parallel::num_threads().div_ceil(batch.max(1)).max(1);
+        let rows_per_block = patches.div_ceil(blocks).max(1);
         parallel::run(|| {
             use rayon::prelude::*;
             out.par_chunks_mut((1 + patches) * d).enumerate().try_for_each(|(b, rows)| -> Result<()> {
                 let image = &pixels[b * c * height * width..(b + 1) * c * height * width];
-                // Patches as rows, each in the weight's (channel, row, column) order.
-                let mut gathered = try_zeroed::<f32>(patches * inner, "ViT patches")?;
-                for (n, row) in gathered.chunks_mut(inner).enumerate() {
-                    let (y0, x0) = ((n / gw) * p, (n % gw) * p);
-                    for ch in 0..c {
-                        for i in 0..p {
-                            let src = &image[ch * height * width + (y0 + i) * width + x0..][..p];
-                            row[(ch * p + i) * p..][..p].copy_from_slice(src);
-                        }
-                    }
-                }
                 rows[..d].copy_from_slice(self.cls);
-                let projected = &mut rows[d..];
-                // SAFETY: sizes checked above: gathered (patches, inner), weight (d, inner) read
-                // transposed through its strides, projected (patches, d).
-                unsafe {
-                    matrixmultiply::sgemm(
-                        patches,
-                        inner,
-                        d,
-                        1.0,
-                        gathered.as_ptr(),
-                        inner as isize,
-                        1,
-                        self.weight.as_ptr(),
-                        1,
-                        inner as isize,
-                        0.0,
-                        projected.as_mut_ptr(),
-                        d as isize,
-                        1,
-                    );
-                }
-                for (n, row) in projected.chunks_mut(d).enumerate() {
-                    let masked = mask.is_some_and(|m| m[b * patches + n]);
-                    match (masked, self.mask_token) {
-                        (true, Some(token)) => row.copy_from_slice(token),
-                        _ => row.iter_mut().zip(self.bias).for_each(|(v, b)| *v += b),
-                    }
-                }
-                for (v, pos) in rows.iter_mut().zip(self.positions) {
+                let positions = &self.positions[d..];
+                let image_mask = mask.map(|m| &m[b * patches..(b + 1) * patches]);
+                rows[d..].par_chunks_mut(rows_per_block * d).enumerate().try_for_each(
+                    |(j, projected)| -> Result<()> {
+                        let first = j * rows_per_block;
+                        self.project(image, (height, width), first, projected)?;
+                        for (n, row) in projected.chunks_mut(d).enumerate() {
+                            let masked = image_mask.is_some_and(|m| m[first + n]);
+                            match (masked, self.mask_token) {
+                                (true, Some(token)) => row.copy_from_slice(token),
+                                _ => row.iter_mut().zip(self.bias).for_each(|(v, b)| *v += b),
+                            }
+                        }
+                        for (v, pos) in projected.iter_mut().zip(&positions[first * d..]) {
+                            *v += pos;
+                        }
+                        Ok(())
+                    },
+                )?;
+                for (v, pos) in rows[..d].iter_mut().zip(self.positions) {
                     *v += pos;
                 }
                 Ok(())
             })
         })
+    }
+
+    /// Patches `first..` of `image` (as many as `projected` has rows) projected by the
+    /// weights into `projected` `(rows, d)`, without the bias.
+    fn project(
+        &self,
+        image: &[f32],
+        (height, width): (usize, usize),
+        first: usize,
+        projected: &mut [f32],
+    ) -> Result<()> {
+        let (d, c, p) = (self.d, self.channels, self.patch);
+        let (gw, inner, rows) = (width / p, c * p * p, projected.len() / d);
+        // Patches as rows, each in the weight's (channel, row, column) order.
+        let mut gathered = try_zeroed::<f32>(rows * inner, "ViT patches")?;
+        for (r, row) in gathered.chunks_mut(inner).enumerate() {
+            let n = first + r;
+            let (y0, x0) = ((n / gw) * p, (n % gw) * p);
+            for ch in 0..c {
+                for i in 0..p {
+                    let src = &image[ch * height * width + (y0 + i) * width + x0..][..p];
+                    row[(ch * p + i) * p..][..p].copy_from_slice(src);
+                }
+            }
+        }
+        // SAFETY: gathered is (rows, inner), the weight (d, inner) read transposed through its
+        // strides, projected (rows, d): sizes checked by forward.
+        unsafe {
+            matrixmultiply::sgemm(
+                rows,
+                inner,
+                d,
+                1.0,
+                gathered.as_ptr(),
+                inner as isize,
+                1,
+                self.weight.as_ptr(),
+                1,
+                inner as isize,
+                0.0,
+                projected.as_mut_ptr(),
+                d as isize,
+                1,
+            );
+        }
+        Ok(())
     }
 }
 

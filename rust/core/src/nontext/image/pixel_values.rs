@@ -2,7 +2,7 @@
 //! rescaled, normalised per channel and laid out `(C, H, W)` in float32, as HF's PIL-backed
 //! image processors (`ViTImageProcessorPil`) compute them.
 
-use super::resize::{resize_u8, ResizeFilter};
+use super::resize::{resize_u8, Image, ResizeFilter};
 use crate::error::{Error, Result};
 use crate::utils::memory::try_zeroed;
 use crate::utils::parallel;
@@ -18,9 +18,6 @@ pub struct PixelRecipe<'a> {
     pub mean: &'a [f32],
     pub std: &'a [f32],
 }
-
-/// One input image: its pixels `(height, width, channels)` and that shape.
-pub type Image<'a> = (&'a [u8], (usize, usize, usize));
 
 impl PixelRecipe<'_> {
     /// `images` into `out` `(len(images), channels, height, width)`.

@@ -16,6 +16,9 @@ use crate::utils::memory::{try_with_capacity, try_zeroed};
 use crate::utils::parallel;
 use rayon::prelude::*;
 
+/// One input image: its pixels `(height, width, channels)` and that shape.
+pub type Image<'a> = (&'a [u8], (usize, usize, usize));
+
 /// Fractional bits of the fixed-point taps: 32 bits minus 8 for the pixel and 2 of headroom.
 const PRECISION_BITS: u32 = 32 - 8 - 2;
 
@@ -195,12 +198,7 @@ fn vertical_pass(src: &[u8], dst: &mut [u8], taps: &Taps, first_row: usize, row:
 
 /// Each of `images` (pixels `(height, width, channels)` and that shape) resized to `size`,
 /// into `out` `(len(images), size.0, size.1, channels)`: all must have the same channels.
-pub fn resize_batch(
-    images: &[(&[u8], (usize, usize, usize))],
-    size: (usize, usize),
-    filter: ResizeFilter,
-    out: &mut [u8],
-) -> Result<()> {
+pub fn resize_batch(images: &[Image<'_>], size: (usize, usize), filter: ResizeFilter, out: &mut [u8]) -> Result<()> {
     let channels = images.first().map_or(1, |(_, (_, _, c))| *c);
     let each = size.0 * size.1 * channels;
     if images.iter().any(|(_, (_, _, c))| *c != channels) || out.len() != images.len() * each {
