@@ -182,4 +182,5 @@ def test_the_audio_and_image_example_gives_hfs_vectors(monkeypatch):
     assert scope["vectors"].shape == (2, 1500, 64)
     assert np.abs(scope["vectors"][0] - golden["hidden_states"][2]).max() < 1e-4
     vit_golden = np.load(ROOT.parent / "shared" / "data" / "golden" / "vit_embeddings.npz")
-    assert np.abs(scope["patches"] - vit_golden["embeddings"]).max() < 1e-5
+    assert np.abs(scope["pixels"] - vit_golden["processed_pixel_values_pil"]).max() < 1e-6
+    assert np.abs(scope["patches"] - vit_golden["processed_embeddings_pil"]).max() < 1e-5

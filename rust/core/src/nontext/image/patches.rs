@@ -1,7 +1,8 @@
 //! ViT's patch embeddings: an image `(C, H, W)` cut into `P x P` patches (row-major over the
 //! `H / P x W / P` grid, the remainder of a size that is not a multiple of `P` dropped, as the
 //! convolution with kernel = stride = P does), each projected by the convolution's weights (one
-//! matrix product of the gathered patches, `matrixmultiply`'s sgemm), the bias added, masked
+//! matrix product of the gathered patches, `matrixmultiply`'s sgemm, split by output columns
+//! across threads when there are fewer images than threads), the bias added, masked
 //! patches replaced by the mask token, the CLS token prepended and the position table added.
 
 use crate::error::{Error, Result};
@@ -55,35 +56,46 @@ impl PatchEmbed<'_> {
                 return bad("a mask needs (batch, patches) values and a mask token of (d,)".into());
             }
         }
-        // Images on the pool; with fewer images than threads, each also splits its patches into
-        // blocks (one product per block), so that one image uses every thread.
-        let blocks = parallel::num_threads().div_ceil(batch.max(1)).max(1);
-        let rows_per_block = patches.div_ceil(blocks).max(1);
+        // Images on the pool; with fewer images than threads, each image's product is also
+        // split by output columns (each part packs only its share of the weights, which
+        // dominate for one image), so that one image uses every thread.
+        let parts = parallel::num_threads().div_ceil(batch.max(1)).clamp(1, d);
         parallel::run(|| {
             use rayon::prelude::*;
             out.par_chunks_mut((1 + patches) * d).enumerate().try_for_each(|(b, rows)| -> Result<()> {
                 let image = &pixels[b * c * height * width..(b + 1) * c * height * width];
-                rows[..d].copy_from_slice(self.cls);
-                let positions = &self.positions[d..];
+                let gathered = self.gather(image, (height, width), patches)?;
+                let (head, projected) = rows.split_at_mut(d);
+                if parts == 1 {
+                    self.project(&gathered, 0..d, projected, d);
+                } else {
+                    let width_of_part = d.div_ceil(parts);
+                    let results = (0..parts)
+                        .into_par_iter()
+                        .map(|j| -> Result<(usize, Vec<f32>)> {
+                            let columns = j * width_of_part..((j + 1) * width_of_part).min(d);
+                            let mut part = try_zeroed::<f32>(patches * columns.len(), "ViT projection")?;
+                            let stride = columns.len();
+                            self.project(&gathered, columns.clone(), &mut part, stride);
+                            Ok((columns.start, part))
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    for (first_column, part) in results {
+                        let stride = part.len() / patches;
+                        for (row, values) in projected.chunks_mut(d).zip(part.chunks(stride)) {
+                            row[first_column..first_column + stride].copy_from_slice(values);
+                        }
+                    }
+                }
+                head.copy_from_slice(self.cls);
                 let image_mask = mask.map(|m| &m[b * patches..(b + 1) * patches]);
-                rows[d..].par_chunks_mut(rows_per_block * d).enumerate().try_for_each(
-                    |(j, projected)| -> Result<()> {
-                        let first = j * rows_per_block;
-                        self.project(image, (height, width), first, projected)?;
-                        for (n, row) in projected.chunks_mut(d).enumerate() {
-                            let masked = image_mask.is_some_and(|m| m[first + n]);
-                            match (masked, self.mask_token) {
-                                (true, Some(token)) => row.copy_from_slice(token),
-                                _ => row.iter_mut().zip(self.bias).for_each(|(v, b)| *v += b),
-                            }
-                        }
-                        for (v, pos) in projected.iter_mut().zip(&positions[first * d..]) {
-                            *v += pos;
-                        }
-                        Ok(())
-                    },
-                )?;
-                for (v, pos) in rows[..d].iter_mut().zip(self.positions) {
+                for (n, row) in projected.chunks_mut(d).enumerate() {
+                    match (image_mask.is_some_and(|m| m[n]), self.mask_token) {
+                        (true, Some(token)) => row.copy_from_slice(token),
+                        _ => row.iter_mut().zip(self.bias).for_each(|(v, b)| *v += b),
+                    }
+                }
+                for (v, pos) in rows.iter_mut().zip(self.positions) {
                     *v += pos;
                 }
                 Ok(())
@@ -91,21 +103,13 @@ impl PatchEmbed<'_> {
         })
     }
 
-    /// Patches `first..` of `image` (as many as `projected` has rows) projected by the
-    /// weights into `projected` `(rows, d)`, without the bias.
-    fn project(
-        &self,
-        image: &[f32],
-        (height, width): (usize, usize),
-        first: usize,
-        projected: &mut [f32],
-    ) -> Result<()> {
-        let (d, c, p) = (self.d, self.channels, self.patch);
-        let (gw, inner, rows) = (width / p, c * p * p, projected.len() / d);
-        // Patches as rows, each in the weight's (channel, row, column) order.
-        let mut gathered = try_zeroed::<f32>(rows * inner, "ViT patches")?;
-        for (r, row) in gathered.chunks_mut(inner).enumerate() {
-            let n = first + r;
+    /// The image's `patches` patches as rows `(patches, channels * patch * patch)`, each in the
+    /// weight's (channel, row, column) order.
+    fn gather(&self, image: &[f32], (height, width): (usize, usize), patches: usize) -> Result<Vec<f32>> {
+        let (c, p) = (self.channels, self.patch);
+        let (gw, inner) = (width / p, c * p * p);
+        let mut gathered = try_zeroed::<f32>(patches * inner, "ViT patches")?;
+        for (n, row) in gathered.chunks_mut(inner).enumerate() {
             let (y0, x0) = ((n / gw) * p, (n % gw) * p);
             for ch in 0..c {
                 for i in 0..p {
@@ -114,27 +118,36 @@ impl PatchEmbed<'_> {
                 }
             }
         }
-        // SAFETY: gathered is (rows, inner), the weight (d, inner) read transposed through its
-        // strides, projected (rows, d): sizes checked by forward.
+        Ok(gathered)
+    }
+
+    /// `out (patches, columns) = gathered (patches, inner) · weight[columns]ᵀ`, rows of `out`
+    /// `stride` apart (no bias).
+    fn project(&self, gathered: &[f32], columns: std::ops::Range<usize>, out: &mut [f32], stride: usize) {
+        let inner = self.channels * self.patch * self.patch;
+        let rows = gathered.len() / inner;
+        let weight = &self.weight[columns.start * inner..columns.end * inner];
+        assert!(columns.end <= self.d && stride >= columns.len() && out.len() >= (rows - 1) * stride + columns.len());
+        // SAFETY: gathered is (rows, inner), weight's rows of the columns (columns, inner) read
+        // transposed through its strides, out holds rows rows of stride values (checked above).
         unsafe {
             matrixmultiply::sgemm(
                 rows,
                 inner,
-                d,
+                columns.len(),
                 1.0,
                 gathered.as_ptr(),
                 inner as isize,
                 1,
-                self.weight.as_ptr(),
+                weight.as_ptr(),
                 1,
                 inner as isize,
                 0.0,
-                projected.as_mut_ptr(),
-                d as isize,
+                out.as_mut_ptr(),
+                stride as isize,
                 1,
             );
         }
-        Ok(())
     }
 }
 

@@ -181,16 +181,20 @@ fn horizontal_pass(src: &[u8], dst: &mut [u8], taps: &Taps, (width, out_width, c
 }
 
 /// Output row `y` of `dst` from the rows of `src` the taps name (`src` starts at input row
-/// `first_row`); `row` values per row.
+/// `first_row`); `row` values per row. Whole rows are accumulated tap by tap (contiguous, so
+/// the compiler vectorises it).
 fn vertical_pass(src: &[u8], dst: &mut [u8], taps: &Taps, first_row: usize, row: usize) {
     dst.par_chunks_mut(row).enumerate().for_each(|(y, dst)| {
         let (start, count) = (taps.start[y] - first_row, taps.count[y]);
         let weights = &taps.weights[y * taps.width..][..count];
-        for (x, value) in dst.iter_mut().enumerate() {
-            let mut sum = 1i32 << (PRECISION_BITS - 1);
-            for (k, &w) in weights.iter().enumerate() {
-                sum = sum.wrapping_add(i32::from(src[(start + k) * row + x]).wrapping_mul(w));
+        let mut sums = vec![1i32 << (PRECISION_BITS - 1); row];
+        for (k, &w) in weights.iter().enumerate() {
+            let line = &src[(start + k) * row..][..row];
+            for (sum, &v) in sums.iter_mut().zip(line) {
+                *sum = sum.wrapping_add(i32::from(v).wrapping_mul(w));
             }
+        }
+        for (value, &sum) in dst.iter_mut().zip(&sums) {
             *value = round_to_u8(sum);
         }
     });
@@ -212,14 +216,39 @@ pub fn resize_batch(images: &[Image<'_>], size: (usize, usize), filter: ResizeFi
 }
 
 fn horizontal_row(src: &[u8], dst: &mut [u8], taps: &Taps, channels: usize) {
-    for (x, pixel) in dst.chunks_mut(channels).enumerate() {
+    // The channel count as a constant for the common images, so the per-pixel loop unrolls.
+    match channels {
+        1 => horizontal_row_of::<1>(src, dst, taps),
+        3 => horizontal_row_of::<3>(src, dst, taps),
+        4 => horizontal_row_of::<4>(src, dst, taps),
+        _ => {
+            for (x, pixel) in dst.chunks_mut(channels).enumerate() {
+                let (start, count) = (taps.start[x], taps.count[x]);
+                let weights = &taps.weights[x * taps.width..][..count];
+                for (ch, value) in pixel.iter_mut().enumerate() {
+                    let mut sum = 1i32 << (PRECISION_BITS - 1);
+                    for (k, &w) in weights.iter().enumerate() {
+                        sum = sum.wrapping_add(i32::from(src[(start + k) * channels + ch]).wrapping_mul(w));
+                    }
+                    *value = round_to_u8(sum);
+                }
+            }
+        }
+    }
+}
+
+fn horizontal_row_of<const C: usize>(src: &[u8], dst: &mut [u8], taps: &Taps) {
+    for (x, pixel) in dst.chunks_exact_mut(C).enumerate() {
         let (start, count) = (taps.start[x], taps.count[x]);
         let weights = &taps.weights[x * taps.width..][..count];
-        for (ch, value) in pixel.iter_mut().enumerate() {
-            let mut sum = 1i32 << (PRECISION_BITS - 1);
-            for (k, &w) in weights.iter().enumerate() {
-                sum = sum.wrapping_add(i32::from(src[(start + k) * channels + ch]).wrapping_mul(w));
+        let inputs = &src[start * C..(start + count) * C];
+        let mut sums = [1i32 << (PRECISION_BITS - 1); C];
+        for (&w, input) in weights.iter().zip(inputs.chunks_exact(C)) {
+            for (sum, &v) in sums.iter_mut().zip(input) {
+                *sum = sum.wrapping_add(i32::from(v).wrapping_mul(w));
             }
+        }
+        for (value, &sum) in pixel.iter_mut().zip(&sums) {
             *value = round_to_u8(sum);
         }
     }
