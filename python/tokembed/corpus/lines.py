@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator, List, Tuple
 
+from .._core import count_newlines
 from .sources import STDIN, InputFile
 
 
@@ -129,6 +130,6 @@ def line_chunks(source: InputFile, chunk_bytes: int) -> Iterator[LineChunk]:
             now = position()
             yield LineChunk(body, line_no, now - consumed)
             consumed = now
-            line_no += body.count(b"\n") + 1
+            line_no += count_newlines(body) + 1
         if parts:
             yield LineChunk(b"".join(parts), line_no, position() - consumed)

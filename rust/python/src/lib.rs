@@ -42,6 +42,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<train::WordCounter>()?;
     m.add_function(wrap_pyfunction!(train::unigram_model_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(corpus::jsonl_text, m)?)?;
+    m.add_function(wrap_pyfunction!(corpus::count_newlines, m)?)?;
     m.add_function(wrap_pyfunction!(nontext::log_mel_spectrogram, m)?)?;
     m.add_function(wrap_pyfunction!(nontext::mel_filter_bank, m)?)?;
     m.add_function(wrap_pyfunction!(nontext::whisper_front_end, m)?)?;

@@ -37,7 +37,7 @@ pub fn encode(
     split_special_tokens: bool,
     first_line: usize,
 ) -> CoreResult<Option<Encoded>> {
-    let lines: Vec<&[u8]> = buf.split(|&b| b == b'\n').collect();
+    let lines = lines_of(buf);
     let parts = parallel::map_chunks(&lines, |start, group| -> CoreResult<Option<(Vec<u32>, Vec<usize>, usize)>> {
         let mut ids = Vec::with_capacity(group.iter().map(|l| l.len() / 4).sum());
         let (mut lens, mut empty) = (Vec::with_capacity(group.len()), 0);
@@ -67,6 +67,25 @@ pub fn encode(
     }
     let (ids, offsets) = batch::join_parts(groups);
     Ok(Some(Encoded { ids, offsets, empty }))
+}
+
+/// The buffer's lines, as `buf.split(|&b| b == b'\n')` gives them, found with `memchr`: this
+/// runs before the parallel part, on one thread, and a byte-by-byte split of a 4 MB buffer
+/// cost ~4 ms there, a tenth of the batch's encoding on two threads.
+fn lines_of(buf: &[u8]) -> Vec<&[u8]> {
+    let mut lines = Vec::with_capacity(buf.len() / 64 + 1);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', buf) {
+        lines.push(&buf[start..end]);
+        start = end + 1;
+    }
+    lines.push(&buf[start..]);
+    lines
+}
+
+/// How many `\n` the buffer holds (`bytes.count(b"\n")`, a few times faster).
+pub fn count_newlines(buf: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', buf).count()
 }
 
 /// Only white space (as Python's `bytes.isspace` sees it).
@@ -185,6 +204,15 @@ impl<'de> Visitor<'de> for TextUnder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_those_of_split() {
+        for buf in [&b""[..], b"\n", b"a", b"a\n", b"\n\na\nbc\n\nd", b"{\"t\": 1}\n{}"] {
+            let expected: Vec<&[u8]> = buf.split(|&b| b == b'\n').collect();
+            assert_eq!(lines_of(buf), expected);
+            assert_eq!(count_newlines(buf), buf.iter().filter(|&&b| b == b'\n').count());
+        }
+    }
 
     /// The texts of a buffer's non-blank lines (None: some line is for the careful reader).
     fn docs(buf: &str) -> Option<Vec<String>> {
