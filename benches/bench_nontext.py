@@ -224,11 +224,13 @@ def vit_rows(repeats: int):
     if torch is not None:
         tensors = [torch.from_numpy(a) for a in (weight, bias, cls, positions)]
 
-        def torch_run(x):
+        def torch_vit(x):
             with torch.inference_mode():
                 w, b, c, pos = tensors
                 y = torch.nn.functional.conv2d(torch.from_numpy(x), w, b, stride=p).flatten(2).transpose(1, 2)
                 return (torch.cat([c.expand(y.shape[0], 1, d), y], dim=1) + pos).numpy()
+
+        torch_run = torch_vit
 
     rows = []
     for batch in (1, 8, 32):

@@ -116,6 +116,21 @@ def float32_array(value: Any, what: str) -> np.ndarray:
 # ----- out= arrays ------------------------------------------------------------------------------
 
 
+def one_or_batch(values: Any, item_ndim: int, what: str, shapes: str) -> List[Any]:
+    """``values`` as a list of items: an array of ``item_ndim`` dimensions is one item, one of a
+    dimension more a batch of them, a list or tuple is taken as given (items of any sizes); the
+    items are checked by the caller. ``shapes`` names the shapes taken, for the error."""
+    if isinstance(values, np.ndarray):
+        if values.ndim == item_ndim:
+            return [values]
+        if values.ndim == item_ndim + 1:
+            return list(values)
+        raise ValueError(f"{what} must be {shapes}, got shape {values.shape}")
+    if isinstance(values, (list, tuple)):
+        return list(values)
+    raise TypeError(f"{what} must be an array or a list of arrays, got {type(values).__name__}")
+
+
 def ndarray_out(out: Any) -> np.ndarray:
     """``out`` when it is a NumPy array, else a TypeError."""
     if not isinstance(out, np.ndarray):

@@ -129,5 +129,5 @@ def test_bad_images_and_settings_are_clear_errors():
         embedder.preprocess(image, image_std=(0.5, 0.0, 0.5))
     with pytest.raises(ValueError, match="same number of channels"):
         resize_images([image, np.zeros((4, 4, 1), dtype=np.uint8)], 8)
-    with pytest.raises(TypeError, match="a uint8 array or a list"):
+    with pytest.raises(TypeError, match="an array or a list of arrays"):
         resize_images("image.png", 8)

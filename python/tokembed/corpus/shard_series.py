@@ -85,6 +85,15 @@ class ResumePoint:
 
 def run_facts(job: ShardJob, limit: ShardLimit, inputs: Sequence[InputFile], **options: Any) -> Dict[str, Any]:
     """What the manifest records about how the shards were made; ``--resume`` requires the same."""
+    facts = output_facts(job, **options)
+    facts["shard_limit"] = limit.as_dict()
+    facts["inputs"] = [{"path": f.path, "kind": f.kind, "bytes": f.size} for f in inputs]
+    return facts
+
+
+def output_facts(job: ShardJob, **options: Any) -> Dict[str, Any]:
+    """The format, dtype, tokenizer and EOS of the output, and ``options``: the facts of a run
+    that do not depend on how it is cut into shards or where its documents came from."""
     facts: Dict[str, Any] = {
         "format": job.format,
         "dtype": job.dtype,
@@ -98,8 +107,6 @@ def run_facts(job: ShardJob, limit: ShardLimit, inputs: Sequence[InputFile], **o
         "eos_id": job.eos,
     }
     facts.update(options)
-    facts["shard_limit"] = limit.as_dict()
-    facts["inputs"] = [{"path": f.path, "kind": f.kind, "bytes": f.size} for f in inputs]
     return facts
 
 

@@ -20,14 +20,23 @@ system they share (NFS, Lustre, a mounted bucket).
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
 from .._files import remove_if_present, write_text_atomically
 from ..corpus.job import ShardJob, TokenizerSpec
+from ..corpus.pipeline import encode_files
 from ..corpus.outputs import OutputLocked, known_outputs, locked_output, remove_stale_temporaries, series_files
-from ..corpus.shard_series import ShardLimit, commit_checksummed, existing_outputs, manifest_document, run_facts
+from ..corpus.shard_series import (
+    ShardLimit,
+    commit_checksummed,
+    existing_outputs,
+    manifest_document,
+    output_facts,
+    run_facts,
+)
 from ..corpus.sources import expand_inputs
 from ..corpus.tokenizer_facts import DEFAULT_TOKENIZER
 from ..data.formats import open_writer
@@ -156,7 +165,7 @@ def write_shards(
     _ray()
     prefix = os.fspath(prefix)
     job = ShardJob(prefix, tokenizer, format=format, dtype=dtype)
-    facts = run_facts(job, ShardLimit(tokens=1), [], ids_column=ids_column)
+    facts = output_facts(job, ids_column=ids_column)
     facts["shard_limit"] = {"rows_per_shard": rows_per_shard}
     facts["inputs"] = [{"ray_dataset": type(ds).__name__}]
     if os.path.dirname(prefix):
@@ -328,11 +337,15 @@ def encode_on_ray(
     return manifest
 
 
+# The options of ``encode_files`` that change the ids (their defaults are read from it).
+_ID_OPTIONS = ("add_special_tokens", "split_special_tokens", "json_key", "document_per_file", "keep_empty", "errors")
+
+
 def _recorded_options(options: Dict[str, Any]) -> Dict[str, Any]:
-    """The options of ``encode_files`` that change the ids, with their defaults, as the manifest
+    """The options of ``encode_files`` that change the ids, with its defaults, as the manifest
     records them."""
-    defaults = {"add_special_tokens": True, "split_special_tokens": False, "json_key": "text",
-                "document_per_file": False, "keep_empty": False, "errors": "replace"}
+    parameters = inspect.signature(encode_files).parameters
+    defaults = {k: parameters[k].default for k in _ID_OPTIONS}
     unknown = set(options) - set(defaults) - {"workers", "batch_bytes"}
     if unknown:
         raise TypeError(f"unknown options: {', '.join(sorted(unknown))}")

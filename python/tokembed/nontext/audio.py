@@ -7,6 +7,7 @@ from typing import Sequence, Union
 import numpy as np
 
 from .. import _core
+from .._checks import one_or_batch
 
 # WhisperFeatureExtractor's defaults.
 SAMPLING_RATE = 16_000
@@ -67,15 +68,7 @@ def mel_filter_bank(
 
 
 def _as_waveforms(waveforms: Waveforms) -> list:
-    if isinstance(waveforms, np.ndarray):
-        if waveforms.ndim == 1:
-            waveforms = [waveforms]
-        elif waveforms.ndim == 2:
-            waveforms = list(waveforms)
-        else:
-            raise ValueError(f"waveforms must be (T,) or (B, T), got shape {waveforms.shape}")
-    elif not isinstance(waveforms, (list, tuple)):
-        raise TypeError(f"waveforms must be an array or a list of arrays, got {type(waveforms).__name__}")
+    waveforms = one_or_batch(waveforms, 1, "waveforms", "(T,) or (B, T)")
     out = []
     for i, wave in enumerate(waveforms):
         array = np.asarray(wave)

@@ -10,6 +10,7 @@ from typing import List, Sequence, Tuple, Union
 import numpy as np
 
 from .. import _core
+from .._checks import one_or_batch
 
 ImageInput = Union[np.ndarray, Sequence[np.ndarray]]
 RESAMPLES = ("bilinear", "bicubic")
@@ -18,17 +19,7 @@ RESAMPLES = ("bilinear", "bicubic")
 def image_list(images: ImageInput, what: str = "images") -> List[np.ndarray]:
     """``images`` (one ``(H, W, C)`` uint8 array, a ``(B, H, W, C)`` batch, or a sequence of
     ``(H, W, C)`` arrays or PIL images, sizes free) as C-contiguous ``(H, W, C)`` uint8 arrays."""
-    if isinstance(images, np.ndarray):
-        if images.ndim == 3:
-            items = [images]
-        elif images.ndim == 4:
-            items = list(images)
-        else:
-            raise ValueError(f"{what} must be (H, W, C) or (B, H, W, C) uint8, got shape {images.shape}")
-    elif isinstance(images, (list, tuple)):
-        items = [np.asarray(image) for image in images]
-    else:
-        raise TypeError(f"{what} must be a uint8 array or a list of them, got {type(images).__name__}")
+    items = [np.asarray(image) for image in one_or_batch(images, 3, what, "(H, W, C) or (B, H, W, C) uint8")]
     if not items:
         raise ValueError(f"{what} is empty")
     for i, item in enumerate(items):
