@@ -6,7 +6,7 @@
 //! an input's frames in blocks across it when there are fewer inputs than threads.
 
 use crate::error::{Error, Result};
-use crate::nontext::gelu::Gelu;
+use crate::nontext::gelu::gelu;
 use crate::utils::memory::try_zeroed;
 use crate::utils::parallel;
 
@@ -62,19 +62,18 @@ impl WhisperFrontEnd<'_> {
         if features.len() != batch * m * frames || out.len() != batch * t_out * d {
             return Err(Error::InvalidArgument("Whisper front end: features or out of the wrong size".into()));
         }
-        let gelu = Gelu::new();
         // Inputs on the pool; with fewer inputs than threads, each also splits its frames into
         // blocks (one product per block), so that one input uses every thread.
         let blocks = parallel::num_threads().div_ceil(batch.max(1)).max(1);
         parallel::run(|| {
             use rayon::prelude::*;
             out.par_chunks_mut(t_out * d).enumerate().try_for_each(|(b, rows)| {
-                self.one(&features[b * m * frames..(b + 1) * m * frames], frames, rows, &gelu, blocks)
+                self.one(&features[b * m * frames..(b + 1) * m * frames], frames, rows, blocks)
             })
         })
     }
 
-    fn one(&self, x: &[f32], frames: usize, out: &mut [f32], gelu: &Gelu, blocks: usize) -> Result<()> {
+    fn one(&self, x: &[f32], frames: usize, out: &mut [f32], blocks: usize) -> Result<()> {
         use rayon::prelude::*;
         let (d, m) = (self.d, self.n_mels);
         let t_out = Self::frames_out(frames);
@@ -94,7 +93,7 @@ impl WhisperFrontEnd<'_> {
                 let w = Strided { data: self.conv1_weight, offset: tap.k, row: KERNEL, column: m * KERNEL };
                 accumulate(a, w, (t1 - t0, m, d), &mut block[(t0 - first) * d..(t1 - first) * d], n > 0);
             }
-            bias_gelu(block, self.conv1_bias, gelu);
+            bias_gelu(block, self.conv1_bias);
         });
         // conv2 (stride 2) the same way over hidden's rows, two apart: out[t] += hidden[2t + k - 1]
         // · W2[:, :, k]ᵀ; then the position table.
@@ -112,7 +111,7 @@ impl WhisperFrontEnd<'_> {
                 let w = Strided { data: self.conv2_weight, offset: tap.k, row: KERNEL, column: d * KERNEL };
                 accumulate(a, w, (t1 - t0, d, d), &mut block[(t0 - first) * d..(t1 - first) * d], n > 0);
             }
-            bias_gelu(block, self.conv2_bias, gelu);
+            bias_gelu(block, self.conv2_bias);
             for (row, pos) in block.chunks_mut(d).zip(self.positions[first * d..].chunks(d)) {
                 for (v, p) in row.iter_mut().zip(pos) {
                     *v += p;
@@ -170,10 +169,10 @@ fn accumulate(a: Strided, w: Strided, (rows, inner, d): (usize, usize, usize), c
 }
 
 /// Adds the bias to each row, then exact GELU (`x · Φ(x)`, see `nontext::gelu`).
-fn bias_gelu(values: &mut [f32], bias: &[f32], gelu: &Gelu) {
+fn bias_gelu(values: &mut [f32], bias: &[f32]) {
     for row in values.chunks_mut(bias.len()) {
         for (v, b) in row.iter_mut().zip(bias) {
-            *v = gelu.apply(*v + b);
+            *v = gelu(*v + b);
         }
     }
 }
@@ -252,7 +251,7 @@ mod tests {
         let expected = direct(&f, &x[..m * frames], frames);
         for blocks in 1..=5 {
             let mut one = vec![0.0; t_out * d];
-            f.one(&x[..m * frames], frames, &mut one, &Gelu::new(), blocks).unwrap();
+            f.one(&x[..m * frames], frames, &mut one, blocks).unwrap();
             for (got, want) in one.iter().zip(&expected) {
                 assert!((*got as f64 - want).abs() < 1e-5, "{blocks} blocks: {got} {want}");
             }
