@@ -28,7 +28,8 @@ B photos of 480 x 640 to 224 x 224, against what HF's PIL processor does (PIL `I
 bilinear, then NumPy); the pixels are compared too.
 
 Torch rows (`torch.nn.functional.conv1d`/`conv2d` + `gelu`, `torch.stft`) are added when torch is
-importable (not in any extra: `pip install torch` to see them), at the same thread count.
+importable (not in any extra: `pip install torch` to see them), at the same thread count, with
+OMP_WAIT_POLICY=PASSIVE (unless set) so that its idle threads do not spin on the timed cores.
 
 Run with OPENBLAS_NUM_THREADS=1: NumPy's BLAS threads otherwise spin after each matmul on the
 cores we time (NumPy then uses one BLAS thread; compare the 1-thread rows).
@@ -37,6 +38,7 @@ cores we time (NumPy then uses one BLAS thread; compare the 1-thread rows).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -81,6 +83,9 @@ def waveforms(batch: int):
 
 
 def import_torch():
+    # Without this, torch's OpenMP threads spin for a while after each op, on the cores the next
+    # run (ours or NumPy's) is timed on; passive threads sleep instead.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         import torch
     except ImportError:
