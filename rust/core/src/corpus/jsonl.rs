@@ -25,6 +25,9 @@ pub struct Encoded {
     pub empty: usize,
 }
 
+/// One group of lines encoded: ids, each document's length, and the empty documents left out.
+type GroupIds = (Vec<u32>, Vec<usize>, usize);
+
 /// Parses and encodes the buffer's documents, each group of lines on one thread of the pool
 /// (parsing next to encoding, while the text is in cache); `Ok(None)` when some line needs the
 /// careful reader. `first_line` numbers the buffer's first line in errors.
@@ -38,7 +41,7 @@ pub fn encode(
     first_line: usize,
 ) -> CoreResult<Option<Encoded>> {
     let lines = lines_of(buf);
-    let parts = parallel::map_chunks(&lines, |start, group| -> CoreResult<Option<(Vec<u32>, Vec<usize>, usize)>> {
+    let parts = parallel::map_chunks(&lines, |start, group| -> CoreResult<Option<GroupIds>> {
         let mut ids = Vec::with_capacity(group.iter().map(|l| l.len() / 4).sum());
         let (mut lens, mut empty) = (Vec::with_capacity(group.len()), 0);
         for (i, line) in group.iter().enumerate() {
