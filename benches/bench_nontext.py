@@ -112,17 +112,24 @@ def torch_log_mel():
     return run
 
 
-def numpy_windows(x, w1, w2):
-    """The two convolutions' gathered windows and flattened weights, as ``numpy_front_end``
-    builds them (for timing its matmuls alone)."""
-    h = x.transpose(0, 2, 1)
+def windows(h, stride):
+    """The kernel-3, padding-1 windows of ``h`` (B, T, C) time-major, as rows (B, T_out, 3 * C)."""
     padded = np.pad(h, ((0, 0), (1, 1), (0, 0)))
-    windows1 = np.concatenate([padded[:, k:k + h.shape[1]] for k in range(3)], axis=2)
-    d = w1.shape[0]
-    frames2 = (h.shape[1] - 1) // 2 + 1
-    hidden = np.zeros((x.shape[0], h.shape[1] + 2, d), dtype=np.float32)
-    windows2 = np.concatenate([hidden[:, k:k + 2 * (frames2 - 1) + 1:2] for k in range(3)], axis=2)
-    return windows1, w1.transpose(2, 1, 0).reshape(-1, d), np.ascontiguousarray(windows2), w2.transpose(2, 1, 0).reshape(-1, d)
+    frames = (h.shape[1] + 2 - 3) // stride + 1
+    return np.concatenate([padded[:, k:k + stride * (frames - 1) + 1:stride] for k in range(3)], axis=2)
+
+
+def flat_weights(w):
+    """A convolution weight (D, C, 3) as (3 * C, D), k-major like ``windows``' rows."""
+    return w.transpose(2, 1, 0).reshape(-1, w.shape[0])
+
+
+def numpy_windows(x, w1, w2):
+    """The two matmuls' operands of ``numpy_front_end`` (for timing its matmuls alone); the
+    second convolution's input is zeros of its shape, the values do not change the time."""
+    h = x.transpose(0, 2, 1)
+    hidden = np.zeros((x.shape[0], h.shape[1], w1.shape[0]), dtype=np.float32)
+    return windows(h, 1), flat_weights(w1), np.ascontiguousarray(windows(hidden, 2)), flat_weights(w2)
 
 
 def numpy_front_end(x, w1, b1, w2, b2, positions):
@@ -132,11 +139,7 @@ def numpy_front_end(x, w1, b1, w2, b2, positions):
         return np.sign(v) * y
 
     def conv_gelu(h, w, b, stride):  # h (B, T, C) time-major, w (D, C, 3)
-        padded = np.pad(h, ((0, 0), (1, 1), (0, 0)))
-        frames = (h.shape[1] + 2 - 3) // stride + 1
-        windows = np.concatenate([padded[:, k:k + stride * (frames - 1) + 1:stride] for k in range(3)], axis=2)
-        weights = w.transpose(2, 1, 0).reshape(-1, w.shape[0])  # (3 * C, D), k-major like the windows
-        y = windows @ weights + b
+        y = windows(h, stride) @ flat_weights(w) + b
         return 0.5 * y * (1.0 + erf(y / np.sqrt(2.0)))
 
     h = conv_gelu(x.transpose(0, 2, 1), w1, b1, 1)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+import tokembed
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BERT_DIR = DATA / "tokenizers" / "bert-base-uncased"
@@ -21,3 +24,17 @@ def corpus_lines(path: Path) -> list[str]:
 def data_dir() -> Path:
     assert DATA.is_dir(), f"reference data not found at {DATA}"
     return DATA
+
+
+def load_npz(path: Path) -> dict:
+    """Every array of an ``.npz`` file (the golden outputs), read once."""
+    with np.load(path) as archive:
+        return {name: archive[name] for name in archive.files}
+
+
+@pytest.fixture
+def restore_threads():
+    """Puts the thread count back after a test that changes it."""
+    before = tokembed.get_num_threads()
+    yield
+    tokembed.set_num_threads(before)

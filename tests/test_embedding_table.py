@@ -28,11 +28,7 @@ def weights(vocab: int, dim: int, dtype=np.float32, seed: int = 0) -> np.ndarray
     return np.random.default_rng(seed).standard_normal((vocab, dim)).astype(np.float32).astype(dtype)
 
 
-@pytest.fixture(autouse=True)
-def restore_threads():
-    before = tokembed.get_num_threads()
-    yield
-    tokembed.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("restore_threads")
 
 
 # ----- lookup ---------------------------------------------------------------------------------

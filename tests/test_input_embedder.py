@@ -29,11 +29,7 @@ def bert():
     return tokembed.InputEmbedder.from_bert(MINILM)
 
 
-@pytest.fixture(autouse=True)
-def restore_threads():
-    before = tokembed.get_num_threads()
-    yield
-    tokembed.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("restore_threads")
 
 
 def encode_like_the_golden_file(texts, pairs) -> dict:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import tokembed
-from conftest import DATA
+from conftest import DATA, load_npz
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reference_whisper import front_end  # noqa: E402
@@ -23,8 +23,7 @@ GOLDEN = DATA / "golden" / "whisper_frontend.npz"
 
 @pytest.fixture(scope="module")
 def golden():
-    g = np.load(GOLDEN)
-    return {k: g[k] for k in g.files}
+    return load_npz(GOLDEN)
 
 
 @pytest.fixture(scope="module")
@@ -109,15 +108,11 @@ def test_bad_weights_are_refused():
 
 
 @pytest.mark.parametrize("threads", [2, 3])
-def test_one_input_spread_over_threads_is_the_same(golden, embedder, threads):
+def test_one_input_spread_over_threads_is_the_same(golden, embedder, threads, restore_threads):
     # With fewer inputs than threads, an input's frames are split into blocks, one per thread.
-    before = tokembed.get_num_threads()
-    try:
-        tokembed.set_num_threads(threads)
-        whole = embedder(golden["input_features"])
-        for i in range(3):
-            single = embedder(golden["input_features"][i : i + 1])
-            assert np.abs(single[0] - whole[i]).max() < 1e-6
-            assert np.abs(single[0] - golden["hidden_states"][i]).max() < 1e-4
-    finally:
-        tokembed.set_num_threads(before)
+    tokembed.set_num_threads(threads)
+    whole = embedder(golden["input_features"])
+    for i in range(3):
+        single = embedder(golden["input_features"][i : i + 1])
+        assert np.abs(single[0] - whole[i]).max() < 1e-6
+        assert np.abs(single[0] - golden["hidden_states"][i]).max() < 1e-4

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import tokembed
-from conftest import DATA
+from conftest import DATA, load_npz
 from tokembed.nontext import pixel_values, resize_images
 
 GOLDEN = DATA / "golden" / "vit_embeddings.npz"
@@ -22,8 +22,7 @@ PIL_FILTERS = {"bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC}
 
 @pytest.fixture(scope="module")
 def golden():
-    g = np.load(GOLDEN)
-    return {k: g[k] for k in g.files}
+    return load_npz(GOLDEN)
 
 
 def pil_resize(image: np.ndarray, height: int, width: int, resample: str) -> np.ndarray:
@@ -95,17 +94,13 @@ def test_pixel_values_by_their_definition():
         assert np.abs(got - expected).max() < 1e-5
 
 
-def test_threads_do_not_change_the_pixels():
+def test_threads_do_not_change_the_pixels(restore_threads):
     rng = np.random.default_rng(11)
     images = rng.integers(0, 256, (5, 120, 90, 3), dtype=np.uint8)
-    before = tokembed.get_num_threads()
-    try:
-        tokembed.set_num_threads(1)
-        one = resize_images(images, (61, 203))
-        tokembed.set_num_threads(2)
-        np.testing.assert_array_equal(resize_images(images, (61, 203)), one)
-    finally:
-        tokembed.set_num_threads(before)
+    tokembed.set_num_threads(1)
+    one = resize_images(images, (61, 203))
+    tokembed.set_num_threads(2)
+    np.testing.assert_array_equal(resize_images(images, (61, 203)), one)
 
 
 def test_bad_images_and_settings_are_clear_errors():

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import tokembed
 from tokembed.nontext import mel_filter_bank
-from conftest import DATA
+from conftest import DATA, load_npz
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reference_whisper import log_mel  # noqa: E402
@@ -25,8 +25,7 @@ GOLDEN = DATA / "golden" / "whisper_frontend.npz"
 
 @pytest.fixture(scope="module")
 def golden():
-    g = np.load(GOLDEN)
-    return {k: g[k] for k in g.files}
+    return load_npz(GOLDEN)
 
 
 def waveforms(g):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tokembed
-from conftest import DATA
+from conftest import DATA, load_npz
 
 WEIGHTS = DATA / "golden" / "vit_embeddings.safetensors"
 GOLDEN = DATA / "golden" / "vit_embeddings.npz"
@@ -19,8 +19,7 @@ TOLERANCE = 1e-5
 
 @pytest.fixture(scope="module")
 def golden():
-    g = np.load(GOLDEN)
-    return {k: g[k] for k in g.files}
+    return load_npz(GOLDEN)
 
 
 @pytest.fixture(scope="module")
@@ -114,14 +113,10 @@ def test_out_and_bad_input(golden, embedder):
 
 
 @pytest.mark.parametrize("threads", [2, 3])
-def test_one_image_spread_over_threads_is_the_same(golden, embedder, threads):
-    # With fewer images than threads, an image's patches are split into blocks, one per thread.
-    before = tokembed.get_num_threads()
-    try:
-        tokembed.set_num_threads(threads)
-        mask = golden["bool_masked_pos"]
-        for i in range(4):
-            single = embedder(golden["pixel_values"][i : i + 1], bool_masked_pos=mask[i : i + 1])
-            assert np.abs(single[0] - golden["embeddings_masked"][i]).max() < 1e-5
-    finally:
-        tokembed.set_num_threads(before)
+def test_one_image_spread_over_threads_is_the_same(golden, embedder, threads, restore_threads):
+    # With fewer images than threads, an image's product is split by output columns.
+    tokembed.set_num_threads(threads)
+    mask = golden["bool_masked_pos"]
+    for i in range(4):
+        single = embedder(golden["pixel_values"][i : i + 1], bool_masked_pos=mask[i : i + 1])
+        assert np.abs(single[0] - golden["embeddings_masked"][i]).max() < 1e-5
