@@ -108,7 +108,7 @@ class ShardJob:
             # A shard of another format at this prefix goes when this one takes its place.
             # So do the shards of a sharded output there (its manifest is among the known outputs).
             self._others = [p for p in known_outputs(prefix) if p not in finals] + series_files(prefix)
-            self._writer = writer = open_writer(prefix, self.format, self.dtype)
+            self._writer = writer = open_writer(prefix, self.format, self.dtype, self.max_id)
             try:
                 yield writer
             finally:

@@ -11,7 +11,7 @@ import sys
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Iterator, List, Tuple
+from typing import BinaryIO, Callable, Iterator, List, Tuple, Union
 
 from .._core import count_newlines
 from .sources import STDIN, InputFile
@@ -19,12 +19,14 @@ from .sources import STDIN, InputFile
 
 @dataclass
 class LineChunk:
-    body: bytes  # whole lines joined by "\n", without the last one's "\n"
+    # Whole lines joined by "\n", without the last one's "\n": usually a view of the block read,
+    # cut at its last newline (the core reads views; a slice would copy megabytes per batch).
+    body: Union[bytes, memoryview]
     first_line: int  # 1-based number of the first line
     nbytes: int  # bytes of the input consumed since the previous chunk
 
     def lines(self) -> List[bytes]:
-        return self.body.split(b"\n")
+        return bytes(self.body).split(b"\n")
 
 
 class _CountingReader:
@@ -121,11 +123,12 @@ def line_chunks(source: InputFile, chunk_bytes: int) -> Iterator[LineChunk]:
             if cut < 0:
                 parts.append(data)  # a line longer than the chunk: keep reading until it ends
                 continue
+            body: Union[bytes, memoryview]
             if parts:
                 parts.append(data[:cut])
                 body = b"".join(parts)
             else:
-                body = data[:cut]
+                body = memoryview(data)[:cut]
             parts = [data[cut + 1 :]] if cut + 1 < len(data) else []
             now = position()
             yield LineChunk(body, line_no, now - consumed)

@@ -281,7 +281,7 @@ class ShardSeries:
     def _open_next(self) -> None:
         at = shard_prefix(self.prefix, len(self.shards))
         remove_stale_temporaries(at)
-        self._writer = open_writer(at, self.job.format, self.job.dtype)
+        self._writer = open_writer(at, self.job.format, self.job.dtype, self.job.max_id)
         self._sources = []
 
     def _close_shard(self) -> None:

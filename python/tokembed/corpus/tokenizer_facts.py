@@ -30,8 +30,8 @@ def find_eos(tok: Tokenizer) -> Optional[Tuple[str, int]]:
 
 
 def max_token_id(tok: Tokenizer) -> int:
-    vocab = tok.get_vocab()
-    return max(vocab.values()) if vocab else 0
+    top = tok.max_token_id()
+    return 0 if top is None else top
 
 
 def eos_to_append(tok: Tokenizer, append_eos: bool, eos_id: Optional[int]) -> Optional[int]:

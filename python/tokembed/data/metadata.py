@@ -40,7 +40,7 @@ def metadata_path(prefix: "str | os.PathLike[str]") -> str:
 def tokenizer_sha256(tok: "Tokenizer") -> str:
     """SHA-256 of the tokenizer's ``tokenizer.json`` serialization: the same for the same
     vocabulary, rules and settings, whatever file it was loaded from."""
-    return hashlib.sha256(tok.to_str().encode("utf-8")).hexdigest()
+    return tok.json_sha256()
 
 
 def shard_metadata(

@@ -2,6 +2,7 @@
 //! calls the core and maps the error; there is no tokenization logic here.
 
 mod arrays;
+mod byte_views;
 mod corpus;
 mod embedding;
 mod errors;

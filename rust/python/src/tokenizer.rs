@@ -5,6 +5,7 @@
 //! while the GIL is released.
 
 use crate::arrays::{vec1, vec2, vec3};
+use crate::byte_views::ByteView;
 use crate::errors::{detach_interruptible, guarded, to_py};
 use crate::texts::{as_str, one_str, Texts};
 use numpy::PyReadonlyArray1;
@@ -292,20 +293,22 @@ impl CoreTokenizer {
         Ok((vec1(py, ids), vec1(py, offsets)))
     }
 
-    /// The lines of a UTF-8 buffer as documents (see `tokembed_core::corpus::lines`), encoded as
+    /// The lines of a UTF-8 buffer (any bytes-like object) as documents (see `tokembed_core::corpus::lines`), encoded as
     /// `encode_batch_flat` would encode them: `(ids, offsets, bad_lines, empty_lines)`, where
     /// `bad_lines` lists `(line, byte, reason)` for each line that was not valid UTF-8.
     #[pyo3(signature = (data, add_special_tokens, split_special_tokens=false, invalid="replace", keep_empty=false))]
     fn encode_lines_flat<'py>(
         &self,
         py: Python<'py>,
-        data: &[u8],
+        data: &Bound<'py, PyAny>,
         add_special_tokens: bool,
         split_special_tokens: bool,
         invalid: &str,
         keep_empty: bool,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, Vec<(usize, usize, &'static str)>, usize)> {
         let on_invalid = lines::OnInvalid::from_name(invalid).map_err(to_py)?;
+        let view = ByteView::of(data, "data")?;
+        let data = view.as_slice();
         let inner = &self.inner;
         let lines::EncodedLines { ids, offsets, bad, empty } = detach_interruptible(py, data.len(), || {
             lines::encode_lines(inner, data, on_invalid, keep_empty, add_special_tokens, split_special_tokens)
@@ -314,7 +317,7 @@ impl CoreTokenizer {
         Ok((vec1(py, ids), vec1(py, offsets), bad, empty))
     }
 
-    /// The documents of a JSON Lines buffer (the string under `key` on each line) encoded as
+    /// The documents of a JSON Lines buffer (any bytes-like object; the string under `key` on each line) encoded as
     /// `encode_batch_flat` would encode them: `(ids, offsets, empty_documents)`; `None` when some
     /// line is not that plain (see `tokembed_core::corpus::jsonl`) and the caller's careful reader must
     /// read the buffer. `first_line` numbers the buffer's first line in errors.
@@ -323,13 +326,15 @@ impl CoreTokenizer {
     fn encode_jsonl_flat<'py>(
         &self,
         py: Python<'py>,
-        data: &[u8],
+        data: &Bound<'py, PyAny>,
         key: &str,
         add_special_tokens: bool,
         split_special_tokens: bool,
         keep_empty: bool,
         first_line: usize,
     ) -> PyResult<Option<(Bound<'py, PyAny>, Bound<'py, PyAny>, usize)>> {
+        let view = ByteView::of(data, "data")?;
+        let data = view.as_slice();
         let inner = &self.inner;
         let encoded = detach_interruptible(py, data.len(), || {
             jsonl::encode(inner, data, key, keep_empty, add_special_tokens, split_special_tokens, first_line)
@@ -412,6 +417,10 @@ impl CoreTokenizer {
 
     fn vocab_size(&self) -> usize {
         self.inner.vocab_size()
+    }
+
+    fn max_token_id(&self) -> Option<u32> {
+        self.inner.max_token_id()
     }
 
     fn decodes_bytes(&self) -> bool {

@@ -1,6 +1,7 @@
 //! Bindings of `tokembed_core::train`: a word counter fed batch by batch (the GIL released),
 //! then a trainer run on its counts.
 
+use crate::byte_views::ByteView;
 use crate::errors::{detach_interruptible, detach_interruptible_reporting, to_py};
 use crate::texts::Texts;
 use pyo3::exceptions::PyValueError;
@@ -94,18 +95,20 @@ impl WordCounter {
         detach_interruptible(py, size, || counts.add_texts(&strs, split))
     }
 
-    /// Counts the words of a buffer of lines, a document per line, read as `tokembed encode`
+    /// Counts the words of a buffer of lines (any bytes-like object), a document per line, read as `tokembed encode`
     /// reads `.txt` inputs; returns the bad lines `(line, byte, reason)` and the number of empty
     /// lines left out.
     #[pyo3(signature = (data, invalid="replace", keep_empty=false))]
     fn feed_lines(
         &mut self,
         py: Python<'_>,
-        data: &[u8],
+        data: &Bound<'_, PyAny>,
         invalid: &str,
         keep_empty: bool,
     ) -> PyResult<(Vec<BadLine>, usize)> {
         let on_invalid = OnInvalid::from_name(invalid).map_err(to_py)?;
+        let view = ByteView::of(data, "data")?;
+        let data = view.as_slice();
         let (counts, split) = (&mut self.counts, &self.split);
         let lines = detach_interruptible(py, data.len(), || {
             let lines = split_lines(data, on_invalid, keep_empty);

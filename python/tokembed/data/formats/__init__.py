@@ -12,7 +12,7 @@ parquet    ``PREFIX.parquet`` (``ids: list<uint32>``)  ``read_parquet`` / pyarro
 
 from __future__ import annotations
 
-from typing import Dict, Type
+from typing import Dict, Optional, Type
 
 from .base import DTYPES, ShardWriter
 from .megatron import MegatronIndexedDataset, MegatronWriter, read_megatron
@@ -51,9 +51,13 @@ def choose_dtype(format: str, requested: str, max_id: int) -> str:
     return requested
 
 
-def open_writer(prefix, format: str, dtype: str) -> ShardWriter:
-    """A writer of ``format`` (see ``FORMATS``) storing ids as ``dtype`` (uint16, uint32, int32)."""
-    return writer_class(format)(prefix, dtype)
+def open_writer(prefix, format: str, dtype: str, max_id: Optional[int] = None) -> ShardWriter:
+    """A writer of ``format`` (see ``FORMATS``) storing ids as ``dtype`` (uint16, uint32, int32);
+    ``max_id``, when given, is the largest id the caller will write (``expect_ids_at_most``)."""
+    writer = writer_class(format)(prefix, dtype)
+    if max_id is not None:
+        writer.expect_ids_at_most(max_id)
+    return writer
 
 
 __all__ = [

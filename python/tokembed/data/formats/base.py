@@ -47,6 +47,13 @@ class ShardWriter:
         self._outputs = AtomicOutputs()
         self._closed = False
         self._finished = False
+        self._ids_at_most: Optional[int] = None
+
+    def expect_ids_at_most(self, max_id: int) -> None:
+        """The caller's word that every id it writes is in ``0..=max_id`` (its tokenizer's largest
+        id): when that fits the stored type, batches of unsigned ids are not scanned for wider
+        ones (a pass over every id, a tenth of the writer's time)."""
+        self._ids_at_most = int(max_id)
 
     @classmethod
     def auto_dtype(cls, max_id: int) -> str:
@@ -140,7 +147,8 @@ class ShardWriter:
         ids = np.asarray(ids)
         if not np.issubdtype(ids.dtype, np.integer):
             raise TypeError(f"ids must be integers, got {ids.dtype}")
-        if ids.size:
+        vouched = self._ids_at_most is not None and self._ids_at_most <= np.iinfo(self.dtype).max
+        if ids.size and not (vouched and ids.dtype.kind == "u"):
             # One pass over the batch: a wider id would be stored wrapped around, silently.
             if int(ids.max()) > np.iinfo(self.dtype).max:
                 raise ValueError(f"token id {int(ids.max())} does not fit {self.dtype.name}")

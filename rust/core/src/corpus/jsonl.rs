@@ -31,6 +31,10 @@ type GroupIds = (Vec<u32>, Vec<usize>, usize);
 /// Parses and encodes the buffer's documents, each group of lines on one thread of the pool
 /// (parsing next to encoding, while the text is in cache); `Ok(None)` when some line needs the
 /// careful reader. `first_line` numbers the buffer's first line in errors.
+///
+/// The groups are byte ranges cut after a newline, each found by its own thread: splitting the
+/// whole buffer into lines first ran on one thread while the other waited (a tenth of a 4 MB
+/// batch's time on two threads before it used memchr, and still the largest serial step).
 pub fn encode(
     tok: &Tokenizer,
     buf: &[u8],
@@ -40,50 +44,82 @@ pub fn encode(
     split_special_tokens: bool,
     first_line: usize,
 ) -> CoreResult<Option<Encoded>> {
-    let lines = lines_of(buf);
-    let parts = parallel::map_chunks(&lines, |start, group| -> CoreResult<Option<GroupIds>> {
-        let mut ids = Vec::with_capacity(group.iter().map(|l| l.len() / 4).sum());
-        let (mut lens, mut empty) = (Vec::with_capacity(group.len()), 0);
-        for (i, line) in group.iter().enumerate() {
-            parallel::check_interrupt()?;
-            if is_blank(line) {
-                continue; // blank lines may separate records
+    let groups = line_groups(buf, parallel::num_threads() * GROUPS_PER_THREAD);
+    let parts = parallel::map_chunks(&groups, |_, ranges| -> CoreResult<Option<GroupIds>> {
+        let bytes: usize = ranges.iter().map(|r| r.len()).sum();
+        let mut ids = Vec::with_capacity(bytes / 4);
+        let (mut lens, mut empty) = (Vec::new(), 0);
+        for range in ranges {
+            for (start, line) in lines_in(buf, range.clone()) {
+                parallel::check_interrupt()?;
+                if is_blank(line) {
+                    continue; // blank lines may separate records
+                }
+                let Some(text) = text_of(line, key) else { return Ok(None) };
+                if text.is_empty() && !keep_empty {
+                    empty += 1;
+                    continue;
+                }
+                let before = ids.len();
+                tok.encode_ids_into(&text, add_special_tokens, split_special_tokens, &mut ids).map_err(|e| {
+                    // Only a failing line pays for its number.
+                    e.context(&format!("line {}", first_line + count_newlines(&buf[..start])))
+                })?;
+                lens.push(ids.len() - before);
             }
-            let Some(text) = text_of(line, key) else { return Ok(None) };
-            if text.is_empty() && !keep_empty {
-                empty += 1;
-                continue;
-            }
-            let before = ids.len();
-            tok.encode_ids_into(&text, add_special_tokens, split_special_tokens, &mut ids)
-                .map_err(|e| e.context(&format!("line {}", first_line + start + i)))?;
-            lens.push(ids.len() - before);
         }
         Ok(Some((ids, lens, empty)))
     })?;
-    let mut groups = Vec::with_capacity(parts.len());
+    let mut joined = Vec::with_capacity(parts.len());
     let mut empty = 0;
     for part in parts {
         let Some((ids, lens, part_empty)) = part else { return Ok(None) };
-        groups.push((ids, lens));
+        joined.push((ids, lens));
         empty += part_empty;
     }
-    let (ids, offsets) = batch::join_parts(groups);
+    let (ids, offsets) = batch::join_parts(joined);
     Ok(Some(Encoded { ids, offsets, empty }))
 }
 
-/// The buffer's lines, as `buf.split(|&b| b == b'\n')` gives them, found with `memchr`: this
-/// runs before the parallel part, on one thread, and a byte-by-byte split of a 4 MB buffer
-/// cost ~4 ms there, a tenth of the batch's encoding on two threads.
-fn lines_of(buf: &[u8]) -> Vec<&[u8]> {
-    let mut lines = Vec::with_capacity(buf.len() / 64 + 1);
+/// Groups per thread: enough that a thread finishing early takes another, few enough that each
+/// holds many ~4 KB documents.
+const GROUPS_PER_THREAD: usize = 8;
+
+/// About `parts` consecutive byte ranges covering `buf`, each but the last ending just after a
+/// newline (so no line is cut); fewer when lines are longer than a part.
+fn line_groups(buf: &[u8], parts: usize) -> Vec<std::ops::Range<usize>> {
+    let step = buf.len().div_ceil(parts.max(1)).max(1);
+    let mut groups = Vec::with_capacity(parts + 1);
     let mut start = 0;
-    for end in memchr::memchr_iter(b'\n', buf) {
-        lines.push(&buf[start..end]);
-        start = end + 1;
+    while start + step < buf.len() {
+        match memchr::memchr(b'\n', &buf[start + step - 1..]) {
+            // The last group is the only one to end at the buffer's end (see `lines_in`).
+            Some(at) if start + step + at < buf.len() => {
+                let end = start + step + at; // just after the newline
+                groups.push(start..end);
+                start = end;
+            }
+            _ => break,
+        }
     }
-    lines.push(&buf[start..]);
-    lines
+    groups.push(start..buf.len());
+    groups
+}
+
+/// The lines of `buf[range]` with where each starts in `buf`, as `buf.split(b'\n')` gives
+/// them: a range that ends just after a newline has no empty line after it, except the last
+/// range of the buffer (the one that ends at `buf.len()`), which always ends with a line.
+fn lines_in(buf: &[u8], range: std::ops::Range<usize>) -> impl Iterator<Item = (usize, &[u8])> {
+    let whole = range.end == buf.len();
+    let body = &buf[range.clone()];
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()).filter(move |_| whole));
+    std::iter::from_fn(move || {
+        let end = ends.next()?;
+        let line = (range.start + start, &body[start..end]);
+        start = end + 1;
+        Some(line)
+    })
 }
 
 /// How many `\n` the buffer holds (`bytes.count(b"\n")`, a few times faster).
@@ -209,10 +245,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lines_are_those_of_split() {
-        for buf in [&b""[..], b"\n", b"a", b"a\n", b"\n\na\nbc\n\nd", b"{\"t\": 1}\n{}"] {
+    fn lines_of_the_groups_are_those_of_split() {
+        let long = format!("{}\n\nxy\n{}\n", "a".repeat(50), "b".repeat(7));
+        for buf in [&b""[..], b"\n", b"a", b"a\n", b"\n\na\nbc\n\nd", b"{\"t\": 1}\n{}", long.as_bytes()] {
             let expected: Vec<&[u8]> = buf.split(|&b| b == b'\n').collect();
-            assert_eq!(lines_of(buf), expected);
+            for parts in [1, 2, 3, 5, 16, 100] {
+                let groups = line_groups(buf, parts);
+                assert!(groups.len() <= parts.max(1) + 1, "{parts} parts: {groups:?}");
+                assert_eq!(groups.first().map(|g| g.start), Some(0));
+                assert!(groups.windows(2).all(|w| w[0].end == w[1].start && buf[w[0].end - 1] == b'\n'));
+                let lines: Vec<(usize, &[u8])> = groups.iter().flat_map(|g| lines_in(buf, g.clone())).collect();
+                assert_eq!(lines.iter().map(|l| l.1).collect::<Vec<_>>(), expected, "{parts} parts: {groups:?}");
+                for (start, line) in lines {
+                    assert_eq!(&buf[start..start + line.len()], line);
+                    assert!(start == 0 || buf[start - 1] == b'\n');
+                }
+            }
             assert_eq!(count_newlines(buf), buf.iter().filter(|&&b| b == b'\n').count());
         }
     }

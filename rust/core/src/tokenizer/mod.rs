@@ -127,6 +127,16 @@ impl Tokenizer {
         self.get_vocab(true).len()
     }
 
+    /// The largest id any token has (added tokens included), None for an empty vocabulary: what
+    /// `get_vocab(true)` would give as its largest value, without building it.
+    pub fn max_token_id(&self) -> Option<u32> {
+        let added = self.added.tokens().iter().map(|t| t.id).max();
+        let bound = u32::try_from(self.model().id_bound()).unwrap_or(u32::MAX);
+        // The model's ids are dense but for rare holes: the first id from the top is the answer.
+        let model = (0..bound).rev().find(|&id| self.model().id_to_token(id).is_some());
+        added.max(model)
+    }
+
     /// One past the largest id any token has.
     pub fn id_bound(&self) -> usize {
         let added = self.added.tokens().iter().map(|t| t.id as usize + 1).max().unwrap_or(0);
