@@ -14,7 +14,12 @@
    metadata), on the 10 MB corpus and on a 100 MB one made by repeating it 10 times: wall time,
    MB/s and the child's peak RSS (ru_maxrss from wait4), per format. Memory should not grow
    with the corpus: documents stream in batches of a few MB.
-3. With ``--ray``: the same job on Ray (``tokembed encode --ray``, an input file per task) against
+3. Where the JSON Lines gap goes, 1 and 2 workers: against `encode_batch_flat` on the documents,
+   the core's JSONL call on the whole file in memory, on the reader's blocks already in memory,
+   on blocks read from the file one after another, with each block's ids also written (uint16),
+   and the command (a reader and a writer thread beside the encoder). Ratios of alternating
+   runs, medians.
+4. With ``--ray``: the same job on Ray (``tokembed encode --ray``, an input file per task) against
    the single-process command, both in new processes on the same files (the shared corpora four
    times over, ~80 MB, in 8 files; ``--shard-size 64MB``): on a Ray instance started beforehand
    (``ray start --head``, as a cluster would be) and on one the command starts itself. Wall
@@ -33,7 +38,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 import tokembed
+from tokembed.corpus.lines import line_chunks
+from tokembed.corpus.pipeline import BATCH_BYTES
+from tokembed.corpus.sources import expand_inputs
 from tokembed.preprocess import encode_files
 from common import DATA, documents, megabytes, print_table
 
@@ -84,6 +94,51 @@ def rate_rows(repeats: int, out: Path):
                 f"{cmd_rate / lib_rate:.2f}",
                 f"{ratios[0]:.2f}-{ratios[-1]:.2f}",
             ])
+    return rows
+
+
+def jsonl_cost_rows(repeats: int, out: Path):
+    tok = tokembed.Tokenizer.builtin("gpt2")
+    path, docs = jsonl_corpus(out)
+    source = expand_inputs([str(path)], "auto")[0]
+    whole = path.read_bytes()
+    blocks = [bytes(c.body) for c in line_chunks(source, BATCH_BYTES)]
+
+    def core(block):
+        return tok._core.encode_jsonl_flat(block, "text", True, False, False, 1)
+
+    def read_and_encode():
+        for chunk in line_chunks(source, BATCH_BYTES):
+            core(chunk.body)
+
+    def read_encode_write():
+        with open(out / "ids.bin", "wb") as f:
+            for chunk in line_chunks(source, BATCH_BYTES):
+                f.write(core(chunk.body)[0].astype(np.uint16).data)
+
+    def command():
+        return encode_files([str(path)], out / "cost", tok, workers=workers, overwrite=True, progress=False).seconds
+
+    steps = {
+        "the core's JSONL call, the whole file in memory": lambda: core(whole),
+        "the same on the reader's blocks, in memory": lambda: [core(b) for b in blocks],
+        "blocks read from the file, one after another": read_and_encode,
+        "and each block's ids written (uint16)": read_encode_write,
+        "tokembed encode (reader and writer threads)": command,
+    }
+    rows = []
+    for workers in (1, 2):
+        tokembed.set_num_threads(workers)
+        ratios = {label: [] for label in steps}
+        for _ in range(repeats):
+            for label, step in steps.items():
+                start = time.perf_counter()
+                tok.encode_batch_flat(docs)
+                library = time.perf_counter() - start
+                start = time.perf_counter()
+                seconds = step()
+                ratios[label].append(library / (seconds if isinstance(seconds, float) else time.perf_counter() - start))
+        rows += [[label, workers, f"{statistics.median(r):.2f}"] for label, r in ratios.items()]
     return rows
 
 
@@ -182,6 +237,8 @@ def main() -> None:
             print(f"\n`tokembed encode` vs `encode_batch_flat`, {CORPUS.name}, gpt2, medians of {args.repeats}\n")
             print_table(["input", "workers", "encode_batch_flat MB/s", "tokembed encode MB/s", "ratio", "ratio range"],
                         rate_rows(args.repeats, out))
+            print(f"\nwhere the JSON Lines gap goes: ratio to encode_batch_flat, medians of {args.repeats}\n")
+            print_table(["step", "workers", "ratio"], jsonl_cost_rows(args.repeats, out))
             print(f"\nthe whole command (new process), default workers, medians of {args.memory_repeats}\n")
             print_table(["format", "corpus", "seconds", "MB/s", "peak RSS MB"],
                         memory_rows(args.memory_repeats, args.formats.split(","), out))

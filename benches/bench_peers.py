@@ -879,7 +879,7 @@ def report(records: List[dict], args) -> None:
     if firsts:
         rows = []
         for r in firsts:
-            (mb1, t1), (mb5, t5) = r["calls"][0], r["calls"][-1]
+            (mb1, t1), (_, t5) = r["calls"][0], r["calls"][-1]
             load = next((x["seconds"] for x in records if x["type"] == "load" and x["phase"] == "first call"
                          and (x["family"], x["lib"], x["threads"]) == (r["family"], r["lib"], r["threads"]) and x["ok"]), None)
             rows.append([r["family"], r["threads"], r["lib"], f"{load:.2f}" if load is not None else "",

@@ -12,7 +12,6 @@ import json
 import statistics
 from pathlib import Path
 
-import numpy as np
 import pytest
 from tokenizers import Tokenizer as HFTokenizer
 

@@ -10,7 +10,6 @@ writing and reading it, and the checks readers make against it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from datetime import datetime, timezone
