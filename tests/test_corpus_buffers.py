@@ -4,6 +4,7 @@ id and its remembered SHA-256, and a writer told the largest id it will see."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 
@@ -11,6 +12,11 @@ import numpy as np
 import pytest
 
 import tokembed
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tokembed.corpus import lines
+from tokembed.corpus.sources import InputFile
 from tokembed.data import open_writer
 from conftest import CORPORA
 from shard_reference import corpus_documents
@@ -164,3 +170,78 @@ def test_a_writer_told_the_largest_id_still_refuses_what_it_cannot_store(tmp_pat
         with pytest.raises(ValueError, match="negative"):
             w.write(np.array([1, -1], dtype=np.int64), np.array([0, 2]))
         w.abort()
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def numbered_lines(chunks):
+    return [(first + i, line) for body, first, _ in chunks for i, line in enumerate(body.split(b"\n"))]
+
+
+def chunks_of(path, chunk_bytes):
+    return [(bytes(c.body), c.first_line, c.nbytes) for c in lines.line_chunks(InputFile(str(path), "text", None), chunk_bytes)]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    pieces=st.lists(st.sampled_from([b"a", b"bc", b"\n", b"\n\n", BOM, b"\r\n", b"x" * 50, "é€😀".encode()]), max_size=40),
+    bom=st.booleans(),
+    chunk_bytes=st.integers(1, 70),
+)
+def test_plain_files_are_cut_as_compressed_ones(tmp_path, pieces, bom, chunk_bytes):
+    """A plain file is read again from the start of the line each block ended in (each chunk a
+    view of its block); the same bytes gzipped take the reader that joins that line's start with
+    the next block. Both give the same lines under the same numbers (cut into chunks at other
+    places), and the plain reader counts every byte it took."""
+    data = (BOM if bom else b"") + b"".join(pieces)
+    plain, packed = tmp_path / "in.txt", tmp_path / "in.txt.gz"
+    plain.write_bytes(data)
+    packed.write_bytes(gzip.compress(data))
+    got = chunks_of(plain, chunk_bytes)
+    assert numbered_lines(got) == numbered_lines(chunks_of(packed, chunk_bytes))
+    text = data[3:] if data.startswith(BOM) else data
+    # Every line once, in order (a final newline starts no empty line).
+    expected = text.split(b"\n")[:-1] if text.endswith(b"\n") else text.split(b"\n")
+    assert [line for body, _, _ in got for line in body.split(b"\n")] == (expected if text else [])
+    if got:  # a file of nothing but a byte order mark gives no chunk, whichever the reader
+        assert sum(n for _, _, n in got) == len(data)
+
+
+def test_a_plain_file_with_lines_longer_than_a_chunk_is_read_in_bounded_work(tmp_path):
+    """Lines a little over half a chunk: each block ends inside a line, which is read again
+    with the next block; the reads stay within twice the file."""
+    path = tmp_path / "long_lines.txt"
+    data = b"".join((b"%05d" % i) + b"y" * 600 + b"\n" for i in range(300))
+    path.write_bytes(data)
+    reads = []
+    original = open
+
+    class Counting:
+        def __init__(self, f):
+            self.f = f
+
+        def read(self, n=-1):
+            out = self.f.read(n)
+            reads.append(len(out))
+            return out
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    import builtins
+
+    builtins.open = lambda *a, **k: Counting(original(*a, **k))
+    try:
+        got = chunks_of(path, 1000)
+    finally:
+        builtins.open = original
+    assert b"\n".join(body for body, _, _ in got) + b"\n" == data
+    assert [first for _, first, _ in got] == sorted({first for _, first, _ in got}) and got[0][1] == 1
+    assert sum(reads) <= 2 * len(data)
