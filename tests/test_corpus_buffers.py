@@ -245,3 +245,30 @@ def test_a_plain_file_with_lines_longer_than_a_chunk_is_read_in_bounded_work(tmp
     assert b"\n".join(body for body, _, _ in got) + b"\n" == data
     assert [first for _, first, _ in got] == sorted({first for _, first, _ in got}) and got[0][1] == 1
     assert sum(reads) <= 2 * len(data)
+
+
+def test_a_pipe_given_by_path_is_read_without_going_back(tmp_path):
+    """A named pipe (or `<(zcat ...)`, /dev/stdin) cannot seek: its lines are gathered as
+    standard input's are, and all of them come out, numbered, with every byte counted."""
+    import os
+    import threading
+
+    data = BOM + b"".join(b"line %d " % i + b"z" * (i % 97) + b"\n" for i in range(3000)) + b"no newline at the end"
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "wb") as f:
+            f.write(data)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        got = chunks_of(fifo, 4096)
+    finally:
+        writer.join()
+    plain = tmp_path / "plain.txt"
+    plain.write_bytes(data)
+    assert numbered_lines(got) == numbered_lines(chunks_of(plain, 4096))
+    assert numbered_lines(got)[-1] == (3001, b"no newline at the end")
+    assert sum(n for _, _, n in got) == len(data)

@@ -31,7 +31,7 @@ class LineChunk:
 
 
 class _CountingReader:
-    """Standard input, counting the bytes read (it has no ``tell``)."""
+    """Standard input or a pipe, counting the bytes read (it has no ``tell``)."""
 
     def __init__(self, stream: BinaryIO):
         self._stream = stream
@@ -117,8 +117,13 @@ def line_chunks(source: InputFile, chunk_bytes: int) -> Iterator[LineChunk]:
     with open(source.path, "rb") as raw:
         # A plain file is read again from the start of the line a block ended in, so that each
         # chunk is a view of the block read rather than a join of that line's start with the
-        # next block (a copy of every chunk, a third of the reader's time).
-        yield from _chunks(without_bom(raw.read), raw.tell, lambda n: raw.seek(-n, os.SEEK_CUR), chunk_bytes)
+        # next block (a copy of every chunk, a third of the reader's time). A pipe given by
+        # path (`<(zcat ...)`, /dev/stdin) cannot go back, and joins.
+        if raw.seekable():
+            yield from _chunks(without_bom(raw.read), raw.tell, lambda n: raw.seek(-n, os.SEEK_CUR), chunk_bytes)
+        else:
+            counting = _CountingReader(raw)
+            yield from _chunks(without_bom(counting.read), lambda: counting.position, None, chunk_bytes)
 
 
 def _chunks(
