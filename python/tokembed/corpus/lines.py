@@ -120,7 +120,11 @@ def line_chunks(source: InputFile, chunk_bytes: int) -> Iterator[LineChunk]:
         # next block (a copy of every chunk, a third of the reader's time). A pipe given by
         # path (`<(zcat ...)`, /dev/stdin) cannot go back, and joins.
         if raw.seekable():
-            yield from _chunks(without_bom(raw.read), raw.tell, lambda n: raw.seek(-n, os.SEEK_CUR), chunk_bytes)
+            # The mark is skipped by position, not by `without_bom`, which holds back what it
+            # read ahead and would hand it out again after a seek.
+            if raw.read(len(BOM)) != BOM:
+                raw.seek(0)
+            yield from _chunks(raw.read, raw.tell, lambda n: raw.seek(-n, os.SEEK_CUR), chunk_bytes)
         else:
             counting = _CountingReader(raw)
             yield from _chunks(without_bom(counting.read), lambda: counting.position, None, chunk_bytes)
