@@ -277,3 +277,24 @@ def test_a_pipe_given_by_path_is_read_without_going_back(tmp_path):
     assert numbered_lines(got) == numbered_lines(chunks_of(plain, 4096))
     assert numbered_lines(got)[-1] == (3001, b"no newline at the end")
     assert sum(n for _, _, n in got) == len(data)
+
+
+def test_a_pipe_given_by_path_is_one_document_under_document_per_file(tmp_path, gpt2):
+    import os
+    import threading
+
+    from tokembed.preprocess import encode_files
+    from tokembed.data import open_shards
+
+    text = "first line\nsecond line\n"
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(BOM + text.encode()))
+    writer.start()
+    try:
+        summary = encode_files([str(fifo)], tmp_path / "out", gpt2, input_format="text", document_per_file=True,
+                               format="npy", progress=False)
+    finally:
+        writer.join()
+    assert summary.documents == 1 and summary.input_bytes == len(BOM) + len(text.encode())
+    assert open_shards(tmp_path / "out").ids.tolist() == gpt2.encode_batch_flat([text])[0].tolist()

@@ -91,15 +91,22 @@ def open_binary(source: InputFile) -> Iterator[Tuple[Callable[[int], bytes], Cal
     """``(read, position)``: a read function of the decompressed bytes (less a leading UTF-8
     byte order mark) and the position reached in the file as stored."""
     if source.path == STDIN:
-        reader = _CountingReader(sys.stdin.buffer)
-        yield without_bom(reader.read), (lambda: reader.position)
+        yield _counted(sys.stdin.buffer)
         return
     with open(source.path, "rb") as raw:
         if source.compressed:
             with gzip.GzipFile(fileobj=raw, mode="rb") as gz:
                 yield without_bom(_checked_gzip(gz.read, source.path)), raw.tell
-        else:
+        elif raw.seekable():
             yield without_bom(raw.read), raw.tell
+        else:  # a pipe given by path (`<(zcat ...)`, a FIFO, /dev/stdin): it has no position
+            yield _counted(raw)
+
+
+def _counted(stream: BinaryIO) -> Tuple[Callable[[int], bytes], Callable[[], int]]:
+    """``(read, position)`` of a stream that cannot tell where it is, counting what it reads."""
+    reader = _CountingReader(stream)
+    return without_bom(reader.read), (lambda: reader.position)
 
 
 FIRST_CHUNK_BYTES = 256 << 10
@@ -118,7 +125,7 @@ def line_chunks(source: InputFile, chunk_bytes: int) -> Iterator[LineChunk]:
         # A plain file is read again from the start of the line a block ended in, so that each
         # chunk is a view of the block read rather than a join of that line's start with the
         # next block (a copy of every chunk, a third of the reader's time). A pipe given by
-        # path (`<(zcat ...)`, /dev/stdin) cannot go back, and joins.
+        # path cannot go back, and joins.
         if raw.seekable():
             # The mark is skipped by position, not by `without_bom`, which holds back what it
             # read ahead and would hand it out again after a seek.
@@ -126,8 +133,7 @@ def line_chunks(source: InputFile, chunk_bytes: int) -> Iterator[LineChunk]:
                 raw.seek(0)
             yield from _chunks(raw.read, raw.tell, lambda n: raw.seek(-n, os.SEEK_CUR), chunk_bytes)
         else:
-            counting = _CountingReader(raw)
-            yield from _chunks(without_bom(counting.read), lambda: counting.position, None, chunk_bytes)
+            yield from _chunks(*_counted(raw), None, chunk_bytes)
 
 
 def _chunks(

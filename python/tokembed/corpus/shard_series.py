@@ -26,7 +26,6 @@ from .. import __version__
 from .._files import write_text_atomically
 from ..data.formats import ShardWriter, open_writer
 from ..data.manifest import KIND, file_sha256, manifest_path, manifest_text, read_manifest, shard_prefix, shard_problem
-from ..data.metadata import tokenizer_sha256
 from .job import ShardJob
 from .outputs import known_outputs, remove_stale_temporaries, series_files
 from .problems import InputLog
@@ -99,7 +98,7 @@ def output_facts(job: ShardJob, **options: Any) -> Dict[str, Any]:
         "dtype": job.dtype,
         "tokenizer": {
             "name": job.tokenizer_label,
-            "sha256": tokenizer_sha256(job.tokenizer),
+            "sha256": job.tokenizer.json_sha256(),
             "vocab_size": job.tokenizer.vocab_size,
             "max_id": job.max_id,
         },

@@ -36,12 +36,6 @@ def metadata_path(prefix: "str | os.PathLike[str]") -> str:
 # ----- what it holds, and writing it ---------------------------------------------------------
 
 
-def tokenizer_sha256(tok: "Tokenizer") -> str:
-    """SHA-256 of the tokenizer's ``tokenizer.json`` serialization: the same for the same
-    vocabulary, rules and settings, whatever file it was loaded from."""
-    return tok.json_sha256()
-
-
 def shard_metadata(
     writer: "ShardWriter", tok: "Tokenizer", tokenizer_label: str, max_id: int, eos: Optional[int], **extra: Any
 ) -> Dict[str, Any]:
@@ -57,7 +51,7 @@ def shard_metadata(
         "tokens": writer.tokens,
         "tokenizer": {
             "name": tokenizer_label,
-            "sha256": tokenizer_sha256(tok),
+            "sha256": tok.json_sha256(),
             "vocab_size": tok.vocab_size,
             "max_id": max_id,
         },

@@ -10,8 +10,9 @@ pub fn jsonl_text(py: Python<'_>, line: &[u8], key: &str) -> Option<String> {
     py.detach(|| tokembed_core::corpus::jsonl::text_of_line(line, key))
 }
 
-/// How many `\n` bytes `data` (any bytes-like object) holds: `bytes.count(b"\n")`, with `memchr` (the reader numbers
-/// the lines of every chunk it reads, and the count was a fifth of its time).
+/// How many `\n` bytes `data` (any bytes-like object) holds: `bytes.count(b"\n")`, with
+/// `memchr` (the reader numbers the lines of every chunk it reads, and the count was a fifth of
+/// its time).
 #[pyfunction]
 pub fn count_newlines(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<usize> {
     let view = ByteView::of(data, "data")?;

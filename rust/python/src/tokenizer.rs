@@ -293,9 +293,10 @@ impl CoreTokenizer {
         Ok((vec1(py, ids), vec1(py, offsets)))
     }
 
-    /// The lines of a UTF-8 buffer (any bytes-like object) as documents (see `tokembed_core::corpus::lines`), encoded as
-    /// `encode_batch_flat` would encode them: `(ids, offsets, bad_lines, empty_lines)`, where
-    /// `bad_lines` lists `(line, byte, reason)` for each line that was not valid UTF-8.
+    /// The lines of a UTF-8 buffer (any bytes-like object) as documents (see
+    /// `tokembed_core::corpus::lines`), encoded as `encode_batch_flat` would encode them:
+    /// `(ids, offsets, bad_lines, empty_lines)`, where `bad_lines` lists `(line, byte, reason)`
+    /// for each line that was not valid UTF-8.
     #[pyo3(signature = (data, add_special_tokens, split_special_tokens=false, invalid="replace", keep_empty=false))]
     fn encode_lines_flat<'py>(
         &self,
@@ -317,10 +318,11 @@ impl CoreTokenizer {
         Ok((vec1(py, ids), vec1(py, offsets), bad, empty))
     }
 
-    /// The documents of a JSON Lines buffer (any bytes-like object; the string under `key` on each line) encoded as
-    /// `encode_batch_flat` would encode them: `(ids, offsets, empty_documents)`; `None` when some
-    /// line is not that plain (see `tokembed_core::corpus::jsonl`) and the caller's careful reader must
-    /// read the buffer. `first_line` numbers the buffer's first line in errors.
+    /// The documents of a JSON Lines buffer (any bytes-like object; the string under `key` on
+    /// each line) encoded as `encode_batch_flat` would encode them: `(ids, offsets,
+    /// empty_documents)`; `None` when some line is not that plain (see
+    /// `tokembed_core::corpus::jsonl`) and the caller's careful reader must read the buffer.
+    /// `first_line` numbers the buffer's first line in errors.
     #[pyo3(signature = (data, key, add_special_tokens, split_special_tokens=false, keep_empty=false, first_line=1))]
     #[allow(clippy::too_many_arguments)]
     fn encode_jsonl_flat<'py>(

@@ -95,9 +95,9 @@ impl WordCounter {
         detach_interruptible(py, size, || counts.add_texts(&strs, split))
     }
 
-    /// Counts the words of a buffer of lines (any bytes-like object), a document per line, read as `tokembed encode`
-    /// reads `.txt` inputs; returns the bad lines `(line, byte, reason)` and the number of empty
-    /// lines left out.
+    /// Counts the words of a buffer of lines (any bytes-like object), a document per line, read
+    /// as `tokembed encode` reads `.txt` inputs; returns the bad lines `(line, byte, reason)` and
+    /// the number of empty lines left out.
     #[pyo3(signature = (data, invalid="replace", keep_empty=false))]
     fn feed_lines(
         &mut self,

@@ -44,7 +44,8 @@ pub fn encode(
     split_special_tokens: bool,
     first_line: usize,
 ) -> CoreResult<Option<Encoded>> {
-    let groups = line_groups(buf, parallel::num_threads() * GROUPS_PER_THREAD);
+    // As many groups as `map_chunks` makes chunks, so that each chunk is one group.
+    let groups = line_groups(buf, parallel::num_threads() * parallel::CHUNKS_PER_THREAD);
     let parts = parallel::map_chunks(&groups, |_, ranges| -> CoreResult<Option<GroupIds>> {
         let bytes: usize = ranges.iter().map(|r| r.len()).sum();
         let mut ids = Vec::with_capacity(bytes / 4);
@@ -80,10 +81,6 @@ pub fn encode(
     let (ids, offsets) = batch::join_parts(joined);
     Ok(Some(Encoded { ids, offsets, empty }))
 }
-
-/// Groups per thread: enough that a thread finishing early takes another, few enough that each
-/// holds many ~4 KB documents.
-const GROUPS_PER_THREAD: usize = 8;
 
 /// About `parts` consecutive byte ranges covering `buf`, each but the last ending just after a
 /// newline (so no line is cut); fewer when lines are longer than a part.

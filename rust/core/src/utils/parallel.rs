@@ -177,6 +177,10 @@ pub fn run_interruptible<R: Send>(
     result.expect("the scope waits for its work")
 }
 
+/// Chunks `map_chunks` cuts a batch into per thread: enough that a thread finishing early takes
+/// another, few enough that each holds many items.
+pub const CHUNKS_PER_THREAD: usize = 8;
+
 /// Maps `f(start, chunk)` over consecutive chunks of `items` (`start` is the index of the
 /// chunk's first item) and returns the results in order, or the first error. Several chunks
 /// per thread balance uneven items; a batch that is a single chunk, or a single thread, runs on
@@ -184,7 +188,7 @@ pub fn run_interruptible<R: Send>(
 /// first checks the call's interrupt flag, so a long batch stops soon after Ctrl-C.
 pub fn map_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &[T]) -> Result<R> + Sync + Send) -> Result<Vec<R>> {
     let threads = num_threads().max(1);
-    let chunk = items.len().div_ceil(threads * 8).max(1);
+    let chunk = items.len().div_ceil(threads * CHUNKS_PER_THREAD).max(1);
     let interrupt = current_interrupt();
     let one = |c: usize, group: &[T]| -> Result<R> {
         if interrupt.as_ref().is_some_and(|flag| flag.load(Ordering::Relaxed)) {
