@@ -72,22 +72,31 @@ impl SentencePieceNormalizer {
     /// the white-space handling rewrites). Most text is such runs.
     #[inline]
     fn passing_run(&self, input: &str) -> usize {
-        if self.rules.is_none() {
+        let Some(rules) = &self.rules else {
             // Most `.model` BPE files (Llama, Mistral): only a stop byte ends the run.
             return input.bytes().position(|b| self.run_stops[b as usize]).unwrap_or(input.len());
-        }
+        };
+        let bytes = input.as_bytes();
         let mut len = 0;
-        for c in input.chars() {
-            let first_byte = if (c as u32) < 0x80 { c as u8 } else { c.encode_utf8(&mut [0; 4]).as_bytes()[0] };
-            if c == ' ' || self.user_first_bytes[first_byte as usize] {
+        while let Some(&b) = bytes.get(len) {
+            if b == b' ' || self.user_first_bytes[b as usize] {
                 break;
             }
-            // A character that begins rules (NFKC's letters begin letter + combining mark
-            // rules) still passes when no rule matches here: usually a step or two of the trie.
-            if let Some(rules) = &self.rules {
-                if rules.may_rewrite(c) && rules.longest_rewrite(&input.as_bytes()[len..]).is_some() {
+            if b < 0x80 {
+                // ASCII from tables: most of it starts no rule that matches (NFKC begins rules
+                // at every letter, letter + combining mark, which ASCII never completes).
+                if !rules.ascii_passes(b, bytes.get(len + 1).copied()) && rules.longest_rewrite(&bytes[len..]).is_some()
+                {
                     break;
                 }
+                len += 1;
+                continue;
+            }
+            let Some(c) = input.get(len..).and_then(|rest| rest.chars().next()) else { break };
+            // A character that begins rules still passes when no rule matches here: usually a
+            // step or two of the trie.
+            if rules.may_rewrite(c) && rules.longest_rewrite(&bytes[len..]).is_some() {
+                break;
             }
             len += c.len_utf8();
         }

@@ -4,6 +4,7 @@
 //! points: `tokenize_bytes` for one piece with offsets, `ids_of_pieces` for a block of pieces
 //! when only ids are wanted.
 
+use super::atoms::CharAtoms;
 use super::backtrack::{LongPieceEncoder, SearchScratch};
 use super::merge::{merge_word, Symbol};
 use super::Bpe;
@@ -18,7 +19,7 @@ use std::ops::Range;
 #[derive(Debug, Clone)]
 pub(super) struct ByteTables {
     /// Id of the one-byte token of each byte (its byte-level character).
-    single: [Option<u32>; 256],
+    pub(super) single: [Option<u32>; 256],
     /// Tokens by their bytes, for pieces that are whole tokens.
     by_bytes: FxHashMap<Box<[u8]>, u32>,
     /// The search for long pieces (None if some byte has no token, or tokens carry a prefix
@@ -26,6 +27,9 @@ pub(super) struct ByteTables {
     long: Option<LongPieceEncoder>,
     /// Pieces of up to 15 bytes that are whole tokens (see `piece_cache`).
     short: ShortTokens,
+    /// Characters that merging may start from whole (None when the merges are not ordered or
+    /// tokens carry a prefix or suffix).
+    pub(super) atoms: Option<CharAtoms>,
     /// Byte length of each token (by id; 0 for ids that are not tokens), for the offsets of
     /// cached encodings, which keep only ids.
     byte_lens: Box<[u8]>,
@@ -49,12 +53,14 @@ const LONG_PIECE: usize = 48;
 #[derive(Debug, Default)]
 pub struct BpeScratch {
     pub symbols: Vec<Symbol>,
+    /// The segment being merged, for `CharAtoms::merge`.
+    segment: Vec<Symbol>,
     search: SearchScratch,
     recent: RecentPieces,
     longer: LongerPieces,
 }
 
-crate::scratch_fields!(BpeScratch: symbols, search);
+crate::scratch_fields!(BpeScratch: symbols, segment, search);
 
 /// Emits a cached encoding of a piece of `len` bytes, with offsets from the tokens' byte
 /// lengths: the entry is the piece's exact encoding, so they tile it.
@@ -79,7 +85,7 @@ fn byte_symbols(word: &[u8], single: &[Option<u32>; 256], symbols: &mut Vec<Symb
 
 impl Bpe {
     /// The tables, built on first use; `prepare_byte_level` builds them at load.
-    fn byte_tables(&self) -> &ByteTables {
+    pub(super) fn byte_tables(&self) -> &ByteTables {
         self.byte_level.get_or_init(|| {
             let mut single = [None; 256];
             for (b, slot) in single.iter_mut().enumerate() {
@@ -94,6 +100,11 @@ impl Bpe {
                 None
             };
             let short = ShortTokens::build(&self.short_tokens(&by_bytes, &single, long.as_ref()));
+            let atoms = if self.is_plain() {
+                CharAtoms::build(&by_bytes, &single, &self.merges, self.id_bound())
+            } else {
+                None
+            };
             let mut byte_lens = vec![0u8; self.id_bound()].into_boxed_slice();
             for (bytes, &id) in &by_bytes {
                 if let Some(len) = byte_lens.get_mut(id as usize) {
@@ -101,7 +112,7 @@ impl Bpe {
                 }
             }
             let serial = next_owner();
-            Box::new(ByteTables { single, by_bytes, long, short, byte_lens, serial })
+            Box::new(ByteTables { single, by_bytes, long, short, atoms, byte_lens, serial })
         })
     }
 
@@ -270,10 +281,20 @@ impl Bpe {
                 }
             }
         }
-        if !byte_symbols(word, &tables.single, symbols) {
+        let merged = match &tables.atoms {
+            Some(atoms) if !word.is_ascii() => {
+                atoms.merge(word, &tables.single, &self.merges, &mut scratch.segment, symbols)
+            }
+            _ => {
+                byte_symbols(word, &tables.single, symbols) && {
+                    merge_word(symbols, &self.merges);
+                    true
+                }
+            }
+        };
+        if !merged {
             return self.tokenize_bytes_as_chars(word, symbols, emit);
         }
-        merge_word(symbols, &self.merges);
         for s in symbols.iter() {
             emit(s.id, s.start as usize, s.end as usize);
         }

@@ -68,6 +68,22 @@ impl MergeTable {
     }
 }
 
+impl MergeTable {
+    /// Calls `each(left, right, rank, merged id)` for every pair, in no particular order (ranks
+    /// that the grid folded come back folded).
+    pub fn for_each(&self, mut each: impl FnMut(u32, u32, u32, u32)) {
+        for (cell, &found) in self.small.iter().enumerate() {
+            if found != NO_MERGE {
+                let (left, right) = (cell as u32 / SMALL, cell as u32 % SMALL);
+                each(left, right, (found >> 32) as u32 - 1, found as u32);
+            }
+        }
+        for (&(left, right), &(rank, merged)) in &self.large {
+            each(left, right, rank, merged);
+        }
+    }
+}
+
 impl Default for MergeTable {
     fn default() -> Self {
         MergeTable::build([])

@@ -5,6 +5,7 @@
 //! (GPT-2 and after) map bytes to printable characters before the model, so for them a
 //! character is a byte; that mapping is the pre-tokenizer's job, not the model's.
 
+mod atoms;
 mod backtrack;
 mod byte_level;
 pub mod dropout;

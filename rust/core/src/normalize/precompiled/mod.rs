@@ -32,6 +32,12 @@ pub struct Precompiled {
     ascii_rule: [bool; 128],
     /// A bit per code point: whether some rule begins with that character.
     rule_starts: Vec<u64>,
+    /// Per ASCII byte, a bit per following ASCII byte: whether some rule begins with the pair.
+    /// With `ascii_is_rule`, it says where SentencePiece's longest match finds nothing in ASCII
+    /// text without a walk of the trie (NFKC begins a rule at every letter).
+    ascii_pair_starts: Box<[u128; 128]>,
+    /// ASCII bytes that are a rule on their own.
+    ascii_is_rule: [bool; 128],
 }
 
 #[derive(Serialize, Deserialize)]
@@ -80,7 +86,19 @@ impl Precompiled {
         // A text of ASCII only meets keys made of ASCII (NFKC's letters begin letter + combining
         // mark keys, which such a text never holds).
         let ascii_rule = std::array::from_fn(|b| trie.has_ascii_key_starting_with(b as u8, 2_000));
-        let p = Precompiled { charsmap: blob, trie, replacements, ascii_rule, rule_starts };
+        let ascii_pair_starts = Box::new(std::array::from_fn(|first| {
+            (0..128u8).filter(|&next| trie.has_prefix(&[first as u8, next])).fold(0u128, |bits, next| bits | 1 << next)
+        }));
+        let ascii_is_rule = std::array::from_fn(|b| trie.longest_prefix(&[b as u8]).is_some());
+        let p = Precompiled {
+            charsmap: blob,
+            trie,
+            replacements,
+            ascii_rule,
+            rule_starts,
+            ascii_pair_starts,
+            ascii_is_rule,
+        };
         Ok(p)
     }
 
@@ -101,6 +119,21 @@ impl Precompiled {
     fn shortest_rewrite(&self, chunk: &str) -> Option<&str> {
         let (_, offset) = self.trie.shortest_prefix(chunk.as_bytes())?;
         self.replacement_at(offset)
+    }
+
+    /// Whether the ASCII byte `byte`, followed by `next` (`None` at the end of the text), starts
+    /// no rule that matches there: `longest_rewrite` would find nothing, known without a walk.
+    /// `false` means "walk the trie" (a following byte that is not ASCII may complete a rule).
+    #[inline(always)]
+    pub fn ascii_passes(&self, byte: u8, next: Option<u8>) -> bool {
+        let Some(&alone) = self.ascii_is_rule.get(byte as usize) else { return false };
+        let pairs = self.ascii_pair_starts.get(byte as usize).copied().unwrap_or(u128::MAX);
+        !alone
+            && match next {
+                None => true,
+                Some(n) if n < 128 => pairs >> n & 1 == 0,
+                Some(_) => false,
+            }
     }
 
     /// SentencePiece's rewrite at the start of `text`: the longest matching rule, as
@@ -167,6 +200,41 @@ fn push_rewrite(changes: &mut Vec<(char, isize)>, old: &str, new: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ASCII tables against the trie itself, on the charsmaps of real models (nmt_nfkc,
+    /// nfkc): wherever they say a byte passes, no rule matches there; and they let letters pass.
+    #[test]
+    fn ascii_tables_agree_with_longest_rewrite() {
+        use prost::Message;
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/tokenizers/sentencepiece/");
+        for name in ["botchan_en_bpe_1000.model", "botchan_en_unigram_1000.model"] {
+            let bytes = std::fs::read(format!("{root}{name}")).unwrap();
+            let proto = crate::sentencepiece::proto::ModelProto::decode(bytes.as_slice()).unwrap();
+            let blob = proto.normalizer_spec.and_then(|n| n.precompiled_charsmap).unwrap();
+            let rules = Precompiled::from_blob(blob).unwrap();
+            let mut passing = 0;
+            for b in 0..128u8 {
+                let followers = (0..128u8).map(Some).chain([None, Some(0xCC), Some(0xE3)]);
+                for next in followers {
+                    let mut text = vec![b];
+                    match next {
+                        Some(0xCC) => text.extend("\u{301}".as_bytes()),
+                        Some(0xE3) => text.extend("あ".as_bytes()),
+                        Some(n) => text.push(n),
+                        None => {}
+                    }
+                    if rules.ascii_passes(b, next) {
+                        passing += 1;
+                        assert_eq!(rules.longest_rewrite(&text), None, "{name}: {text:?}");
+                    }
+                }
+                if b.is_ascii_alphanumeric() {
+                    assert!(rules.ascii_passes(b, Some(b'a')) && rules.ascii_passes(b, None), "{name}: {b}");
+                }
+            }
+            assert!(passing > 5_000, "{name}: {passing}");
+        }
+    }
 
     /// A blob without any rule: a trie of just a root, and no strings.
     #[test]
