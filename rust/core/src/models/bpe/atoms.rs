@@ -23,6 +23,7 @@
 //! Built at load with the other byte tables, for vocabularies whose merges are ordered (every
 //! file made from ranks, and trained merge lists); otherwise not built, and nothing changes.
 
+use super::backtrack::{LongPieceEncoder, SearchScratch};
 use super::merge::{merge_word, Merges, Symbol};
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -210,18 +211,36 @@ impl CharAtoms {
     }
 
     /// Merges `word` into `out` (its symbols, with byte offsets in the word) from atoms where
-    /// it can, segment by segment; `segment` is scratch. False if some byte has no token.
+    /// it can, segment by segment; a segment of more than `long_from` bytes goes to `long` (a
+    /// segment merges alone as it does in its word, and the long-piece search stays fast on
+    /// runs without a cut, where a heap over their atoms does not). False if some byte has no
+    /// token.
+    #[allow(clippy::too_many_arguments)]
     pub fn merge(
         &self,
         word: &[u8],
         single: &[Option<u32>; 256],
         merges: &Merges,
+        long: Option<(&LongPieceEncoder, usize)>,
+        search: &mut SearchScratch,
         segment: &mut Vec<Symbol>,
         out: &mut Vec<Symbol>,
     ) -> bool {
         out.clear();
         segment.clear();
-        let flush = |segment: &mut Vec<Symbol>, out: &mut Vec<Symbol>| {
+        let mut flush = |segment: &mut Vec<Symbol>, out: &mut Vec<Symbol>| {
+            let (Some(first), Some(last)) = (segment.first(), segment.last()) else { return };
+            let (start, end) = (first.start, last.end);
+            if let Some((long, _)) = long.filter(|&(_, from)| (end - start) as usize > from) {
+                if long.encode(&word[start as usize..end as usize], merges, search, segment) {
+                    out.extend(segment.drain(..).map(|s| Symbol {
+                        id: s.id,
+                        start: s.start + start,
+                        end: s.end + start,
+                    }));
+                    return;
+                }
+            }
             merge_word(segment, merges);
             out.append(segment);
         };
@@ -306,8 +325,18 @@ mod tests {
     }
 
     fn by_atoms(atoms: &CharAtoms, word: &[u8], single: &[Option<u32>; 256], merges: &Merges) -> Vec<Symbol> {
+        by_atoms_or_search(atoms, word, single, merges, None)
+    }
+
+    fn by_atoms_or_search(
+        atoms: &CharAtoms,
+        word: &[u8],
+        single: &[Option<u32>; 256],
+        merges: &Merges,
+        long: Option<(&LongPieceEncoder, usize)>,
+    ) -> Vec<Symbol> {
         let mut out = Vec::new();
-        assert!(atoms.merge(word, single, merges, &mut Vec::new(), &mut out));
+        assert!(atoms.merge(word, single, merges, long, &mut SearchScratch::default(), &mut Vec::new(), &mut out));
         out
     }
 
@@ -386,9 +415,14 @@ mod tests {
                 seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
                 (seed >> 33) % n
             };
-            for _ in 0..20_000 {
+            for round in 0..20_000 {
+                // Every tenth word is long, its long segments through the long-piece search.
+                let (parts, long) = match round % 10 {
+                    0 => (next(120) + 20, tables.long.as_ref().map(|l| (l, 16))),
+                    _ => (next(24) + 1, None),
+                };
                 let mut word = Vec::new();
-                for _ in 0..next(24) + 1 {
+                for _ in 0..parts {
                     match next(10) {
                         0 => word.push(next(256) as u8),
                         1 => word.extend(char::from_u32(next(0x3_0000) as u32).unwrap_or('x').to_string().bytes()),
@@ -397,7 +431,7 @@ mod tests {
                     }
                 }
                 assert_eq!(
-                    by_atoms(atoms, &word, &tables.single, &bpe.merges),
+                    by_atoms_or_search(atoms, &word, &tables.single, &bpe.merges, long),
                     by_bytes_with(&word, &tables.single, &bpe.merges),
                     "{file}: {word:?}"
                 );

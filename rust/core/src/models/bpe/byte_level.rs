@@ -24,7 +24,7 @@ pub(super) struct ByteTables {
     by_bytes: FxHashMap<Box<[u8]>, u32>,
     /// The search for long pieces (None if some byte has no token, or tokens carry a prefix
     /// or suffix).
-    long: Option<LongPieceEncoder>,
+    pub(super) long: Option<LongPieceEncoder>,
     /// Pieces of up to 15 bytes that are whole tokens (see `piece_cache`).
     short: ShortTokens,
     /// Characters that merging may start from whole (None when the merges are not ordered or
@@ -271,7 +271,8 @@ impl Bpe {
             }
         }
         let symbols = &mut scratch.symbols;
-        if word.len() > LONG_PIECE {
+        let by_atoms = tables.atoms.as_ref().filter(|_| !word.is_ascii());
+        if word.len() > LONG_PIECE && by_atoms.is_none() {
             if let Some(long) = &tables.long {
                 if long.encode(word, &self.merges, &mut scratch.search, symbols) {
                     for s in symbols.iter() {
@@ -281,9 +282,18 @@ impl Bpe {
                 }
             }
         }
-        let merged = match &tables.atoms {
-            Some(atoms) if !word.is_ascii() => {
-                atoms.merge(word, &tables.single, &self.merges, &mut scratch.segment, symbols)
+        let merged = match by_atoms {
+            Some(atoms) => {
+                let long = tables.long.as_ref().map(|long| (long, LONG_PIECE));
+                atoms.merge(
+                    word,
+                    &tables.single,
+                    &self.merges,
+                    long,
+                    &mut scratch.search,
+                    &mut scratch.segment,
+                    symbols,
+                )
             }
             _ => {
                 byte_symbols(word, &tables.single, symbols) && {
