@@ -122,7 +122,8 @@ impl CharAtoms {
         let mut heads: FxHashMap<&[u8], Vec<Box<[u8]>>> = FxHashMap::default();
         let mut tails: FxHashMap<&[u8], Vec<Box<[u8]>>> = FxHashMap::default();
         let mut neighbours = FxHashSet::default();
-        for token in tokens.keys() {
+        // Only tokens with a byte of a multi-byte character can hold a fragment or two atoms.
+        for token in tokens.keys().filter(|t| !t.is_ascii()) {
             for start in 1..token.len() {
                 let part = &token[start..];
                 let needs = char_len(part[0]);
@@ -137,7 +138,9 @@ impl CharAtoms {
             for chunk in token.utf8_chunks() {
                 let mut chars = chunk.valid().chars().map(|c| c as u64).peekable();
                 while let (Some(a), Some(&b)) = (chars.next(), chars.peek()) {
-                    neighbours.insert(a << 21 | b);
+                    if a >= 0x80 && b >= 0x80 {
+                        neighbours.insert(a << 21 | b);
+                    }
                 }
             }
         }

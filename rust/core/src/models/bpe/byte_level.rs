@@ -93,18 +93,22 @@ impl Bpe {
             }
             let by_bytes: FxHashMap<Box<[u8]>, u32> =
                 self.spec.vocab.iter().filter_map(|(t, &id)| Some((decode_chars(t)?.into_boxed_slice(), id))).collect();
-            let long = if self.is_plain() {
-                let tokens = by_bytes.iter().map(|(b, &id)| (&b[..], id));
-                LongPieceEncoder::build(tokens, &single, &self.merges, self.id_bound())
+            // The long-piece search and the atoms are built side by side on the pool (the
+            // atoms' scan of the vocabulary would otherwise add to the load).
+            let (long, atoms) = if self.is_plain() {
+                crate::utils::parallel::run(|| {
+                    rayon::join(
+                        || {
+                            let tokens = by_bytes.iter().map(|(b, &id)| (&b[..], id));
+                            LongPieceEncoder::build(tokens, &single, &self.merges, self.id_bound())
+                        },
+                        || CharAtoms::build(&by_bytes, &single, &self.merges, self.id_bound()),
+                    )
+                })
             } else {
-                None
+                (None, None)
             };
             let short = ShortTokens::build(&self.short_tokens(&by_bytes, &single, long.as_ref()));
-            let atoms = if self.is_plain() {
-                CharAtoms::build(&by_bytes, &single, &self.merges, self.id_bound())
-            } else {
-                None
-            };
             let mut byte_lens = vec![0u8; self.id_bound()].into_boxed_slice();
             for (bytes, &id) in &by_bytes {
                 if let Some(len) = byte_lens.get_mut(id as usize) {
