@@ -8,6 +8,8 @@
 //!
 //! Run it under `perf record` to see where the time goes. Repeated passes see the same text, so
 //! caches are warmer than in `benches/bench_peers.py`, which is the measurement of record.
+mod common;
+
 use std::time::Instant;
 use tokembed_core::pretokenize::regex_split::{scan_some, KnownPattern};
 
@@ -31,20 +33,8 @@ fn main() {
     let t = Instant::now();
     let tok = tokembed_core::Tokenizer::from_tiktoken(&ranks, pattern_name, &specials).unwrap();
     eprintln!("load {:?}", t.elapsed());
-    let mut docs = Vec::new();
-    let mut at = 0;
-    while at < corpus.len() {
-        let mut end = (at + 4000).min(corpus.len());
-        while !corpus.is_char_boundary(end) {
-            end += 1;
-        }
-        docs.push(&corpus[at..end]);
-        at = end;
-    }
-    tokembed_core::utils::parallel::set_num_threads(
-        std::env::var("THREADS").ok().and_then(|s| s.parse().ok()).unwrap_or(1),
-    )
-    .unwrap();
+    let docs = common::documents(&corpus);
+    common::set_threads_from_env();
     let known = KnownPattern::from_name(pattern_name).or_else(|| None);
     let mb = corpus.len() as f64 / 1e6;
     for _ in 0..passes {

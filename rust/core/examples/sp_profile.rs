@@ -6,6 +6,8 @@
 //!
 //! Run it under `perf record` to see where the time goes. The first pass sees the text unseen
 //! (the thread's word caches start empty); later passes see it again, with caches warm.
+mod common;
+
 use std::time::Instant;
 
 fn main() {
@@ -16,20 +18,8 @@ fn main() {
     let t = Instant::now();
     let tok = tokembed_core::Tokenizer::from_sentencepiece(&model, false, false).unwrap();
     eprintln!("load {:?}", t.elapsed());
-    let mut docs = Vec::new();
-    let mut at = 0;
-    while at < corpus.len() {
-        let mut end = (at + 4000).min(corpus.len());
-        while !corpus.is_char_boundary(end) {
-            end += 1;
-        }
-        docs.push(&corpus[at..end]);
-        at = end;
-    }
-    tokembed_core::utils::parallel::set_num_threads(
-        std::env::var("THREADS").ok().and_then(|s| s.parse().ok()).unwrap_or(1),
-    )
-    .unwrap();
+    let docs = common::documents(&corpus);
+    common::set_threads_from_env();
     let mb = corpus.len() as f64 / 1e6;
     for _ in 0..passes {
         let t = Instant::now();
