@@ -10,18 +10,18 @@
 //!   (its "fragments": a token ending in a proper prefix of the character's bytes, with the
 //!   bytes before it in the word, or starting with a proper suffix of them, with the bytes
 //!   after): no merge then joins its bytes with the outside before they are whole;
-//! - the merge list is ordered: every merge that takes a token as an operand ranks after every
-//!   merge that makes that token. Then merging picks ranks in increasing order, the merges
-//!   inside the character (which rank at most as high as the one completing it) and those that
-//!   take it whole (which rank higher) never trade places, and the two starts reach the same
-//!   state once every pair left ranks above the character's own merge.
+//! - every merge that takes the character's token as an operand ranks above every merge the
+//!   character's own bytes use. Until its token is whole, merges elsewhere in the word happen
+//!   only while they rank at most as high as the character's pending merges, so they are lower
+//!   than any merge taking the token; a start from the token makes those same merges first,
+//!   and the two starts reach the same state once the character is whole.
 //!
 //! And between two adjacent atoms whose characters no token holds side by side, no merge can
 //! cross (it would make such a token): the word is cut there into segments that merge alone,
 //! short ones where a word of CJK is a long run of characters without spaces.
 //!
-//! Built at load with the other byte tables, for vocabularies whose merges are ordered (every
-//! file made from ranks, and trained merge lists); otherwise not built, and nothing changes.
+//! Built at load with the other byte tables; where no character qualifies there are no atoms,
+//! and nothing changes.
 
 use super::backtrack::{LongPieceEncoder, SearchScratch};
 use super::merge::{merge_word, Merges, Symbol};
@@ -320,11 +320,7 @@ mod tests {
     }
 
     fn by_bytes(word: &[u8], merges: &Merges) -> Vec<Symbol> {
-        let mut symbols: Vec<Symbol> = (word.iter().enumerate())
-            .map(|(i, &b)| Symbol { id: b as u32, start: i as u32, end: i as u32 + 1 })
-            .collect();
-        merge_word(&mut symbols, merges);
-        symbols
+        by_bytes_with(word, &singles(), merges)
     }
 
     fn by_atoms(atoms: &CharAtoms, word: &[u8], single: &[Option<u32>; 256], merges: &Merges) -> Vec<Symbol> {

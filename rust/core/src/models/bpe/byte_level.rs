@@ -27,7 +27,7 @@ pub(super) struct ByteTables {
     pub(super) long: Option<LongPieceEncoder>,
     /// Pieces of up to 15 bytes that are whole tokens (see `piece_cache`).
     short: ShortTokens,
-    /// Characters that merging may start from whole (None when the merges are not ordered or
+    /// Characters that merging may start from whole (None when no character qualifies or
     /// tokens carry a prefix or suffix).
     pub(super) atoms: Option<CharAtoms>,
     /// Byte length of each token (by id; 0 for ids that are not tokens), for the offsets of
