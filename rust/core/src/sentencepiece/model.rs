@@ -73,6 +73,9 @@ pub struct SentencePieceModel {
     path_scores: Vec<f32>,
     /// The most a Unigram path can gain per byte of text (bounds where a score reset can fall).
     pub(super) max_gain_per_byte: f32,
+    /// A bit per id: whether the piece is CONTROL. Asked of every piece emitted, so it is kept
+    /// apart from `pieces` (a 250k vocabulary's bits fit in the L1 cache, its pieces in none).
+    control: Vec<u64>,
     /// BPE on ids, when it gives the library's answer (see `bpe_ids`).
     id_bpe: Option<IdBpe>,
     /// Ids of the `<0x00>`..`<0xFF>` pieces, by byte (byte fallback).
@@ -220,7 +223,12 @@ impl SentencePieceModel {
         let unknowns = if byte_fallback { Unknowns::StandAlone } else { Unknowns::FuseInRuns };
         let tokens = encodable.iter().map(|(t, &id)| (t.as_str(), id));
         let word_cuts = id_bpe.as_ref().map(|_| PairCuts::build(tokens, unknowns));
+        let mut control = vec![0u64; pieces.len().div_ceil(64)];
+        for (id, _) in pieces.iter().enumerate().filter(|(_, p)| p.2 == PieceType::Control) {
+            control[id / 64] |= 1 << (id % 64);
+        }
         Ok(SentencePieceModel {
+            control,
             word_cuts,
             byte_ids,
             id_bpe,
@@ -266,6 +274,12 @@ impl SentencePieceModel {
     /// The type of piece `id`; `NO_UNKNOWN` (no such piece) is unknown text.
     pub(super) fn kind(&self, id: u32) -> PieceType {
         self.pieces.get(id as usize).map_or(PieceType::Unknown, |p| p.2)
+    }
+
+    /// Whether piece `id` is CONTROL (as `kind`, from the compact bits).
+    #[inline]
+    fn is_control(&self, id: u32) -> bool {
+        self.control.get(id as usize / 64).is_some_and(|bits| bits >> (id % 64) & 1 == 1)
     }
 
     pub(super) fn score(&self, id: u32) -> f32 {
@@ -353,7 +367,8 @@ impl Tokens {
         id: u32,
         emit: &mut impl FnMut(u32, usize, usize),
     ) {
-        let unknown = model.kind(id) == PieceType::Unknown;
+        // The model has one UNKNOWN piece at most (`from_proto` refuses a second).
+        let unknown = id == model.unk_id;
         if unknown && model.byte_fallback {
             for &b in text.get(start..end).unwrap_or_default() {
                 emit(model.byte_ids[b as usize].unwrap_or(model.unk_id), start, end);
@@ -368,7 +383,7 @@ impl Tokens {
             return;
         }
         self.finish(model, emit);
-        let (s, e) = if model.kind(id) == PieceType::Control { (start, start) } else { (start, end) };
+        let (s, e) = if model.is_control(id) { (start, start) } else { (start, end) };
         emit(id, s, e);
     }
 

@@ -153,6 +153,12 @@ impl Precompiled {
         if self.untouched(text) {
             return;
         }
+        if !n.tracks() {
+            if let Some(rewritten) = self.rewritten_text(text) {
+                n.set(rewritten, Vec::new());
+            }
+            return;
+        }
         let mut changes: Vec<(char, isize)> = Vec::with_capacity(text.len());
         let mut modified = false;
         for grapheme in text.graphemes(true) {
@@ -177,6 +183,76 @@ impl Precompiled {
         if modified {
             n.transform(changes, 0);
         }
+    }
+}
+
+/// ASCII graphemes in a row after which the grapheme walk hands back to the table.
+const ASCII_RUN_TO_LEAVE: usize = 16;
+
+impl Precompiled {
+    /// HF's grapheme walk when no alignment is kept: the new text, or `None` if nothing changes.
+    /// An ASCII character followed by another (CR LF aside) is a grapheme of its own, so runs
+    /// of those are passed by a table lookup, and the text is cut into graphemes only elsewhere
+    /// (from a grapheme boundary, where cutting the rest alone cuts it as the whole text does).
+    fn rewritten_text(&self, text: &str) -> Option<String> {
+        let bytes = text.as_bytes();
+        // Bytes of `text` before `copied` are in `out`, rewritten; text after it is not yet.
+        let mut out = String::new();
+        let mut copied = 0;
+        let replace = |out: &mut String, copied: &mut usize, range: std::ops::Range<usize>, new: &str| {
+            if out.capacity() == 0 {
+                out.reserve(text.len() + text.len() / 8);
+            }
+            out.push_str(&text[*copied..range.start]);
+            out.push_str(new);
+            *copied = range.end;
+        };
+        let alone = |at: usize| match (bytes.get(at), bytes.get(at + 1)) {
+            (Some(&b), None) => b < 0x80,
+            (Some(&b), Some(&next)) => b < 0x80 && next < 0x80 && !(b == b'\r' && next == b'\n'),
+            _ => false,
+        };
+        let mut at = 0;
+        while at < bytes.len() {
+            if alone(at) {
+                if self.ascii_is_rule[bytes[at] as usize] {
+                    if let Some(rewrite) = self.shortest_rewrite(&text[at..at + 1]) {
+                        replace(&mut out, &mut copied, at..at + 1, rewrite);
+                    }
+                }
+                at += 1;
+                continue;
+            }
+            let start = at;
+            at = bytes.len();
+            for (offset, grapheme) in text[start..].grapheme_indices(true) {
+                let position = start + offset;
+                let whole = (grapheme.len() < 6).then(|| self.shortest_rewrite(grapheme)).flatten();
+                match whole {
+                    Some(rewrite) => replace(&mut out, &mut copied, position..position + grapheme.len(), rewrite),
+                    None => {
+                        for (i, c) in grapheme.char_indices() {
+                            let part = position + i..position + i + c.len_utf8();
+                            if let Some(rewrite) = self.shortest_rewrite(&text[part.clone()]) {
+                                replace(&mut out, &mut copied, part, rewrite);
+                            }
+                        }
+                    }
+                }
+                // Back to the table for a long ASCII run only: a new grapheme iterator costs more
+                // than the iterator's own steps over a few spaces and punctuation between words.
+                let end = position + grapheme.len();
+                if (end..end + ASCII_RUN_TO_LEAVE).all(alone) {
+                    at = end;
+                    break;
+                }
+            }
+        }
+        if out.capacity() == 0 {
+            return None;
+        }
+        out.push_str(&text[copied..]);
+        Some(out)
     }
 }
 
