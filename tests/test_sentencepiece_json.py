@@ -102,11 +102,16 @@ def test_generated_text_matches(name, text, second):
 
 
 # Ids without offsets take their own normalizer path (Precompiled rewrites the text without
-# keeping alignments, passing runs of ASCII by table): runs long enough for it, next to marks that
-# join the ASCII character before them, CR LF, prepended concatenation marks (U+0600, U+110BD,
-# which join the character after them) and characters the charsmap folds.
+# keeping alignments, a character at a time where characters stand alone): ASCII runs and letters
+# of several scripts next to marks that join the character before them, CR LF, prepended
+# concatenation marks (U+0600, U+110BD, which join the character after them), Hangul jamo, flags,
+# emoji sequences, Indic conjuncts and characters the charsmap folds.
 ASCII_RUN = st.text(alphabet=st.characters(min_codepoint=0x09, max_codepoint=0x7E), min_size=14, max_size=40)
-JOINERS = st.sampled_from(["\r\n", "\r", "\u0301", "\u0600", "\u06dd", "\U000110bd", "\u200d", "\u0d4e", "ﬁ", "①", "\u3000", "Ａ", "\u1100\u1161"])
+JOINERS = st.sampled_from(
+    ["\r\n", "\r", "\u0301", "\u0600", "\u06dd", "\U000110bd", "\u200d", "\u0d4e", "ﬁ", "①", "\u3000", "Ａ", "\u1100\u1161"]
+    + ["и\u0306", "е\u0308", "中\u0301", "か\u3099", "ｶ\uff9e", "\u0e01\u0e33", "\U0001f1ef\U0001f1f5", "\U0001f469\u200d\U0001f4bb"]
+    + ["слово", "日本語", "ｱｲｳ", "Ωμέγα", "שלום", "مرحبا", "ก\u0e34", "\u0915\u094d\u0937"]
+)
 IDS_TEXT = st.lists(st.one_of(ASCII_RUN, JOINERS, st.text(alphabet=ALPHABET, max_size=6)), max_size=10).map("".join)
 
 

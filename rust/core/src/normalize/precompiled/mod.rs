@@ -13,6 +13,7 @@
 //! Speed: nearly all text is made of characters no rule touches. ASCII bytes that start no
 //! rule are known from a table built at load, so a piece of such text costs one scan.
 
+mod alone;
 mod double_array;
 
 use crate::tokenizer::normalized_text::Normalized;
@@ -186,14 +187,12 @@ impl Precompiled {
     }
 }
 
-/// ASCII graphemes in a row after which the grapheme walk hands back to the table.
-const ASCII_RUN_TO_LEAVE: usize = 16;
-
 impl Precompiled {
     /// HF's grapheme walk when no alignment is kept: the new text, or `None` if nothing changes.
-    /// An ASCII character followed by another (CR LF aside) is a grapheme of its own, so runs
-    /// of those are passed by a table lookup, and the text is cut into graphemes only elsewhere
-    /// (from a grapheme boundary, where cutting the rest alone cuts it as the whole text does).
+    /// A character that stands alone (see `alone`) before another is a grapheme of its own, so
+    /// such text is rewritten a character at a time (ASCII from a table), and cut into graphemes
+    /// only elsewhere, from a grapheme boundary (where cutting the rest alone cuts it as the whole
+    /// text does).
     fn rewritten_text(&self, text: &str) -> Option<String> {
         let bytes = text.as_bytes();
         // Bytes of `text` before `copied` are in `out`, rewritten; text after it is not yet.
@@ -207,20 +206,39 @@ impl Precompiled {
             out.push_str(new);
             *copied = range.end;
         };
-        let alone = |at: usize| match (bytes.get(at), bytes.get(at + 1)) {
-            (Some(&b), None) => b < 0x80,
-            (Some(&b), Some(&next)) => b < 0x80 && next < 0x80 && !(b == b'\r' && next == b'\n'),
-            _ => false,
+        // The character at `at` (a grapheme boundary) if it is a grapheme of its own.
+        let own_grapheme = |at: usize| -> Option<char> {
+            let c = text.get(at..)?.chars().next()?;
+            let own = alone::stands_alone(c)
+                && text[at + c.len_utf8()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|next| alone::stands_alone(next) && !(c == '\r' && next == '\n'));
+            own.then_some(c)
         };
         let mut at = 0;
         while at < bytes.len() {
-            if alone(at) {
-                if self.ascii_is_rule[bytes[at] as usize] {
-                    if let Some(rewrite) = self.shortest_rewrite(&text[at..at + 1]) {
-                        replace(&mut out, &mut copied, at..at + 1, rewrite);
+            // ASCII before ASCII, by bytes: most of the text of most inputs.
+            if let (Some(&b), Some(&next)) = (bytes.get(at), bytes.get(at + 1)) {
+                if b < 0x80 && next < 0x80 && !(b == b'\r' && next == b'\n') {
+                    if self.ascii_is_rule[b as usize] {
+                        if let Some(rewrite) = self.shortest_rewrite(&text[at..at + 1]) {
+                            replace(&mut out, &mut copied, at..at + 1, rewrite);
+                        }
+                    }
+                    at += 1;
+                    continue;
+                }
+            }
+            if let Some(c) = own_grapheme(at) {
+                let part = at..at + c.len_utf8();
+                let starts_rule = if c.is_ascii() { self.ascii_is_rule[c as usize] } else { self.may_rewrite(c) };
+                if starts_rule {
+                    if let Some(rewrite) = self.shortest_rewrite(&text[part.clone()]) {
+                        replace(&mut out, &mut copied, part.clone(), rewrite);
                     }
                 }
-                at += 1;
+                at = part.end;
                 continue;
             }
             let start = at;
@@ -239,10 +257,10 @@ impl Precompiled {
                         }
                     }
                 }
-                // Back to the table for a long ASCII run only: a new grapheme iterator costs more
-                // than the iterator's own steps over a few spaces and punctuation between words.
+                // Back to the characters when two in a row stand alone: a new grapheme iterator
+                // costs more than the iterator's own step over one.
                 let end = position + grapheme.len();
-                if (end..end + ASCII_RUN_TO_LEAVE).all(alone) {
+                if own_grapheme(end).is_some_and(|c| own_grapheme(end + c.len_utf8()).is_some()) {
                     at = end;
                     break;
                 }
