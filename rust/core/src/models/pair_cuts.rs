@@ -13,10 +13,8 @@
 //! runs of ASCII that no cut falls in). The other adjacent pairs are a one-hash bit filter: a
 //! pair a token has always answers "maybe", a pair none has answers "no" except for a few
 //! collisions, which only mean a cut not taken, never a wrong one. At 16 bits per listed pair
-//! about 1 in 16 absent pairs collides. In front of the filter, two exact bits per BMP character
-//! (first of some pair, second of some pair) answer "no" for characters in no pair at all.
-//! Memory: at most 2^`MAX_BITS_LOG2` / 8 bytes (1 MB) per model plus the 2 KB, 16 KB of
-//! character bits and the characters' ids (`CharIds`), built at load, read-only afterwards
+//! about 1 in 16 absent pairs collides. Memory: at most 2^`MAX_BITS_LOG2` / 8 bytes (1 MB) per
+//! model plus the 2 KB and the characters' ids (`CharIds`), built at load, read-only afterwards
 //! (shared by threads, nothing to redo after `fork`).
 //!
 //! A character the vocabulary lacks becomes the unknown token, which some models fuse with its
@@ -33,7 +31,6 @@ const MIN_BITS_LOG2: u32 = 12;
 /// 2^23 bits: 1 MB, for vocabularies with over half a million distinct adjacent pairs.
 const MAX_BITS_LOG2: u32 = 23;
 const BITS_PER_PAIR: usize = 16;
-const BMP_WORDS: usize = 0x10000 / 64;
 
 /// Where a cut may fall beside a character that is not a token alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,12 +49,6 @@ pub struct PairCuts {
     /// Pairs of two ASCII characters, exactly: bit `a * 128 + b` (2 KB, stays in L1). Prose
     /// and code are mostly such pairs, and nearly all of them are in some token.
     ascii_pairs: Box<[u64; 256]>,
-    /// Per BMP character, exactly: whether it is the first (`firsts`) or the second
-    /// (`seconds`) character of some adjacent pair in a token (8 KB each, L1-resident). Most CJK
-    /// characters of a Latin-script vocabulary are in no pair, which these answer without a
-    /// probe of the filter (a cache miss per character of a Chinese text).
-    firsts: Box<[u64; BMP_WORDS]>,
-    seconds: Box<[u64; BMP_WORDS]>,
     /// The filter of the other pairs.
     bits: Box<[u64]>,
     /// 64 minus log2 of the number of bits: a hash's top bits pick the bit.
@@ -78,8 +69,6 @@ impl PairCuts {
         let full_shift = 64 - MAX_BITS_LOG2;
         let mut singles = Vec::new();
         let mut ascii_pairs = Box::new([0u64; 256]);
-        let mut firsts = Box::new([0u64; BMP_WORDS]);
-        let mut seconds = Box::new([0u64; BMP_WORDS]);
         for (token, id) in tokens {
             let mut chars = token.chars();
             let Some(mut before) = chars.next() else { continue };
@@ -87,8 +76,6 @@ impl PairCuts {
                 singles.push((token, id));
             }
             for c in chars {
-                set_bmp_bit(&mut firsts, before);
-                set_bmp_bit(&mut seconds, c);
                 let (words, bit) = match ascii_pair_bit(before, c) {
                     Some(bit) => (&mut ascii_pairs[..], bit),
                     None => (&mut full[..], (pair_hash(before, c) >> full_shift) as usize),
@@ -114,7 +101,7 @@ impl PairCuts {
                 rest &= rest - 1;
             }
         }
-        PairCuts { ascii_pairs, firsts, seconds, bits, shift, chars: CharIds::build(singles), unknowns }
+        PairCuts { ascii_pairs, bits, shift, chars: CharIds::build(singles), unknowns }
     }
 
     /// The id of `c` when it is a token alone.
@@ -128,9 +115,6 @@ impl PairCuts {
     fn may_pair(&self, a: char, b: char) -> bool {
         if let Some(bit) = ascii_pair_bit(a, b) {
             return self.ascii_pairs.get(bit / 64).is_some_and(|w| w & (1 << (bit % 64)) != 0);
-        }
-        if !bmp_bit(&self.firsts, a) || !bmp_bit(&self.seconds, b) {
-            return false;
         }
         let bit = (pair_hash(a, b) >> self.shift) as usize;
         // `bit` < 2^(64 - shift), the number of bits, so the word index is in bounds.
@@ -203,19 +187,6 @@ impl PairCuts {
     }
 }
 
-fn set_bmp_bit(bits: &mut [u64; BMP_WORDS], c: char) {
-    if let Some(word) = bits.get_mut(c as usize / 64) {
-        *word |= 1 << (c as u32 % 64);
-    }
-}
-
-/// A BMP character's bit in `firsts` or `seconds`; `true` (maybe) past the BMP, which they do
-/// not cover.
-#[inline(always)]
-fn bmp_bit(bits: &[u64; BMP_WORDS], c: char) -> bool {
-    bits.get(c as usize / 64).is_none_or(|word| word >> (c as u32 % 64) & 1 == 1)
-}
-
 /// The bit of a pair of two ASCII characters in `ascii_pairs`.
 #[inline(always)]
 fn ascii_pair_bit(a: char, b: char) -> Option<usize> {
@@ -266,31 +237,6 @@ mod tests {
         for token in &many {
             assert_eq!(parts(&cuts, token), [token.clone()]);
         }
-    }
-
-    #[test]
-    fn characters_in_no_pair_never_pair_and_listed_pairs_always_may() {
-        // Enough listed pairs that the filter answers "maybe" for many absent ones.
-        let listed: Vec<String> = (0..20_000u32)
-            .filter_map(|i| Some(format!("{}{}", char::from_u32(0x4E00 + i % 3000)?, char::from_u32(0x3400 + i / 3)?)))
-            .chain(["😀😁".to_string(), "a😀".to_string()])
-            .collect();
-        let cuts = build(listed.iter().map(String::as_str));
-        for token in &listed {
-            let chars: Vec<char> = token.chars().collect();
-            assert!(cuts.may_pair(chars[0], chars[1]), "{token}");
-        }
-        // U+6000.. is in no pair: exactly "no" on either side, whatever the filter's collisions;
-        // so is a first character before one that is never second.
-        for a in (0x6000u32..0x7000).filter_map(char::from_u32) {
-            for b in ['一', '丁', 'é', '😀'] {
-                assert!(!cuts.may_pair(a, b), "{a}{b}");
-                assert!(!cuts.may_pair(b, a), "{b}{a}");
-            }
-        }
-        assert!(!cuts.may_pair('一', 'é') && !cuts.may_pair('丁', '日'));
-        // Past the BMP only the filter answers.
-        assert!(cuts.may_pair('😀', '😁'));
     }
 
     #[test]
