@@ -160,28 +160,18 @@ impl Precompiled {
             }
             return;
         }
+        // HF's changes: every character kept as (c, 0), every rewrite as `push_rewrite` has it.
         let mut changes: Vec<(char, isize)> = Vec::with_capacity(text.len());
+        let mut kept = 0;
         let mut modified = false;
-        for grapheme in text.graphemes(true) {
-            if grapheme.len() < 6 {
-                if let Some(rewrite) = self.shortest_rewrite(grapheme) {
-                    modified = true;
-                    push_rewrite(&mut changes, grapheme, rewrite);
-                    continue;
-                }
-            }
-            for (i, c) in grapheme.char_indices() {
-                let part = &grapheme[i..i + c.len_utf8()];
-                match self.shortest_rewrite(part) {
-                    Some(rewrite) => {
-                        modified = true;
-                        push_rewrite(&mut changes, part, rewrite);
-                    }
-                    None => changes.push((c, 0)),
-                }
-            }
-        }
+        self.rewrites(text, |range, new| {
+            changes.extend(text[kept..range.start].chars().map(|c| (c, 0)));
+            push_rewrite(&mut changes, &text[range.clone()], new);
+            kept = range.end;
+            modified = true;
+        });
         if modified {
+            changes.extend(text[kept..].chars().map(|c| (c, 0)));
             n.transform(changes, 0);
         }
     }
@@ -189,23 +179,32 @@ impl Precompiled {
 
 impl Precompiled {
     /// HF's grapheme walk when no alignment is kept: the new text, or `None` if nothing changes.
-    /// A character that stands alone (see `alone`) before another is a grapheme of its own, so
-    /// such text is rewritten a character at a time (ASCII from a table), and cut into graphemes
-    /// only elsewhere, from a grapheme boundary (where cutting the rest alone cuts it as the whole
-    /// text does).
     fn rewritten_text(&self, text: &str) -> Option<String> {
-        let bytes = text.as_bytes();
-        // Bytes of `text` before `copied` are in `out`, rewritten; text after it is not yet.
         let mut out = String::new();
         let mut copied = 0;
-        let replace = |out: &mut String, copied: &mut usize, range: std::ops::Range<usize>, new: &str| {
+        self.rewrites(text, |range, new| {
             if out.capacity() == 0 {
                 out.reserve(text.len() + text.len() / 8);
             }
-            out.push_str(&text[*copied..range.start]);
+            out.push_str(&text[copied..range.start]);
             out.push_str(new);
-            *copied = range.end;
-        };
+            copied = range.end;
+        });
+        if out.capacity() == 0 {
+            return None;
+        }
+        out.push_str(&text[copied..]);
+        Some(out)
+    }
+
+    /// HF's grapheme walk: calls `rewrite(range, new)`, in order, for each grapheme rewritten
+    /// whole and each character rewritten alone; the rest of the text stays as it is. A
+    /// character that stands alone (see `alone`) before another is a grapheme of its own, so
+    /// such text is looked at a character at a time (ASCII from a table), and cut into
+    /// graphemes only elsewhere, from a grapheme boundary (where cutting the rest alone cuts it
+    /// as the whole text does).
+    fn rewrites(&self, text: &str, mut rewrite: impl FnMut(std::ops::Range<usize>, &str)) {
+        let bytes = text.as_bytes();
         // The character at `at` (a grapheme boundary) if it is a grapheme of its own.
         let own_grapheme = |at: usize| -> Option<char> {
             let c = text.get(at..)?.chars().next()?;
@@ -222,8 +221,8 @@ impl Precompiled {
             if let (Some(&b), Some(&next)) = (bytes.get(at), bytes.get(at + 1)) {
                 if b < 0x80 && next < 0x80 && !(b == b'\r' && next == b'\n') {
                     if self.ascii_is_rule[b as usize] {
-                        if let Some(rewrite) = self.shortest_rewrite(&text[at..at + 1]) {
-                            replace(&mut out, &mut copied, at..at + 1, rewrite);
+                        if let Some(new) = self.shortest_rewrite(&text[at..at + 1]) {
+                            rewrite(at..at + 1, new);
                         }
                     }
                     at += 1;
@@ -234,8 +233,8 @@ impl Precompiled {
                 let part = at..at + c.len_utf8();
                 let starts_rule = if c.is_ascii() { self.ascii_is_rule[c as usize] } else { self.may_rewrite(c) };
                 if starts_rule {
-                    if let Some(rewrite) = self.shortest_rewrite(&text[part.clone()]) {
-                        replace(&mut out, &mut copied, part.clone(), rewrite);
+                    if let Some(new) = self.shortest_rewrite(&text[part.clone()]) {
+                        rewrite(part.clone(), new);
                     }
                 }
                 at = part.end;
@@ -247,12 +246,12 @@ impl Precompiled {
                 let position = start + offset;
                 let whole = (grapheme.len() < 6).then(|| self.shortest_rewrite(grapheme)).flatten();
                 match whole {
-                    Some(rewrite) => replace(&mut out, &mut copied, position..position + grapheme.len(), rewrite),
+                    Some(new) => rewrite(position..position + grapheme.len(), new),
                     None => {
                         for (i, c) in grapheme.char_indices() {
                             let part = position + i..position + i + c.len_utf8();
-                            if let Some(rewrite) = self.shortest_rewrite(&text[part.clone()]) {
-                                replace(&mut out, &mut copied, part, rewrite);
+                            if let Some(new) = self.shortest_rewrite(&text[part.clone()]) {
+                                rewrite(part, new);
                             }
                         }
                     }
@@ -266,11 +265,6 @@ impl Precompiled {
                 }
             }
         }
-        if out.capacity() == 0 {
-            return None;
-        }
-        out.push_str(&text[copied..]);
-        Some(out)
     }
 }
 
