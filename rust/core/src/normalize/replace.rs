@@ -74,7 +74,12 @@ impl Replace {
             Matcher::Regex(re) => re.find_iter(text).map(|m| m.range()).collect(),
             // A pattern that gives up (too much backtracking) replaces nothing from there on.
             Matcher::Fancy(re) => re.find_iter(text).map_while(|m| m.ok()).map(|m| m.range()).collect(),
-            Matcher::Literal(s) => text.match_indices(s.as_str()).map(|(i, m)| i..i + m.len()).collect(),
+            // memchr's search (non-overlapping, left to right, as `match_indices`): the standard
+            // library's string searcher is several times slower on a one-character pattern
+            // (the spaces of the legacy Llama/Mistral `Replace`).
+            Matcher::Literal(s) => {
+                memchr::memmem::find_iter(text.as_bytes(), s.as_bytes()).map(|i| i..i + s.len()).collect()
+            }
         }
     }
 
@@ -97,5 +102,34 @@ impl Replace {
     pub fn apply(&self, n: &mut Normalized) {
         let ranges = self.matches(n.text());
         n.replace_ranges(&ranges, &self.content);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn literal(pattern: &str, content: &str) -> Replace {
+        Replace::try_from(ReplaceSpec { pattern: ReplacePattern::String(pattern.into()), content: content.into() })
+            .unwrap()
+    }
+
+    #[test]
+    fn literal_matches_are_non_overlapping_from_the_left_as_hf() {
+        // HF (Rust's `match_indices`): "aa" in "aaa" matches once, at 0.
+        let r = literal("aa", "b");
+        for (text, expected) in [("aaa", "ba"), ("aaaa", "bb"), ("xaay aa", "xby b"), ("", ""), ("a", "a")] {
+            let mut n = Normalized::new(text, 0, true);
+            r.apply(&mut n);
+            assert_eq!(n.text(), expected, "{text:?}");
+            let mut n = Normalized::new(text, 0, false);
+            r.apply(&mut n);
+            assert_eq!(n.text(), expected, "{text:?} without offsets");
+            assert_eq!(r.replace_str(text), expected);
+        }
+        let mut n = Normalized::new("a b  c", 0, true);
+        literal(" ", "▁").apply(&mut n);
+        assert_eq!(n.text(), "a▁b▁▁c");
+        assert_eq!(n.original_span(1..4), (1, 2));
     }
 }
