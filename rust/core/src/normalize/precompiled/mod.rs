@@ -11,7 +11,10 @@
 //! `tokenizer.json` is checked against HF; `longest_rewrite` is SentencePiece's rule.
 //!
 //! Speed: nearly all text is made of characters no rule touches. ASCII bytes that start no
-//! rule are known from a table built at load, so a piece of such text costs one scan.
+//! rule are known from a table built at load, so a piece of such text costs one scan. Other
+//! text is walked a character at a time where characters are graphemes of their own (`alone`),
+//! and cut into graphemes only elsewhere (`rewrites`); without offsets the new text is built
+//! directly, with no change list.
 
 mod alone;
 mod double_array;
