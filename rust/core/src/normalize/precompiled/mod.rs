@@ -183,19 +183,16 @@ impl Precompiled {
 impl Precompiled {
     /// HF's grapheme walk when no alignment is kept: the new text, or `None` if nothing changes.
     fn rewritten_text(&self, text: &str) -> Option<String> {
-        let mut out = String::new();
+        // Made on the first rewrite; `text[copied..]` is what it does not hold yet.
+        let mut out: Option<String> = None;
         let mut copied = 0;
         self.rewrites(text, |range, new| {
-            if out.capacity() == 0 {
-                out.reserve(text.len() + text.len() / 8);
-            }
+            let out = out.get_or_insert_with(|| String::with_capacity(text.len() + text.len() / 8));
             out.push_str(&text[copied..range.start]);
             out.push_str(new);
             copied = range.end;
         });
-        if out.capacity() == 0 {
-            return None;
-        }
+        let mut out = out?;
         out.push_str(&text[copied..]);
         Some(out)
     }
