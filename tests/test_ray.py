@@ -76,3 +76,112 @@ def test_tokenized_dataset_has_a_list_uint32_column(local_ray, documents):
     gpt2 = tokembed.Tokenizer.builtin("gpt2")
     rows = sorted(table.to_pylist(), key=lambda r: r["n"])
     assert [r["ids"] for r in rows] == [gpt2.encode_batch_flat([r["text"]])[0].tolist() for r in rows]
+
+
+# ----- encode_on_ray: the driver joins only units that are finished --------------------------------
+
+
+@pytest.fixture(scope="module")
+def input_files(tmp_path_factory, documents):
+    folder = tmp_path_factory.mktemp("inputs")
+    paths = []
+    for k in range(3):
+        path = folder / f"part-{k}.txt"
+        path.write_text("\n".join(d for d in documents[k::3] if d.strip() and d.splitlines() == [d]) + "\n",
+                        encoding="utf-8")
+        paths.append(str(path))
+    return paths
+
+
+def _encode(paths, out, **extra):
+    return tokembed_ray.encode_on_ray(paths, out, "gpt2", shard_tokens=6000, format="megatron", append_eos=True,
+                                      num_cpus=0.5, quiet=True, **extra)
+
+
+def _without_last_shard(unit_prefix):
+    """The manifest of a unit as its writer leaves it while the last shard is being written."""
+    from tokembed.data import read_manifest
+
+    manifest = read_manifest(unit_prefix)
+    assert manifest["complete"] is True and len(manifest["shards"]) > 1
+    half = dict(manifest, complete=False, shards=manifest["shards"][:-1])
+    half["documents"] -= manifest["shards"][-1]["documents"]
+    half["tokens"] -= manifest["shards"][-1]["tokens"]
+    return manifest, half
+
+
+def test_encode_on_ray_waits_for_a_unit_another_process_is_writing(local_ray, input_files, tmp_path, monkeypatch):
+    """A worker of a killed run, not reaped yet, may take a unit's lock after this run's task
+    ended: the driver waits for the lock and reads the unit as that worker leaves it."""
+    import json
+    import threading
+
+    from tokembed.corpus.outputs import locked_output
+    from tokembed.data import manifest_path
+    from tokembed.integrations import ray_shards
+
+    reference = _encode(input_files, tmp_path / "reference" / "t")
+    real = ray_shards._encode_units
+    unit = str(tmp_path / "out" / "t-00001")
+    holding, released = threading.Event(), threading.Event()
+
+    def other_writer():
+        with locked_output(unit):
+            whole, half = _without_last_shard(unit)
+            path = manifest_path(unit)
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(half, f)
+            holding.set()
+            released.wait(1.5)  # the driver is kept waiting meanwhile
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(whole, f)
+
+    def tasks_then_another_writer(*args):
+        done = real(*args)
+        threading.Thread(target=other_writer, daemon=True).start()
+        assert holding.wait(30)
+        return done
+
+    monkeypatch.setattr(ray_shards, "_encode_units", tasks_then_another_writer)
+    manifest = _encode(input_files, tmp_path / "out" / "t")
+    released.set()
+    for m in (manifest, reference):
+        m.pop("nodes")
+    assert manifest == reference
+
+
+def test_encode_on_ray_resumes_a_unit_left_unfinished(local_ray, input_files, tmp_path, monkeypatch, capfd):
+    """A unit found unfinished after its task ended is encoded (resumed) again, never joined
+    half-written: the output is that of an uninterrupted run."""
+    import json
+
+    from tokembed.data import manifest_path
+    from tokembed.integrations import ray_shards
+
+    reference = _encode(input_files, tmp_path / "reference" / "t")
+    real = ray_shards._encode_units
+    unit = str(tmp_path / "out" / "t-00002")
+    calls = []
+
+    def tasks_then_unit_unfinished(ds, *args):
+        done = real(ds, *args)
+        calls.append(sorted(r["input"] for r in done))
+        if len(calls) == 1:  # as a killed run's worker leaves it: the last shard gone, unlisted
+            whole, half = _without_last_shard(unit)
+            for name in whole["shards"][-1]["files"]:
+                os.remove(tmp_path / "out" / name)
+            with open(manifest_path(unit), "w", encoding="utf-8") as f:
+                json.dump(half, f)
+        return done
+
+    monkeypatch.setattr(ray_shards, "_encode_units", tasks_then_unit_unfinished)
+    manifest = _encode(input_files, tmp_path / "out" / "t")
+    assert calls == [[0, 1, 2], [2]]
+    assert "t-00002: not complete after their tasks ended; resuming them" in capfd.readouterr().err
+    for m in (manifest, reference):
+        m.pop("nodes")
+    assert manifest == reference
+    names = sorted(os.listdir(tmp_path / "out"))
+    assert names == sorted(os.listdir(tmp_path / "reference"))
+    for name in names:
+        assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "reference" / name).read_bytes(), name
