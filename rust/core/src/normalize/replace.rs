@@ -1,6 +1,7 @@
 //! Replace: every occurrence of a string or regex pattern becomes `content`.
 
 use crate::tokenizer::normalized_text::Normalized;
+use crate::utils::splice::Spliced;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -88,15 +89,11 @@ impl Replace {
         if let Matcher::Literal(s) = &self.matcher {
             return text.replace(s.as_str(), &self.content);
         }
-        let mut out = String::with_capacity(text.len());
-        let mut last = 0;
+        let mut out = Spliced::new(text, text.len());
         for m in self.matches(text) {
-            out.push_str(&text[last..m.start]);
-            out.push_str(&self.content);
-            last = m.end;
+            out.replace(m, &self.content);
         }
-        out.push_str(&text[last..]);
-        out
+        out.finish()
     }
 
     pub fn apply(&self, n: &mut Normalized) {

@@ -7,6 +7,7 @@
 //! inserted character takes the range of the character before it. When offsets are not
 //! wanted (`track == false`) no alignment is kept at all, which is the fast path.
 
+use crate::utils::splice::Spliced;
 use std::ops::Range;
 
 #[derive(Debug, Clone, Default)]
@@ -137,15 +138,11 @@ impl Normalized {
         // string searcher, several times slower on the spaces of prose.
         let found = memchr::memmem::find_iter(self.text.as_bytes(), from_str.as_bytes());
         if !self.track {
-            let mut text = String::with_capacity(self.text.len() + self.text.len() / 4);
-            let mut last = 0;
+            let mut text = Spliced::new(&self.text, self.text.len() + self.text.len() / 4);
             for at in found {
-                text.push_str(&self.text[last..at]);
-                text.push_str(to);
-                last = at + from_str.len();
+                text.replace(at..at + from_str.len(), to);
             }
-            text.push_str(&self.text[last..]);
-            self.text = text;
+            self.text = text.finish();
             return;
         }
         let matches: Vec<Range<usize>> = found.map(|i| i..i + from_str.len()).collect();
@@ -263,29 +260,23 @@ impl Normalized {
         if matches.is_empty() {
             return;
         }
-        let mut text = String::with_capacity(self.text.len());
+        let mut text = Spliced::new(&self.text, self.text.len());
         let mut align = Vec::with_capacity(self.align.len());
-        let mut last = 0;
         for m in matches {
-            text.push_str(&self.text[last..m.start]);
             if self.track {
-                align.extend_from_slice(&self.align[last..m.start]);
-            }
-            text.push_str(content);
-            if self.track {
+                align.extend_from_slice(&self.align[text.copied()..m.start]);
                 let a = match m.end {
                     0 => self.align.first().map_or((0, 0), |a| (a.0, a.0)),
                     end => self.align[end - 1],
                 };
                 align.extend(std::iter::repeat(a).take(content.len()));
             }
-            last = m.end;
+            text.replace(m.clone(), content);
         }
-        text.push_str(&self.text[last..]);
         if self.track {
-            align.extend_from_slice(&self.align[last..]);
+            align.extend_from_slice(&self.align[text.copied()..]);
         }
-        self.text = text;
+        self.text = text.finish();
         self.align = align;
     }
 }

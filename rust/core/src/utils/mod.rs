@@ -1,8 +1,10 @@
 //! What every part of the core shares: the thread pool (fork-safe, interruptible), fallible
-//! allocation of sizes chosen by callers, Unicode character classes, and GPT-2's byte alphabet.
+//! allocation of sizes chosen by callers, Unicode character classes, GPT-2's byte alphabet, and
+//! the copy of a text with ranges replaced.
 
 pub mod byte_alphabet;
 pub mod huge_pages;
 pub mod memory;
 pub mod parallel;
+pub mod splice;
 pub mod unicode;

@@ -20,6 +20,7 @@ mod alone;
 mod double_array;
 
 use crate::tokenizer::normalized_text::Normalized;
+use crate::utils::splice::Spliced;
 use base64::Engine;
 use double_array::DoubleArray;
 use serde::{Deserialize, Serialize};
@@ -183,18 +184,12 @@ impl Precompiled {
 impl Precompiled {
     /// HF's grapheme walk when no alignment is kept: the new text, or `None` if nothing changes.
     fn rewritten_text(&self, text: &str) -> Option<String> {
-        // Made on the first rewrite; `text[copied..]` is what it does not hold yet.
-        let mut out: Option<String> = None;
-        let mut copied = 0;
+        // Made on the first rewrite.
+        let mut out: Option<Spliced> = None;
         self.rewrites(text, |range, new| {
-            let out = out.get_or_insert_with(|| String::with_capacity(text.len() + text.len() / 8));
-            out.push_str(&text[copied..range.start]);
-            out.push_str(new);
-            copied = range.end;
+            out.get_or_insert_with(|| Spliced::new(text, text.len() + text.len() / 8)).replace(range, new);
         });
-        let mut out = out?;
-        out.push_str(&text[copied..]);
-        Some(out)
+        out.map(Spliced::finish)
     }
 
     /// HF's grapheme walk: calls `rewrite(range, new)`, in order, for each grapheme rewritten
