@@ -27,7 +27,7 @@ import inspect
 import os
 import sys
 import time
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TypeVar, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, TypeVar, Union
 
 from .._files import remove_if_present, write_text_atomically
 from ..corpus.job import ShardJob, TokenizerSpec
@@ -270,6 +270,8 @@ def _finished_unit(unit: str) -> Optional[Dict[str, Any]]:
 
 
 def _encode_units(ds_of_rows, task_kwargs: Dict[str, Any], num_cpus: float) -> List[Dict[str, Any]]:
+    """Runs ``_encode_input`` on every row (an input file) of the dataset; returns what the
+    tasks said. (The tests wrap it to act as a stray worker after the tasks end.)"""
     return ds_of_rows.map(_encode_input, fn_kwargs=task_kwargs, num_cpus=num_cpus).take_all()
 
 
@@ -340,9 +342,9 @@ def encode_on_ray(
                        "options": task_options, "tokenizer_sha256": facts["tokenizer"]["sha256"]}
         rows = [{"input": i, "path": f.path, "kind": f.kind} for i, f in enumerate(files)]
         units: Dict[int, Optional[Dict[str, Any]]] = {}  # the finished ones (None: no document)
-        nodes_seen: set = set()
+        nodes_seen: Set[str] = set()
         todo = rows
-        for attempt in range(1 + UNIT_RERUNS):
+        for _ in range(1 + UNIT_RERUNS):
             done = _encode_units(ray.data.from_items(todo, override_num_blocks=max(1, len(todo))), task_kwargs, num_cpus)
             nodes_seen.update(r["node"] for r in done)
             empty = {int(r["input"]) for r in done if r["empty"]}
