@@ -30,6 +30,9 @@ pub struct SentencePieceNormalizer {
     run_stops: [bool; 256],
     /// A space is only a space here: no rule rewrites it and no user-defined piece starts with it.
     plain_space: bool,
+    /// With rules, the bytes that may end a passing run of ASCII: all but the ASCII bytes that
+    /// pass whatever ASCII follows them (see `passing_run`).
+    ascii_stops: [bool; 256],
 }
 
 impl SentencePieceNormalizer {
@@ -46,7 +49,11 @@ impl SentencePieceNormalizer {
             std::array::from_fn(|b| user_defined.as_ref().is_some_and(|t| t.has_entry_starting_with(b as u8)));
         let run_stops = std::array::from_fn(|b| b == b' ' as usize || user_first_bytes[b]);
         let plain_space = !user_first_bytes[b' ' as usize] && !rules.as_ref().is_some_and(|r| r.may_rewrite(' '));
+        let ascii_stops = std::array::from_fn(|b| {
+            run_stops[b] || b >= 0x80 || !rules.as_ref().is_some_and(|r| r.ascii_inert(b as u8))
+        });
         Ok(SentencePieceNormalizer {
+            ascii_stops,
             run_stops,
             plain_space,
             user_first_bytes,
@@ -79,6 +86,19 @@ impl SentencePieceNormalizer {
         let bytes = input.as_bytes();
         let mut len = 0;
         while let Some(&b) = bytes.get(len) {
+            if !self.ascii_stops[b as usize] {
+                // A stretch of ASCII that starts no rule whatever ASCII follows: one table probe
+                // a byte. Its last byte is looked at below when a character that is not ASCII
+                // follows it (a letter then a combining mark may begin a rule).
+                let rest = bytes.get(len..).unwrap_or_default();
+                let stretch = rest.iter().position(|&x| self.ascii_stops[x as usize]).unwrap_or(rest.len());
+                let before_other = rest.get(stretch).is_some_and(|&x| x >= 0x80);
+                let sure = if before_other { stretch - 1 } else { stretch };
+                if sure > 0 {
+                    len += sure;
+                    continue;
+                }
+            }
             if b == b' ' || self.user_first_bytes[b as usize] {
                 break;
             }

@@ -141,6 +141,13 @@ impl Precompiled {
             }
     }
 
+    /// Whether the ASCII byte `byte` starts no rule that matches when an ASCII byte or nothing
+    /// follows it (`ascii_passes` for any such `next`).
+    #[inline]
+    pub fn ascii_inert(&self, byte: u8) -> bool {
+        self.ascii_is_rule.get(byte as usize) == Some(&false) && self.ascii_pair_starts.get(byte as usize) == Some(&0)
+    }
+
     /// SentencePiece's rewrite at the start of `text`: the longest matching rule, as
     /// (bytes consumed, replacement).
     pub fn longest_rewrite(&self, text: &[u8]) -> Option<(usize, &str)> {
