@@ -28,6 +28,13 @@ pub struct Replace {
 #[derive(Debug, Clone)]
 enum Matcher {
     Literal(String),
+    /// A regex `c{n,}` (n >= 1, c a character that is not a regex operator): each maximal run
+    /// of at least `n` of `c`, found by searching for `n` of them (XLM-R's `" {2,}"`, whose
+    /// general search stops at every single space).
+    Run {
+        unit: char,
+        at_least: String,
+    },
     Regex(regex::Regex),
     /// Patterns with look-around or back-references (HF's Oniguruma reads them).
     Fancy(fancy_regex::Regex),
@@ -38,17 +45,37 @@ impl TryFrom<ReplaceSpec> for Replace {
     fn try_from(spec: ReplaceSpec) -> Result<Self, String> {
         let matcher = match &spec.pattern {
             // HF's Oniguruma reads `^` and `$` as line anchors (Ruby syntax): multi-line mode.
-            ReplacePattern::Regex(r) => match regex::RegexBuilder::new(r).multi_line(true).build() {
-                Ok(re) => Matcher::Regex(re),
-                Err(e) => Matcher::Fancy(
-                    fancy_regex::Regex::new(&format!("(?m){r}")).map_err(|_| format!("invalid regex {r:?}: {e}"))?,
-                ),
+            ReplacePattern::Regex(r) => match run_pattern(r) {
+                Some((unit, count)) => Matcher::Run { unit, at_least: unit.to_string().repeat(count) },
+                None => match regex::RegexBuilder::new(r).multi_line(true).build() {
+                    Ok(re) => Matcher::Regex(re),
+                    Err(e) => Matcher::Fancy(
+                        fancy_regex::Regex::new(&format!("(?m){r}"))
+                            .map_err(|_| format!("invalid regex {r:?}: {e}"))?,
+                    ),
+                },
             },
             ReplacePattern::String(s) if s.is_empty() => return Err("empty pattern".to_string()),
             ReplacePattern::String(s) => Matcher::Literal(s.clone()),
         };
         Ok(Replace { pattern: spec.pattern, content: spec.content, matcher })
     }
+}
+
+/// `(c, n)` when `pattern` is `c{n,}` with `c` a character that means itself in a regex and
+/// `1 <= n <= 64` (a larger count is left to the regex engine).
+fn run_pattern(pattern: &str) -> Option<(char, usize)> {
+    let mut chars = pattern.chars();
+    let unit = chars.next()?;
+    if !(unit.is_alphanumeric() || unit == ' ' || unit == '_' || unit == '-' || unit == '\u{2581}') {
+        return None;
+    }
+    let count = chars.as_str().strip_prefix('{')?.strip_suffix(",}")?;
+    if count.is_empty() || !count.bytes().all(|b| b.is_ascii_digit()) || count.len() > 2 {
+        return None;
+    }
+    let n: usize = count.parse().ok()?;
+    (1..=64).contains(&n).then_some((unit, n))
 }
 
 impl From<Replace> for ReplaceSpec {
@@ -81,6 +108,24 @@ impl Replace {
             Matcher::Literal(s) => {
                 memchr::memmem::find_iter(text.as_bytes(), s.as_bytes()).map(|i| i..i + s.len()).collect()
             }
+            Matcher::Run { unit, at_least } => {
+                // The first `n` of `c` found from the end of the last run begins a run (had the
+                // character before it been `c` too, they would have been found one earlier).
+                let (bytes, unit_bytes) = (text.as_bytes(), unit.len_utf8());
+                let finder = memchr::memmem::Finder::new(at_least.as_bytes());
+                let mut runs = Vec::new();
+                let mut from = 0;
+                while let Some(found) = bytes.get(from..).and_then(|rest| finder.find(rest)) {
+                    let start = from + found;
+                    let mut end = start + at_least.len();
+                    while text.get(end..).is_some_and(|rest| rest.starts_with(*unit)) {
+                        end += unit_bytes;
+                    }
+                    runs.push(start..end);
+                    from = end;
+                }
+                runs
+            }
         }
     }
 
@@ -109,6 +154,34 @@ mod tests {
     fn literal(pattern: &str, content: &str) -> Replace {
         Replace::try_from(ReplaceSpec { pattern: ReplacePattern::String(pattern.into()), content: content.into() })
             .unwrap()
+    }
+
+    #[test]
+    fn runs_of_a_character_match_as_the_regex_does() {
+        assert_eq!(run_pattern(" {2,}"), Some((' ', 2)));
+        assert_eq!(run_pattern("\u{2581}{1,}"), Some(('\u{2581}', 1)));
+        for other in [" {2}", " {2,3}", "a{0,}", ".{2,}", " {,2}", " {2,", "ab{2,}", "{2,}", " {100,}"] {
+            assert_eq!(run_pattern(other), None, "{other}");
+        }
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        for pattern in [" {2,}", " {1,}", "a{3,}", "\u{2581}{2,}", "é{2,}"] {
+            let ours =
+                Replace::try_from(ReplaceSpec { pattern: ReplacePattern::Regex(pattern.into()), content: "<>".into() })
+                    .unwrap();
+            assert!(matches!(ours.matcher, Matcher::Run { .. }), "{pattern}");
+            let reference = regex::Regex::new(pattern).unwrap();
+            for _ in 0..3000 {
+                let text: String =
+                    (0..next() % 24).map(|_| [' ', 'a', 'é', '\u{2581}', 'x', '\n'][next() % 6]).collect();
+                let expected: Vec<_> = reference.find_iter(&text).map(|m| m.range()).collect();
+                assert_eq!(ours.all_matches(&text), expected, "{pattern} in {text:?}");
+                assert_eq!(ours.replace_str(&text), reference.replace_all(&text, "<>"), "{pattern} in {text:?}");
+            }
+        }
     }
 
     #[test]
