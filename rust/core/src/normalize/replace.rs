@@ -33,7 +33,8 @@ enum Matcher {
     /// general search stops at every single space).
     Run {
         unit: char,
-        at_least: String,
+        /// The search for `n` of `c`, built once at load.
+        at_least: Box<memchr::memmem::Finder<'static>>,
     },
     Regex(regex::Regex),
     /// Patterns with look-around or back-references (HF's Oniguruma reads them).
@@ -46,7 +47,12 @@ impl TryFrom<ReplaceSpec> for Replace {
         let matcher = match &spec.pattern {
             // HF's Oniguruma reads `^` and `$` as line anchors (Ruby syntax): multi-line mode.
             ReplacePattern::Regex(r) => match run_pattern(r) {
-                Some((unit, count)) => Matcher::Run { unit, at_least: unit.to_string().repeat(count) },
+                Some((unit, count)) => Matcher::Run {
+                    unit,
+                    at_least: Box::new(
+                        memchr::memmem::Finder::new(unit.to_string().repeat(count).as_bytes()).into_owned(),
+                    ),
+                },
                 None => match regex::RegexBuilder::new(r).multi_line(true).build() {
                     Ok(re) => Matcher::Regex(re),
                     Err(e) => Matcher::Fancy(
@@ -112,12 +118,11 @@ impl Replace {
                 // The first `n` of `c` found from the end of the last run begins a run (had the
                 // character before it been `c` too, they would have been found one earlier).
                 let (bytes, unit_bytes) = (text.as_bytes(), unit.len_utf8());
-                let finder = memchr::memmem::Finder::new(at_least.as_bytes());
                 let mut runs = Vec::new();
                 let mut from = 0;
-                while let Some(found) = bytes.get(from..).and_then(|rest| finder.find(rest)) {
+                while let Some(found) = bytes.get(from..).and_then(|rest| at_least.find(rest)) {
                     let start = from + found;
-                    let mut end = start + at_least.len();
+                    let mut end = start + at_least.needle().len();
                     while text.get(end..).is_some_and(|rest| rest.starts_with(*unit)) {
                         end += unit_bytes;
                     }
