@@ -43,6 +43,10 @@ pub struct BlockMasks {
     pub newline: u64,
     /// `/` (o200k lets it follow the newlines after punctuation).
     pub slash: u64,
+    /// ` ` alone (the optional space before punctuation).
+    pub blank: u64,
+    /// `'` (where contractions start).
+    pub quote: u64,
     /// Bytes of `0x80` and above, and the bytes past the end of the text.
     pub non_ascii: u64,
 }
@@ -58,6 +62,8 @@ pub struct Window {
     pub space: Mask,
     pub newline: Mask,
     pub slash: Mask,
+    pub blank: Mask,
+    pub quote: Mask,
     /// `[^\s\p{L}\p{N}]` on ASCII: punctuation, symbols and controls.
     pub punct: Mask,
     pub non_ascii: Mask,
@@ -81,6 +87,8 @@ impl Window {
             space: block.space,
             newline: block.newline,
             slash: block.slash,
+            blank: block.blank,
+            quote: block.quote,
             punct: !(letter | block.digit | block.space | block.non_ascii),
             non_ascii: block.non_ascii,
         }
@@ -203,6 +211,8 @@ fn classify_block(block: &[u8; BLOCK]) -> BlockMasks {
                 mask(space),
                 mask(newline),
                 mask(eq(b'/')),
+                mask(eq(b' ')),
+                mask(eq(b'\'')),
                 mask(v),
             ]
         };
@@ -213,7 +223,9 @@ fn classify_block(block: &[u8; BLOCK]) -> BlockMasks {
         masks.space |= bits[3] << shift;
         masks.newline |= bits[4] << shift;
         masks.slash |= bits[5] << shift;
-        masks.non_ascii |= bits[6] << shift;
+        masks.blank |= bits[6] << shift;
+        masks.quote |= bits[7] << shift;
+        masks.non_ascii |= bits[8] << shift;
     }
     masks
 }
@@ -237,6 +249,8 @@ fn classify_bytes(block: &[u8; BLOCK]) -> BlockMasks {
         set(&mut masks.space, matches!(b, b'\t'..=b'\r' | b' '));
         set(&mut masks.newline, matches!(b, b'\n' | b'\r'));
         set(&mut masks.slash, b == b'/');
+        set(&mut masks.blank, b == b' ');
+        set(&mut masks.quote, b == b'\'');
         set(&mut masks.non_ascii, b >= 0x80);
     }
     masks
@@ -271,6 +285,8 @@ mod tests {
                 assert_eq!(bit(window.punct), class.is_punct(), "{b:#x}");
                 assert_eq!(bit(window.newline), b == b'\n' || b == b'\r', "{b:#x}");
                 assert_eq!(bit(window.slash), b == b'/', "{b:#x}");
+                assert_eq!(bit(window.blank), b == b' ', "{b:#x}");
+                assert_eq!(bit(window.quote), b == b'\'', "{b:#x}");
             }
         }
     }
@@ -283,8 +299,21 @@ mod tests {
             moved.reach(&text, at);
             let fresh = Window::at(&text, moved.base);
             assert!(at - moved.base < REFRESH);
-            let fields =
-                |w: &Window| [w.letter, w.upper, w.lower, w.digit, w.space, w.newline, w.slash, w.punct, w.non_ascii];
+            let fields = |w: &Window| {
+                [
+                    w.letter,
+                    w.upper,
+                    w.lower,
+                    w.digit,
+                    w.space,
+                    w.newline,
+                    w.slash,
+                    w.blank,
+                    w.quote,
+                    w.punct,
+                    w.non_ascii,
+                ]
+            };
             assert_eq!(fields(&moved), fields(&fresh), "at {at}");
         }
     }

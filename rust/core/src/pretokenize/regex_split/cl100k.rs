@@ -15,6 +15,7 @@
 use super::ascii_window::Window;
 use super::classes::{Class, Classes};
 use super::scan::{ascii_letters, Text};
+use super::window_starts;
 use std::ops::Range;
 
 /// The members of the cl100k family differ in these two points only.
@@ -38,7 +39,10 @@ pub fn split(
     limit: usize,
     out: &mut Vec<Range<usize>>,
 ) -> usize {
-    Text::new(text, classes).tile(
+    let rules = window_starts::Rules { o200k: false, max_digits: style.max_digits };
+    window_starts::split(
+        &Text::new(text, classes),
+        rules,
         start,
         limit,
         out,
@@ -114,4 +118,72 @@ fn next_piece(text: &Text, i: usize, style: Cl100kStyle) -> Option<usize> {
         return Some(end);
     }
     Some(text.space_tail(&run, i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pretokenize::regex_split::classes::classes;
+    use proptest::prelude::*;
+
+    const STYLES: [Cl100kStyle; 3] = [
+        Cl100kStyle { max_digits: 3, trailing_space_first: false },
+        Cl100kStyle { max_digits: 3, trailing_space_first: true },
+        Cl100kStyle { max_digits: 1, trailing_space_first: false },
+    ];
+
+    /// The pieces of the per-piece path alone, which the 64-byte windows must reproduce.
+    fn piece_by_piece(text: &str, style: Cl100kStyle) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        Text::new(text, classes()).tile(
+            0,
+            usize::MAX,
+            &mut out,
+            |text, window, at| ascii_piece(text, window, at, style),
+            |text, at| next_piece(text, at, style),
+        );
+        out
+    }
+
+    fn by_windows(text: &str, style: Cl100kStyle, limit: usize) -> Vec<Range<usize>> {
+        let (mut out, mut at) = (Vec::new(), 0);
+        while at < text.len() {
+            at = split(text, classes(), style, at, limit, &mut out);
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn windows_give_the_pieces_of_the_per_piece_path(text in window_starts::tests::tricky_text(), limit in 1usize..40) {
+            for style in STYLES {
+                let expected = piece_by_piece(&text, style);
+                prop_assert_eq!(by_windows(&text, style, usize::MAX), expected.clone(), "{:?} {:?}", style, text);
+                prop_assert_eq!(by_windows(&text, style, limit), expected, "{:?} limit {} on {:?}", style, limit, text);
+            }
+        }
+    }
+
+    #[test]
+    fn windows_take_prose_and_code_whole() {
+        let text =
+            "Hello, world! It's 2024: the quick brown fox's den.\n    def f(x):\n        return x // 2\n".repeat(40);
+        let table = classes();
+        for style in STYLES {
+            let rules = window_starts::Rules { o200k: false, max_digits: style.max_digits };
+            let (mut at, mut decided) = (0, 0);
+            while at + 64 < text.len() {
+                let (_, cut) = window_starts::starts(&Text::new(&text, table), &Window::at(text.as_bytes(), at), rules);
+                if cut == 0 {
+                    break;
+                }
+                decided += cut;
+                at += cut;
+            }
+            assert!(decided + 64 >= text.len(), "{style:?}: windows stopped at {at} of {}", text.len());
+            assert_eq!(by_windows(&text, style, usize::MAX), piece_by_piece(&text, style));
+        }
+    }
 }

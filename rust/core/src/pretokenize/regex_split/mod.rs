@@ -18,6 +18,7 @@ pub mod gpt2;
 pub mod known;
 pub mod o200k;
 mod scan;
+mod window_starts;
 
 #[cfg(test)]
 mod tests;

@@ -22,12 +22,17 @@
 use super::ascii_window::Window;
 use super::classes::{Class, Classes};
 use super::scan::{ascii_lower, ascii_upper, Text};
+use super::window_starts;
 use std::ops::Range;
 
 /// Appends the o200k_base pieces of `text` to `out`, from `start`, at most `limit` of them; returns where
 /// the next piece starts (see `Text::tile`).
+///
+/// Windows of ASCII text are cut 64 bytes at a time from their class masks (`window_starts`);
+/// what they cannot decide (non-ASCII text, a run longer than a window) goes piece by piece.
 pub fn split(text: &str, classes: &Classes, start: usize, limit: usize, out: &mut Vec<Range<usize>>) -> usize {
-    Text::new(text, classes).tile(start, limit, out, ascii_piece, next_piece)
+    let rules = window_starts::Rules { o200k: true, max_digits: 3 };
+    window_starts::split(&Text::new(text, classes), rules, start, limit, out, ascii_piece, next_piece)
 }
 
 /// `next_piece` on ASCII text, from the window's masks (`at` is the piece's offset in it): there
@@ -142,4 +147,57 @@ fn upper_run(text: &Text, p: usize) -> Option<usize> {
     }
     let end = text.run_words(q, ascii_lower, Class::is_o200k_lower);
     Some(end + text.contraction(end, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pretokenize::regex_split::classes::classes;
+    use proptest::prelude::*;
+
+    /// The pieces of the per-piece path alone, which the 64-byte windows must reproduce.
+    fn piece_by_piece(text: &str) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        Text::new(text, classes()).tile(0, usize::MAX, &mut out, ascii_piece, next_piece);
+        out
+    }
+
+    fn by_windows(text: &str, limit: usize) -> Vec<Range<usize>> {
+        let (mut out, mut at) = (Vec::new(), 0);
+        while at < text.len() {
+            at = split(text, classes(), at, limit, &mut out);
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn windows_give_the_pieces_of_the_per_piece_path(text in window_starts::tests::tricky_text(), limit in 1usize..40) {
+            let expected = piece_by_piece(&text);
+            prop_assert_eq!(by_windows(&text, usize::MAX), expected.clone(), "{:?}", text);
+            prop_assert_eq!(by_windows(&text, limit), expected, "limit {} on {:?}", limit, text);
+        }
+    }
+
+    #[test]
+    fn windows_take_prose_and_code_whole() {
+        // Most of an ASCII text is cut by windows: the per-piece path is not what is tested above.
+        let text =
+            "Hello, world! It's 2024: the quick brown fox's den.\n    def f(x):\n        return x // 2\n".repeat(40);
+        let table = classes();
+        let (mut at, mut decided) = (0, 0);
+        while at + super::super::ascii_window::WIDTH < text.len() {
+            let rules = window_starts::Rules { o200k: true, max_digits: 3 };
+            let (_, cut) = window_starts::starts(&Text::new(&text, table), &Window::at(text.as_bytes(), at), rules);
+            if cut == 0 {
+                break;
+            }
+            decided += cut;
+            at += cut;
+        }
+        assert!(decided + 64 >= text.len(), "windows stopped at {at} of {}", text.len());
+        assert_eq!(by_windows(&text, usize::MAX), piece_by_piece(&text));
+    }
 }

@@ -43,14 +43,31 @@ impl<'a> Text<'a> {
     #[inline(always)]
     pub fn tile(
         &self,
+        start: usize,
+        limit: usize,
+        out: &mut Vec<Range<usize>>,
+        ascii_piece: impl Fn(&Text, &Window, usize) -> Option<usize>,
+        next_piece: impl Fn(&Text, usize) -> Option<usize>,
+    ) -> usize {
+        self.tile_until(start, limit, usize::MAX, out, ascii_piece, next_piece)
+    }
+
+    /// [`Text::tile`] that also stops once a piece ends at or after `stop`.
+    #[inline(always)]
+    pub fn tile_until(
+        &self,
         mut start: usize,
         limit: usize,
+        stop: usize,
         out: &mut Vec<Range<usize>>,
         ascii_piece: impl Fn(&Text, &Window, usize) -> Option<usize>,
         next_piece: impl Fn(&Text, usize) -> Option<usize>,
     ) -> usize {
         let mut window = Window::at(self.bytes, start);
         for _ in 0..limit {
+            if start >= stop {
+                break;
+            }
             window.reach(self.bytes, start);
             let end = match ascii_piece(self, &window, start - window.base) {
                 Some(end) => end,

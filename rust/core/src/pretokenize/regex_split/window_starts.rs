@@ -1,0 +1,275 @@
+//! o200k_base and the cl100k family on ASCII text, 64 bytes at a time: where every piece of a
+//! window starts, from its class masks with shifts and ands, instead of deciding the pieces one
+//! after the other.
+//!
+//! Why: the per-piece paths (`o200k::ascii_piece`, `cl100k::ascii_piece`) put a chain of data-dependent branches on
+//! each piece (letters? digits? punctuation? white space?), which English text mispredicts at
+//! nearly every piece. Here the branches go per window, and the pieces of a window come out of
+//! one mask by trailing-zero counts.
+//!
+//! A piece starts at bit 0 of the window (the caller's position is a piece start), and the rest
+//! follow from the patterns (see `o200k.rs` and `cl100k.rs`) on ASCII, where o200k's `U` is
+//! `A-Z` and `W` is `a-z`:
+//! - letters: a letter run starts a piece, unless the character before it is a one-character
+//!   prefix that starts a piece itself (white space other than a newline, or punctuation that
+//!   is a run of one, not after a space, not taken by a trailer); inside a run, under o200k, a
+//!   capital after a small letter starts one (`U*W+|U+W*` on ASCII splits only there);
+//! - o200k: a contraction after a letter run belongs to it, and the piece after it starts where
+//!   it ends; a contraction right after another one is no contraction (the letter piece has had
+//!   its one), which only the scalar loop over candidates can see, so it is done there.
+//!   cl100k: a quote that starts a piece starts a contraction if one follows (the first
+//!   alternative), a piece of its own;
+//! - punctuation: a run starts a piece unless a space before it does (` ?P+`); the run takes the
+//!   newlines (and under o200k the slashes) after it (`[\r\n/]*`, the trailer);
+//! - digits: every third digit of a run, from its first (every digit for Qwen2);
+//! - white space (less what trailers took): a run starts a piece; its part after its last
+//!   newline, if any, starts another; if that part has two or more characters its last one
+//!   starts another (it goes with what follows, or alone: `\s+(?!\S)`).
+//!
+//! Only bits whose status is certain are used: a start needs to see at most three bytes ahead
+//! (a contraction), except in a white-space run, whose starts depend on where the run ends and
+//! whether a newline comes later. So the window is cut four bytes before its first non-ASCII byte
+//! (or the text's end, or the window's end), and before any white-space run that reaches that
+//! point; what lies after the cut is the next window's, from its own piece start. A window that
+//! gives no piece this way (a long run of one class, non-ASCII text) is left to the per-piece
+//! path, which the module tests check this against, piece by piece.
+
+use super::ascii_window::{Mask, Window, WIDTH};
+use super::scan::Text;
+use std::ops::Range;
+
+/// Appends the pieces of `text` from `start` (a piece start), at most `limit` of them, and
+/// returns where the next piece starts: windows that [`starts`] cuts give their pieces at
+/// once; the rest goes through the per-piece path (`ascii_piece`, `next_piece`, see
+/// [`Text::tile`]), which gives the same pieces.
+#[inline(always)]
+pub fn split(
+    text: &Text,
+    rules: Rules,
+    start: usize,
+    limit: usize,
+    out: &mut Vec<Range<usize>>,
+    ascii_piece: impl Fn(&Text, &Window, usize) -> Option<usize> + Copy,
+    next_piece: impl Fn(&Text, usize) -> Option<usize> + Copy,
+) -> usize {
+    let (mut at, mut left) = (start, limit);
+    while left > 0 && at < text.len() {
+        let window = Window::at(text.bytes, at);
+        let (starts, cut) = starts(text, &window, rules);
+        if cut > 0 {
+            let mut rest = starts & !1;
+            let mut from = 0;
+            while rest != 0 && left > 0 {
+                let to = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                out.push(at + from..at + to);
+                from = to;
+                left -= 1;
+            }
+            at += from;
+        } else {
+            // Past this window when it is not ASCII text (so that non-ASCII text does not try
+            // every window), else one piece (a run longer than the window).
+            let ascii = window.non_ascii.trailing_zeros() as usize > LOOKAHEAD + 1;
+            let stop = if ascii { at + 1 } else { at + WIDTH };
+            let before = out.len();
+            at = text.tile_until(at, left, stop, out, ascii_piece, next_piece);
+            if out.len() == before {
+                break;
+            }
+            left -= out.len() - before;
+        }
+    }
+    at
+}
+
+/// How far ahead a start is decided (a contraction reads three bytes after its quote).
+pub const LOOKAHEAD: usize = 4;
+
+/// Where the patterns that this module cuts differ on ASCII text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rules {
+    /// o200k: a capital after a small letter starts a piece, a contraction ends a letter
+    /// piece, and slashes join the trailer. cl100k: none of these, and a contraction is a piece.
+    pub o200k: bool,
+    /// Digits in a piece: 3, or 1 (Qwen2).
+    pub max_digits: usize,
+}
+
+/// The piece starts of the window at `w.base` (bit 0 is one) and the offset of the last start
+/// that is certain (the cut): the pieces between the starts up to the cut are exactly the
+/// pattern's. A cut of 0 means no piece can be decided here.
+#[inline(always)]
+pub fn starts(text: &Text, w: &Window, rules: Rules) -> (Mask, usize) {
+    let known = (w.non_ascii.trailing_zeros() as usize).min(WIDTH);
+    if known <= LOOKAHEAD + 1 || !matches!(rules.max_digits, 1 | 3) {
+        return (1, 0);
+    }
+    let mut limit = known - LOOKAHEAD;
+    let prev = |m: Mask| m << 1;
+    let next = |m: Mask| m >> 1;
+
+    let (letter, upper, lower, digit) = (w.letter, w.upper, w.lower, w.digit);
+    let newline = w.newline;
+    let blank_or_tab = w.space & !newline;
+
+    // Trailers: the newlines right after punctuation, and the newlines (and slashes) after them.
+    let trailer_bytes = if rules.o200k { newline | w.slash } else { newline };
+    let trailer = fill_forward(newline & prev(w.punct), trailer_bytes);
+    let punct = w.punct & !trailer;
+    let space = w.space & !trailer;
+
+    // A white-space run over the limit has starts that depend on what follows it.
+    if space >> limit & 1 != 0 {
+        let run_starts = space & !prev(space) & Window::span(0, limit);
+        limit = match run_starts {
+            0 => 0,
+            m => WIDTH - 1 - m.leading_zeros() as usize,
+        };
+        if limit == 0 {
+            return (1, 0);
+        }
+    }
+
+    // Punctuation that starts its piece, and such a run of one that can be a letter prefix.
+    let punct_starts = punct & !prev(punct) & !prev(w.blank);
+    let prefix = blank_or_tab | punct_starts;
+
+    // Contractions. o200k: `'` after a letter, with its letters, skipped right after another
+    // one. cl100k: a quote that starts a piece.
+    let (mut absorbed, mut after_contraction) = (0 as Mask, 0 as Mask);
+    let quotes = if rules.o200k { w.quote & prev(letter) } else { w.quote & punct_starts };
+    let mut candidates = quotes & Window::span(0, limit + 1);
+    let mut last_end = usize::MAX;
+    while candidates != 0 {
+        let at = candidates.trailing_zeros() as usize;
+        candidates &= candidates - 1;
+        if at == last_end {
+            continue;
+        }
+        let len = text.contraction(w.base + at, true);
+        if len == 0 {
+            continue;
+        }
+        // Under cl100k the quote starts the contraction's own piece.
+        let bits = ((1 << len) - 1) << at;
+        absorbed |= if rules.o200k { bits } else { bits & !(1 << at) };
+        after_contraction |= 1u64.checked_shl((at + len) as u32).unwrap_or(0);
+        last_end = if rules.o200k { at + len } else { usize::MAX };
+    }
+
+    let letter_run_starts = letter & !prev(letter);
+    let case_splits = if rules.o200k { upper & prev(lower) } else { 0 };
+    let letter_starts = (letter_run_starts & !prev(prefix)) | case_splits;
+
+    // Every third digit of a run (every digit for Qwen2).
+    let mut digit_starts = digit & !prev(digit);
+    if rules.max_digits == 1 {
+        digit_starts = digit;
+    } else {
+        let three_digits = digit & prev(digit) & prev(prev(digit));
+        let mut step = digit_starts;
+        while step != 0 {
+            step = (step << 3) & three_digits;
+            digit_starts |= step;
+        }
+    }
+
+    // White space: the run, its part after the last newline, and that part's last character.
+    let run_starts = space & !prev(space);
+    let segment = space & !newline;
+    let segment_starts = segment & !prev(segment);
+    let tail_last = segment & !next(space);
+    let tail = fill_backward(tail_last, segment);
+    let space_starts = run_starts | (segment_starts & tail) | tail_last;
+
+    let all = ((letter_starts | punct_starts | digit_starts | space_starts) & !absorbed) | after_contraction | 1;
+    let certain = all & Window::span(0, limit + 1);
+    let cut = WIDTH - 1 - certain.leading_zeros() as usize;
+    (certain, cut)
+}
+
+/// Bits of `within` reachable from a bit of `seeds` going up through `within` (seeds included).
+#[inline(always)]
+fn fill_forward(seeds: Mask, within: Mask) -> Mask {
+    let (mut filled, mut run) = (seeds & within, within);
+    for shift in [1, 2, 4, 8, 16, 32] {
+        filled |= (filled << shift) & run;
+        run &= run << shift;
+    }
+    filled
+}
+
+/// Bits of `within` reachable from a bit of `seeds` going down through `within`.
+#[inline(always)]
+fn fill_backward(seeds: Mask, within: Mask) -> Mask {
+    let (mut filled, mut run) = (seeds & within, within);
+    for shift in [1, 2, 4, 8, 16, 32] {
+        filled |= (filled >> shift) & run;
+        run &= run >> shift;
+    }
+    filled
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use proptest::prelude::*;
+
+    /// What the window masks decide on: every class boundary, contractions (also one after
+    /// another), spaces before punctuation and letters, trailers of newlines and slashes, digit
+    /// runs, the white-space characters that are not newlines, and non-ASCII now and then. The
+    /// scanners' tests compare their windows with their per-piece paths on it.
+    pub fn tricky_text() -> impl Strategy<Value = String> {
+        const PARTS: &[&str] = &[
+            "a",
+            "Z",
+            "s",
+            "l",
+            "e",
+            "r",
+            "v",
+            "T",
+            "'",
+            "'s",
+            "'ll",
+            "'LL",
+            "'re",
+            "'d",
+            "x'll'd",
+            " ",
+            "  ",
+            "\t",
+            "\x0b",
+            "\x0c",
+            "\n",
+            "\r\n",
+            "/",
+            ".",
+            "(",
+            "\0",
+            "1",
+            "123",
+            "4567",
+            "fooBar",
+            "HTTPServer",
+            "é",
+            "\u{A0}",
+            " the",
+            ". ",
+            ".\n/",
+            "\n  ",
+            "\u{17F}",
+        ];
+        proptest::collection::vec(proptest::sample::select(PARTS), 0..120).prop_map(|p| p.concat())
+    }
+
+    #[test]
+    fn fills_reach_along_runs_only() {
+        let within = 0b0111_0111_1110u64;
+        assert_eq!(super::fill_forward(0b10, within), 0b0111_1110);
+        assert_eq!(super::fill_forward(0b1000_0000_0000, within), 0, "a seed outside the runs");
+        assert_eq!(super::fill_backward(1 << 10, within), 0b0111_0000_0000);
+        assert_eq!(super::fill_forward(1, u64::MAX), u64::MAX, "a run of the whole window");
+        assert_eq!(super::fill_backward(1 << 63, u64::MAX), u64::MAX);
+    }
+}
