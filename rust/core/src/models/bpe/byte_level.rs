@@ -9,7 +9,7 @@ use super::backtrack::{LongPieceEncoder, SearchScratch};
 use super::merge::{merge_word, Symbol};
 use super::Bpe;
 use crate::error::{Error, Result};
-use crate::models::piece_cache::longer::{self, LongerPieces};
+use crate::models::piece_cache::longer::{self, LongPieces, LongerPieces};
 use crate::models::piece_cache::{answer, next_owner, short_key, Answer, RecentPieces, ShortTokens, MAX_SHORT_TOKEN};
 use crate::utils::byte_alphabet::{byte_to_char, decode_chars, encode_bytes_with_positions};
 use rustc_hash::FxHashMap;
@@ -58,6 +58,7 @@ pub struct BpeScratch {
     search: SearchScratch,
     recent: RecentPieces,
     longer: LongerPieces,
+    long: LongPieces,
 }
 
 crate::scratch_fields!(BpeScratch: symbols, segment, search);
@@ -267,9 +268,16 @@ impl Bpe {
             }
         }
         let longer = longer::held(word.len());
+        let long_held = LongPieces::holds(word.len());
         if longer {
             scratch.longer.claim(tables.serial);
             if let Some(cached) = scratch.longer.ids(word) {
+                emit_with_lengths(cached, word.len(), tables, &mut emit);
+                return Ok(());
+            }
+        } else if long_held {
+            scratch.long.claim(tables.serial);
+            if let Some(cached) = scratch.long.ids(word) {
                 emit_with_lengths(cached, word.len(), tables, &mut emit);
                 return Ok(());
             }
@@ -281,6 +289,9 @@ impl Bpe {
                 if long.encode(word, &self.merges, &mut scratch.search, symbols) {
                     for s in symbols.iter() {
                         emit(s.id, s.start as usize, s.end as usize);
+                    }
+                    if long_held {
+                        scratch.long.insert(word, symbols.iter().map(|s| s.id));
                     }
                     return Ok(());
                 }
@@ -317,6 +328,8 @@ impl Bpe {
             scratch.recent.insert(key, symbols.iter().map(|s| s.id));
         } else if longer {
             scratch.longer.insert(word, symbols.iter().map(|s| s.id));
+        } else if long_held {
+            scratch.long.insert(word, symbols.iter().map(|s| s.id));
         }
         Ok(())
     }
@@ -360,5 +373,38 @@ mod tests {
         from_merging.sort_unstable();
         assert!(from_search.len() > 40_000, "{}", from_search.len());
         assert_eq!(from_search, from_merging);
+    }
+
+    #[test]
+    fn long_pieces_come_back_from_the_cache_as_encoded() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/tokenizers/gpt2/tokenizer.json");
+        let file = crate::formats::hf_json::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let Model::Bpe(bpe) = file.model else { panic!("gpt2 is a BPE") };
+        let pieces: Vec<Vec<u8>> = vec![
+            format!("+{}+{}+\n", "-".repeat(40), "=".repeat(30)).into_bytes(),
+            "#".repeat(70).into_bytes(),
+            " ".repeat(60).into_bytes(),
+            "-".repeat(256).into_bytes(),
+            "é—x".repeat(20).into_bytes(),
+        ];
+        let text: Vec<u8> = pieces.concat();
+        let mut ranges = Vec::new();
+        for p in &pieces {
+            let start = ranges.last().map_or(0, |r: &std::ops::Range<usize>| r.end);
+            ranges.push(start..start + p.len());
+        }
+        let mut fresh = Vec::new();
+        for p in &pieces {
+            bpe.tokenize_bytes(p, &mut super::BpeScratch::default(), |id, _, _| fresh.push(id)).unwrap();
+        }
+        let mut scratch = super::BpeScratch::default();
+        for round in 0..2 {
+            let mut ids = Vec::new();
+            bpe.ids_of_pieces(&text, &ranges, &mut scratch, &mut ids).unwrap();
+            assert_eq!(ids, fresh, "round {round}");
+        }
+        for p in &pieces {
+            assert!(scratch.long.ids(p).is_some(), "{} bytes not cached", p.len());
+        }
     }
 }

@@ -9,49 +9,70 @@
 //! lookup, so an entry gives the exact encoding of its piece or nothing; a new piece overwrites
 //! its slot. Per thread, it needs no lock, and a forked child keeps the forking thread's table.
 
-/// Longest piece held; longer ones take the long-piece search, which is about linear.
+/// Longest piece `LongerPieces` holds; longer ones take `LongPieces`.
 pub const LONGER_MAX_BYTES: usize = 48;
-/// Most tokens an entry holds; a piece of more is encoded each time.
+/// Most tokens an entry of `LongerPieces` holds; a piece of more is encoded each time.
 pub const LONGER_MAX_TOKENS: usize = 16;
 const LONGER_SLOTS: usize = 1 << 12;
-const LONGER_SHIFT: u32 = 64 - LONGER_SLOTS.trailing_zeros();
 
+/// Pieces of 16 to 48 bytes: 4096 entries of 128 bytes (512 KB).
+pub type LongerPieces = PieceTable<{ super::MAX_SHORT + 1 }, LONGER_MAX_BYTES, LONGER_MAX_TOKENS, LONGER_SLOTS>;
+
+/// Pieces of 49 to 256 bytes, which the long-piece search encodes at some 50 ns a byte: the
+/// borders of text tables, comment rulers, runs of dashes or spaces, which recur within a
+/// corpus (en_python_docs: 1,583 such pieces in 4 MB, 364 distinct, 3% of its bytes and a
+/// tenth of its encoding time before this table). 512 entries of 576 bytes (288 KB).
+pub type LongPieces = PieceTable<{ LONGER_MAX_BYTES + 1 }, 256, 64, 512>;
+
+/// Whether a piece of this many bytes is one `LongerPieces` holds.
+#[inline(always)]
+pub fn held(len: usize) -> bool {
+    LongerPieces::holds(len)
+}
+
+/// One cached piece: its bytes, compared in full on a lookup, and its ids.
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
-struct Entry {
-    /// Piece length; 0 marks an empty slot (the shortest piece held is 16 bytes).
-    len: u8,
-    count: u8,
-    bytes: [u8; LONGER_MAX_BYTES],
-    ids: [u32; LONGER_MAX_TOKENS],
+struct Entry<const BYTES: usize, const IDS: usize> {
+    /// Piece length; 0 marks an empty slot (no table holds empty pieces).
+    len: u16,
+    count: u16,
+    bytes: [u8; BYTES],
+    ids: [u32; IDS],
 }
 
-const EMPTY: Entry = Entry { len: 0, count: 0, bytes: [0; LONGER_MAX_BYTES], ids: [0; LONGER_MAX_TOKENS] };
+impl<const BYTES: usize, const IDS: usize> Entry<BYTES, IDS> {
+    const EMPTY: Self = Entry { len: 0, count: 0, bytes: [0; BYTES], ids: [0; IDS] };
+}
 
-/// See the module comment.
-#[derive(Default)]
-pub struct LongerPieces {
+/// A thread's direct-mapped table of pieces of `MIN` to `MAX` bytes with at most `IDS` tokens,
+/// `SLOTS` entries (see the module comment).
+pub struct PieceTable<const MIN: usize, const MAX: usize, const IDS: usize, const SLOTS: usize> {
     /// The model whose encodings the entries hold (0: none yet).
     owner: u64,
-    entries: Vec<Entry>,
+    entries: Vec<Entry<MAX, IDS>>,
 }
 
-impl std::fmt::Debug for LongerPieces {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LongerPieces").field("owner", &self.owner).field("slots", &self.entries.len()).finish()
+impl<const MIN: usize, const MAX: usize, const IDS: usize, const SLOTS: usize> Default
+    for PieceTable<MIN, MAX, IDS, SLOTS>
+{
+    fn default() -> Self {
+        PieceTable { owner: 0, entries: Vec::new() }
     }
 }
 
-/// Whether a piece of this many bytes is one the cache holds.
-#[inline(always)]
-pub fn held(len: usize) -> bool {
-    (super::MAX_SHORT + 1..=LONGER_MAX_BYTES).contains(&len)
+impl<const MIN: usize, const MAX: usize, const IDS: usize, const SLOTS: usize> std::fmt::Debug
+    for PieceTable<MIN, MAX, IDS, SLOTS>
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PieceTable").field("owner", &self.owner).field("slots", &self.entries.len()).finish()
+    }
 }
 
-/// Slot of a piece: its bytes folded eight at a time, then multiplied (a hash for spreading
-/// pieces over slots, never trusted for equality).
+/// Slot of a piece among `slots` (a power of two): its bytes folded eight at a time, then
+/// multiplied (a hash for spreading pieces over slots, never trusted for equality).
 #[inline(always)]
-fn slot(piece: &[u8]) -> usize {
+fn slot(piece: &[u8], slots: usize) -> usize {
     let mut h = piece.len() as u64;
     let mut chunks = piece.chunks_exact(8);
     for chunk in &mut chunks {
@@ -61,17 +82,23 @@ fn slot(piece: &[u8]) -> usize {
     let mut tail = [0u8; 8];
     tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
     h = (h ^ u64::from_le_bytes(tail)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> LONGER_SHIFT) as usize
+    (h >> (64 - slots.trailing_zeros())) as usize
 }
 
-impl LongerPieces {
+impl<const MIN: usize, const MAX: usize, const IDS: usize, const SLOTS: usize> PieceTable<MIN, MAX, IDS, SLOTS> {
+    /// Whether a piece of this many bytes is one the table holds.
+    #[inline(always)]
+    pub fn holds(len: usize) -> bool {
+        (MIN..=MAX).contains(&len)
+    }
+
     /// Makes the table that of model `owner`, emptying it if it held another's; the entries are
-    /// allocated here, on a thread's first long piece.
+    /// allocated here, on a thread's first piece of these lengths.
     #[inline]
     pub fn claim(&mut self, owner: u64) {
         if self.owner != owner {
             self.entries.clear();
-            self.entries.resize(LONGER_SLOTS, EMPTY);
+            self.entries.resize(SLOTS, Entry::EMPTY);
             self.owner = owner;
         }
     }
@@ -79,7 +106,7 @@ impl LongerPieces {
     /// The ids of `piece`, if cached (call `claim` first).
     #[inline]
     pub fn ids(&self, piece: &[u8]) -> Option<&[u32]> {
-        let entry = self.entries.get(slot(piece))?;
+        let entry = self.entries.get(slot(piece, SLOTS))?;
         let len = entry.len as usize;
         if len != piece.len() || entry.bytes.get(..len)? != piece {
             return None;
@@ -87,17 +114,17 @@ impl LongerPieces {
         entry.ids.get(..entry.count as usize)
     }
 
-    /// Remembers the encoding of `piece` (call `claim` first); pieces outside `held` and
-    /// encodings of more than `LONGER_MAX_TOKENS` tokens are not kept.
+    /// Remembers the encoding of `piece` (call `claim` first); pieces outside `holds` and
+    /// encodings of more than `IDS` tokens are not kept.
     pub fn insert(&mut self, piece: &[u8], ids: impl ExactSizeIterator<Item = u32>) {
-        if !held(piece.len()) || ids.len() > LONGER_MAX_TOKENS || ids.len() == 0 {
+        if !Self::holds(piece.len()) || ids.len() > IDS || ids.len() == 0 || piece.len() > u16::MAX as usize {
             return;
         }
-        let at = slot(piece);
+        let at = slot(piece, SLOTS);
         let Some(entry) = self.entries.get_mut(at) else { return };
-        let mut new = EMPTY;
-        new.len = piece.len() as u8;
-        new.count = ids.len() as u8;
+        let mut new = Entry::EMPTY;
+        new.len = piece.len() as u16;
+        new.count = ids.len() as u16;
         new.bytes[..piece.len()].copy_from_slice(piece);
         for (slot, id) in new.ids.iter_mut().zip(ids) {
             *slot = id;
@@ -152,5 +179,27 @@ mod tests {
             }
         }
         assert!(hits > 0 && hits <= LONGER_SLOTS);
+    }
+
+    #[test]
+    fn long_pieces_hold_49_to_256_bytes_and_up_to_64_tokens() {
+        let mut cache = LongPieces::default();
+        cache.claim(9);
+        let border = format!("+{}+{}+\n", "-".repeat(40), "-".repeat(30)).into_bytes();
+        cache.insert(&border, 100..140);
+        assert_eq!(cache.ids(&border), Some(&(100..140).collect::<Vec<u32>>()[..]));
+        let mut other = border.clone();
+        other[20] = b'=';
+        assert_eq!(cache.ids(&other), None);
+        for len in [LONGER_MAX_BYTES, 257] {
+            let piece = vec![b'-'; len];
+            cache.insert(&piece, [1].into_iter());
+            assert_eq!(cache.ids(&piece), None, "{len} bytes");
+        }
+        let biggest = vec![b'#'; 256];
+        cache.insert(&biggest, 0..65);
+        assert_eq!(cache.ids(&biggest), None, "65 tokens");
+        cache.insert(&biggest, 0..64);
+        assert_eq!(cache.ids(&biggest).map(<[u32]>::len), Some(64));
     }
 }
