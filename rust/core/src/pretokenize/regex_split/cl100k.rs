@@ -168,21 +168,10 @@ mod tests {
 
     #[test]
     fn windows_take_prose_and_code_whole() {
-        let text =
-            "Hello, world! It's 2024: the quick brown fox's den.\n    def f(x):\n        return x // 2\n".repeat(40);
-        let table = classes();
+        let text = window_starts::tests::PROSE_AND_CODE.repeat(40);
         for style in STYLES {
             let rules = window_starts::Rules { o200k: false, max_digits: style.max_digits };
-            let (mut at, mut decided) = (0, 0);
-            while at + 64 < text.len() {
-                let (_, cut) = window_starts::starts(&Text::new(&text, table), &Window::at(text.as_bytes(), at), rules);
-                if cut == 0 {
-                    break;
-                }
-                decided += cut;
-                at += cut;
-            }
-            assert!(decided + 64 >= text.len(), "{style:?}: windows stopped at {at} of {}", text.len());
+            assert!(window_starts::tests::windows_cut_all_of(&text, rules), "{style:?}");
             assert_eq!(by_windows(&text, style, usize::MAX), piece_by_piece(&text, style));
         }
     }

@@ -183,21 +183,9 @@ mod tests {
 
     #[test]
     fn windows_take_prose_and_code_whole() {
-        // Most of an ASCII text is cut by windows: the per-piece path is not what is tested above.
-        let text =
-            "Hello, world! It's 2024: the quick brown fox's den.\n    def f(x):\n        return x // 2\n".repeat(40);
-        let table = classes();
-        let (mut at, mut decided) = (0, 0);
-        while at + super::super::ascii_window::WIDTH < text.len() {
-            let rules = window_starts::Rules { o200k: true, max_digits: 3 };
-            let (_, cut) = window_starts::starts(&Text::new(&text, table), &Window::at(text.as_bytes(), at), rules);
-            if cut == 0 {
-                break;
-            }
-            decided += cut;
-            at += cut;
-        }
-        assert!(decided + 64 >= text.len(), "windows stopped at {at} of {}", text.len());
+        let text = window_starts::tests::PROSE_AND_CODE.repeat(40);
+        let rules = window_starts::Rules { o200k: true, max_digits: 3 };
+        assert!(window_starts::tests::windows_cut_all_of(&text, rules));
         assert_eq!(by_windows(&text, usize::MAX), piece_by_piece(&text));
     }
 }

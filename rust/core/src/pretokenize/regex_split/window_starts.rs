@@ -263,6 +263,27 @@ pub(super) mod tests {
         proptest::collection::vec(proptest::sample::select(PARTS), 0..120).prop_map(|p| p.concat())
     }
 
+    /// Prose and code with contractions, digits, indentation and punctuation.
+    pub const PROSE_AND_CODE: &str =
+        "Hello, world! It's 2024: the quick brown fox's den.\n    def f(x):\n        return x // 2\n";
+
+    /// Whether windows alone cut all of `text` but its last window (runs of windows, each
+    /// starting at the previous one's cut): what the per-piece path is left with is not what the
+    /// scanners' window tests test.
+    pub fn windows_cut_all_of(text: &str, rules: super::Rules) -> bool {
+        let table = super::super::classes::classes();
+        let mut at = 0;
+        while at + super::WIDTH < text.len() {
+            let (_, cut) =
+                super::starts(&super::Text::new(text, table), &super::Window::at(text.as_bytes(), at), rules);
+            if cut == 0 {
+                return false;
+            }
+            at += cut;
+        }
+        true
+    }
+
     #[test]
     fn fills_reach_along_runs_only() {
         let within = 0b0111_0111_1110u64;
