@@ -25,10 +25,14 @@ BERT_JSON = DATA / "tokenizers" / "bert-base-uncased" / "tokenizer.json"
 
 
 def run_child(code: str, timeout: float) -> dict:
+    """The last line of the child's output, as JSON, with what it wrote on stderr under "stderr"
+    (a forked grandchild that dies writes its last words there: the test shows them)."""
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
                           timeout=timeout)
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["stderr"] = done.stderr[-3000:]
+    return result
 
 
 STRESS = """
