@@ -39,7 +39,7 @@ pub fn split(
     limit: usize,
     out: &mut Vec<Range<usize>>,
 ) -> usize {
-    let rules = window_starts::Rules { o200k: false, max_digits: style.max_digits };
+    let rules = window_starts::Rules::Cl100k { max_digits: style.max_digits };
     window_starts::split(
         &Text::new(text, classes),
         rules,
@@ -132,25 +132,16 @@ mod tests {
         Cl100kStyle { max_digits: 1, trailing_space_first: false },
     ];
 
-    /// The pieces of the per-piece path alone, which the 64-byte windows must reproduce.
     fn piece_by_piece(text: &str, style: Cl100kStyle) -> Vec<Range<usize>> {
-        let mut out = Vec::new();
-        Text::new(text, classes()).tile(
-            0,
-            usize::MAX,
-            &mut out,
+        window_starts::tests::piece_by_piece(
+            text,
             |text, window, at| ascii_piece(text, window, at, style),
             |text, at| next_piece(text, at, style),
-        );
-        out
+        )
     }
 
     fn by_windows(text: &str, style: Cl100kStyle, limit: usize) -> Vec<Range<usize>> {
-        let (mut out, mut at) = (Vec::new(), 0);
-        while at < text.len() {
-            at = split(text, classes(), style, at, limit, &mut out);
-        }
-        out
+        window_starts::tests::by_windows(text, limit, |at, limit, out| split(text, classes(), style, at, limit, out))
     }
 
     proptest! {
@@ -170,7 +161,7 @@ mod tests {
     fn windows_take_prose_and_code_whole() {
         let text = window_starts::tests::PROSE_AND_CODE.repeat(40);
         for style in STYLES {
-            let rules = window_starts::Rules { o200k: false, max_digits: style.max_digits };
+            let rules = window_starts::Rules::Cl100k { max_digits: style.max_digits };
             assert!(window_starts::tests::windows_cut_all_of(&text, rules), "{style:?}");
             assert_eq!(by_windows(&text, style, usize::MAX), piece_by_piece(&text, style));
         }

@@ -12,12 +12,17 @@
 use super::ascii_window::Window;
 use super::classes::{Class, Classes};
 use super::scan::{ascii_letters, Text};
+use super::window_starts;
 use std::ops::Range;
 
 /// Appends the GPT-2 pieces of `text` to `out`, from `start`, at most `limit` of them; returns where
 /// the next piece starts (see `Text::tile`).
+///
+/// Windows of ASCII text are cut 64 bytes at a time from their class masks (`window_starts`);
+/// what they cannot decide goes piece by piece.
 pub fn split(text: &str, classes: &Classes, start: usize, limit: usize, out: &mut Vec<Range<usize>>) -> usize {
-    Text::new(text, classes).tile(start, limit, out, ascii_piece, next_piece)
+    let rules = window_starts::Rules::Gpt2;
+    window_starts::split(&Text::new(text, classes), rules, start, limit, out, ascii_piece, next_piece)
 }
 
 /// `next_piece` on ASCII text, from the window's masks (`at` is the piece's offset in it).
@@ -73,4 +78,37 @@ fn next_piece(text: &Text, i: usize) -> Option<usize> {
         _ => text.run(run_start, Class::is_punct),
     };
     Some(end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pretokenize::regex_split::classes::classes;
+    use proptest::prelude::*;
+
+    fn piece_by_piece(text: &str) -> Vec<Range<usize>> {
+        window_starts::tests::piece_by_piece(text, ascii_piece, next_piece)
+    }
+
+    fn by_windows(text: &str, limit: usize) -> Vec<Range<usize>> {
+        window_starts::tests::by_windows(text, limit, |at, limit, out| split(text, classes(), at, limit, out))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn windows_give_the_pieces_of_the_per_piece_path(text in window_starts::tests::tricky_text(), limit in 1usize..40) {
+            let expected = piece_by_piece(&text);
+            prop_assert_eq!(by_windows(&text, usize::MAX), expected.clone(), "{:?}", text);
+            prop_assert_eq!(by_windows(&text, limit), expected, "limit {} on {:?}", limit, text);
+        }
+    }
+
+    #[test]
+    fn windows_take_prose_and_code_whole() {
+        let text = window_starts::tests::PROSE_AND_CODE.repeat(40);
+        assert!(window_starts::tests::windows_cut_all_of(&text, window_starts::Rules::Gpt2));
+        assert_eq!(by_windows(&text, usize::MAX), piece_by_piece(&text));
+    }
 }

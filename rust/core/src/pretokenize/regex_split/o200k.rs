@@ -31,7 +31,7 @@ use std::ops::Range;
 /// Windows of ASCII text are cut 64 bytes at a time from their class masks (`window_starts`);
 /// what they cannot decide (non-ASCII text, a run longer than a window) goes piece by piece.
 pub fn split(text: &str, classes: &Classes, start: usize, limit: usize, out: &mut Vec<Range<usize>>) -> usize {
-    let rules = window_starts::Rules { o200k: true, max_digits: 3 };
+    let rules = window_starts::Rules::O200k;
     window_starts::split(&Text::new(text, classes), rules, start, limit, out, ascii_piece, next_piece)
 }
 
@@ -155,19 +155,12 @@ mod tests {
     use crate::pretokenize::regex_split::classes::classes;
     use proptest::prelude::*;
 
-    /// The pieces of the per-piece path alone, which the 64-byte windows must reproduce.
     fn piece_by_piece(text: &str) -> Vec<Range<usize>> {
-        let mut out = Vec::new();
-        Text::new(text, classes()).tile(0, usize::MAX, &mut out, ascii_piece, next_piece);
-        out
+        window_starts::tests::piece_by_piece(text, ascii_piece, next_piece)
     }
 
     fn by_windows(text: &str, limit: usize) -> Vec<Range<usize>> {
-        let (mut out, mut at) = (Vec::new(), 0);
-        while at < text.len() {
-            at = split(text, classes(), at, limit, &mut out);
-        }
-        out
+        window_starts::tests::by_windows(text, limit, |at, limit, out| split(text, classes(), at, limit, out))
     }
 
     proptest! {
@@ -184,7 +177,7 @@ mod tests {
     #[test]
     fn windows_take_prose_and_code_whole() {
         let text = window_starts::tests::PROSE_AND_CODE.repeat(40);
-        let rules = window_starts::Rules { o200k: true, max_digits: 3 };
+        let rules = window_starts::Rules::O200k;
         assert!(window_starts::tests::windows_cut_all_of(&text, rules));
         assert_eq!(by_windows(&text, usize::MAX), piece_by_piece(&text));
     }

@@ -32,8 +32,8 @@ impl<'a> Text<'a> {
     }
 
     /// Appends the pieces found one after the other from `start`, each beginning where the
-    /// previous ended, until the end of the text or until `limit` pieces are out; returns where
-    /// the next piece would start. A piece depends only on the text from its start on (the
+    /// previous ended, until the end of the text, until `limit` pieces are out, or once a piece
+    /// ends at or after `stop`; returns where the next piece would start. A piece depends only on the text from its start on (the
     /// patterns have no look-behind), so a scan stopped early resumes from that position with
     /// exactly the pieces one pass would give.
     ///
@@ -42,19 +42,6 @@ impl<'a> Text<'a> {
     /// run) for `next_piece` to decide it character by character (`None` at the end).
     #[inline(always)]
     pub fn tile(
-        &self,
-        start: usize,
-        limit: usize,
-        out: &mut Vec<Range<usize>>,
-        ascii_piece: impl Fn(&Text, &Window, usize) -> Option<usize>,
-        next_piece: impl Fn(&Text, usize) -> Option<usize>,
-    ) -> usize {
-        self.tile_until(start, limit, usize::MAX, out, ascii_piece, next_piece)
-    }
-
-    /// [`Text::tile`] that also stops once a piece ends at or after `stop`.
-    #[inline(always)]
-    pub fn tile_until(
         &self,
         mut start: usize,
         limit: usize,

@@ -1,30 +1,33 @@
-//! o200k_base and the cl100k family on ASCII text, 64 bytes at a time: where every piece of a
-//! window starts, from its class masks with shifts and ands, instead of deciding the pieces one
-//! after the other.
+//! GPT-2, o200k_base and the cl100k family on ASCII text, 64 bytes at a time: where every piece
+//! of a window starts, from its class masks with shifts and ands, instead of deciding the pieces
+//! one after the other.
 //!
-//! Why: the per-piece paths (`o200k::ascii_piece`, `cl100k::ascii_piece`) put a chain of data-dependent branches on
-//! each piece (letters? digits? punctuation? white space?), which English text mispredicts at
-//! nearly every piece. Here the branches go per window, and the pieces of a window come out of
-//! one mask by trailing-zero counts.
+//! Why: the per-piece paths (`ascii_piece` of each scanner) put a chain of data-dependent
+//! branches on each piece (letters? digits? punctuation? white space?), which English text
+//! mispredicts at nearly every piece. Here the branches go per window, and the pieces of a
+//! window come out of one mask by trailing-zero counts.
 //!
 //! A piece starts at bit 0 of the window (the caller's position is a piece start), and the rest
-//! follow from the patterns (see `o200k.rs` and `cl100k.rs`) on ASCII, where o200k's `U` is
-//! `A-Z` and `W` is `a-z`:
+//! follow from the patterns (see `o200k.rs`, `cl100k.rs`, `gpt2.rs`) on ASCII, where o200k's `U`
+//! is `A-Z` and `W` is `a-z`:
 //! - letters: a letter run starts a piece, unless the character before it is a one-character
 //!   prefix that starts a piece itself (white space other than a newline, or punctuation that
-//!   is a run of one, not after a space, not taken by a trailer); inside a run, under o200k, a
-//!   capital after a small letter starts one (`U*W+|U+W*` on ASCII splits only there);
+//!   is a run of one, not after a space, not taken by a trailer; gpt2: a space only); inside a
+//!   run, under o200k, a capital after a small letter starts one (`U*W+|U+W*` on ASCII splits
+//!   only there);
 //! - o200k: a contraction after a letter run belongs to it, and the piece after it starts where
 //!   it ends; a contraction right after another one is no contraction (the letter piece has had
 //!   its one), which only the scalar loop over candidates can see, so it is done there.
-//!   cl100k: a quote that starts a piece starts a contraction if one follows (the first
-//!   alternative), a piece of its own;
-//! - punctuation: a run starts a piece unless a space before it does (` ?P+`); the run takes the
-//!   newlines (and under o200k the slashes) after it (`[\r\n/]*`, the trailer);
-//! - digits: every third digit of a run, from its first (every digit for Qwen2);
+//!   cl100k and gpt2: a quote that starts a piece starts a contraction if one follows (the
+//!   first alternative), a piece of its own;
+//! - punctuation: a run starts a piece unless a space before it does (` ?P+`); under o200k and
+//!   cl100k the run takes the newlines (o200k: and slashes) after it (`[\r\n/]*`, the trailer);
+//! - digits: every third digit of a run, from its first (every digit for Qwen2; gpt2: the run,
+//!   with a space before it);
 //! - white space (less what trailers took): a run starts a piece; its part after its last
-//!   newline, if any, starts another; if that part has two or more characters its last one
-//!   starts another (it goes with what follows, or alone: `\s+(?!\S)`).
+//!   newline, if any (gpt2: the whole run), starts another; if that part has two or more
+//!   characters its last one starts another (it goes with what follows, or alone:
+//!   `\s+(?!\S)`).
 //!
 //! Only bits whose status is certain are used: a start needs to see at most three bytes ahead
 //! (a contraction), except in a white-space run, whose starts depend on where the run ends and
@@ -68,12 +71,17 @@ pub fn split(
             }
             at += from;
         } else {
-            // Past this window when it is not ASCII text (so that non-ASCII text does not try
-            // every window), else one piece (a run longer than the window).
-            let ascii = window.non_ascii.trailing_zeros() as usize > LOOKAHEAD + 1;
-            let stop = if ascii { at + 1 } else { at + WIDTH };
+            // Near non-ASCII bytes: past their run (so that text in another script does not
+            // try a window per character, and ASCII text resumes right after an accented
+            // letter); else one piece (a run longer than the window).
+            let first = window.non_ascii.trailing_zeros();
+            let stop = if first as usize > LOOKAHEAD + 1 {
+                at + 1
+            } else {
+                at + (first + (!window.non_ascii).checked_shr(first).unwrap_or(0).trailing_zeros()) as usize
+            };
             let before = out.len();
-            at = text.tile_until(at, left, stop, out, ascii_piece, next_piece);
+            at = text.tile(at, left, stop, out, ascii_piece, next_piece);
             if out.len() == before {
                 break;
             }
@@ -86,14 +94,18 @@ pub fn split(
 /// How far ahead a start is decided (a contraction reads three bytes after its quote).
 pub const LOOKAHEAD: usize = 4;
 
-/// Where the patterns that this module cuts differ on ASCII text.
+/// The pattern whose pieces are cut (they differ on ASCII text in the points below).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Rules {
-    /// o200k: a capital after a small letter starts a piece, a contraction ends a letter
-    /// piece, and slashes join the trailer. cl100k: none of these, and a contraction is a piece.
-    pub o200k: bool,
-    /// Digits in a piece: 3, or 1 (Qwen2).
-    pub max_digits: usize,
+pub enum Rules {
+    /// A capital after a small letter starts a piece, a contraction ends a letter piece, and
+    /// slashes join the trailer.
+    O200k,
+    /// A contraction is a piece of its own; `max_digits` is 3, or 1 (Qwen2).
+    Cl100k { max_digits: usize },
+    /// A contraction is a piece of its own (its letters case-sensitive); only a space is a
+    /// prefix, of letters, digits and punctuation alike; digit runs are whole; no trailers, and
+    /// a newline is white space like any other.
+    Gpt2,
 }
 
 /// The piece starts of the window at `w.base` (bit 0 is one) and the offset of the last start
@@ -102,9 +114,16 @@ pub struct Rules {
 #[inline(always)]
 pub fn starts(text: &Text, w: &Window, rules: Rules) -> (Mask, usize) {
     let known = (w.non_ascii.trailing_zeros() as usize).min(WIDTH);
-    if known <= LOOKAHEAD + 1 || !matches!(rules.max_digits, 1 | 3) {
+    let max_digits = match rules {
+        Rules::O200k => 3,
+        Rules::Cl100k { max_digits } => max_digits,
+        Rules::Gpt2 => usize::MAX,
+    };
+    if known <= LOOKAHEAD + 1 || !matches!(max_digits, 1 | 3 | usize::MAX) {
         return (1, 0);
     }
+    let o200k = rules == Rules::O200k;
+    let gpt2 = rules == Rules::Gpt2;
     let mut limit = known - LOOKAHEAD;
     let prev = |m: Mask| m << 1;
     let next = |m: Mask| m >> 1;
@@ -114,14 +133,17 @@ pub fn starts(text: &Text, w: &Window, rules: Rules) -> (Mask, usize) {
     let blank_or_tab = w.space & !newline;
 
     // Trailers: the newlines right after punctuation, and the newlines (and slashes) after them.
-    let trailer_bytes = if rules.o200k { newline | w.slash } else { newline };
-    let trailer = fill_forward(newline & prev(w.punct), trailer_bytes);
+    let trailer = match rules {
+        Rules::O200k => fill_forward(newline & prev(w.punct), newline | w.slash),
+        Rules::Cl100k { .. } => fill_forward(newline & prev(w.punct), newline),
+        Rules::Gpt2 => 0,
+    };
     let punct = w.punct & !trailer;
     let space = w.space & !trailer;
 
     // A white-space run over the limit has starts that depend on what follows it.
     if space >> limit & 1 != 0 {
-        let run_starts = space & !prev(space) & Window::span(0, limit);
+        let run_starts = space & !prev(space) & Window::span(0, limit + 1);
         limit = match run_starts {
             0 => 0,
             m => WIDTH - 1 - m.leading_zeros() as usize,
@@ -133,12 +155,12 @@ pub fn starts(text: &Text, w: &Window, rules: Rules) -> (Mask, usize) {
 
     // Punctuation that starts its piece, and such a run of one that can be a letter prefix.
     let punct_starts = punct & !prev(punct) & !prev(w.blank);
-    let prefix = blank_or_tab | punct_starts;
+    let prefix = if gpt2 { w.blank } else { blank_or_tab | punct_starts };
 
     // Contractions. o200k: `'` after a letter, with its letters, skipped right after another
-    // one. cl100k: a quote that starts a piece.
+    // one. cl100k and gpt2: a quote that starts a piece.
     let (mut absorbed, mut after_contraction) = (0 as Mask, 0 as Mask);
-    let quotes = if rules.o200k { w.quote & prev(letter) } else { w.quote & punct_starts };
+    let quotes = if o200k { w.quote & prev(letter) } else { w.quote & punct_starts };
     let mut candidates = quotes & Window::span(0, limit + 1);
     let mut last_end = usize::MAX;
     while candidates != 0 {
@@ -147,24 +169,27 @@ pub fn starts(text: &Text, w: &Window, rules: Rules) -> (Mask, usize) {
         if at == last_end {
             continue;
         }
-        let len = text.contraction(w.base + at, true);
+        let len = text.contraction(w.base + at, !gpt2);
         if len == 0 {
             continue;
         }
-        // Under cl100k the quote starts the contraction's own piece.
+        // Under cl100k and gpt2 the quote starts the contraction's own piece.
         let bits = ((1 << len) - 1) << at;
-        absorbed |= if rules.o200k { bits } else { bits & !(1 << at) };
+        absorbed |= if o200k { bits } else { bits & !(1 << at) };
         after_contraction |= 1u64.checked_shl((at + len) as u32).unwrap_or(0);
-        last_end = if rules.o200k { at + len } else { usize::MAX };
+        last_end = if o200k { at + len } else { usize::MAX };
     }
 
     let letter_run_starts = letter & !prev(letter);
-    let case_splits = if rules.o200k { upper & prev(lower) } else { 0 };
+    let case_splits = if o200k { upper & prev(lower) } else { 0 };
     let letter_starts = (letter_run_starts & !prev(prefix)) | case_splits;
 
-    // Every third digit of a run (every digit for Qwen2).
+    // Every third digit of a run (every digit for Qwen2; gpt2: whole runs, after a space the
+    // space's).
     let mut digit_starts = digit & !prev(digit);
-    if rules.max_digits == 1 {
+    if gpt2 {
+        digit_starts &= !prev(w.blank);
+    } else if max_digits == 1 {
         digit_starts = digit;
     } else {
         let three_digits = digit & prev(digit) & prev(prev(digit));
@@ -175,9 +200,10 @@ pub fn starts(text: &Text, w: &Window, rules: Rules) -> (Mask, usize) {
         }
     }
 
-    // White space: the run, its part after the last newline, and that part's last character.
+    // White space: the run, its part after the last newline (gpt2: the whole run), and that
+    // part's last character.
     let run_starts = space & !prev(space);
-    let segment = space & !newline;
+    let segment = if gpt2 { space } else { space & !newline };
     let segment_starts = segment & !prev(segment);
     let tail_last = segment & !next(space);
     let tail = fill_backward(tail_last, segment);
@@ -213,7 +239,35 @@ fn fill_backward(seeds: Mask, within: Mask) -> Mask {
 
 #[cfg(test)]
 pub(super) mod tests {
+    use super::{Range, Text, Window};
     use proptest::prelude::*;
+
+    /// The pieces of a scanner's per-piece path alone (`Text::tile` over the whole text), which
+    /// its windows must reproduce.
+    pub fn piece_by_piece(
+        text: &str,
+        ascii_piece: impl Fn(&Text, &Window, usize) -> Option<usize>,
+        next_piece: impl Fn(&Text, usize) -> Option<usize>,
+    ) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        let all = usize::MAX;
+        Text::new(text, super::super::classes::classes()).tile(0, all, all, &mut out, ascii_piece, next_piece);
+        out
+    }
+
+    /// The pieces of a scanner's `split` (`split(start, limit, out)` returns where it stopped)
+    /// called again and again, at most `limit` pieces a call, until the end of `text`.
+    pub fn by_windows(
+        text: &str,
+        limit: usize,
+        split: impl Fn(usize, usize, &mut Vec<Range<usize>>) -> usize,
+    ) -> Vec<Range<usize>> {
+        let (mut out, mut at) = (Vec::new(), 0);
+        while at < text.len() {
+            at = split(at, limit, &mut out);
+        }
+        out
+    }
 
     /// What the window masks decide on: every class boundary, contractions (also one after
     /// another), spaces before punctuation and letters, trailers of newlines and slashes, digit
