@@ -54,7 +54,7 @@ pub fn split(
 /// `next_piece` on ASCII text, from the window's masks (`at` is the piece's offset in it): the
 /// same alternatives in the same order.
 #[inline(always)]
-fn ascii_piece(text: &Text, w: &Window, at: usize, style: Cl100kStyle) -> Option<usize> {
+pub(super) fn ascii_piece(text: &Text, w: &Window, at: usize, style: Cl100kStyle) -> Option<usize> {
     let has = Window::has;
     if has(w.non_ascii, at) {
         return None;
@@ -82,7 +82,7 @@ fn ascii_piece(text: &Text, w: &Window, at: usize, style: Cl100kStyle) -> Option
 }
 
 #[inline(always)]
-fn next_piece(text: &Text, i: usize, style: Cl100kStyle) -> Option<usize> {
+pub(super) fn next_piece(text: &Text, i: usize, style: Cl100kStyle) -> Option<usize> {
     let (class, len) = text.at(i)?;
     let contraction = text.contraction(i, true);
     if contraction > 0 {
@@ -118,52 +118,4 @@ fn next_piece(text: &Text, i: usize, style: Cl100kStyle) -> Option<usize> {
         return Some(end);
     }
     Some(text.space_tail(&run, i))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::pretokenize::regex_split::classes::classes;
-    use proptest::prelude::*;
-
-    const STYLES: [Cl100kStyle; 3] = [
-        Cl100kStyle { max_digits: 3, trailing_space_first: false },
-        Cl100kStyle { max_digits: 3, trailing_space_first: true },
-        Cl100kStyle { max_digits: 1, trailing_space_first: false },
-    ];
-
-    fn piece_by_piece(text: &str, style: Cl100kStyle) -> Vec<Range<usize>> {
-        window_starts::tests::piece_by_piece(
-            text,
-            |text, window, at| ascii_piece(text, window, at, style),
-            |text, at| next_piece(text, at, style),
-        )
-    }
-
-    fn by_windows(text: &str, style: Cl100kStyle, limit: usize) -> Vec<Range<usize>> {
-        window_starts::tests::by_windows(text, limit, |at, limit, out| split(text, classes(), style, at, limit, out))
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
-
-        #[test]
-        fn windows_give_the_pieces_of_the_per_piece_path(text in window_starts::tests::tricky_text(), limit in 1usize..40) {
-            for style in STYLES {
-                let expected = piece_by_piece(&text, style);
-                prop_assert_eq!(by_windows(&text, style, usize::MAX), expected.clone(), "{:?} {:?}", style, text);
-                prop_assert_eq!(by_windows(&text, style, limit), expected, "{:?} limit {} on {:?}", style, limit, text);
-            }
-        }
-    }
-
-    #[test]
-    fn windows_take_prose_and_code_whole() {
-        let text = window_starts::tests::PROSE_AND_CODE.repeat(40);
-        for style in STYLES {
-            let rules = window_starts::Rules::Cl100k { max_digits: style.max_digits };
-            assert!(window_starts::tests::windows_cut_all_of(&text, rules), "{style:?}");
-            assert_eq!(by_windows(&text, style, usize::MAX), piece_by_piece(&text, style));
-        }
-    }
 }

@@ -27,7 +27,7 @@ pub fn split(text: &str, classes: &Classes, start: usize, limit: usize, out: &mu
 
 /// `next_piece` on ASCII text, from the window's masks (`at` is the piece's offset in it).
 #[inline(always)]
-fn ascii_piece(text: &Text, w: &Window, at: usize) -> Option<usize> {
+pub(super) fn ascii_piece(text: &Text, w: &Window, at: usize) -> Option<usize> {
     let has = Window::has;
     if has(w.non_ascii, at) {
         return None;
@@ -57,7 +57,7 @@ fn ascii_piece(text: &Text, w: &Window, at: usize) -> Option<usize> {
 
 /// End of the piece starting at `i`, `None` at the end of the text.
 #[inline(always)]
-fn next_piece(text: &Text, i: usize) -> Option<usize> {
+pub(super) fn next_piece(text: &Text, i: usize) -> Option<usize> {
     let class = text.class(i)?;
     let contraction = text.contraction(i, false);
     if contraction > 0 {
@@ -78,37 +78,4 @@ fn next_piece(text: &Text, i: usize) -> Option<usize> {
         _ => text.run(run_start, Class::is_punct),
     };
     Some(end)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::pretokenize::regex_split::classes::classes;
-    use proptest::prelude::*;
-
-    fn piece_by_piece(text: &str) -> Vec<Range<usize>> {
-        window_starts::tests::piece_by_piece(text, ascii_piece, next_piece)
-    }
-
-    fn by_windows(text: &str, limit: usize) -> Vec<Range<usize>> {
-        window_starts::tests::by_windows(text, limit, |at, limit, out| split(text, classes(), at, limit, out))
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
-
-        #[test]
-        fn windows_give_the_pieces_of_the_per_piece_path(text in window_starts::tests::tricky_text(), limit in 1usize..40) {
-            let expected = piece_by_piece(&text);
-            prop_assert_eq!(by_windows(&text, usize::MAX), expected.clone(), "{:?}", text);
-            prop_assert_eq!(by_windows(&text, limit), expected, "limit {} on {:?}", limit, text);
-        }
-    }
-
-    #[test]
-    fn windows_take_prose_and_code_whole() {
-        let text = window_starts::tests::PROSE_AND_CODE.repeat(40);
-        assert!(window_starts::tests::windows_cut_all_of(&text, window_starts::Rules::Gpt2));
-        assert_eq!(by_windows(&text, usize::MAX), piece_by_piece(&text));
-    }
 }

@@ -39,7 +39,7 @@ pub fn split(text: &str, classes: &Classes, start: usize, limit: usize, out: &mu
 /// are no caseless letters or marks in ASCII, so a letter piece is `U*L*` from its first letter
 /// (`U+L*` or `U*L+`, whichever is longer), then a contraction.
 #[inline(always)]
-fn ascii_piece(text: &Text, w: &Window, at: usize) -> Option<usize> {
+pub(super) fn ascii_piece(text: &Text, w: &Window, at: usize) -> Option<usize> {
     let has = Window::has;
     if has(w.non_ascii, at) {
         return None;
@@ -66,7 +66,7 @@ fn ascii_piece(text: &Text, w: &Window, at: usize) -> Option<usize> {
 }
 
 #[inline(always)]
-fn next_piece(text: &Text, i: usize) -> Option<usize> {
+pub(super) fn next_piece(text: &Text, i: usize) -> Option<usize> {
     let (class, len) = text.at(i)?;
     let byte = text.byte(i);
     let newline = matches!(byte, Some(b'\r' | b'\n'));
@@ -147,38 +147,4 @@ fn upper_run(text: &Text, p: usize) -> Option<usize> {
     }
     let end = text.run_words(q, ascii_lower, Class::is_o200k_lower);
     Some(end + text.contraction(end, true))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::pretokenize::regex_split::classes::classes;
-    use proptest::prelude::*;
-
-    fn piece_by_piece(text: &str) -> Vec<Range<usize>> {
-        window_starts::tests::piece_by_piece(text, ascii_piece, next_piece)
-    }
-
-    fn by_windows(text: &str, limit: usize) -> Vec<Range<usize>> {
-        window_starts::tests::by_windows(text, limit, |at, limit, out| split(text, classes(), at, limit, out))
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
-
-        #[test]
-        fn windows_give_the_pieces_of_the_per_piece_path(text in window_starts::tests::tricky_text(), limit in 1usize..40) {
-            let expected = piece_by_piece(&text);
-            prop_assert_eq!(by_windows(&text, usize::MAX), expected.clone(), "{:?}", text);
-            prop_assert_eq!(by_windows(&text, limit), expected, "limit {} on {:?}", limit, text);
-        }
-    }
-
-    #[test]
-    fn windows_take_prose_and_code_whole() {
-        let text = window_starts::tests::PROSE_AND_CODE.repeat(40);
-        let rules = window_starts::Rules::O200k;
-        assert!(window_starts::tests::windows_cut_all_of(&text, rules));
-        assert_eq!(by_windows(&text, usize::MAX), piece_by_piece(&text));
-    }
 }

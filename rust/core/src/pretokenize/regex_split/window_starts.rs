@@ -238,42 +238,62 @@ fn fill_backward(seeds: Mask, within: Mask) -> Mask {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
-    use super::{Range, Text, Window};
+mod tests {
+    use super::super::classes::classes;
+    use super::super::{cl100k, gpt2, o200k, scan_some, KnownPattern};
+    use super::{Range, Rules, Text, Window};
     use proptest::prelude::*;
 
     /// The pieces of a scanner's per-piece path alone (`Text::tile` over the whole text), which
     /// its windows must reproduce.
-    pub fn piece_by_piece(
+    fn piece_by_piece(
         text: &str,
         ascii_piece: impl Fn(&Text, &Window, usize) -> Option<usize>,
         next_piece: impl Fn(&Text, usize) -> Option<usize>,
     ) -> Vec<Range<usize>> {
         let mut out = Vec::new();
         let all = usize::MAX;
-        Text::new(text, super::super::classes::classes()).tile(0, all, all, &mut out, ascii_piece, next_piece);
+        Text::new(text, classes()).tile(0, all, all, &mut out, ascii_piece, next_piece);
         out
     }
 
-    /// The pieces of a scanner's `split` (`split(start, limit, out)` returns where it stopped)
-    /// called again and again, at most `limit` pieces a call, until the end of `text`.
-    pub fn by_windows(
-        text: &str,
-        limit: usize,
-        split: impl Fn(usize, usize, &mut Vec<Range<usize>>) -> usize,
-    ) -> Vec<Range<usize>> {
+    /// The pieces of `scan_some` called again and again, at most `limit` pieces a call.
+    fn by_windows(known: KnownPattern, text: &str, limit: usize) -> Vec<Range<usize>> {
         let (mut out, mut at) = (Vec::new(), 0);
         while at < text.len() {
-            at = split(at, limit, &mut out);
+            at = scan_some(known, text, at, limit, &mut out);
         }
         out
     }
 
+    /// Each scanner with its window rules and its per-piece path.
+    fn per_piece(known: KnownPattern, text: &str) -> (Rules, Vec<Range<usize>>) {
+        match (known, known.cl100k_style()) {
+            (_, Some(style)) => (
+                Rules::Cl100k { max_digits: style.max_digits },
+                piece_by_piece(
+                    text,
+                    |t, w, at| cl100k::ascii_piece(t, w, at, style),
+                    |t, at| cl100k::next_piece(t, at, style),
+                ),
+            ),
+            (KnownPattern::Gpt2, None) => (Rules::Gpt2, piece_by_piece(text, gpt2::ascii_piece, gpt2::next_piece)),
+            (_, None) => (Rules::O200k, piece_by_piece(text, o200k::ascii_piece, o200k::next_piece)),
+        }
+    }
+
+    const SCANNERS: [KnownPattern; 5] = [
+        KnownPattern::Gpt2,
+        KnownPattern::O200k,
+        KnownPattern::Cl100k,
+        KnownPattern::Cl100kTrailingSpace,
+        KnownPattern::Qwen2,
+    ];
+
     /// What the window masks decide on: every class boundary, contractions (also one after
     /// another), spaces before punctuation and letters, trailers of newlines and slashes, digit
-    /// runs, the white-space characters that are not newlines, and non-ASCII now and then. The
-    /// scanners' tests compare their windows with their per-piece paths on it.
-    pub fn tricky_text() -> impl Strategy<Value = String> {
+    /// runs, the white-space characters that are not newlines, and non-ASCII now and then.
+    fn tricky_text() -> impl Strategy<Value = String> {
         const PARTS: &[&str] = &[
             "a",
             "Z",
@@ -318,14 +338,14 @@ pub(super) mod tests {
     }
 
     /// Prose and code with contractions, digits, indentation and punctuation.
-    pub const PROSE_AND_CODE: &str =
+    const PROSE_AND_CODE: &str =
         "Hello, world! It's 2024: the quick brown fox's den.\n    def f(x):\n        return x // 2\n";
 
     /// Whether windows alone cut all of `text` but its last window (runs of windows, each
     /// starting at the previous one's cut): what the per-piece path is left with is not what the
     /// scanners' window tests test.
-    pub fn windows_cut_all_of(text: &str, rules: super::Rules) -> bool {
-        let table = super::super::classes::classes();
+    fn windows_cut_all_of(text: &str, rules: Rules) -> bool {
+        let table = classes();
         let mut at = 0;
         while at + super::WIDTH < text.len() {
             let (_, cut) =
@@ -336,6 +356,30 @@ pub(super) mod tests {
             at += cut;
         }
         true
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn windows_give_the_pieces_of_the_per_piece_paths(text in tricky_text(), limit in 1usize..40) {
+            for known in SCANNERS {
+                let (_, expected) = per_piece(known, &text);
+                prop_assert_eq!(by_windows(known, &text, usize::MAX), expected.clone(), "{:?} {:?}", known, text);
+                prop_assert_eq!(by_windows(known, &text, limit), expected, "{:?} limit {} {:?}", known, limit, text);
+            }
+        }
+    }
+
+    #[test]
+    fn windows_take_prose_and_code_whole() {
+        // Most of an ASCII text is cut by windows: the per-piece paths are not what is tested above.
+        let text = PROSE_AND_CODE.repeat(40);
+        for known in SCANNERS {
+            let (rules, expected) = per_piece(known, &text);
+            assert!(windows_cut_all_of(&text, rules), "{known:?}");
+            assert_eq!(by_windows(known, &text, usize::MAX), expected, "{known:?}");
+        }
     }
 
     #[test]
