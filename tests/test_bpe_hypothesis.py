@@ -1,5 +1,6 @@
 """Generated text against tiktoken and HF for GPT-2 and cl100k_base: every Unicode category, long
-whitespace runs, digits, apostrophes in many scripts, newlines of every kind."""
+whitespace runs, digits, apostrophes in many scripts, newlines of every kind. Generated rank
+vocabularies against tiktoken."""
 
 from __future__ import annotations
 
@@ -51,3 +52,38 @@ def test_cl100k_against_tiktoken_and_hf(text):
     theirs = HF_CL100K.encode(text)
     assert ours.ids.tolist() == theirs.ids
     assert [tuple(o) for o in ours.offsets.tolist()] == theirs.offsets
+
+
+# Small rank vocabularies over three letters, where merges compete: tokens made from several
+# splits, chains of them, ties between equal pairs. Each token is kept if two tokens before it
+# make it (as in real ranks files); the ranks are the ids.
+vocabularies = st.lists(st.text("abc", min_size=2, max_size=6), min_size=1, max_size=16)
+
+
+def ranks_of(tokens: list[str]) -> dict[bytes, int]:
+    ranks = {bytes([b]): b for b in range(256)}
+    for token in map(str.encode, tokens):
+        if token not in ranks and any(token[:i] in ranks and token[i:] in ranks for i in range(1, len(token))):
+            ranks[token] = len(ranks)
+    return ranks
+
+
+@settings(max_examples=300, deadline=None)
+@given(vocabularies, st.lists(st.text("abc ", max_size=30), min_size=1, max_size=8))
+def test_rank_vocabularies_against_tiktoken(tokens, texts):
+    import tiktoken
+
+    ranks = ranks_of(tokens)
+    pattern = r"\S+|\s+"
+    reference = tiktoken.Encoding(name="generated", pat_str=pattern, mergeable_ranks=ranks, special_tokens={})
+    ours = tokembed.Tokenizer.from_tiktoken_ranks(ranks, pattern)
+    expected = [reference.encode_ordinary(text) for text in texts]
+    ids, bounds = ours.encode_batch_flat(texts)
+    assert [ids[start:end].tolist() for start, end in zip(bounds[:-1], bounds[1:])] == expected
+    # Through one document at a time too (the path with offsets): each token's offsets span
+    # exactly its bytes.
+    token_bytes = {rank: token for token, rank in ranks.items()}
+    for text, ids in zip(texts, expected):
+        encoding = ours.encode(text)
+        assert encoding.ids.tolist() == ids
+        assert [text[start:end].encode() for start, end in encoding.offsets.tolist()] == [token_bytes[i] for i in ids]

@@ -7,6 +7,7 @@
 use super::atoms::CharAtoms;
 use super::backtrack::{LongPieceEncoder, SearchScratch};
 use super::merge::{merge_word, Symbol};
+use super::substring_merge::merge_short_piece;
 use super::Bpe;
 use crate::error::{Error, Result};
 use crate::models::piece_cache::longer::{self, LongPieces, LongerPieces};
@@ -26,7 +27,11 @@ pub(super) struct ByteTables {
     /// or suffix).
     pub(super) long: Option<LongPieceEncoder>,
     /// Pieces of up to 15 bytes that are whole tokens (see `piece_cache`).
-    short: ShortTokens,
+    pub(super) short: ShortTokens,
+    /// Short pieces merge by asking `short` about their substrings (`substring_merge`): the
+    /// model is from ranks and `short` holds all its whole tokens of up to `MAX_SHORT_TOKEN`
+    /// bytes.
+    pub(super) by_substrings: bool,
     /// Characters that merging may start from whole (None when no character qualifies or
     /// tokens carry a prefix or suffix).
     pub(super) atoms: Option<CharAtoms>,
@@ -48,6 +53,10 @@ impl ByteTables {
 /// Byte-level pieces longer than this take the search of `backtrack` instead of the merge
 /// loop, which costs O(n log n) with a heap and thrashes the caches on megabyte pieces.
 const LONG_PIECE: usize = 48;
+
+const GROUP: usize = 16;
+const PREFETCH_PAIRS: bool = true;
+const PAIR_LEN: usize = 11;
 
 /// Buffers a BPE model reuses between words.
 #[derive(Debug, Default)]
@@ -109,7 +118,9 @@ impl Bpe {
             } else {
                 (None, None)
             };
-            let short = ShortTokens::build(&self.short_tokens(&by_bytes, &single, long.as_ref()));
+            let whole = self.short_tokens(&by_bytes, &single, long.as_ref());
+            let short = ShortTokens::build(&whole);
+            let by_substrings = self.spec.merges_of_ranks && self.is_plain() && short.is_complete();
             let mut byte_lens = vec![0u8; self.id_bound()].into_boxed_slice();
             for (bytes, &id) in &by_bytes {
                 if let Some(len) = byte_lens.get_mut(id as usize) {
@@ -117,7 +128,7 @@ impl Bpe {
                 }
             }
             let serial = next_owner();
-            Box::new(ByteTables { single, by_bytes, long, short, atoms, byte_lens, serial })
+            Box::new(ByteTables { single, by_bytes, long, short, by_substrings, atoms, byte_lens, serial })
         })
     }
 
@@ -266,6 +277,19 @@ impl Bpe {
                 }
                 return Ok(());
             }
+        }
+        if tables.by_substrings
+            && word.len() <= MAX_SHORT_TOKEN
+            && merge_short_piece(word, &tables.single, &tables.short, &mut scratch.symbols)
+        {
+            for s in &scratch.symbols {
+                emit(s.id, s.start as usize, s.end as usize);
+            }
+            if let Some(key) = key {
+                scratch.recent.claim(tables.serial);
+                scratch.recent.insert(key, scratch.symbols.iter().map(|s| s.id));
+            }
+            return Ok(());
         }
         let longer = longer::held(word.len());
         let long_held = LongPieces::holds(word.len());

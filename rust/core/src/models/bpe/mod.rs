@@ -13,6 +13,7 @@ mod merge;
 mod merge_table;
 mod pair_memo;
 mod ranks;
+mod substring_merge;
 
 pub use merge::{merge_word, Merges, Symbol};
 pub use ranks::merge_list;

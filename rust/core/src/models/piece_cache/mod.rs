@@ -101,6 +101,14 @@ pub fn key_in_text(text: &[u8], start: usize, len: usize) -> u128 {
     }
 }
 
+/// The key of bytes `start..end` of the piece of `key`, `1 <= end - start`, `end <=` its length.
+#[inline(always)]
+pub fn substring_key(key: u128, start: usize, end: usize) -> u128 {
+    debug_assert!(start < end && end <= key_len(key));
+    let len = end - start;
+    ((key >> (8 * start)) & ((1u128 << (8 * len)) - 1)) | ((len as u128) << 120)
+}
+
 #[inline]
 fn hash(key: u128) -> u64 {
     let (lo, hi) = (key as u64, (key >> 64) as u64);
@@ -125,6 +133,10 @@ pub struct ShortTokens {
     slots: HugeTable<u128>,
     /// `64 - log2(slots)`: the top bits of the hash pick the first slot.
     shift: u32,
+    /// Every token given to `build` is held (none was too long, had too large an id, or was
+    /// lost for want of memory): a miss then means "not a whole token", which
+    /// `bpe::substring_merge` relies on.
+    complete: bool,
 }
 
 impl ShortTokens {
@@ -137,7 +149,7 @@ impl ShortTokens {
         // Without the memory, an empty table: every piece then takes the model (exact, slower)
         // instead of the load failing.
         let Ok(mut slots) = HugeTable::zeroed(n, "the table of whole tokens") else {
-            return ShortTokens { slots: HugeTable::empty(), shift: 63 };
+            return ShortTokens { slots: HugeTable::empty(), shift: 63, complete: false };
         };
         let shift = 64 - n.trailing_zeros();
         let mask = n - 1;
@@ -148,7 +160,12 @@ impl ShortTokens {
             }
             slots[at] = key | (((id + 1) as u128) << ID_SHIFT);
         }
-        ShortTokens { slots, shift }
+        ShortTokens { slots, shift, complete: count == tokens.len() }
+    }
+
+    /// Whether every token given to `build` is held.
+    pub fn is_complete(&self) -> bool {
+        self.complete
     }
 
     /// Starts loading the slot where `key`'s probe begins, without waiting for it. Called before
@@ -167,6 +184,18 @@ impl ShortTokens {
             };
             #[cfg(not(target_arch = "x86_64"))]
             let _ = slot;
+        }
+    }
+
+    /// `prefetch` of the keys of every substring of the piece of `key` whose length is in
+    /// `lengths` and shorter than the piece.
+    #[inline(always)]
+    pub fn prefetch_substrings(&self, key: u128, lengths: std::ops::RangeInclusive<usize>) {
+        let n = key_len(key);
+        for len in *lengths.start()..(*lengths.end() + 1).min(n) {
+            for start in 0..=n - len {
+                self.prefetch(substring_key(key, start, start + len));
+            }
         }
     }
 
@@ -303,7 +332,7 @@ mod tests {
 
     #[test]
     fn a_table_without_memory_finds_nothing_and_does_not_fail() {
-        let empty = ShortTokens { slots: HugeTable::empty(), shift: 63 };
+        let empty = ShortTokens { slots: HugeTable::empty(), shift: 63, complete: false };
         assert_eq!(empty.get(short_key(b"a").unwrap()), None);
         empty.prefetch(short_key(b"abc").unwrap());
     }
@@ -320,9 +349,18 @@ mod tests {
         }
         assert_eq!(table.get(short_key(b"w5000").unwrap()), None);
         assert_eq!(table.get(short_key(b"x").unwrap()), None);
-        // Tokens longer than MAX_SHORT_TOKEN bytes are not held (they are found by merging).
+        assert!(table.is_complete());
+        // Tokens longer than MAX_SHORT_TOKEN bytes are not held (they are found by merging),
+        // nor ids that do not fit beside the key: the table then says it is not complete.
         let long = short_key(b"thirteen byte").unwrap();
-        assert_eq!(ShortTokens::build(&[(long, 3)]).get(long), None);
+        let without_long = ShortTokens::build(&[(long, 3), (short_key(b"a").unwrap(), 4)]);
+        assert_eq!(without_long.get(long), None);
+        assert!(!without_long.is_complete());
+        let large = short_key(b"ab").unwrap();
+        let without_large = ShortTokens::build(&[(large, 0xFF_FFFF)]);
+        assert_eq!(without_large.get(large), None);
+        assert!(!without_large.is_complete());
+        assert!(ShortTokens::build(&[(large, 0xFF_FFFE)]).is_complete());
     }
 
     #[test]
