@@ -7,7 +7,7 @@
 use super::atoms::CharAtoms;
 use super::backtrack::{LongPieceEncoder, SearchScratch};
 use super::merge::{merge_word, Symbol};
-use super::substring_merge::merge_short_piece;
+use super::substring_merge::{merge_short_piece, TwoByteTokens};
 use super::Bpe;
 use crate::error::{Error, Result};
 use crate::models::piece_cache::longer::{self, LongPieces, LongerPieces};
@@ -28,10 +28,10 @@ pub(super) struct ByteTables {
     pub(super) long: Option<LongPieceEncoder>,
     /// Pieces of up to 15 bytes that are whole tokens (see `piece_cache`).
     pub(super) short: ShortTokens,
-    /// Short pieces merge by asking `short` about their substrings (`substring_merge`): the
-    /// model is from ranks and `short` holds all its whole tokens of up to `MAX_SHORT_TOKEN`
-    /// bytes.
-    pub(super) by_substrings: bool,
+    /// Present when short pieces merge by asking `short` about their substrings
+    /// (`substring_merge`): the model is from ranks and `short` holds all its whole tokens of
+    /// up to `MAX_SHORT_TOKEN` bytes.
+    pub(super) two_bytes: Option<TwoByteTokens>,
     /// Characters that merging may start from whole (None when no character qualifies or
     /// tokens carry a prefix or suffix).
     pub(super) atoms: Option<CharAtoms>,
@@ -121,6 +121,7 @@ impl Bpe {
             let whole = self.short_tokens(&by_bytes, &single, long.as_ref());
             let short = ShortTokens::build(&whole);
             let by_substrings = self.spec.merges_of_ranks && self.is_plain() && short.is_complete();
+            let two_bytes = by_substrings.then(|| TwoByteTokens::build(&short));
             let mut byte_lens = vec![0u8; self.id_bound()].into_boxed_slice();
             for (bytes, &id) in &by_bytes {
                 if let Some(len) = byte_lens.get_mut(id as usize) {
@@ -128,7 +129,7 @@ impl Bpe {
                 }
             }
             let serial = next_owner();
-            Box::new(ByteTables { single, by_bytes, long, short, by_substrings, atoms, byte_lens, serial })
+            Box::new(ByteTables { single, by_bytes, long, short, two_bytes, atoms, byte_lens, serial })
         })
     }
 
@@ -278,10 +279,8 @@ impl Bpe {
                 return Ok(());
             }
         }
-        if tables.by_substrings
-            && word.len() <= MAX_SHORT_TOKEN
-            && merge_short_piece(word, &tables.single, &tables.short, &mut scratch.symbols)
-        {
+        let by_substrings = tables.two_bytes.as_ref().filter(|_| word.len() <= MAX_SHORT_TOKEN);
+        if by_substrings.is_some_and(|two| merge_short_piece(word, &tables.single, &tables.short, two, &mut scratch.symbols)) {
             for s in &scratch.symbols {
                 emit(s.id, s.start as usize, s.end as usize);
             }

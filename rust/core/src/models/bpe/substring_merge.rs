@@ -24,13 +24,32 @@ use crate::models::piece_cache::{short_key, substring_key, ShortTokens, MAX_SHOR
 /// Not a token: a rank that never wins.
 const NONE: u32 = u32::MAX;
 
+/// The two-byte tokens by their bytes (`NONE` where two bytes are not a token), as the table
+/// of short tokens has them: the first pairs of every piece, asked of 256 KB that stay in the
+/// CPU cache, while the slots of the longer substrings are on their way.
+#[derive(Debug, Clone)]
+pub(super) struct TwoByteTokens(Box<[u32]>);
+
+impl TwoByteTokens {
+    pub(super) fn build(tokens: &ShortTokens) -> TwoByteTokens {
+        let ids = (0..1usize << 16).map(|pair| tokens.get(short_key(&(pair as u16).to_le_bytes()).unwrap_or(0)));
+        TwoByteTokens(ids.map(|id| id.unwrap_or(NONE)).collect())
+    }
+
+    #[inline(always)]
+    fn get(&self, first: u8, second: u8) -> u32 {
+        self.0.get(first as usize | (second as usize) << 8).copied().unwrap_or(NONE)
+    }
+}
+
 /// Merges `word` (2 to `MAX_SHORT_TOKEN` bytes) into `symbols`, asking `tokens` (complete, see
-/// the module comment) about each pair; false, with `symbols` unspecified, for a piece of
-/// another length or with a byte that has no token.
+/// the module comment) and `two_bytes` (built from it) about each pair; false, with `symbols`
+/// unspecified, for a piece of another length or with a byte that has no token.
 pub(super) fn merge_short_piece(
     word: &[u8],
     single: &[Option<u32>; 256],
     tokens: &ShortTokens,
+    two_bytes: &TwoByteTokens,
     symbols: &mut Vec<Symbol>,
 ) -> bool {
     let n = word.len();
@@ -40,9 +59,9 @@ pub(super) fn merge_short_piece(
     }
     let Some(packed) = short_key(word) else { return false };
     let key = |start: usize, end: usize| substring_key(packed, start, end);
-    // Every substring of two bytes or more that a merge could ask about; the whole piece is
+    // Every substring of three bytes or more that a merge could ask about; the whole piece is
     // left out (it is not a whole token, or the caller would not be here).
-    tokens.prefetch_substrings(packed, 2..=n - 1);
+    tokens.prefetch_substrings(packed, 3..=n - 1);
     let rank = |start: usize, end: usize| tokens.get(key(start, end)).unwrap_or(NONE);
 
     // Symbol k is word[starts[k]..starts[k + 1]]; pair[k] is the token of symbols k and k + 1
@@ -52,8 +71,8 @@ pub(super) fn merge_short_piece(
     for (k, start) in starts.iter_mut().enumerate().take(n + 1) {
         *start = k as u8;
     }
-    for (k, slot) in pair.iter_mut().enumerate().take(n - 1) {
-        *slot = rank(k, k + 2);
+    for (slot, bytes) in pair.iter_mut().zip(word.windows(2)) {
+        *slot = two_bytes.get(bytes[0], bytes[1]);
     }
     let mut count = n;
     loop {
@@ -88,6 +107,7 @@ pub(super) fn merge_short_piece(
         let (start, end) = (starts[k] as usize, starts[k + 1] as usize);
         let id = match end - start {
             1 => word.get(start).and_then(|&b| single[b as usize]),
+            2 => word.get(start..end).map(|two| two_bytes.get(two[0], two[1])).filter(|&id| id != NONE),
             _ => tokens.get(key(start, end)),
         };
         let Some(id) = id else { return false };
@@ -105,9 +125,9 @@ mod tests {
 
     fn by_substrings(bpe: &Bpe, word: &[u8]) -> Vec<Symbol> {
         let tables = bpe.byte_tables();
-        assert!(tables.by_substrings, "a model from ranks merges by substrings");
+        let two_bytes = tables.two_bytes.as_ref().expect("a model from ranks merges by substrings");
         let mut symbols = Vec::new();
-        assert!(merge_short_piece(word, &tables.single, &tables.short, &mut symbols), "{word:?}");
+        assert!(merge_short_piece(word, &tables.single, &tables.short, two_bytes, &mut symbols), "{word:?}");
         symbols
     }
 
@@ -194,7 +214,8 @@ mod tests {
         let tables = bpe.byte_tables();
         let mut symbols = Vec::new();
         for word in [&b"a"[..], b"", b"thirteen byte"] {
-            assert!(!merge_short_piece(word, &tables.single, &tables.short, &mut symbols), "{word:?}");
+            let two_bytes = tables.two_bytes.as_ref().unwrap();
+            assert!(!merge_short_piece(word, &tables.single, &tables.short, two_bytes, &mut symbols), "{word:?}");
         }
     }
 
@@ -203,7 +224,7 @@ mod tests {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/tokenizers/gpt2/tokenizer.json");
         let file = crate::formats::hf_json::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
         let crate::models::Model::Bpe(listed) = file.model else { panic!("gpt2 is a BPE") };
-        assert!(!listed.byte_tables().by_substrings, "a merge list is asked by pairs of ids");
+        assert!(listed.byte_tables().two_bytes.is_none(), "a merge list is asked by pairs of ids");
         // (A model from ranks whose short tokens do not all fit, see `piece_cache`'s tests of
         // `is_complete`, asks the merge table too.)
     }
