@@ -54,10 +54,6 @@ impl ByteTables {
 /// loop, which costs O(n log n) with a heap and thrashes the caches on megabyte pieces.
 const LONG_PIECE: usize = 48;
 
-const GROUP: usize = 16;
-const PREFETCH_PAIRS: bool = true;
-const PAIR_LEN: usize = 11;
-
 /// Buffers a BPE model reuses between words.
 #[derive(Debug, Default)]
 pub struct BpeScratch {
