@@ -68,6 +68,38 @@ pub struct BpeScratch {
 
 crate::scratch_fields!(BpeScratch: symbols, segment, search);
 
+impl BpeScratch {
+    /// The encoding of a piece of 16 to 256 bytes that this thread's table of its length holds
+    /// (for the tables of model `serial`).
+    fn cached_long_piece(&mut self, word: &[u8], serial: u64) -> Option<&[u32]> {
+        if longer::held(word.len()) {
+            self.longer.claim(serial);
+            self.longer.ids(word)
+        } else if LongPieces::holds(word.len()) {
+            self.long.claim(serial);
+            self.long.ids(word)
+        } else {
+            None
+        }
+    }
+
+    /// Remembers the encoding in `symbols` of `word` (whose key is `key` if it is short) in the
+    /// thread's table of its length, if any.
+    fn remember(&mut self, word: &[u8], key: Option<u128>, serial: u64) {
+        let ids = self.symbols.iter().map(|s| s.id);
+        if let Some(key) = key {
+            self.recent.claim(serial);
+            self.recent.insert(key, ids);
+        } else if longer::held(word.len()) {
+            self.longer.claim(serial);
+            self.longer.insert(word, ids);
+        } else if LongPieces::holds(word.len()) {
+            self.long.claim(serial);
+            self.long.insert(word, ids);
+        }
+    }
+}
+
 /// Emits a cached encoding of a piece of `len` bytes, with offsets from the tokens' byte
 /// lengths: the entry is the piece's exact encoding, so they tile it.
 fn emit_with_lengths(ids: &[u32], len: usize, tables: &ByteTables, emit: &mut impl FnMut(u32, usize, usize)) {
@@ -252,8 +284,9 @@ impl Bpe {
         Ok(())
     }
 
-    /// A piece that no table answers: whole-piece lookup, the long-piece search or the merge
-    /// loop; a short piece's encoding is then remembered in the thread's cache.
+    /// A piece that no table answers: whole-piece lookup, the thread's tables of longer pieces,
+    /// substring merges, the long-piece search or the merge loop; the encoding is then
+    /// remembered in the thread's table for the piece's length.
     fn encode_uncached(
         &self,
         word: &[u8],
@@ -275,81 +308,57 @@ impl Bpe {
                 return Ok(());
             }
         }
-        let by_substrings = tables.two_bytes.as_ref().filter(|_| word.len() <= MAX_SHORT_TOKEN);
-        if by_substrings.is_some_and(|two| merge_short_piece(word, &tables.single, &tables.short, two, &mut scratch.symbols)) {
-            for s in &scratch.symbols {
-                emit(s.id, s.start as usize, s.end as usize);
-            }
-            if let Some(key) = key {
-                scratch.recent.claim(tables.serial);
-                scratch.recent.insert(key, scratch.symbols.iter().map(|s| s.id));
-            }
-            return Ok(());
-        }
-        let longer = longer::held(word.len());
-        let long_held = LongPieces::holds(word.len());
-        if longer {
-            scratch.longer.claim(tables.serial);
-            if let Some(cached) = scratch.longer.ids(word) {
-                emit_with_lengths(cached, word.len(), tables, &mut emit);
-                return Ok(());
-            }
-        } else if long_held {
-            scratch.long.claim(tables.serial);
-            if let Some(cached) = scratch.long.ids(word) {
-                emit_with_lengths(cached, word.len(), tables, &mut emit);
-                return Ok(());
-            }
-        }
-        let symbols = &mut scratch.symbols;
-        let by_atoms = tables.atoms.as_ref().filter(|_| !word.is_ascii());
-        if word.len() > LONG_PIECE && by_atoms.is_none() {
-            if let Some(long) = &tables.long {
-                if long.encode(word, &self.merges, &mut scratch.search, symbols) {
-                    for s in symbols.iter() {
-                        emit(s.id, s.start as usize, s.end as usize);
-                    }
-                    if long_held {
-                        scratch.long.insert(word, symbols.iter().map(|s| s.id));
-                    }
-                    return Ok(());
+        let merged = 'merged: {
+            // Short pieces of a model from ranks by substrings (first: they are most of the
+            // pieces that get here).
+            if let Some(two) = tables.two_bytes.as_ref().filter(|_| word.len() <= MAX_SHORT_TOKEN) {
+                if merge_short_piece(word, &tables.single, &tables.short, two, &mut scratch.symbols) {
+                    break 'merged true;
                 }
             }
-        }
-        let merged = match by_atoms {
-            Some(atoms) => {
-                let long = tables.long.as_ref().map(|long| (long, LONG_PIECE));
-                atoms.merge(
-                    word,
-                    &tables.single,
-                    &self.merges,
-                    long,
-                    &mut scratch.search,
-                    &mut scratch.segment,
-                    symbols,
-                )
+            if let Some(cached) = scratch.cached_long_piece(word, tables.serial) {
+                emit_with_lengths(cached, word.len(), tables, &mut emit);
+                return Ok(());
             }
-            _ => {
-                byte_symbols(word, &tables.single, symbols) && {
-                    merge_word(symbols, &self.merges);
-                    true
+            // Pieces over LONG_PIECE bytes of ASCII (or without atoms) by the long-piece search;
+            // the rest, or a piece the search turns down, by the merge loop, from atoms where
+            // the piece has some.
+            let symbols = &mut scratch.symbols;
+            let by_atoms = tables.atoms.as_ref().filter(|_| !word.is_ascii());
+            if let Some(long) = tables.long.as_ref().filter(|_| word.len() > LONG_PIECE && by_atoms.is_none()) {
+                if long.encode(word, &self.merges, &mut scratch.search, symbols) {
+                    break 'merged true;
+                }
+            }
+            match by_atoms {
+                Some(atoms) => {
+                    let long = tables.long.as_ref().map(|long| (long, LONG_PIECE));
+                    atoms.merge(
+                        word,
+                        &tables.single,
+                        &self.merges,
+                        long,
+                        &mut scratch.search,
+                        &mut scratch.segment,
+                        symbols,
+                    )
+                }
+                None => {
+                    byte_symbols(word, &tables.single, symbols) && {
+                        merge_word(symbols, &self.merges);
+                        true
+                    }
                 }
             }
         };
+        let symbols = &mut scratch.symbols;
         if !merged {
             return self.tokenize_bytes_as_chars(word, symbols, emit);
         }
         for s in symbols.iter() {
             emit(s.id, s.start as usize, s.end as usize);
         }
-        if let Some(key) = key {
-            scratch.recent.claim(tables.serial);
-            scratch.recent.insert(key, symbols.iter().map(|s| s.id));
-        } else if longer {
-            scratch.longer.insert(word, symbols.iter().map(|s| s.id));
-        } else if long_held {
-            scratch.long.insert(word, symbols.iter().map(|s| s.id));
-        }
+        scratch.remember(word, key, tables.serial);
         Ok(())
     }
 
