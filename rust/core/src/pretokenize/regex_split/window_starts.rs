@@ -92,7 +92,7 @@ pub fn split(
 }
 
 /// How far ahead a start is decided (a contraction reads three bytes after its quote).
-pub const LOOKAHEAD: usize = 4;
+const LOOKAHEAD: usize = 4;
 
 /// The pattern whose pieces are cut (they differ on ASCII text in the points below).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
