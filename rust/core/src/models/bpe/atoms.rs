@@ -299,6 +299,7 @@ fn merge_alone(bytes: &[u8], single: &[Option<u32>; 256], merges: &Merges) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::bpe::merge::merged_from_bytes;
     use crate::models::bpe::Bpe;
 
     /// A byte vocabulary (ids = byte values) plus merges of (left bytes, right bytes), ranked in
@@ -320,7 +321,7 @@ mod tests {
     }
 
     fn by_bytes(word: &[u8], merges: &Merges) -> Vec<Symbol> {
-        by_bytes_with(word, &singles(), merges)
+        merged_from_bytes(word, &singles(), merges)
     }
 
     fn by_atoms(atoms: &CharAtoms, word: &[u8], single: &[Option<u32>; 256], merges: &Merges) -> Vec<Symbol> {
@@ -431,18 +432,10 @@ mod tests {
                 }
                 assert_eq!(
                     by_atoms_or_search(atoms, &word, &tables.single, &bpe.merges, long),
-                    by_bytes_with(&word, &tables.single, &bpe.merges),
+                    merged_from_bytes(&word, &tables.single, &bpe.merges),
                     "{file}: {word:?}"
                 );
             }
         }
-    }
-
-    fn by_bytes_with(word: &[u8], single: &[Option<u32>; 256], merges: &Merges) -> Vec<Symbol> {
-        let mut symbols: Vec<Symbol> = (word.iter().enumerate())
-            .map(|(i, &b)| Symbol { id: single[b as usize].unwrap(), start: i as u32, end: i as u32 + 1 })
-            .collect();
-        merge_word(&mut symbols, merges);
-        symbols
     }
 }

@@ -164,6 +164,17 @@ pub(super) fn merge_by_heap_skipping(symbols: &mut Vec<Symbol>, merges: &Merges,
     symbols.truncate(k);
 }
 
+/// `word`'s bytes as their one-byte tokens, merged by `merge_word`: the reference the faster
+/// paths of this module's siblings are tested against.
+#[cfg(test)]
+pub(super) fn merged_from_bytes(word: &[u8], single: &[Option<u32>; 256], merges: &Merges) -> Vec<Symbol> {
+    let mut symbols: Vec<Symbol> = (word.iter().enumerate())
+        .map(|(i, &b)| Symbol { id: single[b as usize].unwrap(), start: i as u32, end: i as u32 + 1 })
+        .collect();
+    merge_word(&mut symbols, merges);
+    symbols
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

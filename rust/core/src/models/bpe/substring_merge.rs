@@ -119,7 +119,7 @@ pub(super) fn merge_short_piece(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::bpe::merge::{merge_word, Merges};
+    use crate::models::bpe::merge::merged_from_bytes;
     use crate::models::bpe::Bpe;
     use proptest::prelude::*;
 
@@ -128,14 +128,6 @@ mod tests {
         let two_bytes = tables.two_bytes.as_ref().expect("a model from ranks merges by substrings");
         let mut symbols = Vec::new();
         assert!(merge_short_piece(word, &tables.single, &tables.short, two_bytes, &mut symbols), "{word:?}");
-        symbols
-    }
-
-    fn by_pairs(word: &[u8], single: &[Option<u32>; 256], merges: &Merges) -> Vec<Symbol> {
-        let mut symbols: Vec<Symbol> = (word.iter().enumerate())
-            .map(|(i, &b)| Symbol { id: single[b as usize].unwrap(), start: i as u32, end: i as u32 + 1 })
-            .collect();
-        merge_word(&mut symbols, merges);
         symbols
     }
 
@@ -165,7 +157,7 @@ mod tests {
             let bpe = Bpe::from_ranks(&ranks_of(&tokens)).unwrap();
             let tables = bpe.byte_tables();
             for word in &words {
-                prop_assert_eq!(by_substrings(&bpe, word), by_pairs(word, &tables.single, &bpe.merges), "{:?}", word);
+                prop_assert_eq!(by_substrings(&bpe, word), merged_from_bytes(word, &tables.single, &bpe.merges), "{:?}", word);
             }
         }
     }
@@ -194,7 +186,7 @@ mod tests {
                     if checked.insert(word) {
                         assert_eq!(
                             by_substrings(&bpe, word),
-                            by_pairs(word, &tables.single, &bpe.merges),
+                            merged_from_bytes(word, &tables.single, &bpe.merges),
                             "{file}: {:?}",
                             String::from_utf8_lossy(word)
                         );
