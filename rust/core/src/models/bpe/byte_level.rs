@@ -26,7 +26,7 @@ pub(super) struct ByteTables {
     /// The search for long pieces (None if some byte has no token, or tokens carry a prefix
     /// or suffix).
     pub(super) long: Option<LongPieceEncoder>,
-    /// Pieces of up to 15 bytes that are whole tokens (see `piece_cache`).
+    /// Whole tokens of up to `MAX_SHORT_TOKEN` bytes (see `piece_cache`).
     pub(super) short: ShortTokens,
     /// Present when short pieces merge by asking `short` about their substrings
     /// (`substring_merge`): the model is from ranks and `short` holds all its whole tokens of
