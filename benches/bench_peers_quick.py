@@ -1,6 +1,7 @@
 """A quick side-by-side of tokembed and the fastest byte-level BPE peers on one corpus.
 
     python benches/bench_peers_quick.py o200k_base en_python_docs_10MB.txt 4
+    python benches/bench_peers_quick.py bert-base-uncased de_manpages_3MB.txt 3 tokembed,splintr,tokie
 
 One process pinned to one CPU with every pool at one thread; the corpus (its first `slices` MB,
 or the multilingual mix for `mix`) is cut into ~4 KB documents and `slices` even slices: slice 0
@@ -34,10 +35,9 @@ def main() -> None:
     docs = bp.multilingual_mix(3_000_000)[0] if corpus == "mix" else cut_documents(bp.read_corpus(corpus, slices * 1_000_000))
     groups = bp.split_even(docs, slices)
     fam = bp.family(fam_name)
-    classes = {"tokembed": bp.Tokembed, "fastokens": bp.Fastokens, "gigatoken": bp.Gigatoken, "tiktoken": bp.Tiktoken}
     handles = {}
     for name in libs:
-        lib = classes[name]()
+        lib = bp.LIBS[name]
         handles[name] = (lib, lib.load(fam)[0])
         lib.encode(handles[name][1], groups[0], 1)
     rates = {name: [] for name in libs}

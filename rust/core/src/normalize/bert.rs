@@ -55,17 +55,10 @@ impl BertNormalizer {
 
     fn normalize_ascii(&self, n: &mut Normalized) {
         // Nothing to remove (the usual case): rewrite the bytes in place, alignment unchanged.
-        let removes = |b: u8| self.clean_text && (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r') || b == 0x7f);
-        if !n.text().bytes().any(removes) {
+        if !self.drops_some(n.text().as_bytes()) {
             let (text, align) = n.take_buffers();
             let mut bytes = text.into_bytes();
-            for b in bytes.iter_mut() {
-                if self.clean_text && matches!(*b, b'\t' | b'\n' | b'\r') {
-                    *b = b' ';
-                } else if self.lowercase {
-                    b.make_ascii_lowercase();
-                }
-            }
+            self.rewrite_ascii(&mut bytes, self.lowercase);
             // ASCII stays ASCII, so this cannot fail.
             n.set(String::from_utf8(bytes).unwrap_or_default(), align);
             return;
@@ -84,6 +77,24 @@ impl BertNormalizer {
         // Only ASCII bytes were pushed, so the text is valid UTF-8.
         let text = String::from_utf8(text).unwrap_or_default();
         n.set(text, align);
+    }
+
+    /// Whether cleaning drops any of these ASCII bytes (control characters other than tab,
+    /// newline and CR).
+    fn drops_some(&self, ascii: &[u8]) -> bool {
+        self.clean_text && ascii.iter().any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r') || b == 0x7f)
+    }
+
+    /// Rewrites ASCII bytes of which cleaning drops none as `ascii_byte` does, in place: a loop
+    /// with no pushes and no branches the compiler cannot turn into selects.
+    fn rewrite_ascii(&self, ascii: &mut [u8], lowercase: bool) {
+        for b in ascii.iter_mut() {
+            if self.clean_text && matches!(*b, b'\t' | b'\n' | b'\r') {
+                *b = b' ';
+            } else if lowercase {
+                b.make_ascii_lowercase();
+            }
+        }
     }
 
     /// What an ASCII byte becomes: cleaning turns tab, newline and CR into a space and drops
@@ -129,16 +140,31 @@ impl BertNormalizer {
         let mut kept_mark = false;
         let mut at = 0;
         while let Some(&byte) = old.as_bytes().get(at) {
-            // ASCII (most of the text even in languages with accents) by the byte rule, without
-            // decoding a character or looking up its Unicode classes.
+            // ASCII (most of the text even in languages with accents) a run at a time by the
+            // byte rule, without decoding a character or looking up its Unicode classes: copied
+            // whole and rewritten in place unless cleaning drops a byte of it.
             if byte < 0x80 {
-                if let Some(out) = self.ascii_byte(byte, lowercase) {
-                    text.push(out as char);
+                let end = at + ascii_run_len(&old.as_bytes()[at..]);
+                let run = &old.as_bytes()[at..end];
+                if self.drops_some(run) {
+                    for (i, &b) in run.iter().enumerate() {
+                        if let Some(out) = self.ascii_byte(b, lowercase) {
+                            text.push(out as char);
+                            if track {
+                                align.push(old_align[at + i]);
+                            }
+                        }
+                    }
+                } else {
+                    let from = text.len();
+                    text.push_str(&old[at..end]);
+                    // SAFETY: ASCII bytes are rewritten as ASCII bytes, so `text` stays UTF-8.
+                    self.rewrite_ascii(unsafe { &mut text.as_bytes_mut()[from..] }, lowercase);
                     if track {
-                        align.push(old_align[at]);
+                        align.extend_from_slice(&old_align[at..end]);
                     }
                 }
-                at += 1;
+                at = end;
                 continue;
             }
             let Some(c) = old[at..].chars().next() else { break };
@@ -254,6 +280,19 @@ impl BertNormalizer {
     }
 }
 
+/// How many bytes at the start of `bytes` are ASCII. Sixteen bytes are ORed at a time (a loop
+/// the compiler vectorizes) until a block holds a non-ASCII byte.
+fn ascii_run_len(bytes: &[u8]) -> usize {
+    let mut len = 0;
+    for block in bytes.chunks(16) {
+        if block.iter().fold(0u8, |all, &b| all | b) >= 0x80 {
+            return len + block.iter().position(|&b| b >= 0x80).unwrap_or(block.len());
+        }
+        len += block.len();
+    }
+    len
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,9 +316,40 @@ mod tests {
                         by_char,
                         "{b:#x} {clean_text} {lowercase}"
                     );
+                    // The run path: drops exactly the bytes the rule drops, rewrites the rest alike.
+                    assert_eq!(norm.drops_some(&[b]), by_char.is_none(), "{b:#x} {clean_text}");
+                    if let Some(c) = by_char {
+                        let mut run = [b];
+                        norm.rewrite_ascii(&mut run, lowercase);
+                        assert_eq!(char::from(run[0]), c, "{b:#x} {clean_text} {lowercase}");
+                    }
                 }
             }
         }
+    }
+
+    #[test]
+    fn ascii_runs_end_at_the_first_non_ascii_byte() {
+        for len in 0..40 {
+            for tail in ["", "é", "\u{80}"] {
+                let text = format!("{}{tail}x", "a".repeat(len));
+                let expected = if tail.is_empty() { len + 1 } else { len };
+                assert_eq!(ascii_run_len(text.as_bytes()), expected, "{len} {tail:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn runs_with_dropped_bytes_and_accents_keep_their_ranges() {
+        // A control character (dropped) and a tab (a space) inside ASCII runs between accents;
+        // ranges are in characters of the input.
+        let n = run("Ab\u{1}C\tÄ xY\u{7f}Z ö");
+        assert_eq!(n.text(), "abc a xyz o");
+        let spans: Vec<_> = (0..n.text().len()).map(|i| n.original_span(i..i + 1)).collect();
+        assert_eq!(
+            spans,
+            [(0, 1), (1, 2), (3, 4), (4, 5), (5, 6), (6, 7), (7, 8), (8, 9), (10, 11), (11, 12), (12, 13)]
+        );
     }
 
     fn run(text: &str) -> Normalized {
