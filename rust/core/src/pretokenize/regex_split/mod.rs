@@ -10,7 +10,7 @@
 //! Character classes (`\p{L}`, `\p{N}`, `\s`, ...) come from the regex crate's own Unicode tables
 //! ([`classes`]), case-insensitive contractions fold as the regex crate folds (`'ſ` is `'s`).
 
-mod ascii_window;
+pub(super) mod ascii_window;
 pub mod cl100k;
 pub mod classes;
 pub mod engine;
