@@ -184,14 +184,21 @@ impl BertNormalizer {
                 c
             };
             let a = if track { old_align[b] } else { (0, 0) };
-            // Most characters of most scripts come out as they went in: no table to consult.
+            // Most characters of most scripts come out as they went in, CJK ideographs between
+            // two spaces: no table to consult.
             let unchanged = (!lowercase || flags & bert_flag::SAME_LOWERCASED != 0)
-                && (!strip || flags & bert_flag::SAME_STRIPPED != 0)
-                && !(self.handle_chinese_chars && is_chinese_char(c));
+                && (!strip || flags & bert_flag::SAME_STRIPPED != 0);
             if unchanged && c != ' ' {
+                let padded = self.handle_chinese_chars && is_chinese_char(c);
+                if padded {
+                    text.push(' ');
+                }
                 text.push(c);
+                if padded {
+                    text.push(' ');
+                }
                 if track {
-                    align.extend(std::iter::repeat_n(a, c.len_utf8()));
+                    align.extend(std::iter::repeat_n(a, c.len_utf8() + 2 * padded as usize));
                 }
                 continue;
             }
@@ -350,6 +357,32 @@ mod tests {
             spans,
             [(0, 1), (1, 2), (3, 4), (4, 5), (5, 6), (6, 7), (7, 8), (8, 9), (10, 11), (11, 12), (12, 13)]
         );
+    }
+
+    #[test]
+    fn ideographs_come_out_padded_with_their_own_range() {
+        // Every ideograph of the BMP blocks BERT pads (the compatibility ones decompose to
+        // another): a space, its NFD without nonspacing marks, lowercased, a space.
+        let ideographs: String =
+            (0x3400..=0x4DBF).chain(0x4E00..=0x9FFF).chain(0xF900..=0xFAFF).filter_map(char::from_u32).collect();
+        let expected: String = ideographs
+            .chars()
+            .flat_map(|c| {
+                let mut out = vec![' '];
+                decompose_canonical(c, |d| {
+                    if !is_nonspacing_mark(d) {
+                        out.extend(d.to_lowercase());
+                    }
+                });
+                out.push(' ');
+                out
+            })
+            .collect();
+        assert_eq!(run(&ideographs).text(), expected);
+        let n = run("a中b");
+        assert_eq!(n.text(), "a 中 b");
+        let spans: Vec<_> = [0..1, 1..2, 2..5, 5..6, 6..7].into_iter().map(|r| n.original_span(r)).collect();
+        assert_eq!(spans, [(0, 1), (1, 2), (1, 2), (1, 2), (2, 3)]);
     }
 
     fn run(text: &str) -> Normalized {
