@@ -12,6 +12,7 @@
 use crate::tokenizer::normalized_text::Normalized;
 use crate::utils::unicode::{bert_flag, bert_flags, is_chinese_char, is_nonspacing_mark};
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU32, Ordering};
 use unicode_normalization_alignments::char::{canonical_combining_class, decompose_canonical};
 use unicode_normalization_alignments::UnicodeNormalization;
 
@@ -202,6 +203,21 @@ impl BertNormalizer {
                 }
                 continue;
             }
+            // Accented letters and the marks of most scripts strip and lowercase to one
+            // character or to none: answered per code point by a table.
+            if strip && lowercase && c != ' ' && !(self.handle_chinese_chars && is_chinese_char(c)) {
+                match stripped_lowercased(c) {
+                    Stripped::Dropped => continue,
+                    Stripped::One(d) => {
+                        text.push(d);
+                        if track {
+                            align.extend(std::iter::repeat_n(a, d.len_utf8()));
+                        }
+                        continue;
+                    }
+                    Stripped::Several => {}
+                }
+            }
             let mut emit = |out: char| {
                 text.push(out);
                 if track {
@@ -284,6 +300,65 @@ impl BertNormalizer {
             }
         }
         n.set(text, align);
+    }
+}
+
+/// What accent stripping then lowercasing makes of one character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stripped {
+    /// Nothing: a nonspacing mark.
+    Dropped,
+    One(char),
+    /// Several characters, or a kept mark with a combining class (which NFD's reordering may
+    /// move): the per-character path decides.
+    Several,
+}
+
+/// `Stripped` per code point of the BMP, filled on first use like `bert_flags`: 0 not known
+/// yet, `DROPPED`, `SEVERAL`, or the character plus `CHAR_BASE`. A decomposition lookup and a
+/// lowercasing binary search per accented character were most of the normalizer's time on
+/// Greek, Vietnamese or Devanagari text. The entry is a pure function of the character, so
+/// threads racing to fill it store the same value, and a forked child inherits valid entries.
+/// Bounded: 256 KB of address space, of which only the pages of the scripts met are touched.
+static STRIPPED_LOWERCASED: [AtomicU32; 0x1_0000] = [const { AtomicU32::new(0) }; 0x1_0000];
+const DROPPED: u32 = 1;
+const SEVERAL: u32 = 2;
+const CHAR_BASE: u32 = 3;
+
+#[inline]
+fn stripped_lowercased(c: char) -> Stripped {
+    let Some(slot) = STRIPPED_LOWERCASED.get(c as usize) else { return Stripped::Several };
+    let mut entry = slot.load(Ordering::Relaxed);
+    if entry == 0 {
+        entry = match strip_and_lowercase(c) {
+            Stripped::Dropped => DROPPED,
+            Stripped::One(d) => d as u32 + CHAR_BASE,
+            Stripped::Several => SEVERAL,
+        };
+        slot.store(entry, Ordering::Relaxed);
+    }
+    match entry {
+        DROPPED => Stripped::Dropped,
+        SEVERAL => Stripped::Several,
+        entry => char::from_u32(entry - CHAR_BASE).map_or(Stripped::Several, Stripped::One),
+    }
+}
+
+/// The per-character rule: canonical decomposition, nonspacing marks dropped, lowercased.
+#[cold]
+fn strip_and_lowercase(c: char) -> Stripped {
+    let mut out = Vec::new();
+    let mut kept_mark = false;
+    decompose_canonical(c, |d| {
+        if !is_nonspacing_mark(d) {
+            kept_mark |= canonical_combining_class(d) != 0;
+            out.extend(d.to_lowercase());
+        }
+    });
+    match (kept_mark, out.as_slice()) {
+        (false, []) => Stripped::Dropped,
+        (false, &[one]) => Stripped::One(one),
+        _ => Stripped::Several,
     }
 }
 
@@ -383,6 +458,29 @@ mod tests {
         assert_eq!(n.text(), "a 中 b");
         let spans: Vec<_> = [0..1, 1..2, 2..5, 5..6, 6..7].into_iter().map(|r| n.original_span(r)).collect();
         assert_eq!(spans, [(0, 1), (1, 2), (1, 2), (1, 2), (2, 3)]);
+    }
+
+    #[test]
+    fn the_table_answers_as_the_rule_for_every_bmp_character() {
+        // The table is filled on first use: ask twice, so both the computed and the stored
+        // answer are checked, against the whole normalizer on the character alone.
+        for c in (0x80..0x1_0000).filter_map(char::from_u32) {
+            let first = stripped_lowercased(c);
+            assert_eq!(stripped_lowercased(c), first, "{c:?}");
+            assert_eq!(first, strip_and_lowercase(c), "{c:?}");
+            let by_rule: String = c
+                .to_string()
+                .nfd()
+                .map(|(d, _)| d)
+                .filter(|&d| !is_nonspacing_mark(d))
+                .flat_map(char::to_lowercase)
+                .collect();
+            match first {
+                Stripped::Dropped => assert_eq!(by_rule, "", "{c:?}"),
+                Stripped::One(d) => assert_eq!(by_rule, d.to_string(), "{c:?}"),
+                Stripped::Several => {}
+            }
+        }
     }
 
     fn run(text: &str) -> Normalized {
