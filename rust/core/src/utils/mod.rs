@@ -1,7 +1,9 @@
-//! What every part of the core shares: the thread pool (fork-safe, interruptible), fallible
+//! What every part of the core shares: the thread pool (fork-safe, interruptible, one CPU per
+//! worker when it has a thread per CPU), fallible
 //! allocation of sizes chosen by callers, Unicode character classes, GPT-2's byte alphabet, and
 //! the copy of a text with ranges replaced.
 
+pub mod affinity;
 pub mod byte_alphabet;
 pub mod huge_pages;
 pub mod memory;

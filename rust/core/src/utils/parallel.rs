@@ -11,6 +11,7 @@
 //! first to publish wins and the other drops its own. A mutex here would be held while the
 //! pool's threads are spawned, and a child forked at that moment would wait on it forever.
 
+use super::affinity;
 use crate::error::{Error, Result};
 use arc_swap::ArcSwapOption;
 use rayon::prelude::*;
@@ -98,11 +99,16 @@ impl Pools {
         let fresh = match kept {
             Some(p) => p,
             None => {
-                let built = ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .thread_name(|i| format!("tokembed-{i}"))
-                    .build()
-                    .ok()?;
+                let mut builder =
+                    ThreadPoolBuilder::new().num_threads(threads).thread_name(|i| format!("tokembed-{i}"));
+                if let Some(cpus) = affinity::plan_for_pool(threads) {
+                    builder = builder.start_handler(move |i| {
+                        if let Some(&cpu) = cpus.get(i) {
+                            affinity::pin_current_thread(cpu);
+                        }
+                    });
+                }
+                let built = builder.build().ok()?;
                 Arc::new(Pool { pid, threads, pool: built })
             }
         };
