@@ -1,7 +1,7 @@
 //! BERT's pre-tokenizer: split on whitespace (dropped) and isolate every punctuation character.
-//! One pass; a run of ASCII letters and digits is skipped by the 64-byte class masks of
-//! `ascii_window` (a trailing-zero count instead of a branch per byte), other ASCII bytes are
-//! classified by a table, other characters by Unicode category.
+//! One pass; a run of ASCII letters and digits, or of ASCII white space, is skipped by the
+//! 64-byte class masks of `ascii_window` (a trailing-zero count instead of a branch per byte),
+//! other ASCII bytes are classified by a table, other characters by Unicode category.
 
 use super::regex_split::ascii_window::{Window, WIDTH};
 use crate::utils::unicode::{bert_flag, bert_flags};
@@ -63,6 +63,17 @@ pub fn split(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
             i = (window.base + end).min(range.end);
             continue;
         }
+        if b < 128 && ASCII[b as usize] == SPACE {
+            // ASCII white space (the window's `space` mask is the same six bytes) ends a word
+            // and is dropped: the run's end from the masks too.
+            if let Some(s) = word_start.take() {
+                out.push(s..i);
+            }
+            window.reach(bytes, i);
+            let end = Window::run(window.space, i - window.base).min(WIDTH);
+            i = (window.base + end).min(range.end);
+            continue;
+        }
         let (cls, len) = if b < 128 {
             (ASCII[b as usize], 1)
         } else {
@@ -121,13 +132,14 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
-        /// Runs of letters and digits longer than a window, ranges that end inside a run,
+        /// Runs of letters, digits or white space longer than a window, ranges that end inside a run,
         /// control characters (word bytes), accented letters and Unicode punctuation and spaces.
         #[test]
         fn runs_from_the_masks_split_as_characters_do(
             parts in proptest::collection::vec(
                 prop_oneof![
                     "[a-zA-Z0-9]{1,80}",
+                    "[ \t\n\r\x0b\x0c]{1,80}",
                     prop::sample::select(vec![" ", "\n", "\t", "  ", ",", "'", "\u{1}", "\u{7f}", "é", "ß", "\u{3000}", "、", "—", "ü", "x"])
                         .prop_map(str::to_string),
                 ],
