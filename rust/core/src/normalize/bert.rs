@@ -185,12 +185,12 @@ impl BertNormalizer {
                 c
             };
             let a = if track { old_align[b] } else { (0, 0) };
+            let padded = self.handle_chinese_chars && is_chinese_char(c);
             // Most characters of most scripts come out as they went in, CJK ideographs between
             // two spaces: no table to consult.
             let unchanged = (!lowercase || flags & bert_flag::SAME_LOWERCASED != 0)
                 && (!strip || flags & bert_flag::SAME_STRIPPED != 0);
             if unchanged && c != ' ' {
-                let padded = self.handle_chinese_chars && is_chinese_char(c);
                 if padded {
                     text.push(' ');
                 }
@@ -205,7 +205,7 @@ impl BertNormalizer {
             }
             // Accented letters and the marks of most scripts strip and lowercase to one
             // character or to none: answered per code point by a table.
-            if strip && lowercase && c != ' ' && !(self.handle_chinese_chars && is_chinese_char(c)) {
+            if strip && lowercase && c != ' ' && !padded {
                 match stripped_lowercased(c) {
                     Stripped::Dropped => continue,
                     Stripped::One(d) => {
@@ -231,7 +231,6 @@ impl BertNormalizer {
                     emit(d);
                 }
             };
-            let padded = self.handle_chinese_chars && is_chinese_char(c);
             if padded {
                 finish(' ');
             }
