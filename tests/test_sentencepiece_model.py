@@ -165,6 +165,37 @@ def test_a_model_tokenizer_refuses_to_be_saved_as_json(tmp_path):
         ours.save(tmp_path / "tokenizer.json")
 
 
+UNIGRAM_MODELS = [m for m in MODELS if "unigram" in m.name]
+
+
+def test_there_are_unigram_models():
+    assert len(UNIGRAM_MODELS) >= 2, MODELS
+
+
+@pytest.mark.parametrize("model", UNIGRAM_MODELS, ids=lambda p: p.name)
+def test_long_unigram_words_settled_as_they_go(model):
+    """Unigram words over 256 KB are cut as they are read, at points every later path goes through
+    (the lattice is not kept whole): German and Japanese with their spaces taken out (one word each,
+    whose running score is reset many times), random CJK and one letter, against the library."""
+    german = (DATA / "corpora" / "de_manpages_3MB.txt").read_text(encoding="utf-8")[:420_000]
+    japanese = (LOCAL / "ja_wagahaiwa_nekodearu_200KB.txt").read_text(encoding="utf-8")
+    import random
+
+    rng = random.Random(7)
+    texts = {
+        "german": "".join(german.split()),
+        "japanese": "".join((japanese + japanese).split()),
+        "cjk": "".join(chr(0x4E00 + rng.randrange(20000)) for _ in range(100_000)),
+        "one letter": "a" * 300_000,
+    }
+    reference, ours = pair(model)
+    for name, text in texts.items():
+        assert len(text.encode("utf-8")) > 1 << 18, name
+        expected = reference.encode(text)
+        assert ours.encode_batch_flat([text])[0].tolist() == expected, name
+        assert ours.encode(text).ids.tolist() == expected, name
+
+
 @pytest.mark.parametrize("size", [10_000, 100_000, 1_000_000])
 @pytest.mark.parametrize("kind", ["chinese", "one character", "random bytes"])
 def test_long_texts_without_spaces(size, kind):

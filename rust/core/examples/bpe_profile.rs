@@ -6,6 +6,9 @@
 //!         python/tokembed/tokenizers/assets/o200k_base/o200k_base.tiktoken.gz o200k_base \
 //!         ../shared/data/corpora/en_python_docs_10MB.txt 3
 //!
+//! `FRESH=n` cuts the documents into n slices and encodes each once after the first (text the
+//! caches have not seen, as in the benchmarks) instead.
+//!
 //! Run it under `perf record` to see where the time goes. Repeated passes see the same text, so
 //! caches are warmer than in `benches/bench_peers.py`, which is the measurement of record.
 mod common;
@@ -37,6 +40,21 @@ fn main() {
     common::set_threads_from_env();
     let known = KnownPattern::from_name(pattern_name).or_else(|| None);
     let mb = corpus.len() as f64 / 1e6;
+    if let Ok(slices) = std::env::var("FRESH").map(|s| s.parse::<usize>().unwrap()) {
+        // Like `benches/bench_peers.py`: slice 0 warms up, every other slice is encoded once.
+        let per = docs.len().div_ceil(slices);
+        let (mut total_mb, mut total_s) = (0.0, 0.0);
+        for (k, slice) in docs.chunks(per).enumerate() {
+            let t = Instant::now();
+            tokembed_core::tokenizer::batch::encode_flat(&tok, slice, false, false).unwrap();
+            if k > 0 {
+                total_s += t.elapsed().as_secs_f64();
+                total_mb += slice.iter().map(|d| d.len()).sum::<usize>() as f64 / 1e6;
+            }
+        }
+        eprintln!("fresh encode {:.1} MB/s", total_mb / total_s);
+        return;
+    }
     for _ in 0..passes {
         if let Some(k) = known {
             let t = Instant::now();

@@ -4,6 +4,8 @@
 //!     cargo build --release --example sp_profile -p tokembed-core
 //!     THREADS=1 target/release/examples/sp_profile model.model corpus.txt 3
 //!
+//! `WHOLE=1` encodes the corpus as one document instead.
+//!
 //! Run it under `perf record` to see where the time goes. The first pass sees the text unseen
 //! (the thread's word caches start empty); later passes see it again, with caches warm.
 mod common;
@@ -18,7 +20,8 @@ fn main() {
     let t = Instant::now();
     let tok = tokembed_core::Tokenizer::from_sentencepiece(&model, false, false).unwrap();
     eprintln!("load {:?}", t.elapsed());
-    let docs = common::documents(&corpus);
+    // `WHOLE=1`: the corpus as one document (the long-document rows of `bench_sentencepiece`).
+    let docs = if std::env::var("WHOLE").is_ok() { vec![corpus.as_str()] } else { common::documents(&corpus) };
     common::set_threads_from_env();
     let mb = corpus.len() as f64 / 1e6;
     for _ in 0..passes {

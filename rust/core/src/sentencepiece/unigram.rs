@@ -27,6 +27,9 @@ const UNKNOWN_PENALTY: f32 = 10.0;
 pub(super) const SCORE_RESET_THRESHOLD: f32 = 100_000.0;
 const UNREACHED: u32 = u32::MAX;
 
+/// A position no path has reached yet.
+const UNREACHED_BEST: Best = Best { score: 0.0, runner_up: f32::NEG_INFINITY, start: UNREACHED, id: 0 };
+
 #[derive(Clone, Copy)]
 struct Best {
     score: f32,
@@ -45,9 +48,14 @@ struct Lattice {
     chars: Vec<char>,
     starts: Vec<u32>,
     matches: Vec<(u32, u32)>,
+    /// The ends of a path's pieces, last first (`emit_path`).
+    path: Vec<u32>,
+    /// The character position (in the word) of local position 0: positions before it were
+    /// settled and dropped (`settle`). Paths name their starts by word position.
+    base: usize,
 }
 
-crate::scratch_fields!(Lattice: best, chars, starts, matches);
+crate::scratch_fields!(Lattice: best, chars, starts, matches, path);
 
 thread_local! {
     static SCRATCH: RefCell<Lattice> = RefCell::new(Lattice::default());
@@ -98,35 +106,105 @@ pub(super) fn encode_word(
     word: &str,
     here: f32,
     judge: bool,
+    each: impl FnMut(usize, usize, u32),
+) -> WordCut {
+    // A long word is settled as it goes (see `Lattice::settle`); a word whose cut is judged
+    // needs its whole lattice, and is short.
+    let settle_every = (!judge && word.len() > SETTLED_ABOVE_BYTES).then(|| (SETTLE_EVERY, longest_piece(model)));
+    encode_word_settling(model, word, here, judge, settle_every, each)
+}
+
+/// `encode_word`, settling every `settle_every.0` characters when given (`fill_best`).
+fn encode_word_settling(
+    model: &SentencePieceModel,
+    word: &str,
+    here: f32,
+    judge: bool,
+    settle_every: Option<(usize, usize)>,
     mut each: impl FnMut(usize, usize, u32),
 ) -> WordCut {
     SCRATCH.with(|cell| {
         let lattice = &mut *cell.borrow_mut();
-        let reset = fill_best(model, word, here, lattice);
-        let best = &mut lattice.best;
+        let reset = fill_best(model, word, here, lattice, settle_every, &mut each);
+        let best = &lattice.best;
         let end_score = best.last().map_or(here, |b| b.score);
         let reusable = judge && !reset && clear_choices(best, here) && path_has_no_unknown(best, model.unk_id);
-        // The path is linked backwards (each end names its start): turn the links around so the
-        // pieces come out in order without a list of them (a 10 MB word has millions).
-        let mut after = UNREACHED;
-        let mut end = best.len().saturating_sub(1);
-        while end > 0 {
-            let start = best[end].start as usize;
-            best[end].start = after;
-            after = end as u32;
-            end = start;
-        }
-        let starts = &lattice.starts;
-        let (mut start, mut end) = (0usize, after);
-        while end != UNREACHED {
-            let b = best[end as usize];
-            each(starts[start] as usize, starts[end as usize] as usize, b.id);
-            start = end as usize;
-            end = b.start;
-        }
+        lattice.emit_path(best.len().saturating_sub(1), &mut each);
         lattice.release_excess();
         WordCut { end_score, reusable }
     })
+}
+
+/// Words longer than this (in bytes) are settled as they go: their lattice would otherwise be
+/// ~24 bytes a character (80 MB for 10 MB of CJK text), fresh memory for each such word.
+const SETTLED_ABOVE_BYTES: usize = 1 << 18;
+/// Characters between two looks for a point that every later path goes through.
+const SETTLE_EVERY: usize = 1 << 14;
+
+/// The longest piece the lattice may take, in characters (bytes bound them: pieces are whole
+/// characters), and at least one (the unknown piece).
+fn longest_piece(model: &SentencePieceModel) -> usize {
+    match &model.lattice {
+        Some(_) => model.pieces.iter().map(|(piece, _, _)| piece.chars().count()).max().unwrap_or(1).max(1),
+        None => model.pieces.iter().map(|(piece, _, _)| piece.len()).max().unwrap_or(1).max(1),
+    }
+}
+
+impl Lattice {
+    /// Calls `each` for the pieces of the best path into local position `end`, which starts at
+    /// local position 0, in order, with byte offsets within the word. The path is linked
+    /// backwards (each end names its start): one walk back collects its ends, and the pieces
+    /// come out in order from that list (walking the links again, turned around, was a second
+    /// chain of dependent loads through the whole lattice).
+    fn emit_path(&mut self, end: usize, each: &mut impl FnMut(usize, usize, u32)) {
+        let Lattice { best, starts, path, base, .. } = self;
+        path.clear();
+        let mut at = end;
+        while at > 0 {
+            path.push(at as u32);
+            at = (best[at].start as usize).saturating_sub(*base);
+        }
+        let mut start = 0usize;
+        for &end in path.iter().rev() {
+            let end = end as usize;
+            each(starts[start] as usize, starts[end] as usize, best[end].id);
+            start = end;
+        }
+    }
+
+    /// When every path into the positions `k + 1 - longest ..= k` (local; their best paths are
+    /// final) goes through one point, emits the pieces up to that point and drops the lattice
+    /// before it. Every path to a later position goes through one of those positions (no piece
+    /// is longer), and a best path is made of best paths, so the text's best path goes through
+    /// that point too, and its pieces up to there are already known. Returns how many positions
+    /// were dropped.
+    fn settle(&mut self, k: usize, longest: usize, each: &mut impl FnMut(usize, usize, u32)) -> usize {
+        // Walk the latest of the window's paths back until they all meet; every path meets at
+        // local position 0 (the point settled last, or the word's start) if not before.
+        let back = |b: &Best, base: usize| (b.start as usize).saturating_sub(base);
+        let window = k.saturating_sub(longest - 1)..=k;
+        let mut ends: Vec<usize> = window.filter(|&w| w == 0 || self.best[w].start != UNREACHED).collect();
+        loop {
+            let (latest, earliest) = (ends.iter().copied().max(), ends.iter().copied().min());
+            let (Some(latest), Some(earliest)) = (latest, earliest) else { return 0 };
+            if latest == earliest {
+                break;
+            }
+            for end in ends.iter_mut().filter(|end| **end == latest) {
+                *end = back(&self.best[latest], self.base);
+            }
+        }
+        let point = ends[0];
+        if point == 0 {
+            return 0;
+        }
+        self.emit_path(point, each);
+        self.best.drain(..point);
+        self.chars.drain(..point);
+        self.starts.drain(..point);
+        self.base += point;
+        point
+    }
 }
 
 /// Whether no piece on the best path is the unknown piece.
@@ -166,27 +244,46 @@ fn clear_choices(best: &[Best], here: f32) -> bool {
 
 /// Fills the lattice for `text` (a best path per character position and one past the end) as
 /// the library's loop does, starting from score `start_score`. Returns whether a score reset
-/// happened.
-fn fill_best(model: &SentencePieceModel, text: &str, start_score: f32, lattice: &mut Lattice) -> bool {
-    let Lattice { best, chars, starts, matches } = lattice;
+/// happened. With `settle_every = Some((every, longest))`, every `every` characters the pieces
+/// every later path must take are passed to `each` and dropped (`Lattice::settle`): what is
+/// left is the lattice after the last of those points.
+fn fill_best(
+    model: &SentencePieceModel,
+    text: &str,
+    start_score: f32,
+    lattice: &mut Lattice,
+    settle_every: Option<(usize, usize)>,
+    each: &mut impl FnMut(usize, usize, u32),
+) -> bool {
     let bytes = text.as_bytes();
-    chars.clear();
-    starts.clear();
-    for (at, c) in text.char_indices() {
-        chars.push(c);
-        starts.push(at as u32);
-    }
-    starts.push(bytes.len() as u32);
-    let n = chars.len();
-    best.clear();
-    let unreached = Best { score: 0.0, runner_up: f32::NEG_INFINITY, start: UNREACHED, id: 0 };
-    best.resize(n + 1, unreached);
-    best[0].score = start_score;
+    lattice.base = 0;
+    lattice.chars.clear();
+    lattice.starts.clear();
+    lattice.starts.push(0);
+    lattice.best.clear();
+    lattice.best.push(Best { score: start_score, ..UNREACHED_BEST });
+    // Bytes of `text` whose characters are in the lattice; characters are read ahead of the
+    // position being filled by at least the longest piece (all at once when not settling).
+    let mut read = 0;
+    let (ahead, mut next_settle) = match settle_every {
+        Some((every, longest)) => (longest + 1, every),
+        None => (usize::MAX, usize::MAX),
+    };
     let unknown_score = unknown_score(model);
     let mut reset = false;
     // The furthest end (in characters) any candidate has reached: where a score reset stops.
     let mut frontier = 0;
-    for k in 0..n {
+    let mut k = 0;
+    loop {
+        if read < bytes.len() && lattice.chars.len() - k < ahead {
+            let count = settle_every.map_or(usize::MAX, |(every, longest)| every + longest);
+            read = lattice.read_chars(text, read, count);
+        }
+        if k >= lattice.chars.len() {
+            break;
+        }
+        let origin = (lattice.base + k) as u32;
+        let Lattice { best, chars, starts, matches, .. } = &mut *lattice;
         let mut here = best[k].score;
         if !(-SCORE_RESET_THRESHOLD..=SCORE_RESET_THRESHOLD).contains(&here) {
             for (offset, position) in best[k..=frontier.max(k)].iter_mut().enumerate() {
@@ -202,7 +299,7 @@ fn fill_best(model: &SentencePieceModel, text: &str, start_score: f32, lattice: 
             Some(trie) => trie.prefixes(&chars[k..], |id, length| {
                 let end = k + length;
                 frontier = frontier.max(end);
-                offer(&mut best[end], model.path_score(id) + here, k, id);
+                offer(&mut best[end], model.path_score(id) + here, origin, id);
                 single |= length == 1;
             }),
             None => {
@@ -217,27 +314,140 @@ fn fill_best(model: &SentencePieceModel, text: &str, start_score: f32, lattice: 
                     }
                     let end = k + length;
                     frontier = frontier.max(end);
-                    offer(&mut best[end], model.path_score(id) + here, k, id);
+                    offer(&mut best[end], model.path_score(id) + here, origin, id);
                     single |= length == 1;
                 }
             }
         }
         if !single {
             frontier = frontier.max(k + 1);
-            offer(&mut best[k + 1], unknown_score + here, k, model.unk_id);
+            offer(&mut best[k + 1], unknown_score + here, origin, model.unk_id);
+        }
+        k += 1;
+        if k >= next_settle {
+            let longest = settle_every.map_or(1, |(_, longest)| longest);
+            let dropped = lattice.settle(k, longest, each);
+            (k, frontier) = (k - dropped, frontier - dropped);
+            next_settle = k + settle_every.map_or(usize::MAX, |(every, _)| every);
         }
     }
     reset
 }
 
+impl Lattice {
+    /// Reads up to `count` more characters of `text` from byte `from` into the lattice (their
+    /// characters, byte starts and unreached positions); returns the byte reading stopped at.
+    fn read_chars(&mut self, text: &str, from: usize, count: usize) -> usize {
+        // The last start is the offset after the last character read: characters go before it.
+        self.starts.pop();
+        let mut end = text.len();
+        for (read, (at, c)) in text.get(from..).unwrap_or_default().char_indices().enumerate() {
+            if read == count {
+                end = from + at;
+                break;
+            }
+            self.chars.push(c);
+            self.starts.push((from + at) as u32);
+        }
+        self.starts.push(end as u32);
+        self.best.resize(self.chars.len() + 1, UNREACHED_BEST);
+        end
+    }
+}
+
 /// A path reaching `target` from `start` with `score`: kept if it is the first or strictly best.
 #[inline]
-fn offer(target: &mut Best, score: f32, start: usize, id: u32) {
+fn offer(target: &mut Best, score: f32, start: u32, id: u32) {
     if target.start == UNREACHED {
-        *target = Best { score, runner_up: f32::NEG_INFINITY, start: start as u32, id };
+        *target = Best { score, runner_up: f32::NEG_INFINITY, start, id };
     } else if score > target.score {
-        *target = Best { score, runner_up: target.score, start: start as u32, id };
+        *target = Best { score, runner_up: target.score, start, id };
     } else {
         target.runner_up = target.runner_up.max(score);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sentencepiece::proto::ModelProto;
+    use proptest::prelude::*;
+    use prost::Message;
+
+    fn model(path: &str) -> SentencePieceModel {
+        let proto = ModelProto::decode(std::fs::read(path).unwrap().as_slice()).unwrap();
+        SentencePieceModel::from_proto(&proto).unwrap()
+    }
+
+    fn models() -> &'static [SentencePieceModel; 2] {
+        static MODELS: std::sync::OnceLock<[SentencePieceModel; 2]> = std::sync::OnceLock::new();
+        MODELS.get_or_init(|| {
+            [
+                model(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../../shared/data/tokenizers/sentencepiece/botchan_en_unigram_1000.model"
+                )),
+                model(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/sentencepiece/ja_unigram_8000.model")),
+            ]
+        })
+    }
+
+    /// The pieces and end score of `text` as one word, settled every `every` characters or not.
+    fn cut(model: &SentencePieceModel, text: &str, every: Option<usize>) -> (Vec<(usize, usize, u32)>, u32) {
+        let mut pieces = Vec::new();
+        let settle = every.map(|every| (every, longest_piece(model)));
+        let cut = encode_word_settling(model, text, 0.0, false, settle, |s, e, id| pieces.push((s, e, id)));
+        (pieces, cut.end_score.to_bits())
+    }
+
+    /// Settling drops nothing and changes no choice: the same pieces and end score as the whole
+    /// lattice, at any interval, on text long enough for many score resets (German without its
+    /// spaces, Japanese), and the lattice left is short.
+    #[test]
+    fn settling_gives_the_whole_lattice_cut_on_real_text() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let german = std::fs::read_to_string(format!("{root}/../shared/data/corpora/de_manpages_3MB.txt")).unwrap();
+        let german: String = german.chars().filter(|c| !c.is_whitespace()).take(60_000).collect();
+        let japanese =
+            std::fs::read_to_string(format!("{root}/tests/data/sentencepiece/ja_wagahaiwa_nekodearu_200KB.txt"))
+                .unwrap();
+        let japanese: String = japanese.chars().filter(|c| !c.is_whitespace()).take(30_000).collect();
+        for model in models() {
+            for text in [&german, &japanese] {
+                let whole = cut(model, text, None);
+                assert!(whole.0.len() > 1000);
+                for every in [1, 7, 500, 4096] {
+                    assert_eq!(cut(model, text, Some(every)), whole, "every {every}");
+                }
+            }
+        }
+        // What is kept is the lattice after the last settled point: a few characters here, not
+        // the whole text's 500,000 positions.
+        let model = &models()[0];
+        let long = "thequickbrownfox".repeat(1 << 15);
+        let mut lattice = Lattice::default();
+        let mut pieces = 0;
+        fill_best(model, &long, 0.0, &mut lattice, Some((SETTLE_EVERY, longest_piece(model))), &mut |_, _, _| {
+            pieces += 1
+        });
+        assert!(pieces > 100_000, "{pieces}");
+        assert!(lattice.best.len() < 2 * SETTLE_EVERY, "{}", lattice.best.len());
+        assert!(lattice.best.capacity() < 4 * SETTLE_EVERY, "{}", lattice.best.capacity());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// The same on generated text of known and unknown characters (unknown runs fuse, so a
+        /// settled point may fall inside one).
+        #[test]
+        fn settling_gives_the_whole_lattice_cut(
+            text in prop::collection::vec(prop::sample::select(vec!["a", "b", "e", "th", "ing", "の", "は", "猫", "😀", "\u{301}", "x"]), 0..400),
+            every in 1usize..40,
+        ) {
+            let text: String = text.concat();
+            for model in models() {
+                prop_assert_eq!(cut(model, &text, Some(every)), cut(model, &text, None));
+            }
+        }
     }
 }
