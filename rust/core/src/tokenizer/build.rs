@@ -131,6 +131,12 @@ impl Tokenizer {
         }
         tok.check_ids()?;
         tok.model().prepare(tok.byte_level);
+        if tok.scanned_by.is_some() {
+            // The scanners' Unicode class table, shared by every tokenizer and built once per
+            // process (under a millisecond): at load, not in the first call.
+            crate::pretokenize::regex_split::classes::classes();
+        }
+        tok.with_model_scratch(|scratch| tok.model().prepare_thread(tok.byte_level, scratch));
         Ok(tok)
     }
 

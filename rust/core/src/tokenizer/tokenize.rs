@@ -361,6 +361,26 @@ mod tests {
             + crate::sentencepiece::model::retained_scratch_bytes()
     }
 
+    /// Loading allocates the loading thread's piece caches for the model (so its first call does
+    /// not pay for fresh memory); another thread's are allocated on its first call.
+    #[test]
+    fn loading_prepares_the_loading_threads_caches() {
+        let read = |name: &str| std::fs::read_to_string(format!("{SHARED}/tokenizers/{name}")).unwrap();
+        let ready = |tok: &Tokenizer| tok.with_model_scratch(|s| tok.model().thread_caches_ready(tok.byte_level, s));
+        let loads: [&dyn Fn() -> Tokenizer; 3] = [
+            &|| Tokenizer::from_tiktoken(&read("gpt2/gpt2.tiktoken"), "gpt2", &[]).unwrap(),
+            &|| Tokenizer::from_json(&read("gpt2/tokenizer.json")).unwrap(),
+            &|| Tokenizer::from_json(&read("bert-base-uncased/tokenizer.json")).unwrap(),
+        ];
+        for load in loads {
+            let tok = load();
+            assert!(ready(&tok));
+            std::thread::scope(|scope| {
+                scope.spawn(|| assert!(!ready(&tok)));
+            });
+        }
+    }
+
     /// A long text grows the thread's buffers (alignments, lattices, symbols: tens of bytes
     /// per input byte); afterwards the thread keeps at most a cap per buffer, whatever the model.
     #[test]

@@ -203,6 +203,16 @@ impl Bpe {
         self.byte_tables();
     }
 
+    /// Allocates this thread's piece caches for this model now (see `Model::prepare_thread`).
+    pub(crate) fn prepare_thread_caches(&self, scratch: &mut BpeScratch) {
+        if self.is_plain() {
+            let serial = self.byte_tables().serial;
+            scratch.recent.claim(serial);
+            scratch.longer.claim(serial);
+            scratch.long.claim(serial);
+        }
+    }
+
     /// Tokenizes a piece of a byte-level tokenizer (GPT-2 and after): the symbols start as the
     /// piece's bytes, looked up without building the byte-level string. Offsets are bytes of
     /// `word`. A vocabulary missing some one-byte token falls back to the character path.
@@ -360,6 +370,14 @@ impl Bpe {
         }
         scratch.remember(word, key, tables.serial);
         Ok(())
+    }
+
+    /// Whether this thread's piece caches are allocated for this model.
+    pub(crate) fn thread_caches_ready(&self, scratch: &BpeScratch) -> bool {
+        let serial = self.byte_tables().serial;
+        scratch.recent.is_claimed_by(serial)
+            && scratch.longer.is_claimed_by(serial)
+            && scratch.long.is_claimed_by(serial)
     }
 
     /// No prefix or suffix decorates the symbols: the search's assumption that a token is its

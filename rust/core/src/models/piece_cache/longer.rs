@@ -103,6 +103,11 @@ impl<const MIN: usize, const MAX: usize, const IDS: usize, const SLOTS: usize> P
         }
     }
 
+    /// Whether the table is allocated and holds model `owner`'s encodings.
+    pub fn is_claimed_by(&self, owner: u64) -> bool {
+        self.owner == owner && self.entries.len() == SLOTS
+    }
+
     /// The ids of `piece`, if cached (call `claim` first).
     #[inline]
     pub fn ids(&self, piece: &[u8]) -> Option<&[u32]> {

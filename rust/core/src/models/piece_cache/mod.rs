@@ -264,6 +264,11 @@ impl RecentPieces {
         }
     }
 
+    /// Whether the table is allocated and holds model `owner`'s encodings.
+    pub fn is_claimed_by(&self, owner: u64) -> bool {
+        self.owner == owner && self.entries.len() == RECENT_SLOTS
+    }
+
     /// The ids of the piece with this key, if cached.
     #[inline(always)]
     pub fn ids(&self, key: u128) -> Option<&[u32]> {
