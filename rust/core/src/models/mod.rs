@@ -241,6 +241,7 @@ impl Model {
 
     /// Whether `prepare_thread` (or a call) allocated these caches for this model on the thread
     /// that owns `scratch` (tests).
+    #[cfg(test)]
     pub fn thread_caches_ready(&self, byte_level: bool, scratch: &ModelScratch) -> bool {
         match (self, byte_level) {
             (Model::Bpe(b), true) => b.thread_caches_ready(&scratch.bpe),

@@ -73,6 +73,9 @@ pub struct SentencePieceModel {
     path_scores: Vec<f32>,
     /// The most a Unigram path can gain per byte of text (bounds where a score reset can fall).
     pub(super) max_gain_per_byte: f32,
+    /// Unigram: the longest piece the lattice may take, in characters (in bytes when the
+    /// lattice walks bytes, which bound the characters), at least 1 (the unknown piece).
+    pub(super) longest_piece: usize,
     /// A bit per id: whether the piece is CONTROL. Asked of every piece emitted, so it is kept
     /// apart from `pieces` (a 250k vocabulary's bits fit in the L1 cache, its pieces in none).
     control: Vec<u64>,
@@ -227,6 +230,11 @@ impl SentencePieceModel {
         for (id, _) in pieces.iter().enumerate().filter(|(_, p)| p.2 == PieceType::Control) {
             control[id / 64] |= 1 << (id % 64);
         }
+        let longest_piece = match &lattice {
+            Some(_) => pieces.iter().map(|(piece, _, _)| piece.chars().count()).max(),
+            None => pieces.iter().map(|(piece, _, _)| piece.len()).max(),
+        };
+        let longest_piece = longest_piece.unwrap_or(1).max(1);
         Ok(SentencePieceModel {
             control,
             word_cuts,
@@ -247,6 +255,7 @@ impl SentencePieceModel {
             min_score,
             path_scores,
             max_gain_per_byte,
+            longest_piece,
         })
     }
 

@@ -110,7 +110,7 @@ pub(super) fn encode_word(
 ) -> WordCut {
     // A long word is settled as it goes (see `Lattice::settle`); a word whose cut is judged
     // needs its whole lattice, and is short.
-    let settle_every = (!judge && word.len() > SETTLED_ABOVE_BYTES).then(|| (SETTLE_EVERY, longest_piece(model)));
+    let settle_every = (!judge && word.len() > SETTLED_ABOVE_BYTES).then(|| (SETTLE_EVERY, model.longest_piece));
     encode_word_settling(model, word, here, judge, settle_every, each)
 }
 
@@ -140,15 +140,6 @@ fn encode_word_settling(
 const SETTLED_ABOVE_BYTES: usize = 1 << 18;
 /// Characters between two looks for a point that every later path goes through.
 const SETTLE_EVERY: usize = 1 << 14;
-
-/// The longest piece the lattice may take, in characters (bytes bound them: pieces are whole
-/// characters), and at least one (the unknown piece).
-fn longest_piece(model: &SentencePieceModel) -> usize {
-    match &model.lattice {
-        Some(_) => model.pieces.iter().map(|(piece, _, _)| piece.chars().count()).max().unwrap_or(1).max(1),
-        None => model.pieces.iter().map(|(piece, _, _)| piece.len()).max().unwrap_or(1).max(1),
-    }
-}
 
 impl Lattice {
     /// Calls `each` for the pieces of the best path into local position `end`, which starts at
@@ -395,7 +386,7 @@ mod tests {
     /// The pieces and end score of `text` as one word, settled every `every` characters or not.
     fn cut(model: &SentencePieceModel, text: &str, every: Option<usize>) -> (Vec<(usize, usize, u32)>, u32) {
         let mut pieces = Vec::new();
-        let settle = every.map(|every| (every, longest_piece(model)));
+        let settle = every.map(|every| (every, model.longest_piece));
         let cut = encode_word_settling(model, text, 0.0, false, settle, |s, e, id| pieces.push((s, e, id)));
         (pieces, cut.end_score.to_bits())
     }
@@ -427,7 +418,7 @@ mod tests {
         let long = "thequickbrownfox".repeat(1 << 15);
         let mut lattice = Lattice::default();
         let mut pieces = 0;
-        fill_best(model, &long, 0.0, &mut lattice, Some((SETTLE_EVERY, longest_piece(model))), &mut |_, _, _| {
+        fill_best(model, &long, 0.0, &mut lattice, Some((SETTLE_EVERY, model.longest_piece)), &mut |_, _, _| {
             pieces += 1
         });
         assert!(pieces > 100_000, "{pieces}");

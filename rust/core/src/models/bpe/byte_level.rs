@@ -373,6 +373,7 @@ impl Bpe {
     }
 
     /// Whether this thread's piece caches are allocated for this model.
+    #[cfg(test)]
     pub(crate) fn thread_caches_ready(&self, scratch: &BpeScratch) -> bool {
         let serial = self.byte_tables().serial;
         scratch.recent.is_claimed_by(serial)

@@ -104,6 +104,7 @@ impl<const MIN: usize, const MAX: usize, const IDS: usize, const SLOTS: usize> P
     }
 
     /// Whether the table is allocated and holds model `owner`'s encodings.
+    #[cfg(test)]
     pub fn is_claimed_by(&self, owner: u64) -> bool {
         self.owner == owner && self.entries.len() == SLOTS
     }

@@ -265,6 +265,7 @@ impl RecentPieces {
     }
 
     /// Whether the table is allocated and holds model `owner`'s encodings.
+    #[cfg(test)]
     pub fn is_claimed_by(&self, owner: u64) -> bool {
         self.owner == owner && self.entries.len() == RECENT_SLOTS
     }

@@ -113,14 +113,14 @@ impl WordPiece {
         Ok(())
     }
 
-    /// The ids of `pieces` of `text` (byte ranges, in order) appended to `ids`: `tokenize` of
-    /// each, ids only, with short words answered from the vocabulary's whole words and the
-    /// thread's `recent` words before walking the tries.
     /// Names this model in a thread's `RecentPieces`.
     pub(crate) fn owner(&self) -> u64 {
         self.owner
     }
 
+    /// The ids of `pieces` of `text` (byte ranges, in order) appended to `ids`: `tokenize` of
+    /// each, ids only, with short words answered from the vocabulary's whole words and the
+    /// thread's `recent` words before walking the tries.
     pub fn ids_of_pieces(
         &self,
         text: &str,

@@ -118,9 +118,8 @@ impl Classes {
                 }
             }
             // Most blocks repeat the one before (unassigned planes, ideographs): no hashing then.
-            if let Some(&(previous, id)) = before.as_ref().filter(|(previous, _)| *previous == block) {
+            if let Some(&(_, id)) = before.as_ref().filter(|(previous, _)| *previous == block) {
                 *slot = id;
-                before = Some((previous, id));
                 continue;
             }
             let id = *seen.entry(block.map(|class| class as u8)).or_insert_with(|| {
