@@ -1,53 +1,299 @@
-//! A character-wise double-array trie (the `crawdad` crate) for Unigram lattices: finding every
-//! piece that starts at a position is one array step per character, where the byte trie
-//! (`trie.rs`) takes one step per byte over sorted child lists; on CJK text, where each
-//! character is three bytes and the lattice is walked at every character, that is most of the
-//! time Unigram takes.
+//! A character-wise double-array trie for Unigram lattices: every piece that starts at a
+//! position is found in one walk, one array step per character, where the byte trie
+//! (`trie.rs`) takes one step per byte over sorted child lists.
 //!
-//! crawdad reserves U+FFFF as its end marker and holds suffixes of up to 255 characters: a
-//! vocabulary it cannot hold gets `None` from `build`, and its users keep the byte trie.
+//! The lattice walks it at every character of a text (a 250k vocabulary reaches 2-3 pieces a
+//! character on English), so a step is one 16-byte node: the check that the step exists, the
+//! next step's base, and, when the node ends a piece, its value and weight (the score a path
+//! gains through it), so a match costs no further load. Characters are numbered by how often
+//! they occur in the pieces (frequent ones get small codes, so a node's children sit close
+//! together); the lattice turns its text into codes once and walks those.
 
-const END_MARKER: char = crawdad::END_MARKER;
+use rustc_hash::FxHashMap;
 
+/// The code of a character no piece holds: no step takes it.
+pub const NO_CODE: u32 = 0;
+/// `check` of a slot no node holds, and `value` of a node that ends no piece.
+const NONE: u32 = u32::MAX;
+/// Characters below this are coded by a table; the others (rare in vocabularies) by a map.
+const TABLE_CHARS: usize = 0x1_0000;
+/// Bases tried for one node before its children go past the end of the array: bounds the
+/// build on any vocabulary (a node then costs room, not time).
+const BASE_TRIES: usize = 256;
+
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(16))]
+struct Node {
+    /// The slot of the child by code `c` is `base + c`; 0 when the node has no child.
+    base: u32,
+    /// The parent's slot (`NONE` for a free slot).
+    check: u32,
+    /// The value of the piece ending here, `NONE` if none does.
+    value: u32,
+    weight: f32,
+}
+
+const FREE: Node = Node { base: 0, check: NONE, value: NONE, weight: 0.0 };
+
+#[derive(Clone, Debug)]
 pub struct CharTrie {
-    trie: crawdad::Trie,
-}
-
-impl std::fmt::Debug for CharTrie {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CharTrie").field("entries", &self.trie.num_elems()).finish()
-    }
-}
-
-impl Clone for CharTrie {
-    fn clone(&self) -> Self {
-        // crawdad's trie is not Clone; its serialized form is exact.
-        CharTrie { trie: crawdad::Trie::deserialize_from_slice(&self.trie.serialize_to_vec()).0 }
-    }
+    nodes: Vec<Node>,
+    /// Codes of the characters below `TABLE_CHARS` (`NO_CODE` for none), up to the last one a
+    /// piece holds.
+    table: Vec<u32>,
+    /// Codes of the other characters.
+    others: FxHashMap<char, u32>,
 }
 
 impl CharTrie {
-    /// The trie of `entries` (distinct non-empty keys), or `None` if crawdad cannot hold them.
-    pub fn build<'a>(entries: impl IntoIterator<Item = (&'a str, u32)>) -> Option<CharTrie> {
-        let mut records: Vec<(&str, u32)> = entries.into_iter().collect();
-        if records.is_empty() || records.iter().any(|(key, _)| key.is_empty() || key.contains(END_MARKER)) {
+    /// The trie of `entries` (distinct non-empty keys with their value and weight), or `None`
+    /// if there are none, a key is empty, two are equal or the trie would need 2^32 slots.
+    pub fn build<'a>(entries: impl IntoIterator<Item = (&'a str, u32, f32)>) -> Option<CharTrie> {
+        let records: Vec<(&str, u32, f32)> = entries.into_iter().collect();
+        if records.is_empty() || records.iter().any(|(key, ..)| key.is_empty()) {
             return None;
         }
-        records.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        if records.windows(2).any(|pair| pair[0].0 == pair[1].0) {
+        let (table, others) = number_characters(&records);
+        let code = |c: char| code_of(&table, &others, c);
+        let mut keys: Vec<(Vec<u32>, u32, f32)> =
+            records.iter().map(|(key, value, weight)| (key.chars().map(code).collect(), *value, *weight)).collect();
+        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        if keys.windows(2).any(|pair| pair[0].0 == pair[1].0) {
             return None;
         }
-        crawdad::Trie::from_records(records).ok().map(|trie| CharTrie { trie })
+        let nodes = Builder::default().build(&keys)?;
+        Some(CharTrie { nodes, table, others })
     }
 
-    /// Calls `found(value, length in characters)` for every entry that is a prefix of `chars`,
-    /// shortest first.
+    /// The code the trie gives `c` (`NO_CODE` if no piece holds it).
+    #[inline(always)]
+    pub fn code(&self, c: char) -> u32 {
+        code_of(&self.table, &self.others, c)
+    }
+
+    /// Calls `found(value, weight, length in characters)` for every key that is a prefix of the
+    /// text whose codes are `codes`, shortest first.
+    #[inline(always)]
+    pub fn prefixes_of_codes(&self, codes: &[u32], mut found: impl FnMut(u32, f32, usize)) {
+        let mut node = 0u32;
+        let Some(mut base) = self.nodes.first().map(|root| root.base) else { return };
+        for (length, &code) in codes.iter().enumerate() {
+            if base == 0 {
+                break;
+            }
+            // `NO_CODE` lands on `base` itself, which is never a child (codes start at 1).
+            let slot = base.wrapping_add(code);
+            let Some(next) = self.nodes.get(slot as usize) else { break };
+            if next.check != node {
+                break;
+            }
+            (node, base) = (slot, next.base);
+            if next.value != NONE {
+                found(next.value, next.weight, length + 1);
+            }
+        }
+    }
+
+    /// As `prefixes_of_codes`, for a text of characters.
     #[inline]
     pub fn prefixes(&self, chars: &[char], mut found: impl FnMut(u32, usize)) {
-        // The end marker in the text would step onto a key's end node as if it were a character.
-        let text = chars.iter().copied().take_while(|&c| c != END_MARKER);
-        for (value, length) in self.trie.common_prefix_search(text) {
-            found(value, length);
+        let mut node = 0u32;
+        let Some(mut base) = self.nodes.first().map(|root| root.base) else { return };
+        for (length, &c) in chars.iter().enumerate() {
+            let code = self.code(c);
+            if base == 0 || code == NO_CODE {
+                break;
+            }
+            let slot = base.wrapping_add(code);
+            let Some(next) = self.nodes.get(slot as usize) else { break };
+            if next.check != node {
+                break;
+            }
+            (node, base) = (slot, next.base);
+            if next.value != NONE {
+                found(next.value, length + 1);
+            }
+        }
+    }
+
+    /// Bytes the trie holds.
+    #[cfg(test)]
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.table.capacity() * 4
+            + self.others.capacity() * (std::mem::size_of::<(char, u32)>() + 1)
+    }
+}
+
+#[inline(always)]
+fn code_of(table: &[u32], others: &FxHashMap<char, u32>, c: char) -> u32 {
+    match table.get(c as usize) {
+        Some(&code) => code,
+        None if (c as usize) < TABLE_CHARS => NO_CODE,
+        None => others.get(&c).copied().unwrap_or(NO_CODE),
+    }
+}
+
+/// Codes 1, 2, ... for the characters of the keys, the most frequent first.
+fn number_characters(records: &[(&str, u32, f32)]) -> (Vec<u32>, FxHashMap<char, u32>) {
+    let mut counts: FxHashMap<char, u64> = FxHashMap::default();
+    for (key, ..) in records {
+        for c in key.chars() {
+            *counts.entry(c).or_default() += 1;
+        }
+    }
+    let mut by_count: Vec<(char, u64)> = counts.into_iter().collect();
+    by_count.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let table_len = by_count.iter().map(|&(c, _)| c as usize + 1).filter(|&n| n <= TABLE_CHARS).max().unwrap_or(0);
+    let mut table = vec![NO_CODE; table_len];
+    let mut others = FxHashMap::default();
+    for (rank, &(c, _)) in by_count.iter().enumerate() {
+        let code = rank as u32 + 1;
+        match table.get_mut(c as usize) {
+            Some(slot) => *slot = code,
+            None => {
+                others.insert(c, code);
+            }
+        }
+    }
+    (table, others)
+}
+
+/// Lays sorted keys out as a double array, depth first.
+#[derive(Default)]
+struct Builder {
+    nodes: Vec<Node>,
+    /// The slots taken by a node (or the root).
+    used: SlotSet,
+    /// No slot below this is free.
+    first_free: usize,
+}
+
+impl Builder {
+    fn build(mut self, keys: &[(Vec<u32>, u32, f32)]) -> Option<Vec<Node>> {
+        self.take(0);
+        self.nodes[0].check = NONE - 1;
+        // (slot, keys sharing the node's prefix, depth)
+        let mut stack: Vec<(usize, usize, usize, usize)> = vec![(0, 0, keys.len(), 0)];
+        let mut children: Vec<(u32, usize, usize)> = Vec::new();
+        while let Some((slot, mut lo, hi, depth)) = stack.pop() {
+            // Keys are sorted, so the one ending here (if any) comes first.
+            if keys[lo].0.len() == depth {
+                self.nodes[slot].value = keys[lo].1;
+                self.nodes[slot].weight = keys[lo].2;
+                lo += 1;
+            }
+            children.clear();
+            while lo < hi {
+                let code = keys[lo].0[depth];
+                let end = lo + keys[lo..hi].partition_point(|key| key.0[depth] == code);
+                children.push((code, lo, end));
+                lo = end;
+            }
+            if children.is_empty() {
+                continue;
+            }
+            let base = self.find_base(&children)?;
+            self.nodes[slot].base = base as u32;
+            for &(code, lo, end) in &children {
+                let child = base + code as usize;
+                self.take(child);
+                self.nodes[child].check = slot as u32;
+                stack.push((child, lo, end, depth + 1));
+            }
+        }
+        self.nodes.truncate(self.nodes.iter().rposition(|n| n.check != NONE).map_or(0, |last| last + 1));
+        self.nodes.shrink_to_fit();
+        Some(self.nodes)
+    }
+
+    /// A base at which every child's slot is free: the first that fits, from the first free
+    /// slot, else past the last slot in use.
+    fn find_base(&mut self, children: &[(u32, usize, usize)]) -> Option<usize> {
+        // Children are in code order: the first has the smallest, and its slot is tried at each
+        // free slot that leaves the base at 1 or more.
+        let first = children[0].0 as usize;
+        self.first_free = self.next_free(self.first_free);
+        let mut slot = self.next_free(self.first_free.max(first + 1));
+        for _ in 0..BASE_TRIES {
+            let base = slot - first;
+            if children.iter().all(|&(code, ..)| !self.is_used(base + code as usize)) {
+                return u32::try_from(base + children.last()?.0 as usize).ok().map(|_| base);
+            }
+            slot = self.next_free(slot + 1);
+        }
+        let base = self.nodes.len().max(1);
+        u32::try_from(base + children.iter().map(|c| c.0 as usize).max()?).ok().map(|_| base)
+    }
+
+    fn is_used(&self, slot: usize) -> bool {
+        self.used.is_set(slot)
+    }
+
+    /// The first free slot at or after `slot`.
+    fn next_free(&self, slot: usize) -> usize {
+        self.used.next_clear(slot)
+    }
+
+    fn take(&mut self, slot: usize) {
+        if slot >= self.nodes.len() {
+            self.nodes.resize((slot + 1).max(self.nodes.len() * 5 / 4), FREE);
+        }
+        self.used.set(slot);
+    }
+}
+
+/// A growable set of slots that finds the first slot not in it at or after any slot in a few
+/// word operations: level 0 has a bit per slot, each level above a bit per full word of the
+/// level below (a scan word by word over the array's dense start, once per node, made the
+/// build quadratic).
+#[derive(Default)]
+struct SlotSet {
+    levels: [Vec<u64>; 4],
+}
+
+impl SlotSet {
+    fn is_set(&self, slot: usize) -> bool {
+        self.levels[0].get(slot / 64).is_some_and(|word| word >> (slot % 64) & 1 == 1)
+    }
+
+    fn set(&mut self, slot: usize) {
+        let mut index = slot;
+        for level in &mut self.levels {
+            let word = index / 64;
+            if word >= level.len() {
+                level.resize(word + 1, 0);
+            }
+            level[word] |= 1 << (index % 64);
+            if level[word] != u64::MAX {
+                return;
+            }
+            index = word;
+        }
+    }
+
+    /// The first slot at or after `slot` not in the set.
+    fn next_clear(&self, slot: usize) -> usize {
+        self.next_clear_at(0, slot)
+    }
+
+    fn next_clear_at(&self, level: usize, index: usize) -> usize {
+        let bits = &self.levels[level];
+        let word = index / 64;
+        let Some(&current) = bits.get(word) else { return index };
+        let free_here = !(current | ((1u64 << (index % 64)) - 1));
+        if free_here != 0 {
+            return word * 64 + free_here.trailing_zeros() as usize;
+        }
+        // The next word of this level with a free bit: the next clear bit one level up (the
+        // top level, 64^4 slots a bit, is scanned).
+        let next_word = match level + 1 < self.levels.len() {
+            true => self.next_clear_at(level + 1, word + 1),
+            false => (word + 1..bits.len()).find(|&w| bits[w] != u64::MAX).unwrap_or(bits.len()),
+        };
+        match bits.get(next_word) {
+            Some(&w) => next_word * 64 + (!w).trailing_zeros() as usize,
+            None => next_word * 64,
         }
     }
 }
@@ -56,18 +302,104 @@ impl CharTrie {
 mod tests {
     use super::*;
 
-    #[test]
-    fn finds_every_prefix_and_stops_at_the_end_marker() {
-        let trie = CharTrie::build([("世", 1), ("世界", 2), ("世界中", 3), ("a", 4)]).unwrap();
+    fn all_prefixes(trie: &CharTrie, text: &str) -> Vec<(u32, usize)> {
+        let chars: Vec<char> = text.chars().collect();
         let mut found = Vec::new();
-        let text: Vec<char> = "世界中で".chars().collect();
-        trie.prefixes(&text, |v, n| found.push((v, n)));
-        assert_eq!(found, [(1, 1), (2, 2), (3, 3)]);
-        found.clear();
-        let text: Vec<char> = "世界\u{ffff}中".chars().collect();
-        trie.prefixes(&text, |v, n| found.push((v, n)));
-        assert_eq!(found, [(1, 1), (2, 2)]);
-        assert!(CharTrie::build([("a\u{ffff}", 1)]).is_none());
-        assert!(CharTrie::build([("a", 1), ("a", 2)]).is_none());
+        trie.prefixes(&chars, |v, n| found.push((v, n)));
+        let codes: Vec<u32> = chars.iter().map(|&c| trie.code(c)).collect();
+        let mut by_codes = Vec::new();
+        trie.prefixes_of_codes(&codes, |v, _, n| by_codes.push((v, n)));
+        assert_eq!(found, by_codes);
+        found
+    }
+
+    #[test]
+    fn finds_every_prefix_shortest_first() {
+        let trie =
+            CharTrie::build([("世", 1, 0.5), ("世界", 2, 1.5), ("世界中", 3, 2.5), ("a", 4, 0.0), ("😀x", 5, 0.0)])
+                .unwrap();
+        assert_eq!(all_prefixes(&trie, "世界中で"), [(1, 1), (2, 2), (3, 3)]);
+        assert_eq!(all_prefixes(&trie, "世界\u{ffff}中"), [(1, 1), (2, 2)]);
+        assert_eq!(all_prefixes(&trie, "😀x"), [(5, 2)]);
+        assert_eq!(all_prefixes(&trie, "😀"), []);
+        assert_eq!(all_prefixes(&trie, "b世"), []);
+        let mut weights = Vec::new();
+        let codes: Vec<u32> = "世界中".chars().map(|c| trie.code(c)).collect();
+        trie.prefixes_of_codes(&codes, |_, w, _| weights.push(w));
+        assert_eq!(weights, [0.5, 1.5, 2.5]);
+        assert!(CharTrie::build([("a", 1, 0.0), ("a", 2, 0.0)]).is_none());
+        assert!(CharTrie::build([("", 1, 0.0)]).is_none());
+        assert!(CharTrie::build(std::iter::empty()).is_none());
+    }
+
+    #[test]
+    fn slot_set_finds_the_next_clear_slot() {
+        let mut set = SlotSet::default();
+        let mut plain = vec![false; 300_000];
+        let mut state = 3u64;
+        for round in 0..200_000 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            // Fill densely from the start, with holes, as the builder does.
+            let slot = ((state >> 33) as usize % (round + 64)).min(plain.len() - 1);
+            set.set(slot);
+            plain[slot] = true;
+            if round % 97 == 0 {
+                let from = (state >> 40) as usize % plain.len();
+                let expected = (from..plain.len()).find(|&s| !plain[s]).unwrap_or(plain.len().max(from));
+                let got = set.next_clear(from);
+                assert_eq!(got.min(plain.len()), expected.min(plain.len()), "from {from}");
+                assert_eq!(set.is_set(from), plain[from]);
+            }
+        }
+        for slot in 0..200_000 {
+            set.set(slot);
+        }
+        assert_eq!(set.next_clear(0), (200_000..).find(|&s| !plain.get(s).copied().unwrap_or(false)).unwrap());
+    }
+
+    /// Against a plain scan of the keys, on a vocabulary wide enough for many base searches.
+    #[test]
+    fn matches_a_scan_of_the_keys() {
+        let mut keys: Vec<String> = Vec::new();
+        let alphabet: Vec<char> = "abcdeéü世界中▁😀\u{301}xyz".chars().collect();
+        let mut state = 7u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        for _ in 0..3000 {
+            let len = 1 + next() % 6;
+            keys.push((0..len).map(|_| alphabet[next() % alphabet.len()]).collect());
+        }
+        // Many one-character keys of rare characters: codes in the thousands.
+        for c in (0..2000u32).filter_map(|i| char::from_u32(0x4e00 + i * 7)) {
+            keys.push(c.to_string());
+        }
+        keys.sort();
+        keys.dedup();
+        let trie = CharTrie::build(keys.iter().enumerate().map(|(i, k)| (k.as_str(), i as u32, i as f32))).unwrap();
+        // The array stays dense: at most twice as many slots as nodes (prefixes of keys).
+        let mut prefixes: Vec<String> =
+            keys.iter().flat_map(|k| (1..=k.chars().count()).map(move |n| k.chars().take(n).collect())).collect();
+        prefixes.sort();
+        prefixes.dedup();
+        assert!(
+            trie.nodes.len() <= 2 * (prefixes.len() + 1),
+            "{} slots for {} nodes",
+            trie.nodes.len(),
+            prefixes.len()
+        );
+        assert!(trie.heap_bytes() >= trie.nodes.len() * 16);
+        for _ in 0..2000 {
+            let len = next() % 10;
+            let text: String = (0..len).map(|_| alphabet[next() % alphabet.len()]).collect();
+            let expected: Vec<(u32, usize)> = (1..=text.chars().count())
+                .filter_map(|n| {
+                    let prefix: String = text.chars().take(n).collect();
+                    keys.binary_search(&prefix).ok().map(|i| (i as u32, n))
+                })
+                .collect();
+            assert_eq!(all_prefixes(&trie, &text), expected, "{text:?}");
+        }
     }
 }

@@ -9,7 +9,9 @@ mod decoder;
 pub(crate) mod model;
 pub(crate) mod normalizer;
 pub(crate) mod proto;
-pub(crate) mod unigram;
+/// Public for the profiling harness (`examples/lattice_profile.rs`).
+#[doc(hidden)]
+pub mod unigram;
 mod unigram_words;
 
 pub use decoder::SentencePieceDecoder;

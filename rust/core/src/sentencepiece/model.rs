@@ -208,7 +208,7 @@ impl SentencePieceModel {
             Algorithm::Unigram => CharTrie::build(
                 (pieces.iter().enumerate())
                     .filter(|(_, (_, _, kind))| matches!(kind, PieceType::Normal | PieceType::UserDefined))
-                    .map(|(id, (text, _, _))| (text.as_str(), id as u32)),
+                    .map(|(id, (text, _, _))| (text.as_str(), id as u32, path_scores[id])),
             ),
             Algorithm::Bpe => None,
         };

@@ -20,6 +20,7 @@
 
 use super::model::SentencePieceModel;
 use super::proto::PieceType;
+use crate::models::char_trie::{CharTrie, NO_CODE};
 use crate::utils::memory::Scratch;
 use std::cell::RefCell;
 
@@ -40,12 +41,14 @@ struct Best {
 }
 
 /// A thread's buffers for one text: the best path into each character position (a third of the
-/// byte positions of CJK text: a 10 MB text is 50 MB of lattice, not 160), the text's characters
-/// with their byte starts (the char trie walks characters), the byte trie's matches.
+/// byte positions of CJK text: a 10 MB text is 50 MB of lattice, not 160), the char trie's codes
+/// of the text's characters (read once, walked from every position) with their byte starts, the
+/// byte trie's matches.
 #[derive(Default)]
 struct Lattice {
     best: Vec<Best>,
-    chars: Vec<char>,
+    /// Per character, its code in the model's char trie (`NO_CODE` when the model walks bytes).
+    codes: Vec<u32>,
     starts: Vec<u32>,
     matches: Vec<(u32, u32)>,
     /// The ends of a path's pieces, last first (`emit_path`).
@@ -55,7 +58,7 @@ struct Lattice {
     base: usize,
 }
 
-crate::scratch_fields!(Lattice: best, chars, starts, matches, path);
+crate::scratch_fields!(Lattice: best, codes, starts, matches, path);
 
 thread_local! {
     static SCRATCH: RefCell<Lattice> = RefCell::new(Lattice::default());
@@ -110,7 +113,7 @@ pub(super) fn encode_word(
 ) -> WordCut {
     // A long word is settled as it goes (see `Lattice::settle`); a word whose cut is judged
     // needs its whole lattice, and is short.
-    let settle_every = (!judge && word.len() > SETTLED_ABOVE_BYTES).then(|| (SETTLE_EVERY, model.longest_piece));
+    let settle_every = (!judge && word.len() > SETTLED_ABOVE_BYTES).then_some((SETTLE_EVERY, model.longest_piece));
     encode_word_settling(model, word, here, judge, settle_every, each)
 }
 
@@ -191,7 +194,7 @@ impl Lattice {
         }
         self.emit_path(point, each);
         self.best.drain(..point);
-        self.chars.drain(..point);
+        self.codes.drain(..point);
         self.starts.drain(..point);
         self.base += point;
         point
@@ -248,7 +251,7 @@ fn fill_best(
 ) -> bool {
     let bytes = text.as_bytes();
     lattice.base = 0;
-    lattice.chars.clear();
+    lattice.codes.clear();
     lattice.starts.clear();
     lattice.starts.push(0);
     lattice.best.clear();
@@ -266,15 +269,15 @@ fn fill_best(
     let mut frontier = 0;
     let mut k = 0;
     loop {
-        if read < bytes.len() && lattice.chars.len() - k < ahead {
+        if read < bytes.len() && lattice.codes.len() - k < ahead {
             let count = settle_every.map_or(usize::MAX, |(every, longest)| every + longest);
-            read = lattice.read_chars(text, read, count);
+            read = lattice.read_chars(model.lattice.as_ref(), text, read, count);
         }
-        if k >= lattice.chars.len() {
+        if k >= lattice.codes.len() {
             break;
         }
         let origin = (lattice.base + k) as u32;
-        let Lattice { best, chars, starts, matches, .. } = &mut *lattice;
+        let Lattice { best, codes, starts, matches, .. } = &mut *lattice;
         let mut here = best[k].score;
         if !(-SCORE_RESET_THRESHOLD..=SCORE_RESET_THRESHOLD).contains(&here) {
             for (offset, position) in best[k..=frontier.max(k)].iter_mut().enumerate() {
@@ -287,10 +290,10 @@ fn fill_best(
         }
         let mut single = false;
         match &model.lattice {
-            Some(trie) => trie.prefixes(&chars[k..], |id, length| {
+            Some(trie) => trie.prefixes_of_codes(&codes[k..], |id, gain, length| {
                 let end = k + length;
                 frontier = frontier.max(end);
-                offer(&mut best[end], model.path_score(id) + here, origin, id);
+                offer(&mut best[end], gain + here, origin, id);
                 single |= length == 1;
             }),
             None => {
@@ -327,8 +330,8 @@ fn fill_best(
 
 impl Lattice {
     /// Reads up to `count` more characters of `text` from byte `from` into the lattice (their
-    /// characters, byte starts and unreached positions); returns the byte reading stopped at.
-    fn read_chars(&mut self, text: &str, from: usize, count: usize) -> usize {
+    /// codes in `trie`, byte starts and unreached positions); returns the byte reading stopped at.
+    fn read_chars(&mut self, trie: Option<&CharTrie>, text: &str, from: usize, count: usize) -> usize {
         // The last start is the offset after the last character read: characters go before it.
         self.starts.pop();
         let mut end = text.len();
@@ -337,13 +340,25 @@ impl Lattice {
                 end = from + at;
                 break;
             }
-            self.chars.push(c);
+            self.codes.push(trie.map_or(NO_CODE, |trie| trie.code(c)));
             self.starts.push((from + at) as u32);
         }
         self.starts.push(end as u32);
-        self.best.resize(self.chars.len() + 1, UNREACHED_BEST);
+        self.best.resize(self.codes.len() + 1, UNREACHED_BEST);
         end
     }
+}
+
+/// How many pieces start at the characters of `text` (every match of the lattice's trie walks;
+/// for the profiling harness). 0 when the model walks bytes.
+pub fn count_piece_starts(model: &SentencePieceModel, text: &str) -> usize {
+    let Some(trie) = &model.lattice else { return 0 };
+    let codes: Vec<u32> = text.chars().map(|c| trie.code(c)).collect();
+    let mut found = 0;
+    for k in 0..codes.len() {
+        trie.prefixes_of_codes(&codes[k..], |_, _, _| found += 1);
+    }
+    found
 }
 
 /// A path reaching `target` from `start` with `score`: kept if it is the first or strictly best.

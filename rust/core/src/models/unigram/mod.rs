@@ -40,7 +40,7 @@ pub struct Unigram {
     /// Piece → id (the last id of a repeated piece, as HF).
     ids: FxHashMap<String, u32>,
     trie: Trie,
-    /// The same pieces by character, when crawdad can hold them: the faster walk.
+    /// The same pieces by character (unless a piece is empty): the faster walk.
     lattice: Option<CharTrie>,
     unknown_score: f64,
     /// Ids of `<0x00>`..`<0xFF>` that exist (byte fallback).
@@ -109,8 +109,9 @@ impl Unigram {
             min_score = min_score.min(*score);
         }
         let trie = Trie::build(pieces.iter().enumerate().map(|(id, (p, _))| (p.as_bytes(), id as u32)));
-        // An empty piece never matches (the byte trie reports no empty prefix); crawdad refuses it.
-        let lattice = CharTrie::build(ids.iter().filter(|(p, _)| !p.is_empty()).map(|(p, &id)| (p.as_str(), id)));
+        // An empty piece never matches (the byte trie reports no empty prefix; the char trie
+        // refuses one). Scores are float64 here, looked up by id.
+        let lattice = CharTrie::build(ids.iter().filter(|(p, _)| !p.is_empty()).map(|(p, &id)| (p.as_str(), id, 0.0)));
         let byte_ids = crate::models::byte_token_ids(|t| ids.get(t).copied());
         let scores = pieces.iter().map(|(_, score)| *score).collect();
         Ok(Unigram {
