@@ -61,7 +61,11 @@ impl CharTrie {
         if keys.windows(2).any(|pair| pair[0].0 == pair[1].0) {
             return None;
         }
-        let nodes = Builder::default().build(&keys)?;
+        // Room for every node four times over and one alphabet: a vocabulary whose layout would
+        // need more (none seen; real ones fill 90% of their slots) keeps the byte trie.
+        let key_chars: usize = keys.iter().map(|key| key.0.len()).sum();
+        let most_slots = 4 * (key_chars + 1) + table.len() + others.len();
+        let nodes = Builder { most_slots, ..Builder::default() }.build(&keys)?;
         Some(CharTrie { nodes, table, others })
     }
 
@@ -167,6 +171,8 @@ struct Builder {
     used: SlotSet,
     /// No slot below this is free.
     first_free: usize,
+    /// The most slots the array may take (`build` gives up past it).
+    most_slots: usize,
 }
 
 impl Builder {
@@ -208,7 +214,7 @@ impl Builder {
     }
 
     /// A base at which every child's slot is free: the first that fits, from the first free
-    /// slot, else past the last slot in use.
+    /// slot, else past the last slot in use; `None` if that goes past `most_slots`.
     fn find_base(&mut self, children: &[(u32, usize, usize)]) -> Option<usize> {
         // Children are in code order: the first has the smallest, and its slot is tried at each
         // free slot that leaves the base at 1 or more.
@@ -218,12 +224,17 @@ impl Builder {
         for _ in 0..BASE_TRIES {
             let base = slot - first;
             if children.iter().all(|&(code, ..)| !self.is_used(base + code as usize)) {
-                return u32::try_from(base + children.last()?.0 as usize).ok().map(|_| base);
+                return self.fits(base + children.last()?.0 as usize).then_some(base);
             }
             slot = self.next_free(slot + 1);
         }
         let base = self.nodes.len().max(1);
-        u32::try_from(base + children.iter().map(|c| c.0 as usize).max()?).ok().map(|_| base)
+        self.fits(base + children.iter().map(|c| c.0 as usize).max()?).then_some(base)
+    }
+
+    /// Whether a node may take `slot`.
+    fn fits(&self, slot: usize) -> bool {
+        slot < self.most_slots.min(NONE as usize - 1)
     }
 
     fn is_used(&self, slot: usize) -> bool {
@@ -355,6 +366,14 @@ mod tests {
             set.set(slot);
         }
         assert_eq!(set.next_clear(0), (200_000..).find(|&s| !plain.get(s).copied().unwrap_or(false)).unwrap());
+    }
+
+    #[test]
+    fn a_layout_past_its_room_is_refused() {
+        let keys = vec![(vec![1, 2], 0, 0.0), (vec![1, 3], 1, 0.0), (vec![2], 2, 0.0)];
+        assert!(Builder { most_slots: 3, ..Builder::default() }.build(&keys).is_none());
+        let nodes = Builder { most_slots: 16, ..Builder::default() }.build(&keys).unwrap();
+        assert!(nodes.len() <= 16);
     }
 
     /// Against a plain scan of the keys, on a vocabulary wide enough for many base searches.
