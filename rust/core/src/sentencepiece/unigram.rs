@@ -334,8 +334,12 @@ impl Lattice {
     fn read_chars(&mut self, trie: Option<&CharTrie>, text: &str, from: usize, count: usize) -> usize {
         // The last start is the offset after the last character read: characters go before it.
         self.starts.pop();
+        let rest = text.get(from..).unwrap_or_default();
+        let room = rest.len().min(count);
+        self.codes.reserve(room);
+        self.starts.reserve(room + 1);
         let mut end = text.len();
-        for (read, (at, c)) in text.get(from..).unwrap_or_default().char_indices().enumerate() {
+        for (read, (at, c)) in rest.char_indices().enumerate() {
             if read == count {
                 end = from + at;
                 break;

@@ -117,7 +117,9 @@ impl Precompiled {
     /// outside the strings or inside a character.
     fn replacement_at(&self, offset: u32) -> Option<&str> {
         let rest = self.replacements.get(offset as usize..)?;
-        Some(rest.split('\0').next().unwrap_or(rest))
+        // Replacements end at a NUL (a byte search, not `split`'s char searcher: this runs for
+        // every rewrite of a normalized text).
+        Some(memchr::memchr(0, rest.as_bytes()).and_then(|end| rest.get(..end)).unwrap_or(rest))
     }
 
     /// HF's rewrite of a chunk: the rule of its shortest matching prefix.
