@@ -6,6 +6,9 @@
 //!
 //! Prints per pass the rate of the trie walks alone (every piece at every character) and of
 //! the whole lattice (`unigram::encode`), in MB/s of the text.
+#[allow(dead_code)] // the harness runs on this thread: no pool to size
+mod common;
+
 use std::time::Instant;
 
 fn main() {
@@ -14,16 +17,7 @@ fn main() {
     let corpus = std::fs::read_to_string(&args[2]).unwrap();
     let passes: usize = args.get(3).map(|s| s.parse().unwrap()).unwrap_or(3);
     let text = format!("\u{2581}{}", corpus.replace([' ', '\n'], "\u{2581}"));
-    let mut docs = Vec::new();
-    let mut start = 0;
-    while start < text.len() {
-        let mut end = (start + 4000).min(text.len());
-        while !text.is_char_boundary(end) {
-            end += 1;
-        }
-        docs.push(&text[start..end]);
-        start = end;
-    }
+    let docs = common::documents(&text);
     let mb = text.len() as f64 / 1e6;
     let chars = text.chars().count() as f64;
     for _ in 0..passes {

@@ -78,10 +78,21 @@ impl CharTrie {
     /// Calls `found(value, weight, length in characters)` for every key that is a prefix of the
     /// text whose codes are `codes`, shortest first.
     #[inline(always)]
-    pub fn prefixes_of_codes(&self, codes: &[u32], mut found: impl FnMut(u32, f32, usize)) {
+    pub fn prefixes_of_codes(&self, codes: &[u32], found: impl FnMut(u32, f32, usize)) {
+        self.walk(codes.iter().copied(), found)
+    }
+
+    /// As `prefixes_of_codes`, for a text of characters.
+    #[inline]
+    pub fn prefixes(&self, chars: &[char], mut found: impl FnMut(u32, usize)) {
+        self.walk(chars.iter().map(|&c| self.code(c)), |value, _, length| found(value, length))
+    }
+
+    #[inline(always)]
+    fn walk(&self, codes: impl Iterator<Item = u32>, mut found: impl FnMut(u32, f32, usize)) {
         let mut node = 0u32;
         let Some(mut base) = self.nodes.first().map(|root| root.base) else { return };
-        for (length, &code) in codes.iter().enumerate() {
+        for (length, code) in codes.enumerate() {
             if base == 0 {
                 break;
             }
@@ -94,28 +105,6 @@ impl CharTrie {
             (node, base) = (slot, next.base);
             if next.value != NONE {
                 found(next.value, next.weight, length + 1);
-            }
-        }
-    }
-
-    /// As `prefixes_of_codes`, for a text of characters.
-    #[inline]
-    pub fn prefixes(&self, chars: &[char], mut found: impl FnMut(u32, usize)) {
-        let mut node = 0u32;
-        let Some(mut base) = self.nodes.first().map(|root| root.base) else { return };
-        for (length, &c) in chars.iter().enumerate() {
-            let code = self.code(c);
-            if base == 0 || code == NO_CODE {
-                break;
-            }
-            let slot = base.wrapping_add(code);
-            let Some(next) = self.nodes.get(slot as usize) else { break };
-            if next.check != node {
-                break;
-            }
-            (node, base) = (slot, next.base);
-            if next.value != NONE {
-                found(next.value, length + 1);
             }
         }
     }
