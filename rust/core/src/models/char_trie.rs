@@ -76,23 +76,12 @@ impl CharTrie {
     }
 
     /// Calls `found(value, weight, length in characters)` for every key that is a prefix of the
-    /// text whose codes are `codes`, shortest first.
+    /// text whose codes (`code`) are `codes`, shortest first.
     #[inline(always)]
-    pub fn prefixes_of_codes(&self, codes: &[u32], found: impl FnMut(u32, f32, usize)) {
-        self.walk(codes.iter().copied(), found)
-    }
-
-    /// As `prefixes_of_codes`, for a text of characters.
-    #[inline]
-    pub fn prefixes(&self, chars: &[char], mut found: impl FnMut(u32, usize)) {
-        self.walk(chars.iter().map(|&c| self.code(c)), |value, _, length| found(value, length))
-    }
-
-    #[inline(always)]
-    fn walk(&self, codes: impl Iterator<Item = u32>, mut found: impl FnMut(u32, f32, usize)) {
+    pub fn prefixes(&self, codes: &[u32], mut found: impl FnMut(u32, f32, usize)) {
         let mut node = 0u32;
         let Some(mut base) = self.nodes.first().map(|root| root.base) else { return };
-        for (length, code) in codes.enumerate() {
+        for (length, &code) in codes.iter().enumerate() {
             if base == 0 {
                 break;
             }
@@ -158,14 +147,13 @@ struct Builder {
     nodes: Vec<Node>,
     /// The slots taken by a node (or the root).
     used: SlotSet,
-    /// No slot below this is free.
-    first_free: usize,
     /// The most slots the array may take (`build` gives up past it).
     most_slots: usize,
 }
 
 impl Builder {
     fn build(mut self, keys: &[(Vec<u32>, u32, f32)]) -> Option<Vec<Node>> {
+        // The root: taken, and not free to `truncate` below (whose test is `check`).
         self.take(0);
         self.nodes[0].check = NONE - 1;
         // (slot, keys sharing the node's prefix, depth)
@@ -204,18 +192,17 @@ impl Builder {
 
     /// A base at which every child's slot is free: the first that fits, from the first free
     /// slot, else past the last slot in use; `None` if that goes past `most_slots`.
-    fn find_base(&mut self, children: &[(u32, usize, usize)]) -> Option<usize> {
+    fn find_base(&self, children: &[(u32, usize, usize)]) -> Option<usize> {
         // Children are in code order: the first has the smallest, and its slot is tried at each
         // free slot that leaves the base at 1 or more.
         let first = children[0].0 as usize;
-        self.first_free = self.next_free(self.first_free);
-        let mut slot = self.next_free(self.first_free.max(first + 1));
+        let mut slot = self.used.next_clear(first + 1);
         for _ in 0..BASE_TRIES {
             let base = slot - first;
-            if children.iter().all(|&(code, ..)| !self.is_used(base + code as usize)) {
+            if children.iter().all(|&(code, ..)| !self.used.is_set(base + code as usize)) {
                 return self.fits(base + children.last()?.0 as usize).then_some(base);
             }
-            slot = self.next_free(slot + 1);
+            slot = self.used.next_clear(slot + 1);
         }
         let base = self.nodes.len().max(1);
         self.fits(base + children.iter().map(|c| c.0 as usize).max()?).then_some(base)
@@ -224,15 +211,6 @@ impl Builder {
     /// Whether a node may take `slot`.
     fn fits(&self, slot: usize) -> bool {
         slot < self.most_slots.min(NONE as usize - 1)
-    }
-
-    fn is_used(&self, slot: usize) -> bool {
-        self.used.is_set(slot)
-    }
-
-    /// The first free slot at or after `slot`.
-    fn next_free(&self, slot: usize) -> usize {
-        self.used.next_clear(slot)
     }
 
     fn take(&mut self, slot: usize) {
@@ -303,13 +281,9 @@ mod tests {
     use super::*;
 
     fn all_prefixes(trie: &CharTrie, text: &str) -> Vec<(u32, usize)> {
-        let chars: Vec<char> = text.chars().collect();
+        let codes: Vec<u32> = text.chars().map(|c| trie.code(c)).collect();
         let mut found = Vec::new();
-        trie.prefixes(&chars, |v, n| found.push((v, n)));
-        let codes: Vec<u32> = chars.iter().map(|&c| trie.code(c)).collect();
-        let mut by_codes = Vec::new();
-        trie.prefixes_of_codes(&codes, |v, _, n| by_codes.push((v, n)));
-        assert_eq!(found, by_codes);
+        trie.prefixes(&codes, |v, _, n| found.push((v, n)));
         found
     }
 
@@ -325,7 +299,7 @@ mod tests {
         assert_eq!(all_prefixes(&trie, "b世"), []);
         let mut weights = Vec::new();
         let codes: Vec<u32> = "世界中".chars().map(|c| trie.code(c)).collect();
-        trie.prefixes_of_codes(&codes, |_, w, _| weights.push(w));
+        trie.prefixes(&codes, |_, w, _| weights.push(w));
         assert_eq!(weights, [0.5, 1.5, 2.5]);
         assert!(CharTrie::build([("a", 1, 0.0), ("a", 2, 0.0)]).is_none());
         assert!(CharTrie::build([("", 1, 0.0)]).is_none());

@@ -290,7 +290,7 @@ fn fill_best(
         }
         let mut single = false;
         match &model.lattice {
-            Some(trie) => trie.prefixes_of_codes(&codes[k..], |id, gain, length| {
+            Some(trie) => trie.prefixes(&codes[k..], |id, gain, length| {
                 let end = k + length;
                 frontier = frontier.max(end);
                 offer(&mut best[end], gain + here, origin, id);
@@ -360,7 +360,7 @@ pub fn count_piece_starts(model: &SentencePieceModel, text: &str) -> usize {
     let codes: Vec<u32> = text.chars().map(|c| trie.code(c)).collect();
     let mut found = 0;
     for k in 0..codes.len() {
-        trie.prefixes_of_codes(&codes[k..], |_, _, _| found += 1);
+        trie.prefixes(&codes[k..], |_, _, _| found += 1);
     }
     found
 }

@@ -68,12 +68,13 @@ pub struct UnigramScratch {
     best: Vec<viterbi::Best>,
     matches: Vec<(u32, u32)>,
     path: Vec<(u32, u32, u32)>,
-    /// The word's characters and their byte starts (and its length), for the char trie.
-    chars: Vec<char>,
+    /// The char trie's codes of the word's characters (`NO_CODE` without one), and their byte
+    /// starts (and the word's length).
+    codes: Vec<u32>,
     starts: Vec<u32>,
 }
 
-crate::scratch_fields!(UnigramScratch: best, matches, path, chars, starts);
+crate::scratch_fields!(UnigramScratch: best, matches, path, codes, starts);
 
 thread_local! {
     static SCRATCH: RefCell<UnigramScratch> = RefCell::new(UnigramScratch::default());

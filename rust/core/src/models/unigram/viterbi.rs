@@ -10,6 +10,7 @@
 
 use super::{Unigram, UnigramScratch};
 use crate::error::{Error, Result};
+use crate::models::char_trie::NO_CODE;
 
 /// The best path ending at a position: its score, and its last token (start, id).
 #[derive(Debug, Clone, Copy)]
@@ -29,18 +30,19 @@ pub fn best_path(model: &Unigram, word: &str, scratch: &mut UnigramScratch) -> R
     if n >= UNREACHED as usize {
         return Err(Error::InvalidArgument(format!("a word of {n} bytes is too long for the Unigram model")));
     }
-    let UnigramScratch { best, matches, path, chars, starts } = scratch;
+    let UnigramScratch { best, matches, path, codes, starts } = scratch;
     best.clear();
     best.resize(n + 1, Best { score: 0.0, start: UNREACHED, id: 0 });
     best[0].start = 0;
-    chars.clear();
+    codes.clear();
     starts.clear();
+    // Each character coded once, not at every walk over it.
     for (at, c) in word.char_indices() {
-        chars.push(c);
+        codes.push(model.lattice.as_ref().map_or(NO_CODE, |trie| trie.code(c)));
         starts.push(at as u32);
     }
     starts.push(n as u32);
-    for k in 0..chars.len() {
+    for k in 0..codes.len() {
         let (at, next) = (starts[k] as usize, starts[k + 1] as usize);
         let here = best[at].score;
         let mut single = false;
@@ -53,7 +55,7 @@ pub fn best_path(model: &Unigram, word: &str, scratch: &mut UnigramScratch) -> R
             single |= end == next;
         };
         match &model.lattice {
-            Some(trie) => trie.prefixes(&chars[k..], |id, length| offer(id, starts[k + length] as usize)),
+            Some(trie) => trie.prefixes(&codes[k..], |id, _, length| offer(id, starts[k + length] as usize)),
             None => {
                 matches.clear();
                 model.trie.prefixes(&bytes[at..], matches);
