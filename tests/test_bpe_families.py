@@ -551,6 +551,23 @@ def test_tiktoken_family_long_texts(tfam):
     assert tfam.ours.encode(text, split_special_tokens=True).ids.tolist() == tfam.tik.encode_ordinary(text)
 
 
+def test_tiktoken_family_long_documents_across_threads(tfam):
+    """One long document without lines is cut before punctuation after a word and inside digit
+    runs (see test_long_text_threads.py), under every family's pattern: the same ids at one and
+    two threads as the reference."""
+    from test_long_text_threads import documents_without_lines
+
+    for k, doc in enumerate(documents_without_lines()):
+        expected = tfam.tik.encode_ordinary(doc)
+        for threads in (2, 1):
+            tokembed.set_num_threads(threads)
+            try:
+                ids, _ = tfam.ours.encode_batch_flat([doc], add_special_tokens=False)
+            finally:
+                tokembed.set_num_threads(2)
+            assert ids.tolist() == expected, f"document {k} at {threads} threads"
+
+
 def test_json_family_long_texts(jfam):
     from test_bpe_long_pieces import whole_corpora
 

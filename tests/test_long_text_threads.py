@@ -4,6 +4,7 @@ and the same at one and two threads, whatever the white space around the cut poi
 
 from __future__ import annotations
 
+import base64
 import gzip
 import random
 from pathlib import Path
@@ -39,8 +40,8 @@ def o200k_reference(path: Path) -> tiktoken.Encoding:
 
 
 def long_documents() -> list[str]:
-    """Megabyte documents of prose, code and German, and one built to put every kind of white
-    space next to the lines that start with a letter."""
+    """Megabyte documents of prose, code and German; one built to put every kind of white space
+    next to the lines that start with a letter; and `documents_without_lines`."""
     docs = [(CORPORA / name).read_text(encoding="utf-8")[:1_000_000]
             for name in ("en_python_docs_10MB.txt", "code_python_stdlib_3MB.txt", "de_manpages_3MB.txt")]
     rng = random.Random(12)
@@ -51,6 +52,22 @@ def long_documents() -> list[str]:
         words = " ".join(rng.choice(["the", "Word", "naïve", "x=1;", "  ", "don't", "日本", "42", "--"])
                          for _ in range(rng.randrange(1, 30)))
         piece = words + rng.choice(around)
+        parts.append(piece)
+        size += len(piece)
+    docs.append("".join(parts))
+    return docs + documents_without_lines()
+
+
+def documents_without_lines() -> list[str]:
+    """Long documents without a line to cut at: random base64 (cut before its `+` and `/`), and
+    digit runs of every length among letters, punctuation, contractions and digits outside
+    ASCII (cut inside the runs, at their pieces' bounds)."""
+    rng = random.Random(13)
+    docs = [base64.b64encode(rng.randbytes(450_000)).decode()]
+    parts, size = [], 0
+    while size < 600_000:
+        piece = rng.choice(["0123456789"[: rng.randrange(1, 11)] * rng.randrange(1, 40), "x", "Q", "+", "/", "'s",
+                            "'", "٣", "½", "é", "=", "-", "日本", "\u0301", "don't", "9'", "a'll", "."])
         parts.append(piece)
         size += len(piece)
     docs.append("".join(parts))
@@ -98,6 +115,11 @@ def test_tokenizer_json_with_special_tokens(family, docs):
     path = TOKENIZERS / family / "tokenizer.json"
     special = "<|endoftext|>" if family == "gpt2" else "[SEP]"
     docs = [doc[: len(doc) // 2] + f"x\n{special}\nAb" + doc[len(doc) // 2 :] for doc in docs]
+    # Base64 with the special token every few hundred bytes, next to and inside the points it
+    # would be cut at (a letter or digit before punctuation).
+    rng = random.Random(5)
+    pieces = [base64.b64encode(rng.randbytes(rng.randrange(1, 300))).decode() for _ in range(3000)]
+    docs.append("".join(piece + rng.choice([special, f"{special}+", f"x{special}", "+"]) for piece in pieces))
     hf = HFTokenizer.from_file(str(path))
     hf.no_truncation()
     hf.no_padding()

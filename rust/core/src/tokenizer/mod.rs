@@ -304,8 +304,9 @@ impl Tokenizer {
     /// threads tokenize side by side (see `long_text`).
     fn tokenize_ids(&self, text: &str, split_special_tokens: bool, ids: &mut Vec<u32>) -> Result<()> {
         let threads = crate::utils::parallel::num_threads();
-        if threads > 1 && text.len() > long_text::PARALLEL_ABOVE && self.cuts_long_texts() {
-            let parts = long_text::parts(text, threads);
+        let cuts = (threads > 1 && text.len() > long_text::PARALLEL_ABOVE).then(|| self.long_text_cuts()).flatten();
+        if let Some(cuts) = cuts {
+            let parts = cuts.parts(text, threads);
             if parts.len() > 1 {
                 let encoded = crate::utils::parallel::map_chunks(&parts, |_, group| {
                     let mut part_ids = Vec::with_capacity(group.iter().map(|r| r.len() / 4).sum());

@@ -108,6 +108,17 @@ impl KnownPattern {
         }
     }
 
+    /// Most digits one piece holds, counted from the start of a run of digits (`\p{N}{1,3}`
+    /// makes `12345` into `123`, `45`); `None` when a whole run is one piece (GPT-2's
+    /// ` ?\p{N}+`).
+    pub fn digits_per_piece(self) -> Option<usize> {
+        match (self, self.cl100k_style()) {
+            (_, Some(style)) => Some(style.max_digits),
+            (KnownPattern::O200k, None) => Some(3),
+            _ => None,
+        }
+    }
+
     /// The cl100k-family variant, for the patterns that have one.
     pub(super) fn cl100k_style(self) -> Option<Cl100kStyle> {
         match self {
