@@ -27,6 +27,15 @@ pub struct ChunkPolicy {
     cut_before_punctuation: bool,
 }
 
+impl ChunkPolicy {
+    /// Whether a cut right before byte `b` changes no token. ASCII bytes never occur inside a
+    /// multi-byte UTF-8 sequence, so such a cut falls on a character boundary.
+    #[inline]
+    pub fn safe_before(self, b: u8) -> bool {
+        b.is_ascii_whitespace() || (self.cut_before_punctuation && b.is_ascii_punctuation())
+    }
+}
+
 /// Normalizers that rewrite each character on its own (or compose only across marks), so that
 /// a cut at ASCII white space changes nothing. Not: Replace (a pattern can span the cut),
 /// Prepend and Strip (they act at the ends of each chunk), Precompiled (its rules span
@@ -109,10 +118,7 @@ pub fn chunks(text: &str, range: Range<usize>, policy: Option<ChunkPolicy>) -> i
         };
         let mut cut = end;
         if end - start > 2 * TARGET {
-            // ASCII bytes never occur inside a multi-byte UTF-8 sequence, so any cut found
-            // this way falls on a character boundary.
-            let safe = |b: u8| b.is_ascii_whitespace() || (p.cut_before_punctuation && b.is_ascii_punctuation());
-            if let Some(k) = bytes[start + TARGET..end].iter().position(|&b| safe(b)) {
+            if let Some(k) = bytes[start + TARGET..end].iter().position(|&b| p.safe_before(b)) {
                 cut = start + TARGET + k;
             }
         }

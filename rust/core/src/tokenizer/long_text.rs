@@ -5,7 +5,7 @@
 //! A part may start at byte `p` when the split of the whole text has a piece starting at `p`:
 //! patterns have no look-behind, so the pieces from `p` on are then those of the text from `p`
 //! alone, and the piece before `p` must be the same whether the text goes on or ends there.
-//! Three kinds of points are known to be such starts:
+//! These points are known to be such starts:
 //! - **A line**: just before an ASCII letter that starts a line, when the byte before the newline
 //!   is an ASCII graphic character (`x\nA`). Under every known split pattern (GPT-2, cl100k,
 //!   Llama-3, Qwen2, o200k) the piece holding that newline is white space, or punctuation with
@@ -13,8 +13,9 @@
 //!   lead is a space), so a piece ends right before the letter; and the piece holding the
 //!   newline is the same whether the text goes on or ends there (the white space before the
 //!   newline is empty, which is what makes GPT-2's `\s+(?!\S)` agree at the end of a part).
-//!   Pipelines that the text-level `chunking` policy cuts at white space are cut at the same
-//!   points, which are white space.
+//! - **Where the text-level `chunking` policy cuts** (pipelines split at white space, such as
+//!   BERT's): before ASCII white space, and before ASCII punctuation when the pre-tokenizer
+//!   isolates it (see `chunking`); their cuts at a line are at white space too.
 //! - **Punctuation after a word** (scanned patterns only): just before ASCII punctuation other
 //!   than `'`, after an ASCII letter or digit (`x+`, `9/`). The piece holding the letter or digit
 //!   is a letter piece, a digit piece or a contraction (`'s`), none of which takes punctuation
@@ -31,6 +32,7 @@
 //! left or right, and no occurrence of an added token across or touching the cut (a
 //! `single_word` token looks at the characters around it).
 
+use super::chunking::ChunkPolicy;
 use super::Tokenizer;
 use crate::pretokenize::regex_split::KnownPattern;
 use crate::pretokenize::PreTokenizer;
@@ -51,6 +53,9 @@ const MAX_REFUSALS: usize = 256;
 pub struct CutRules<'a> {
     /// The pattern that scans the pipeline, for the cuts after words and in digit runs.
     known: Option<KnownPattern>,
+    /// The text-level chunking policy of pipelines split at white space, for cuts before the
+    /// bytes it cuts before.
+    chunking: Option<ChunkPolicy>,
     /// The texts of the added tokens: no occurrence may cross or touch a cut.
     added: Vec<&'a [u8]>,
 }
@@ -70,12 +75,13 @@ impl Tokenizer {
             return None;
         }
         let known = if scanned { self.scanned_by } else { None };
-        Some(CutRules { known, added: tokens.iter().map(|t| t.content.as_bytes()).collect() })
+        let chunking = if scanned { None } else { self.chunking };
+        Some(CutRules { known, chunking, added: tokens.iter().map(|t| t.content.as_bytes()).collect() })
     }
 }
 
 impl CutRules<'_> {
-    /// Whether the whole text has a piece starting at byte `p` by one of the three rules, given
+    /// Whether the whole text has a piece starting at byte `p` by one of the rules, given
     /// that byte `part_start` (at or before `p`) starts one; added tokens are not looked at.
     fn allows(&self, bytes: &[u8], p: usize, run: &mut DigitRun) -> bool {
         let (Some(&at), Some(&before)) = (bytes.get(p), p.checked_sub(1).and_then(|b| bytes.get(b))) else {
@@ -84,10 +90,11 @@ impl CutRules<'_> {
         let line = at.is_ascii_alphabetic()
             && before == b'\n'
             && p.checked_sub(2).and_then(|b| bytes.get(b)).is_some_and(u8::is_ascii_graphic);
-        line || self.known.is_some_and(|known| {
-            let after_word = at.is_ascii_punctuation() && at != b'\'' && before.is_ascii_alphanumeric();
-            after_word || (at.is_ascii_digit() && before.is_ascii_digit() && run.in_step(bytes, p, known))
-        })
+        line || self.chunking.is_some_and(|policy| policy.safe_before(at))
+            || self.known.is_some_and(|known| {
+                let after_word = at.is_ascii_punctuation() && at != b'\'' && before.is_ascii_alphanumeric();
+                after_word || (at.is_ascii_digit() && before.is_ascii_digit() && run.in_step(bytes, p, known))
+            })
     }
 
     /// Whether an occurrence of an added token crosses byte `p` or starts or ends there.
@@ -111,10 +118,12 @@ impl CutRules<'_> {
         let mut block_start = from;
         while block_start < bytes.len() {
             let block = bytes.get(block_start..(block_start + BLOCK).min(bytes.len())).unwrap_or_default();
-            // Positions can only be cuts at a newline's next byte, punctuation or a digit: a
-            // block without any is skipped whole (a branch-free fold the compiler vectorizes).
+            // Positions can only be cuts at white space or a newline's next byte, punctuation
+            // or a digit: a block without any is skipped whole (a branch-free fold the compiler
+            // vectorizes).
+            let punctuation = self.known.is_some() || self.chunking.is_some();
             let may_hold = block.iter().fold(false, |seen, &b| {
-                seen | (b == b'\n') | (self.known.is_some() & is_ascii_punctuation(b)) | (digits & b.is_ascii_digit())
+                seen | b.is_ascii_whitespace() | (punctuation & is_ascii_punctuation(b)) | (digits & b.is_ascii_digit())
             });
             if may_hold {
                 // One past the block: a newline ending it makes its next byte the candidate.
@@ -206,7 +215,7 @@ mod tests {
     use crate::pretokenize::regex_split::scan_some;
 
     fn rules(known: Option<KnownPattern>, added: &[&'static str]) -> CutRules<'static> {
-        CutRules { known, added: added.iter().map(|t| t.as_bytes()).collect() }
+        CutRules { known, chunking: None, added: added.iter().map(|t| t.as_bytes()).collect() }
     }
 
     #[test]
@@ -323,6 +332,21 @@ mod tests {
         let ranges = rules(Some(KnownPattern::Cl100k), &[]).parts(&text, 2);
         assert_eq!(ranges.len(), 2 * PARTS_PER_THREAD);
         assert!(ranges.iter().skip(1).all(|r| matches!(text.as_bytes()[r.start], b'+' | b'/')));
+    }
+
+    #[test]
+    fn chunked_pipelines_are_cut_where_their_chunks_are() {
+        let path =
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/tokenizers/bert-base-uncased/tokenizer.json");
+        let tok = Tokenizer::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let cuts = tok.long_text_cuts().unwrap();
+        assert!(cuts.known.is_none() && cuts.chunking.is_some());
+        let text = "QUJD+ZGVm/Z2hp".repeat(1 << 16);
+        let ranges = cuts.parts(&text, 2);
+        assert_eq!(ranges.len(), 2 * PARTS_PER_THREAD);
+        assert!(ranges.iter().skip(1).all(|r| matches!(text.as_bytes()[r.start], b'+' | b'/')));
+        let words = "abc\tdé ".repeat(1 << 17);
+        assert!(cuts.parts(&words, 2).iter().skip(1).all(|r| matches!(words.as_bytes()[r.start], b'\t' | b' ')));
     }
 
     #[test]
