@@ -190,7 +190,7 @@ impl DigitRun {
             (self.start, self.end) = (digit_run_start(bytes, p, self.floor), p);
         }
         let lead_is_ascii = self.start == self.floor || bytes.get(self.start - 1).is_some_and(u8::is_ascii);
-        lead_is_ascii && (p - self.start) % step == 0
+        lead_is_ascii && (p - self.start).is_multiple_of(step)
     }
 }
 
