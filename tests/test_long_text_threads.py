@@ -1,6 +1,8 @@
-"""A long document is cut into parts that threads tokenize side by side (cut just before a letter
-that starts a line, after a line ending in a visible character): its ids must be the reference's,
-and the same at one and two threads, whatever the white space around the cut points."""
+"""A long document is cut into parts that threads tokenize side by side (just before a letter
+that starts a line after a line ending in a visible character; under the known split patterns
+also before punctuation after a letter or digit, and inside digit runs at their pieces' bounds;
+under pipelines split at white space, where their chunks are cut): its ids must be the
+reference's, and the same at one and two threads, whatever the text around the cut points."""
 
 from __future__ import annotations
 

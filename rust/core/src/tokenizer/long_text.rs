@@ -81,8 +81,9 @@ impl Tokenizer {
 }
 
 impl CutRules<'_> {
-    /// Whether the whole text has a piece starting at byte `p` by one of the rules, given
-    /// that byte `part_start` (at or before `p`) starts one; added tokens are not looked at.
+    /// Whether the whole text has a piece starting at byte `p` by one of the rules, given the
+    /// digit run the search is in (whose floor, the current part's start, starts a piece);
+    /// added tokens are not looked at.
     fn allows(&self, bytes: &[u8], p: usize, run: &mut DigitRun) -> bool {
         let (Some(&at), Some(&before)) = (bytes.get(p), p.checked_sub(1).and_then(|b| bytes.get(b))) else {
             return false;
