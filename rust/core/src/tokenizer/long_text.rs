@@ -115,6 +115,7 @@ impl CutRules<'_> {
     /// at every token at every point).
     fn next_cut(&self, bytes: &[u8], from: usize, part_start: usize, refusals: &mut usize) -> Option<usize> {
         let digits = self.known.is_some_and(|k| k.digits_per_piece().is_some());
+        let punctuation = self.known.is_some() || self.chunking.is_some();
         let mut run = DigitRun { floor: part_start, start: part_start, end: part_start };
         let mut block_start = from;
         while block_start < bytes.len() {
@@ -122,7 +123,6 @@ impl CutRules<'_> {
             // Positions can only be cuts at white space or a newline's next byte, punctuation
             // or a digit: a block without any is skipped whole (a branch-free fold the compiler
             // vectorizes).
-            let punctuation = self.known.is_some() || self.chunking.is_some();
             let may_hold = block.iter().fold(false, |seen, &b| {
                 seen | b.is_ascii_whitespace() | (punctuation & is_ascii_punctuation(b)) | (digits & b.is_ascii_digit())
             });
