@@ -13,6 +13,7 @@ and control pieces included.
 from __future__ import annotations
 
 import functools
+import random
 from pathlib import Path
 from typing import List
 
@@ -87,6 +88,33 @@ SP_TEXT = st.lists(st.one_of(st.text(alphabet=ALPHABET, max_size=10), st.sampled
 def test_generated_text(model, text):
     reference, ours = pair(model)
     assert_same(reference, ours, text)
+
+
+@functools.lru_cache(maxsize=None)
+def glued_fragments(path: Path) -> List[str]:
+    """Pieces of the model (its multi-character ones without `▁`, and their characters) to glue
+    into texts without spaces, so that pieces overlap across the glue, plus characters no model
+    here has (a private-use one, a rare CJK one) alone and in runs."""
+    reference, _ = pair(path)
+    pieces = [reference.id_to_piece(i) for i in range(reference.get_piece_size())]
+    multi = sorted(p for p in pieces if len(p) >= 2 and "\u2581" not in p and not p.startswith("<"))
+    chosen = random.Random(len(pieces)).sample(multi, min(200, len(multi)))
+    return chosen + sorted({c for p in chosen for c in p}) + ["\ue000", "\ue000\ue001", "\U00020000\U00020001", "。", "、", " "]
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
+@GENERATED
+@given(data=st.data())
+def test_glued_pieces_ids_only(model, data):
+    """The ids-only batch path cuts texts without spaces between two characters no piece has side
+    by side (BPE and Unigram alike) and caches the parts: texts glued from the model's own pieces
+    and unknown characters, several per batch, against sentencepiece."""
+    reference, ours = pair(model)
+    fragments = st.sampled_from(glued_fragments(model))
+    texts = data.draw(st.lists(st.lists(fragments, max_size=40).map("".join), min_size=1, max_size=6))
+    flat, offsets = ours.encode_batch_flat(texts)
+    got = [flat[offsets[i] : offsets[i + 1]].tolist() for i in range(len(texts))]
+    assert got == reference.encode(texts), texts
 
 
 USER_WORDS = ["understanding", "schoolmaster", "master", "nevertheless", "the", "▁the", "ever", "hello world"]

@@ -295,3 +295,18 @@ def test_generated_text(xlmr, text):
         assert xlmr.ours_json.decode(theirs.ids, skip_special_tokens=skip) == xlmr.hf.decode(
             theirs.ids, skip_special_tokens=skip)
     reference_difference(xlmr, text, expected_sp, split)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_glued_cjk_pieces_ids_only(xlmr, data):
+    """The .model's ids-only batch path cuts text without spaces between two characters no piece
+    has side by side and caches the parts: texts glued from XLM-R's own CJK pieces (overlapping
+    across the glue), their characters and characters it lacks, against sentencepiece."""
+    pieces = [xlmr.sp.id_to_piece(i) for i in range(0, xlmr.sp.get_piece_size(), 7)]
+    cjk = sorted(p for p in pieces if len(p) >= 2 and all("\u3040" <= c <= "\u9fff" for c in p))
+    chosen = random.Random(7).sample(cjk, 300)
+    fragments = chosen + sorted({c for p in chosen for c in p}) + ["\ue000", "\ue000\ue001", "。", "，", " ", "x"]
+    texts = data.draw(st.lists(st.lists(st.sampled_from(fragments), max_size=60).map("".join), min_size=1, max_size=6))
+    flat, offsets = xlmr.ours_model.encode_batch_flat(texts)
+    assert [flat[offsets[i] : offsets[i + 1]].tolist() for i in range(len(texts))] == xlmr.sp.encode(texts), texts

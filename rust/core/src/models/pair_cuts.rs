@@ -7,7 +7,8 @@
 //! the `b` after it, and BPE on the two sides is BPE on each side alone: each side's merges
 //! happen in the same order (lowest rank first, leftmost on ties), whatever the other side does.
 //! The same holds for the frozen user-defined pieces of a `.model`, matched left to right: one
-//! spanning the point would have `ab` in it.
+//! spanning the point would have `ab` in it, and for the lattice of a `.model` Unigram, whose
+//! edges are pieces and one-character unknowns (`sentencepiece::unigram_words`).
 //!
 //! Pairs of two ASCII characters are kept exactly, a bit each (2 KB, read a byte at a time over
 //! runs of ASCII that no cut falls in). The other adjacent pairs are a one-hash bit filter: a

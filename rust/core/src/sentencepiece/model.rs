@@ -87,7 +87,8 @@ pub struct SentencePieceModel {
     owner: u64,
     /// BPE whose text may be cut before each `▁` after another character (see `word_cache`).
     cuts_at_metaspace: bool,
-    /// Where BPE on ids may cut a text into parts encoded alone (see `pair_cuts`).
+    /// Where BPE on ids, or Unigram by words, may cut a text into parts encoded alone (see
+    /// `pair_cuts`).
     word_cuts: Option<PairCuts>,
     /// Unigram whose text may be cut so, its words cached when that is exact (see `unigram_words`).
     unigram_by_words: bool,
@@ -221,11 +222,22 @@ impl SentencePieceModel {
         let byte_ids = crate::models::byte_token_ids(|t| ids.get(t).copied());
         // BPE on ids merges exactly the encodable pieces, and its symbols are their characters
         // (all encodable, see `IdBpe::build`). A character that is not one never merges; byte
-        // fallback spells it alone, otherwise a run of them is one unknown token. (Unigram could
-        // be cut the same way, since no path crosses such a point; measured, it was no faster.)
+        // fallback spells it alone, otherwise a run of them is one unknown token. Unigram's
+        // lattice has no edge across such a point either (its edges are encodable pieces and
+        // one-character unknowns), so a text without spaces is cut there too, into parts that
+        // repeat and are cached (see `unigram_words`).
         let unknowns = if byte_fallback { Unknowns::StandAlone } else { Unknowns::FuseInRuns };
-        let tokens = encodable.iter().map(|(t, &id)| (t.as_str(), id));
-        let word_cuts = id_bpe.as_ref().map(|_| PairCuts::build(tokens, unknowns));
+        let word_cuts = if id_bpe.is_some() {
+            Some(PairCuts::build(encodable.iter().map(|(t, &id)| (t.as_str(), id)), unknowns))
+        } else if unigram_by_words {
+            // The lattice's pieces only: an UNUSED piece is encodable text but no edge.
+            let in_lattice = (pieces.iter().enumerate())
+                .filter(|(_, (_, _, kind))| matches!(kind, PieceType::Normal | PieceType::UserDefined))
+                .map(|(id, (text, _, _))| (text.as_str(), id as u32));
+            Some(PairCuts::build(in_lattice, unknowns))
+        } else {
+            None
+        };
         let mut control = vec![0u64; pieces.len().div_ceil(64)];
         for (id, _) in pieces.iter().enumerate().filter(|(_, p)| p.2 == PieceType::Control) {
             control[id / 64] |= 1 << (id % 64);
@@ -267,7 +279,7 @@ impl SentencePieceModel {
         self.cuts_at_metaspace
     }
 
-    /// Where BPE may cut a text into parts encoded alone, if anywhere (see `pair_cuts`).
+    /// Where a text may be cut into parts encoded alone, if anywhere (see `pair_cuts`).
     pub fn word_cuts(&self) -> Option<&PairCuts> {
         self.word_cuts.as_ref()
     }
