@@ -145,6 +145,9 @@ def test_unigram_user_defined_pieces_are_always_taken(tmp_path_factory, text):
     normal pieces; long ones used to score length * max_score - 0.1 and lose to such cuts."""
     reference, ours = unigram_with_user_pieces(str(tmp_path_factory.getbasetemp()))
     assert_same(reference, ours, text)
+    # The ids-only path cuts words where no piece, user-defined ones included, holds both sides.
+    glued = text.replace(" ", "")
+    assert ours.encode_batch_flat([text, glued])[0].tolist() == reference.encode(text) + reference.encode(glued)
 
 
 def test_unigram_user_defined_long_piece_wins(tmp_path_factory):
