@@ -4,7 +4,9 @@
 //!     cargo build --release --example sp_profile -p tokembed-core
 //!     THREADS=1 target/release/examples/sp_profile model.model corpus.txt 3
 //!
-//! `WHOLE=1` encodes the corpus as one document instead.
+//! `WHOLE=1` encodes the corpus as one document instead. `FRESH=n` cuts the documents into n
+//! slices and encodes each once (text the word caches have not seen, as in
+//! `benches/bench_sentencepiece.py`; slice 0 only warms up) and prints their rate.
 //!
 //! Run it under `perf record` to see where the time goes. The first pass sees the text unseen
 //! (the thread's word caches start empty); later passes see it again, with caches warm.
@@ -24,6 +26,20 @@ fn main() {
     let docs = if std::env::var("WHOLE").is_ok() { vec![corpus.as_str()] } else { common::documents(&corpus) };
     common::set_threads_from_env();
     let mb = corpus.len() as f64 / 1e6;
+    if let Ok(slices) = std::env::var("FRESH").map(|s| s.parse::<usize>().unwrap()) {
+        let per = docs.len().div_ceil(slices);
+        let (mut total_mb, mut total_s) = (0.0, 0.0);
+        for (k, slice) in docs.chunks(per).enumerate() {
+            let t = Instant::now();
+            tokembed_core::tokenizer::batch::encode_flat(&tok, slice, false, false).unwrap();
+            if k > 0 {
+                total_s += t.elapsed().as_secs_f64();
+                total_mb += slice.iter().map(|d| d.len()).sum::<usize>() as f64 / 1e6;
+            }
+        }
+        eprintln!("fresh encode {:.1} MB/s", total_mb / total_s);
+        return;
+    }
     for _ in 0..passes {
         let t = Instant::now();
         let (ids, _) = tokembed_core::tokenizer::batch::encode_flat(&tok, &docs, false, false).unwrap();
