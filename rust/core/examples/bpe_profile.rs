@@ -42,8 +42,6 @@ fn main() {
     let mb = corpus.len() as f64 / 1e6;
     if let Ok(slices) = std::env::var("FRESH").map(|s| s.parse::<usize>().unwrap()) {
         // Like `benches/bench_peers.py`: slice 0 warms up, every other slice is encoded once.
-        let per = docs.len().div_ceil(slices);
-        let (mut total_mb, mut total_s) = (0.0, 0.0);
         if std::env::var("WARM").is_ok() {
             let t = Instant::now();
             tokembed_core::pretokenize::regex_split::classes::classes();
@@ -52,18 +50,8 @@ fn main() {
             tokembed_core::tokenizer::batch::encode_flat(&tok, &["hello world, a warm-up"], false, false).unwrap();
             eprintln!("warm-up call: {:.2} ms", t.elapsed().as_secs_f64() * 1e3);
         }
-        for (k, slice) in docs.chunks(per).enumerate() {
-            let t = Instant::now();
-            tokembed_core::tokenizer::batch::encode_flat(&tok, slice, false, false).unwrap();
-            if std::env::var("EACH").is_ok() {
-                eprintln!("slice {k}: {:.2} ms", t.elapsed().as_secs_f64() * 1e3);
-            }
-            if k > 0 {
-                total_s += t.elapsed().as_secs_f64();
-                total_mb += slice.iter().map(|d| d.len()).sum::<usize>() as f64 / 1e6;
-            }
-        }
-        eprintln!("fresh encode {:.1} MB/s", total_mb / total_s);
+        let rate = common::fresh_rate(&tok, &docs, slices, std::env::var("EACH").is_ok());
+        eprintln!("fresh encode {rate:.1} MB/s");
         return;
     }
     for _ in 0..passes {

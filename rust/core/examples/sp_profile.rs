@@ -27,17 +27,8 @@ fn main() {
     common::set_threads_from_env();
     let mb = corpus.len() as f64 / 1e6;
     if let Ok(slices) = std::env::var("FRESH").map(|s| s.parse::<usize>().unwrap()) {
-        let per = docs.len().div_ceil(slices);
-        let (mut total_mb, mut total_s) = (0.0, 0.0);
-        for (k, slice) in docs.chunks(per).enumerate() {
-            let t = Instant::now();
-            tokembed_core::tokenizer::batch::encode_flat(&tok, slice, false, false).unwrap();
-            if k > 0 {
-                total_s += t.elapsed().as_secs_f64();
-                total_mb += slice.iter().map(|d| d.len()).sum::<usize>() as f64 / 1e6;
-            }
-        }
-        eprintln!("fresh encode {:.1} MB/s", total_mb / total_s);
+        let rate = common::fresh_rate(&tok, &docs, slices, false);
+        eprintln!("fresh encode {rate:.1} MB/s");
         return;
     }
     for _ in 0..passes {

@@ -1,4 +1,5 @@
-//! What the profiling harnesses share: the corpus cut into documents, and the thread count.
+//! What the profiling harnesses share: the corpus cut into documents, the thread count, and the
+//! timing of slices the caches have not seen.
 
 /// `corpus` cut into documents of about 4000 bytes (at character boundaries).
 pub fn documents(corpus: &str) -> Vec<&str> {
@@ -19,4 +20,25 @@ pub fn documents(corpus: &str) -> Vec<&str> {
 pub fn set_threads_from_env() {
     let threads = std::env::var("THREADS").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
     tokembed_core::utils::parallel::set_num_threads(threads).unwrap();
+}
+
+/// Encodes `docs` cut into `slices` slices, each once, and returns the MB/s over every slice but
+/// the first, which only warms up (as the benchmarks time text the caches have not seen).
+/// `each` prints every slice's milliseconds.
+#[allow(dead_code)] // lattice_profile shares this module and times no slices
+pub fn fresh_rate(tok: &tokembed_core::Tokenizer, docs: &[&str], slices: usize, each: bool) -> f64 {
+    let per = docs.len().div_ceil(slices.max(1)).max(1);
+    let (mut total_mb, mut total_s) = (0.0, 0.0);
+    for (k, slice) in docs.chunks(per).enumerate() {
+        let t = std::time::Instant::now();
+        tokembed_core::tokenizer::batch::encode_flat(tok, slice, false, false).unwrap();
+        if each {
+            eprintln!("slice {k}: {:.2} ms", t.elapsed().as_secs_f64() * 1e3);
+        }
+        if k > 0 {
+            total_s += t.elapsed().as_secs_f64();
+            total_mb += slice.iter().map(|d| d.len()).sum::<usize>() as f64 / 1e6;
+        }
+    }
+    total_mb / total_s
 }
