@@ -36,7 +36,11 @@ def run_child(code: str, timeout: float) -> dict:
 
 
 STRESS = """
-    import json, os, sys, threading, time
+    import faulthandler, json, os, sys, threading, time
+    # A child that aborts (glibc's heap checks, a Rust abort) writes the Python stack of every
+    # thread to the shared stderr first: the place a rare crash happened, which a core file on a
+    # CI machine would not show anyone.
+    faulthandler.enable(all_threads=True)
     sys.path.insert(0, {tests!r})
     from forking import wait_or_kill
     import numpy as np
