@@ -30,7 +30,9 @@ ranges = [
     (0x3000, 0x303F),  # ideographic space and CJK punctuation
     (0x3040, 0x30FF),  # kana
     (0x4E00, 0x4FFF),  # CJK ideographs
-    (0xAC00, 0xAC40),  # Hangul syllables (decompose under NFD)
+    (0xAC00, 0xD7A3),  # Hangul syllables (decompose under NFD into jamo, with or without a final)
+    (0x1100, 0x11FF),  # Hangul conjoining jamo (what the syllables decompose into)
+    (0x3130, 0x318F),  # Hangul compatibility jamo
     (0xFF00, 0xFFEF),  # full-width forms
     (0x1F300, 0x1F6FF),  # emoji
     (0x20000, 0x2000F),  # CJK extension B

@@ -437,6 +437,19 @@ def test_normalizer_on_generated_text(name, text, pair, shared_data):
     assert_same(hf, ours, text, pair)
 
 
+@pytest.mark.parametrize("name", list(BERT_NORMALIZERS))
+def test_bert_normalizer_on_every_two_byte_character_and_hangul_syllables(name, shared_data):
+    """The BERT normalizer answers two-byte UTF-8 characters (U+0080..U+07FF: Latin accents,
+    Greek, Cyrillic, Hebrew, Arabic, their marks and spaces) from a table per setting, and
+    decomposes Hangul syllables by arithmetic: each of them, inside a word, after an uppercase
+    letter and alone, gives HF's ids, offsets and tokens under every setting (every 7th
+    syllable: 7 is prime to the 28 trailing consonants and the 21 vowels, so all of them occur)."""
+    hf, ours = pair_for("normalizer", name)
+    code_points = list(range(0x80, 0x800)) + list(range(0xAC00, 0xD7A4, 7))
+    for i in range(0, len(code_points), 64):
+        assert_same(hf, ours, " ".join(f"a{chr(c)}b B{chr(c)} {chr(c)}" for c in code_points[i : i + 64]))
+
+
 # ----- pre-tokenizers ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", list(PRE_TOKENIZERS))

@@ -9,10 +9,10 @@
 //! canonical reordering moves a mark that stays (one with a combining class, not Mn, such as
 //! the musical symbol stems U+1D165..): only then do we run HF's steps one by one.
 
+use super::bert_chars::{hangul_jamo, stripped_lowercased, two_byte_char, Stripped, TwoByte};
 use crate::tokenizer::normalized_text::Normalized;
 use crate::utils::unicode::{bert_flag, bert_flags, is_chinese_char, is_nonspacing_mark};
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicU32, Ordering};
 use unicode_normalization_alignments::char::{canonical_combining_class, decompose_canonical};
 use unicode_normalization_alignments::UnicodeNormalization;
 
@@ -168,6 +168,28 @@ impl BertNormalizer {
                 at = end;
                 continue;
             }
+            // A two-byte character (Latin accents, Greek, Cyrillic, Hebrew, Arabic): its whole
+            // rule in one table lookup, no decoding through `chars`.
+            if byte & 0xE0 == 0xC0 {
+                if let Some(&next) = old.as_bytes().get(at + 1) {
+                    let code = (byte as u32 & 0x1F) << 6 | (next as u32 & 0x3F);
+                    match two_byte_char(code, self.clean_text, strip, lowercase) {
+                        TwoByte::Dropped => {
+                            at += 2;
+                            continue;
+                        }
+                        TwoByte::Out(d) => {
+                            text.push(d);
+                            if track {
+                                align.extend(std::iter::repeat_n(old_align[at], d.len_utf8()));
+                            }
+                            at += 2;
+                            continue;
+                        }
+                        TwoByte::General => {}
+                    }
+                }
+            }
             let Some(c) = old[at..].chars().next() else { break };
             let b = at;
             at += c.len_utf8();
@@ -202,6 +224,22 @@ impl BertNormalizer {
                     align.extend(std::iter::repeat_n(a, c.len_utf8() + 2 * padded as usize));
                 }
                 continue;
+            }
+            // A Hangul syllable decomposes into its conjoining jamo by arithmetic, and jamo are
+            // letters without case or combining class: stripping gives the jamo whether or not
+            // the text is lowercased (the general path below asked the decomposition tables,
+            // the mark and class tables and a lowercasing search for each jamo: Korean ran at a
+            // third of the speed of the other scripts of the multilingual mix).
+            if strip && !padded {
+                if let Some(jamo) = hangul_jamo(c) {
+                    for j in jamo.into_iter().flatten() {
+                        text.push(j);
+                        if track {
+                            align.extend(std::iter::repeat_n(a, j.len_utf8()));
+                        }
+                    }
+                    continue;
+                }
             }
             // Accented letters and the marks of most scripts strip and lowercase to one
             // character or to none: answered per code point by a table.
@@ -299,65 +337,6 @@ impl BertNormalizer {
             }
         }
         n.set(text, align);
-    }
-}
-
-/// What accent stripping then lowercasing makes of one character.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stripped {
-    /// Nothing: a nonspacing mark.
-    Dropped,
-    One(char),
-    /// Several characters, or a kept mark with a combining class (which NFD's reordering may
-    /// move): the per-character path decides.
-    Several,
-}
-
-/// `Stripped` per code point of the BMP, filled on first use like `bert_flags`: 0 not known
-/// yet, `DROPPED`, `SEVERAL`, or the character plus `CHAR_BASE`. A decomposition lookup and a
-/// lowercasing binary search per accented character were most of the normalizer's time on
-/// Greek, Vietnamese or Devanagari text. The entry is a pure function of the character, so
-/// threads racing to fill it store the same value, and a forked child inherits valid entries.
-/// Bounded: 256 KB of address space, of which only the pages of the scripts met are touched.
-static STRIPPED_LOWERCASED: [AtomicU32; 0x1_0000] = [const { AtomicU32::new(0) }; 0x1_0000];
-const DROPPED: u32 = 1;
-const SEVERAL: u32 = 2;
-const CHAR_BASE: u32 = 3;
-
-#[inline]
-fn stripped_lowercased(c: char) -> Stripped {
-    let Some(slot) = STRIPPED_LOWERCASED.get(c as usize) else { return Stripped::Several };
-    let mut entry = slot.load(Ordering::Relaxed);
-    if entry == 0 {
-        entry = match strip_and_lowercase(c) {
-            Stripped::Dropped => DROPPED,
-            Stripped::One(d) => d as u32 + CHAR_BASE,
-            Stripped::Several => SEVERAL,
-        };
-        slot.store(entry, Ordering::Relaxed);
-    }
-    match entry {
-        DROPPED => Stripped::Dropped,
-        SEVERAL => Stripped::Several,
-        entry => char::from_u32(entry - CHAR_BASE).map_or(Stripped::Several, Stripped::One),
-    }
-}
-
-/// The per-character rule: canonical decomposition, nonspacing marks dropped, lowercased.
-#[cold]
-fn strip_and_lowercase(c: char) -> Stripped {
-    let mut out = Vec::new();
-    let mut kept_mark = false;
-    decompose_canonical(c, |d| {
-        if !is_nonspacing_mark(d) {
-            kept_mark |= canonical_combining_class(d) != 0;
-            out.extend(d.to_lowercase());
-        }
-    });
-    match (kept_mark, out.as_slice()) {
-        (false, []) => Stripped::Dropped,
-        (false, &[one]) => Stripped::One(one),
-        _ => Stripped::Several,
     }
 }
 
@@ -460,35 +439,6 @@ mod tests {
     }
 
     #[test]
-    fn the_table_answers_as_the_rule_for_every_bmp_character() {
-        // The table is filled on first use: ask twice, so both the computed and the stored
-        // answer are checked, against the whole normalizer on the character alone.
-        for c in (0x80..0x1_0000).filter_map(char::from_u32) {
-            let first = stripped_lowercased(c);
-            assert_eq!(stripped_lowercased(c), first, "{c:?}");
-            assert_eq!(first, strip_and_lowercase(c), "{c:?}");
-            let by_rule: String = c
-                .to_string()
-                .nfd()
-                .map(|(d, _)| d)
-                .filter(|&d| !is_nonspacing_mark(d))
-                .flat_map(char::to_lowercase)
-                .collect();
-            match first {
-                Stripped::Dropped => assert_eq!(by_rule, "", "{c:?}"),
-                Stripped::One(d) => assert_eq!(by_rule, d.to_string(), "{c:?}"),
-                Stripped::Several => {}
-            }
-        }
-    }
-
-    fn run(text: &str) -> Normalized {
-        let mut n = Normalized::new(text, 0, true);
-        BertNormalizer::default().normalize(&mut n);
-        n
-    }
-
-    #[test]
     fn accent_stripping_keeps_spacing_marks() {
         // U+093E DEVANAGARI VOWEL SIGN AA is Mc: HF keeps it; the acute accent (Mn) goes.
         assert_eq!(run("\u{93e}").text(), "\u{93e}");
@@ -502,5 +452,11 @@ mod tests {
         let n = run("a\u{301}\u{1d165}");
         assert_eq!(n.text(), "a\u{1d165}");
         assert_eq!(n.original_span(1..n.text().len()), (1, 2));
+    }
+
+    fn run(text: &str) -> Normalized {
+        let mut n = Normalized::new(text, 0, true);
+        BertNormalizer::default().normalize(&mut n);
+        n
     }
 }

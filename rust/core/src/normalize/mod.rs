@@ -4,6 +4,7 @@
 //! file deserializes straight into it and serializes back unchanged.
 
 mod bert;
+mod bert_chars;
 mod byte_level;
 mod lowercase;
 mod nmt;
