@@ -11,7 +11,12 @@ use crate::models::piece_cache::{answer, next_owner, short_key, Answer, RecentPi
 use crate::models::trie::Trie;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use std::ops::Range;
+
+/// Pieces of a word kept on the stack (1.5 KB): words of random base64 or long compounds take up
+/// to a few dozen; only longer ones spill to the heap.
+const INLINE_PIECES: usize = 64;
 
 fn default_unk() -> String {
     "[UNK]".to_string()
@@ -154,7 +159,10 @@ impl WordPiece {
         first_id: u32,
         emit: &mut impl FnMut(u32, usize, usize),
     ) -> bool {
-        let mut pieces: smallvec_like::Pieces = Default::default();
+        // On the stack up to `INLINE_PIECES` pieces, without initializing the slots: a heap
+        // vector per longer word was a malloc, reallocs and a free per word of random base64,
+        // which two threads made contend for the allocator (two threads ran at 0.6x of one).
+        let mut pieces: SmallVec<[(u32, usize, usize); INLINE_PIECES]> = SmallVec::new();
         pieces.push((first_id, 0, first_len));
         let mut start = first_len;
         while start < bytes.len() {
@@ -166,7 +174,7 @@ impl WordPiece {
                 None => return false,
             }
         }
-        for (id, s, e) in pieces.iter() {
+        for &(id, s, e) in &pieces {
             emit(id, s, e);
         }
         true
@@ -195,32 +203,6 @@ impl WordPiece {
 
     pub fn unk_token(&self) -> &str {
         &self.spec.unk_token
-    }
-}
-
-/// Pieces of one word, kept on the stack for ordinary words.
-mod smallvec_like {
-    #[derive(Default)]
-    pub struct Pieces {
-        inline: [(u32, usize, usize); 16],
-        len: usize,
-        spill: Vec<(u32, usize, usize)>,
-    }
-
-    impl Pieces {
-        #[inline]
-        pub fn push(&mut self, p: (u32, usize, usize)) {
-            if self.len < self.inline.len() {
-                self.inline[self.len] = p;
-                self.len += 1;
-            } else {
-                self.spill.push(p);
-            }
-        }
-
-        pub fn iter(&self) -> impl Iterator<Item = (u32, usize, usize)> + '_ {
-            self.inline[..self.len].iter().copied().chain(self.spill.iter().copied())
-        }
     }
 }
 
