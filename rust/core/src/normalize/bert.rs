@@ -9,7 +9,7 @@
 //! canonical reordering moves a mark that stays (one with a combining class, not Mn, such as
 //! the musical symbol stems U+1D165..): only then do we run HF's steps one by one.
 
-use super::bert_chars::{hangul_jamo, stripped_lowercased, two_byte_char, Stripped, TwoByte};
+use super::bert_chars::{hangul_jamo, stripped_lowercased, two_byte_char, Stripped};
 use crate::tokenizer::normalized_text::Normalized;
 use crate::utils::unicode::{bert_flag, bert_flags, is_chinese_char, is_nonspacing_mark};
 use serde::{Deserialize, Serialize};
@@ -174,11 +174,11 @@ impl BertNormalizer {
                 if let Some(&next) = old.as_bytes().get(at + 1) {
                     let code = (byte as u32 & 0x1F) << 6 | (next as u32 & 0x3F);
                     match two_byte_char(code, self.clean_text, strip, lowercase) {
-                        TwoByte::Dropped => {
+                        Stripped::Dropped => {
                             at += 2;
                             continue;
                         }
-                        TwoByte::Out(d) => {
+                        Stripped::One(d) => {
                             text.push(d);
                             if track {
                                 align.extend(std::iter::repeat_n(old_align[at], d.len_utf8()));
@@ -186,7 +186,7 @@ impl BertNormalizer {
                             at += 2;
                             continue;
                         }
-                        TwoByte::General => {}
+                        Stripped::Several => {}
                     }
                 }
             }

@@ -21,14 +21,15 @@ pub(super) fn hangul_jamo(c: char) -> Option<[Option<char>; 3]> {
     Some([lead, vowel, trail])
 }
 
-/// What accent stripping then lowercasing makes of one character.
+/// What accent stripping then lowercasing makes of one character (and, from `two_byte_char`,
+/// the whole per-character rule of a setting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Stripped {
-    /// Nothing: a nonspacing mark.
+    /// Nothing: a nonspacing mark (or a character cleaning drops).
     Dropped,
     One(char),
-    /// Several characters, or a kept mark with a combining class (which NFD's reordering may
-    /// move): the per-character path decides.
+    /// Several characters, a kept mark with a combining class (which NFD's reordering may move),
+    /// or anything else the per-character path must decide (white space under cleaning).
     Several,
 }
 
@@ -45,10 +46,16 @@ const CHAR_BASE: u32 = 3;
 
 #[inline]
 pub(super) fn stripped_lowercased(c: char) -> Stripped {
-    let Some(slot) = STRIPPED_LOWERCASED.get(c as usize) else { return Stripped::Several };
+    STRIPPED_LOWERCASED.get(c as usize).map_or(Stripped::Several, |slot| remembered(slot, || strip_and_lowercase(c)))
+}
+
+/// The answer kept in `slot` (see `STRIPPED_LOWERCASED` for the encoding), computed by
+/// `compute` and stored when the slot is still 0.
+#[inline(always)]
+fn remembered(slot: &AtomicU32, compute: impl FnOnce() -> Stripped) -> Stripped {
     let mut entry = slot.load(Ordering::Relaxed);
     if entry == 0 {
-        entry = match strip_and_lowercase(c) {
+        entry = match compute() {
             Stripped::Dropped => DROPPED,
             Stripped::One(d) => d as u32 + CHAR_BASE,
             Stripped::Several => SEVERAL,
@@ -80,77 +87,51 @@ fn strip_and_lowercase(c: char) -> Stripped {
     }
 }
 
-/// What the per-character rule makes of a character whose UTF-8 is two bytes, under one setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum TwoByte {
-    /// Cleaning or stripping removes it.
-    Dropped,
-    /// It becomes this one character.
-    Out(char),
-    /// Anything else (white space, several characters, a kept mark): the general path decides.
-    General,
-}
-
 /// Code points below this are one or two bytes of UTF-8.
 const TWO_BYTE_END: usize = 0x800;
 
-/// `TwoByte` per code point below U+0800 and per setting (clean_text, strip, lowercase): 0 not
-/// known yet, `DROPPED`, `SEVERAL` for `General`, or the character plus `CHAR_BASE`, filled on
-/// first use as `STRIPPED_LOWERCASED` is (a pure function of the character and the setting, so
+/// What `per_char` makes of each code point below U+0800 under each setting (clean_text, strip,
+/// lowercase), as a `Stripped` (`Several`: anything the general path must decide, such as white
+/// space or several characters), kept and filled on first use as `STRIPPED_LOWERCASED` is (a pure function of the character and the setting, so
 /// racing threads store the same value and a forked child inherits valid entries). One lookup
 /// replaces the flags, the two settings' tests and the stripping table of the general path,
 /// which were a third of BERT's time on Cyrillic or Greek text. Bounded: 8 x 8 KB.
 static TWO_BYTE: [[AtomicU32; TWO_BYTE_END]; 8] = [const { [const { AtomicU32::new(0) }; TWO_BYTE_END] }; 8];
 
 /// The rule of `BertNormalizer::per_char` for the character of `code` (U+0080..U+07FF, the code
-/// point of a two-byte UTF-8 sequence) under the setting: the same answer the general path
-/// gives, from a table.
+/// point of a two-byte UTF-8 sequence) under the setting: what the general path would make of
+/// it, from a table (`Several`: the general path must decide).
 #[inline(always)]
-pub(super) fn two_byte_char(code: u32, clean_text: bool, strip: bool, lowercase: bool) -> TwoByte {
+pub(super) fn two_byte_char(code: u32, clean_text: bool, strip: bool, lowercase: bool) -> Stripped {
     let setting = clean_text as usize | (strip as usize) << 1 | (lowercase as usize) << 2;
     let Some(slot) = TWO_BYTE.get(setting).and_then(|table| table.get(code as usize)) else {
-        return TwoByte::General;
+        return Stripped::Several;
     };
-    let mut entry = slot.load(Ordering::Relaxed);
-    if entry == 0 {
-        entry = match char::from_u32(code).map(|c| two_byte_rule(c, clean_text, strip, lowercase)) {
-            Some(TwoByte::Dropped) => DROPPED,
-            Some(TwoByte::Out(d)) => d as u32 + CHAR_BASE,
-            Some(TwoByte::General) | None => SEVERAL,
-        };
-        slot.store(entry, Ordering::Relaxed);
-    }
-    match entry {
-        DROPPED => TwoByte::Dropped,
-        SEVERAL => TwoByte::General,
-        entry => char::from_u32(entry - CHAR_BASE).map_or(TwoByte::General, TwoByte::Out),
-    }
+    remembered(slot, || {
+        char::from_u32(code).map_or(Stripped::Several, |c| two_byte_rule(c, clean_text, strip, lowercase))
+    })
 }
 
 /// `per_char`'s steps for one character, up to where they would emit several characters or a
 /// space (those take the general path).
 #[cold]
-fn two_byte_rule(c: char, clean_text: bool, strip: bool, lowercase: bool) -> TwoByte {
+fn two_byte_rule(c: char, clean_text: bool, strip: bool, lowercase: bool) -> Stripped {
     let flags = bert_flags(c);
     if clean_text && flags & bert_flag::CONTROL != 0 {
-        return TwoByte::Dropped;
+        return Stripped::Dropped;
     }
     if (clean_text && flags & bert_flag::WHITESPACE != 0) || c.is_ascii() || is_chinese_char(c) {
-        return TwoByte::General;
+        return Stripped::Several;
     }
     let unchanged = (!lowercase || flags & bert_flag::SAME_LOWERCASED != 0)
         && (!strip || flags & bert_flag::SAME_STRIPPED != 0);
     if unchanged {
-        return TwoByte::Out(c);
+        return Stripped::One(c);
     }
     if strip && lowercase {
-        return match stripped_lowercased(c) {
-            Stripped::Dropped => TwoByte::Dropped,
-            Stripped::One(d) => TwoByte::Out(d),
-            Stripped::Several => TwoByte::General,
-        };
+        return stripped_lowercased(c);
     }
-    TwoByte::General
+    Stripped::Several
 }
 
 #[cfg(test)]
