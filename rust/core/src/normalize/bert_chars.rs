@@ -123,8 +123,8 @@ fn two_byte_rule(c: char, clean_text: bool, strip: bool, lowercase: bool) -> Str
     if (clean_text && flags & bert_flag::WHITESPACE != 0) || c.is_ascii() || is_chinese_char(c) {
         return Stripped::Several;
     }
-    let unchanged = (!lowercase || flags & bert_flag::SAME_LOWERCASED != 0)
-        && (!strip || flags & bert_flag::SAME_STRIPPED != 0);
+    let unchanged =
+        (!lowercase || flags & bert_flag::SAME_LOWERCASED != 0) && (!strip || flags & bert_flag::SAME_STRIPPED != 0);
     if unchanged {
         return Stripped::One(c);
     }
