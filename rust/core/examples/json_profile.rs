@@ -19,26 +19,11 @@ fn main() {
     // `WHOLE=n`: documents of n bytes instead (each a long document: the path that cuts one
     // text into parts for the threads).
     let docs: Vec<&str> = match std::env::var("WHOLE").ok().and_then(|s| s.parse::<usize>().ok()) {
-        Some(n) => whole_documents(&corpus, n),
+        Some(n) => common::documents_of(&corpus, n),
         None => common::documents(&corpus),
     };
     common::set_threads_from_env();
     let slices = std::env::var("FRESH").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
     let rate = common::fresh_rate(&tok, &docs, slices, std::env::var("EACH").is_ok());
     eprintln!("fresh encode {rate:.1} MB/s");
-}
-
-/// `corpus` cut into documents of about `n` bytes (at character boundaries).
-fn whole_documents(corpus: &str, n: usize) -> Vec<&str> {
-    let mut docs = Vec::new();
-    let mut at = 0;
-    while at < corpus.len() {
-        let mut end = (at + n.max(1)).min(corpus.len());
-        while !corpus.is_char_boundary(end) {
-            end += 1;
-        }
-        docs.push(&corpus[at..end]);
-        at = end;
-    }
-    docs
 }

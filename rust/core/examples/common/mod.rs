@@ -3,10 +3,16 @@
 
 /// `corpus` cut into documents of about 4000 bytes (at character boundaries).
 pub fn documents(corpus: &str) -> Vec<&str> {
+    documents_of(corpus, 4000)
+}
+
+/// `corpus` cut into documents of about `size` bytes (at character boundaries).
+#[allow(dead_code)] // only json_profile asks for another size
+pub fn documents_of(corpus: &str, size: usize) -> Vec<&str> {
     let mut docs = Vec::new();
     let mut at = 0;
     while at < corpus.len() {
-        let mut end = (at + 4000).min(corpus.len());
+        let mut end = (at + size.max(1)).min(corpus.len());
         while !corpus.is_char_boundary(end) {
             end += 1;
         }

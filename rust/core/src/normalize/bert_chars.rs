@@ -92,10 +92,11 @@ const TWO_BYTE_END: usize = 0x800;
 
 /// What `per_char` makes of each code point below U+0800 under each setting (clean_text, strip,
 /// lowercase), as a `Stripped` (`Several`: anything the general path must decide, such as white
-/// space or several characters), kept and filled on first use as `STRIPPED_LOWERCASED` is (a pure function of the character and the setting, so
-/// racing threads store the same value and a forked child inherits valid entries). One lookup
-/// replaces the flags, the two settings' tests and the stripping table of the general path,
-/// which were a third of BERT's time on Cyrillic or Greek text. Bounded: 8 x 8 KB.
+/// space or several characters), kept and filled on first use as `STRIPPED_LOWERCASED` is (a
+/// pure function of the character and the setting, so racing threads store the same value and
+/// a forked child inherits valid entries). One lookup replaces the flags, the two settings'
+/// tests and the stripping table of the general path, which were a third of BERT's time on
+/// Cyrillic or Greek text. Bounded: 8 x 8 KB.
 static TWO_BYTE: [[AtomicU32; TWO_BYTE_END]; 8] = [const { [const { AtomicU32::new(0) }; TWO_BYTE_END] }; 8];
 
 /// The rule of `BertNormalizer::per_char` for the character of `code` (U+0080..U+07FF, the code
