@@ -435,7 +435,10 @@ mod tests {
     fn bpe_on_ids_answers_as_bpe_on_strings() {
         let corpus = std::fs::read_to_string(format!("{SHARED}/corpora/de_manpages_3MB.txt")).unwrap();
         let mut text: String = corpus.chars().take(200_000).collect();
-        text.push_str("日本語 😀 e\u{301} [REFERENCE_DOC_1] [INST]x\u{0}");
+        // Pieces of other scripts have merge ids far from their piece ids (`bpe_ids::merge_ids`).
+        let japanese = std::fs::read_to_string(format!("{LOCAL}/ja_wagahaiwa_nekodearu_200KB.txt")).unwrap();
+        text.extend(japanese.chars().take(30_000));
+        text.push_str("日本語 😀 e\u{301} [REFERENCE_DOC_1] [INST]x\u{0} Съешь же ещё этих мягких французских булок");
         let text = text.replace(' ', "\u{2581}");
         let models = [
             format!("{SHARED}/tokenizers/sentencepiece/mistral_v1.model"),

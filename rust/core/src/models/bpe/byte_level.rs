@@ -321,8 +321,8 @@ impl Bpe {
         let merged = 'merged: {
             // Short pieces of a model from ranks by substrings (first: they are most of the
             // pieces that get here).
-            if let Some(two) = tables.two_bytes.as_ref().filter(|_| word.len() <= MAX_SHORT_TOKEN) {
-                if merge_short_piece(word, &tables.single, &tables.short, two, &mut scratch.symbols) {
+            if let (Some(two), Some(key)) = (tables.two_bytes.as_ref().filter(|_| word.len() <= MAX_SHORT_TOKEN), key) {
+                if merge_short_piece(word, key, &tables.single, &tables.short, two, &mut scratch.symbols) {
                     break 'merged true;
                 }
             }
