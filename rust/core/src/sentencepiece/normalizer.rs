@@ -114,8 +114,11 @@ impl SentencePieceNormalizer {
             }
             let Some(c) = input.get(len..).and_then(|rest| rest.chars().next()) else { break };
             // A character that begins rules still passes when no rule matches here: usually a
-            // step or two of the trie.
-            if rules.may_rewrite(c) && rules.longest_rewrite(&bytes[len..]).is_some() {
+            // step or two of the trie, or known from the byte after it (`passes_before`).
+            if rules.may_rewrite(c)
+                && !rules.passes_before(c, bytes.get(len + c.len_utf8()).copied())
+                && rules.longest_rewrite(&bytes[len..]).is_some()
+            {
                 break;
             }
             len += c.len_utf8();

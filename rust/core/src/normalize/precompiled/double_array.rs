@@ -70,6 +70,27 @@ impl DoubleArray {
         true
     }
 
+    /// The bytes that continue some key after `prefix` (a bit per byte, zero excluded), or
+    /// `None` when no key begins with `prefix`.
+    pub fn next_bytes(&self, prefix: &[u8]) -> Option<[u64; 4]> {
+        let root = *self.units.first()?;
+        let mut pos = offset(root);
+        for &c in prefix {
+            pos ^= c as usize;
+            match self.units.get(pos) {
+                Some(&unit) if c != 0 && label(unit) == c as u32 => pos ^= offset(unit),
+                _ => return None,
+            }
+        }
+        let mut next = [0u64; 4];
+        for c in 1..=255u8 {
+            if self.units.get(pos ^ c as usize).is_some_and(|&unit| label(unit) == c as u32) {
+                next[c as usize / 64] |= 1 << (c % 64);
+            }
+        }
+        Some(next)
+    }
+
     /// Whether some key made only of ASCII bytes begins with byte `first` (a text of ASCII can
     /// only meet such keys). Walks at most `budget` nodes, and answers true when that is not
     /// enough to be sure: the file is untrusted.

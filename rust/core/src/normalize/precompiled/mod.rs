@@ -43,6 +43,15 @@ pub struct Precompiled {
     ascii_pair_starts: Box<[u128; 128]>,
     /// ASCII bytes that are a rule on their own.
     ascii_is_rule: [bool; 128],
+    /// Per character of the Basic Multilingual Plane that begins some rule but is none on its
+    /// own: an index into `follow_sets` plus one (0: the trie must be walked). NFKC begins
+    /// rules at most letters of every script (a letter then a combining mark composes), so
+    /// without this SentencePiece's longest match walked the trie at nearly every character of
+    /// Cyrillic, Greek or kana text.
+    follow_class: Box<[u8]>,
+    /// Sets of bytes (a bit each) that continue a rule after such a character: when the next
+    /// byte is not in its set, no rule matches there.
+    follow_sets: Vec<[u64; 4]>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -95,6 +104,7 @@ impl Precompiled {
             (0..128u8).filter(|&next| trie.has_prefix(&[first as u8, next])).fold(0u128, |bits, next| bits | 1 << next)
         }));
         let ascii_is_rule = std::array::from_fn(|b| trie.longest_prefix(&[b as u8]).is_some());
+        let (follow_class, follow_sets) = follow_classes(&trie, &rule_starts);
         let p = Precompiled {
             charsmap: blob,
             trie,
@@ -103,8 +113,20 @@ impl Precompiled {
             rule_starts,
             ascii_pair_starts,
             ascii_is_rule,
+            follow_class,
+            follow_sets,
         };
         Ok(p)
+    }
+
+    /// Whether `c` (which `may_rewrite`), followed by the byte `next` (`None` at the end of the
+    /// text), starts no rule that matches there: `longest_rewrite` would find nothing, known
+    /// without a walk. `false` means "walk the trie".
+    #[inline(always)]
+    pub fn passes_before(&self, c: char, next: Option<u8>) -> bool {
+        let class = self.follow_class.get(c as usize).copied().unwrap_or(0) as usize;
+        let Some(set) = class.checked_sub(1).and_then(|k| self.follow_sets.get(k)) else { return false };
+        next.is_none_or(|b| set[b as usize / 64] >> (b % 64) & 1 == 0)
     }
 
     /// Whether some rule begins with `c`: a character that begins none passes unchanged.
@@ -188,6 +210,35 @@ impl Precompiled {
             n.transform(changes, 0);
         }
     }
+}
+
+/// `Precompiled::follow_class` and `follow_sets` for the trie: each character of the BMP that
+/// begins a rule and is not one (nor has a rule ending inside it) gets the set of bytes that
+/// continue a rule after it. Sets are shared (most are the first bytes of combining marks); a
+/// character past the 255th distinct set is walked.
+fn follow_classes(trie: &DoubleArray, rule_starts: &[u64]) -> (Box<[u8]>, Vec<[u64; 4]>) {
+    let mut class = vec![0u8; 0x10000].into_boxed_slice();
+    let mut sets: Vec<[u64; 4]> = Vec::new();
+    let mut buffer = [0u8; 4];
+    for code in 0x80..0x10000u32 {
+        let starts = rule_starts.get(code as usize >> 6).is_some_and(|bits| bits >> (code & 63) & 1 == 1);
+        let Some(c) = char::from_u32(code).filter(|_| starts) else { continue };
+        let bytes = c.encode_utf8(&mut buffer).as_bytes();
+        if trie.longest_prefix(bytes).is_some() {
+            continue;
+        }
+        let Some(next) = trie.next_bytes(bytes) else { continue };
+        let index = match sets.iter().position(|&s| s == next) {
+            Some(k) => k,
+            None if sets.len() < 255 => {
+                sets.push(next);
+                sets.len() - 1
+            }
+            None => continue,
+        };
+        class[code as usize] = index as u8 + 1;
+    }
+    (class, sets)
 }
 
 impl Precompiled {
@@ -325,6 +376,49 @@ mod tests {
                 }
             }
             assert!(passing > 5_000, "{name}: {passing}");
+        }
+    }
+
+    /// `passes_before` against the trie, on the same charsmaps: for every character of the BMP
+    /// that begins a rule, followed by each byte or nothing, it says "passes" only where
+    /// `longest_rewrite` finds no rule; and it says so for most letters of Cyrillic and Greek
+    /// followed by a letter (each of which begins a rule under NFKC: letter + combining mark).
+    #[test]
+    fn follow_sets_agree_with_longest_rewrite() {
+        use prost::Message;
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/tokenizers/sentencepiece/");
+        for name in ["botchan_en_bpe_1000.model", "botchan_en_unigram_1000.model"] {
+            let bytes = std::fs::read(format!("{root}{name}")).unwrap();
+            let proto = crate::sentencepiece::proto::ModelProto::decode(bytes.as_slice()).unwrap();
+            let blob = proto.normalizer_spec.and_then(|n| n.precompiled_charsmap).unwrap();
+            let rules = Precompiled::from_blob(blob).unwrap();
+            let mut buffer = [0u8; 4];
+            let mut passed = 0;
+            for c in (0x80..0x10000u32).filter_map(char::from_u32).filter(|&c| rules.may_rewrite(c)) {
+                let own = c.encode_utf8(&mut buffer).as_bytes().to_vec();
+                // Every byte after it (completed to a character where it starts one, so the
+                // text is what a `&str` can hold), and the end of the text.
+                let followers = (0..=255u8).map(Some).chain([None]);
+                for next in followers {
+                    let mut text = own.clone();
+                    match next {
+                        Some(b) if b < 0x80 => text.push(b),
+                        Some(b @ 0xC2..=0xDF) => text.extend([b, 0x80]),
+                        Some(b @ 0xE1..=0xEC) => text.extend([b, 0x80, 0x80]),
+                        Some(_) | None => {}
+                    }
+                    let next = text.get(own.len()).copied();
+                    if rules.passes_before(c, next) {
+                        passed += 1;
+                        assert_eq!(rules.longest_rewrite(&text), None, "{name}: {c:?} then {text:?}");
+                    }
+                }
+            }
+            let letters = ('а'..='я').chain('α'..='ω').filter(|&c| rules.may_rewrite(c));
+            let (count, passing) =
+                letters.fold((0, 0), |(n, p), c| (n + 1, p + rules.passes_before(c, Some(b'x')) as usize));
+            assert!(count >= 10 && passing == count, "{name}: {passing} of {count} letters pass");
+            assert!(passed > 30_000, "{name}: {passed}");
         }
     }
 
