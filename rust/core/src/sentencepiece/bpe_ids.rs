@@ -20,16 +20,18 @@ pub(super) const UNKNOWN: u32 = u32::MAX;
 
 #[derive(Debug, Clone)]
 pub struct IdBpe {
-    /// Over the merge ids of the pieces (see `merge_ids`).
     merges: Merges,
-    /// Merge ids of the characters that are pieces.
+    /// Ids of the characters that are pieces.
     chars: CharIds,
-    /// The piece id of each merge id, and the merge id of each piece id.
-    piece_of: Box<[u32]>,
-    merge_id_of: Box<[u32]>,
 }
 
 impl IdBpe {
+    /// The merge table (for tests).
+    #[cfg(test)]
+    pub(super) fn merges(&self) -> &Merges {
+        &self.merges
+    }
+
     /// The tables, or `None` when the model is one of the few that need the string form.
     pub fn build(pieces: &[(String, f32, PieceType)], encodable: &FxHashMap<String, u32>) -> Option<IdBpe> {
         let mut scores: Vec<f32> = Vec::new();
@@ -67,13 +69,8 @@ impl IdBpe {
                 }
             }
         }
-        let (piece_of, merge_id_of) = merge_ids(pieces.len(), &listed);
-        let to_merge_id = |id: u32| merge_id_of.get(id as usize).copied().unwrap_or(UNKNOWN);
-        for (left, right, _, merged) in &mut listed {
-            (*left, *right, *merged) = (to_merge_id(*left), to_merge_id(*right), to_merge_id(*merged));
-        }
-        let chars = CharIds::build(encodable.iter().map(|(text, &id)| (text.as_str(), to_merge_id(id))));
-        Some(IdBpe { merges: Merges::build(listed), chars, piece_of, merge_id_of })
+        let chars = CharIds::build(encodable.iter().map(|(text, &id)| (text.as_str(), id)));
+        Some(IdBpe { merges: Merges::build(listed), chars })
     }
 
     /// Leaves in `symbols` the pieces of `text`, the library's answer; `user_defined` finds a
@@ -85,7 +82,6 @@ impl IdBpe {
         let mut at = 0;
         while at < bytes.len() {
             if let Some((id, len)) = user_defined(&bytes[at..]).filter(|&(_, len)| text.is_char_boundary(at + len)) {
-                let id = self.merge_id_of.get(id as usize).copied().unwrap_or(UNKNOWN);
                 symbols.push(Symbol { id, start: at as u32, end: (at + len) as u32 });
                 at += len;
                 continue;
@@ -101,48 +97,5 @@ impl IdBpe {
             at += len;
         }
         merge_word(symbols, &self.merges);
-        for symbol in symbols.iter_mut() {
-            symbol.id = self.piece_of.get(symbol.id as usize).copied().unwrap_or(UNKNOWN);
-        }
-    }
-}
-
-/// Numbers the pieces for the merge table, whose dense grid answers the pairs of the first 512
-/// numbers without hashing (`models::bpe::merge_table`). A SentencePiece model lists its
-/// single characters last (Mistral: ids 28705 to 31999), so by piece id every pair of Cyrillic
-/// or CJK characters went through the hash map. Merge ids put first the pieces that are halves
-/// of the most merges (the alphabets' common letters, then the common short pieces), whatever
-/// their script. Returns (piece id of each merge id, merge id of each piece id).
-fn merge_ids(pieces: usize, listed: &[(u32, u32, u32, u32)]) -> (Box<[u32]>, Box<[u32]>) {
-    let mut halves_in = vec![0u32; pieces];
-    for &(left, right, _, _) in listed {
-        for half in [left, right] {
-            if let Some(count) = halves_in.get_mut(half as usize) {
-                *count += 1;
-            }
-        }
-    }
-    let mut piece_of: Vec<u32> = (0..pieces as u32).collect();
-    piece_of.sort_by_key(|&id| (std::cmp::Reverse(halves_in[id as usize]), id));
-    let mut merge_id_of = vec![UNKNOWN; pieces];
-    for (merge_id, &id) in piece_of.iter().enumerate() {
-        merge_id_of[id as usize] = merge_id as u32;
-    }
-    (piece_of.into_boxed_slice(), merge_id_of.into_boxed_slice())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn merge_ids_put_the_most_used_halves_first_and_map_both_ways() {
-        // Piece 4 is a half of three merges, piece 2 of two, piece 0 of one; 1 and 3 of none.
-        let listed = [(4, 2, 0, 1), (4, 4, 1, 3), (2, 0, 2, 3)];
-        let (piece_of, merge_id_of) = merge_ids(5, &listed);
-        assert_eq!(&piece_of[..], &[4, 2, 0, 1, 3]);
-        for (merge_id, &piece) in piece_of.iter().enumerate() {
-            assert_eq!(merge_id_of[piece as usize], merge_id as u32);
-        }
     }
 }

@@ -462,4 +462,22 @@ mod tests {
             assert!(err.starts_with("model.dropout"), "{err}");
         }
     }
+
+    /// Only vocabularies whose characters come last index the merge grid through slots: a
+    /// SentencePiece model converted to `tokenizer.json` does, byte-level ones do not.
+    #[test]
+    fn the_merge_grid_uses_slots_only_where_characters_come_last() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/tokenizers/");
+        for (file, slots) in [
+            ("gpt2/tokenizer.json", false),
+            ("cl100k_base/tokenizer.json", false),
+            ("sentencepiece/mistral_v1.legacy.tokenizer.json", true),
+        ] {
+            let json = std::fs::read_to_string(format!("{root}{file}")).unwrap();
+            let crate::models::Model::Bpe(bpe) = crate::formats::hf_json::parse(&json).unwrap().model else {
+                panic!("{file} is a BPE")
+            };
+            assert_eq!(bpe.merges.uses_slots(), slots, "{file}");
+        }
+    }
 }
