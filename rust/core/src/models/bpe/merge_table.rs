@@ -166,17 +166,31 @@ mod tests {
     use super::*;
     use rustc_hash::FxHashMap;
 
+    type Listed = Vec<(u32, u32, u32, u32)>;
+
+    /// `count` merges of pairs of ids drawn from `ids` (repeats included), merged id `rank +
+    /// shift`, and what a table must answer for them (the first rank of a pair listed twice).
+    fn random_merges(
+        seed: u64,
+        count: u32,
+        ids: std::ops::Range<u32>,
+        shift: u32,
+    ) -> (Listed, FxHashMap<(u32, u32), (u32, u32)>) {
+        let (mut list, mut reference) = (Vec::new(), FxHashMap::default());
+        let mut seed = seed;
+        let span = ids.end - ids.start;
+        for rank in 0..count {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let (l, r) = (ids.start + (seed >> 40) as u32 % span, ids.start + (seed >> 20) as u32 % span);
+            list.push((l, r, rank, rank + shift));
+            reference.entry((l, r)).or_insert((rank, rank + shift));
+        }
+        (list, reference)
+    }
+
     #[test]
     fn agrees_with_a_hash_map_and_keeps_the_first_rank() {
-        let mut list = Vec::new();
-        let mut reference = FxHashMap::default();
-        let mut seed = 1u64;
-        for rank in 0..50_000u32 {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            let (l, r) = ((seed >> 40) as u32 % 600, (seed >> 20) as u32 % 600);
-            list.push((l, r, rank, rank + 7));
-            reference.entry((l, r)).or_insert((rank, rank + 7));
-        }
+        let (mut list, mut reference) = random_merges(1, 50_000, 0..600, 7);
         // Ids far apart, up to the largest.
         list.push((u32::MAX, u32::MAX, 50_000, 3));
         list.push((u32::MAX, u32::MAX, 50_001, 4));
@@ -209,15 +223,7 @@ mod tests {
     /// grid is indexed through slots, and answers as the hash map does, for every pair.
     #[test]
     fn ids_far_from_zero_get_grid_slots_with_the_same_answers() {
-        let mut list = Vec::new();
-        let mut reference = FxHashMap::default();
-        let mut seed = 7u64;
-        for rank in 0..20_000u32 {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            let (l, r) = (30_000 + (seed >> 40) as u32 % 700, 30_000 + (seed >> 20) as u32 % 700);
-            list.push((l, r, rank, rank + 40_000));
-            reference.entry((l, r)).or_insert((rank, rank + 40_000));
-        }
+        let (mut list, mut reference) = random_merges(7, 20_000, 30_000..30_700, 40_000);
         list.push((3, 4, 20_000, 5));
         reference.insert((3, 4), (20_000, 5));
         let table = MergeTable::build(list.clone());

@@ -344,17 +344,24 @@ fn push_rewrite(changes: &mut Vec<(char, isize)>, old: &str, new: &str) {
 mod tests {
     use super::*;
 
+    /// The charsmaps of real models: nmt_nfkc (botchan BPE) and nfkc (botchan Unigram).
+    fn real_charsmaps() -> Vec<(&'static str, Precompiled)> {
+        use prost::Message;
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/tokenizers/sentencepiece/");
+        let load = |name: &'static str| {
+            let bytes = std::fs::read(format!("{root}{name}")).unwrap();
+            let proto = crate::sentencepiece::proto::ModelProto::decode(bytes.as_slice()).unwrap();
+            let blob = proto.normalizer_spec.and_then(|n| n.precompiled_charsmap).unwrap();
+            (name, Precompiled::from_blob(blob).unwrap())
+        };
+        vec![load("botchan_en_bpe_1000.model"), load("botchan_en_unigram_1000.model")]
+    }
+
     /// The ASCII tables against the trie itself, on the charsmaps of real models (nmt_nfkc,
     /// nfkc): wherever they say a byte passes, no rule matches there; and they let letters pass.
     #[test]
     fn ascii_tables_agree_with_longest_rewrite() {
-        use prost::Message;
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/tokenizers/sentencepiece/");
-        for name in ["botchan_en_bpe_1000.model", "botchan_en_unigram_1000.model"] {
-            let bytes = std::fs::read(format!("{root}{name}")).unwrap();
-            let proto = crate::sentencepiece::proto::ModelProto::decode(bytes.as_slice()).unwrap();
-            let blob = proto.normalizer_spec.and_then(|n| n.precompiled_charsmap).unwrap();
-            let rules = Precompiled::from_blob(blob).unwrap();
+        for (name, rules) in real_charsmaps() {
             let mut passing = 0;
             for b in 0..128u8 {
                 let followers = (0..128u8).map(Some).chain([None, Some(0xCC), Some(0xE3)]);
@@ -385,13 +392,7 @@ mod tests {
     /// followed by a letter (each of which begins a rule under NFKC: letter + combining mark).
     #[test]
     fn follow_sets_agree_with_longest_rewrite() {
-        use prost::Message;
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/tokenizers/sentencepiece/");
-        for name in ["botchan_en_bpe_1000.model", "botchan_en_unigram_1000.model"] {
-            let bytes = std::fs::read(format!("{root}{name}")).unwrap();
-            let proto = crate::sentencepiece::proto::ModelProto::decode(bytes.as_slice()).unwrap();
-            let blob = proto.normalizer_spec.and_then(|n| n.precompiled_charsmap).unwrap();
-            let rules = Precompiled::from_blob(blob).unwrap();
+        for (name, rules) in real_charsmaps() {
             let mut buffer = [0u8; 4];
             let mut passed = 0;
             for c in (0x80..0x10000u32).filter_map(char::from_u32).filter(|&c| rules.may_rewrite(c)) {
