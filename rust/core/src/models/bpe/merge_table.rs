@@ -110,10 +110,11 @@ impl MergeTable {
     /// Calls `each(left, right, rank, merged id)` for every pair, in no particular order (ranks
     /// that the grid folded come back folded).
     pub fn for_each(&self, mut each: impl FnMut(u32, u32, u32, u32)) {
+        // A grid row or column is an id itself, or the id of its slot.
+        let id = |slot: u32| self.id_of_slot.get(slot as usize).copied().unwrap_or(slot);
         for (cell, &found) in self.small.iter().enumerate() {
             if found != NO_MERGE {
                 let (left, right) = (cell as u32 / SMALL, cell as u32 % SMALL);
-                let id = |slot: u32| self.id_of_slot.get(slot as usize).copied().unwrap_or(slot);
                 each(id(left), id(right), (found >> 32) as u32 - 1, found as u32);
             }
         }

@@ -53,26 +53,9 @@ impl DoubleArray {
         }
     }
 
-    /// Whether some key begins with `prefix` (or is it): the walk over its bytes stays inside.
-    pub fn has_prefix(&self, prefix: &[u8]) -> bool {
-        let Some(&root) = self.units.first() else { return false };
-        let mut pos = offset(root);
-        for &c in prefix {
-            if c == 0 {
-                return false;
-            }
-            pos ^= c as usize;
-            match self.units.get(pos) {
-                Some(&unit) if label(unit) == c as u32 => pos ^= offset(unit),
-                _ => return false,
-            }
-        }
-        true
-    }
-
-    /// The bytes that continue some key after `prefix` (a bit per byte, zero excluded), or
-    /// `None` when no key begins with `prefix`.
-    pub fn next_bytes(&self, prefix: &[u8]) -> Option<[u64; 4]> {
+    /// The node reached by walking `prefix`'s bytes from the root, or `None` when the walk
+    /// leaves the trie (no key begins with `prefix`).
+    fn node_of(&self, prefix: &[u8]) -> Option<usize> {
         let root = *self.units.first()?;
         let mut pos = offset(root);
         for &c in prefix {
@@ -82,6 +65,18 @@ impl DoubleArray {
                 _ => return None,
             }
         }
+        Some(pos)
+    }
+
+    /// Whether some key begins with `prefix` (or is it): the walk over its bytes stays inside.
+    pub fn has_prefix(&self, prefix: &[u8]) -> bool {
+        self.node_of(prefix).is_some()
+    }
+
+    /// The bytes that continue some key after `prefix` (a bit per byte, zero excluded), or
+    /// `None` when no key begins with `prefix`.
+    pub fn next_bytes(&self, prefix: &[u8]) -> Option<[u64; 4]> {
+        let pos = self.node_of(prefix)?;
         let mut next = [0u64; 4];
         for c in 1..=255u8 {
             if self.units.get(pos ^ c as usize).is_some_and(|&unit| label(unit) == c as u32) {

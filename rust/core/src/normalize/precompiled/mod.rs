@@ -104,8 +104,7 @@ impl Precompiled {
             (0..128u8).filter(|&next| trie.has_prefix(&[first as u8, next])).fold(0u128, |bits, next| bits | 1 << next)
         }));
         let ascii_is_rule = std::array::from_fn(|b| trie.longest_prefix(&[b as u8]).is_some());
-        let (follow_class, follow_sets) = follow_classes(&trie, &rule_starts);
-        let p = Precompiled {
+        let mut p = Precompiled {
             charsmap: blob,
             trie,
             replacements,
@@ -113,9 +112,10 @@ impl Precompiled {
             rule_starts,
             ascii_pair_starts,
             ascii_is_rule,
-            follow_class,
-            follow_sets,
+            follow_class: Box::default(),
+            follow_sets: Vec::new(),
         };
+        (p.follow_class, p.follow_sets) = p.follow_classes();
         Ok(p)
     }
 
@@ -212,33 +212,35 @@ impl Precompiled {
     }
 }
 
-/// `Precompiled::follow_class` and `follow_sets` for the trie: each character of the BMP that
-/// begins a rule and is not one (nor has a rule ending inside it) gets the set of bytes that
-/// continue a rule after it. Sets are shared (most are the first bytes of combining marks); a
-/// character past the 255th distinct set is walked.
-fn follow_classes(trie: &DoubleArray, rule_starts: &[u64]) -> (Box<[u8]>, Vec<[u64; 4]>) {
-    let mut class = vec![0u8; 0x10000].into_boxed_slice();
-    let mut sets: Vec<[u64; 4]> = Vec::new();
-    let mut buffer = [0u8; 4];
-    for code in 0x80..0x10000u32 {
-        let starts = rule_starts.get(code as usize >> 6).is_some_and(|bits| bits >> (code & 63) & 1 == 1);
-        let Some(c) = char::from_u32(code).filter(|_| starts) else { continue };
-        let bytes = c.encode_utf8(&mut buffer).as_bytes();
-        if trie.longest_prefix(bytes).is_some() {
-            continue;
-        }
-        let Some(next) = trie.next_bytes(bytes) else { continue };
-        let index = match sets.iter().position(|&s| s == next) {
-            Some(k) => k,
-            None if sets.len() < 255 => {
-                sets.push(next);
-                sets.len() - 1
+impl Precompiled {
+    /// `follow_class` and `follow_sets` for the trie: each character of the BMP that begins a
+    /// rule and is not one (nor has a rule ending inside it) gets the set of bytes that continue
+    /// a rule after it. Sets are shared (most are the first bytes of combining marks); a
+    /// character past the 255th distinct set is walked.
+    fn follow_classes(&self) -> (Box<[u8]>, Vec<[u64; 4]>) {
+        let mut class = vec![0u8; 0x10000].into_boxed_slice();
+        let mut sets: Vec<[u64; 4]> = Vec::new();
+        let mut index_of: rustc_hash::FxHashMap<[u64; 4], u8> = Default::default();
+        let mut buffer = [0u8; 4];
+        for c in (0x80..0x10000u32).filter_map(char::from_u32).filter(|&c| self.may_rewrite(c)) {
+            let bytes = c.encode_utf8(&mut buffer).as_bytes();
+            if self.trie.longest_prefix(bytes).is_some() {
+                continue;
             }
-            None => continue,
-        };
-        class[code as usize] = index as u8 + 1;
+            let Some(next) = self.trie.next_bytes(bytes) else { continue };
+            let index = match index_of.get(&next) {
+                Some(&k) => k,
+                None if sets.len() < 255 => {
+                    sets.push(next);
+                    index_of.insert(next, sets.len() as u8 - 1);
+                    sets.len() as u8 - 1
+                }
+                None => continue,
+            };
+            class[c as usize] = index + 1;
+        }
+        (class, sets)
     }
-    (class, sets)
 }
 
 impl Precompiled {
