@@ -11,7 +11,8 @@
 //! - `RecentPieces`, one per thread (it lives in the thread's scratch buffers): the encodings of
 //!   the short pieces the thread met last, up to `RECENT_MAX_TOKENS` ids each, looked up first
 //!   (it stays in the L2 cache, where a probe of the vocabulary-sized `ShortTokens` is mostly a
-//!   miss), in a direct-mapped array of `RECENT_SLOTS` entries of one cache line (1 MB). A new
+//!   miss), in a direct-mapped array of `RECENT_SLOTS` entries of half a cache line (1 MB, see
+//!   `recent`). A new
 //!   piece overwrites whatever shared its slot, so the memory is fixed; an entry holds the exact
 //!   encoding of its key, so what was encoded before changes how fast a piece is encoded, never
 //!   its ids. The table remembers which model filled it and starts empty for another. Being per
@@ -22,6 +23,9 @@
 //! once the short tables could not answer.
 
 pub mod longer;
+mod recent;
+
+pub use recent::{RecentPieces, RECENT_MAX_TOKENS, RECENT_SLOTS};
 
 use crate::utils::huge_pages::HugeTable;
 
@@ -110,7 +114,7 @@ pub fn substring_key(key: u128, start: usize, end: usize) -> u128 {
 }
 
 #[inline]
-fn hash(key: u128) -> u64 {
+pub(crate) fn hash(key: u128) -> u64 {
     let (lo, hi) = (key as u64, (key >> 64) as u64);
     (lo ^ hi.rotate_left(23)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
@@ -225,104 +229,6 @@ fn key_len(key: u128) -> usize {
     (key >> 120) as usize
 }
 
-/// Entries of a thread's `RecentPieces`: 16384 x 64 bytes = 1 MB, half the L2 cache of a core
-/// of the machine it was tuned on.
-pub const RECENT_SLOTS: usize = 1 << 14;
-const RECENT_SHIFT: u32 = 64 - RECENT_SLOTS.trailing_zeros();
-
-/// Most tokens an entry holds. Eleven fill a 64-byte line; a short piece of more tokens (a run
-/// of twelve spaces under GPT-2) is rare enough to take the merge loop each time. Runs of a
-/// few spaces (code indentation under GPT-2, which has no multi-space tokens) are frequent and
-/// need the room: with 3 ids per entry they were half of all cache misses.
-pub const RECENT_MAX_TOKENS: usize = 11;
-
-/// The encoding of one short piece: its ids, in one cache line.
-#[derive(Debug, Clone, Copy, Default)]
-#[repr(C, align(64))]
-struct Entry {
-    key: u128,
-    count: u32,
-    ids: [u32; RECENT_MAX_TOKENS],
-}
-
-/// A thread's cache of short pieces that are not tokens (see the module comment).
-#[derive(Debug, Default)]
-pub struct RecentPieces {
-    /// The model whose encodings the entries hold (0: none yet).
-    owner: u64,
-    entries: Vec<Entry>,
-}
-
-impl RecentPieces {
-    /// Makes the table that of model `owner`, emptying it if it held another's.
-    #[inline]
-    pub fn claim(&mut self, owner: u64) {
-        if self.owner != owner {
-            self.entries.clear();
-            self.entries.resize(RECENT_SLOTS, Entry::default());
-            self.owner = owner;
-        }
-    }
-
-    /// Whether the table is allocated and holds model `owner`'s encodings.
-    #[cfg(test)]
-    pub fn is_claimed_by(&self, owner: u64) -> bool {
-        self.owner == owner && self.entries.len() == RECENT_SLOTS
-    }
-
-    /// The ids of the piece with this key, if cached.
-    #[inline(always)]
-    pub fn ids(&self, key: u128) -> Option<&[u32]> {
-        let entry = self.entries.get((hash(key) >> RECENT_SHIFT) as usize)?;
-        if entry.key != key {
-            return None;
-        }
-        entry.ids.get(..entry.count as usize)
-    }
-
-    /// Appends the ids of the piece with this key to `out`, if cached. Four ids are copied
-    /// whatever the entry holds and the length then advanced by its count: no branch on the
-    /// count, which changes from piece to piece and defeats the branch predictor.
-    #[inline(always)]
-    pub fn append_cached(&self, key: u128, out: &mut Vec<u32>) -> bool {
-        let Some(entry) = self.entries.get((hash(key) >> RECENT_SHIFT) as usize) else { return false };
-        if entry.key != key {
-            return false;
-        }
-        let count = (entry.count as usize).min(RECENT_MAX_TOKENS);
-        if count <= 4 {
-            out.reserve(4);
-            let len = out.len();
-            if let Some(spare) = out.spare_capacity_mut().get_mut(..4) {
-                for (slot, &id) in spare.iter_mut().zip(&entry.ids[..4]) {
-                    slot.write(id);
-                }
-                // SAFETY: the capacity holds 4 more ids, and the first `count <= 4` of them
-                // were just written.
-                unsafe { out.set_len(len + count) };
-                return true;
-            }
-        }
-        out.extend_from_slice(&entry.ids[..count]);
-        true
-    }
-
-    /// Remembers the encoding of a piece; encodings of more than `RECENT_MAX_TOKENS` tokens are
-    /// not kept.
-    #[inline]
-    pub fn insert(&mut self, key: u128, ids: impl ExactSizeIterator<Item = u32>) {
-        if ids.len() > RECENT_MAX_TOKENS || ids.len() == 0 {
-            return;
-        }
-        let Some(entry) = self.entries.get_mut((hash(key) >> RECENT_SHIFT) as usize) else { return };
-        let mut new = Entry { key, count: ids.len() as u32, ids: [0; RECENT_MAX_TOKENS] };
-        for (slot, id) in new.ids.iter_mut().zip(ids) {
-            *slot = id;
-        }
-        *entry = new;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,44 +273,5 @@ mod tests {
         assert_eq!(without_large.get(large), None);
         assert!(!without_large.is_complete());
         assert!(ShortTokens::build(&[(large, 0xFF_FFFE)]).is_complete());
-    }
-
-    #[test]
-    fn recent_pieces_give_back_ids_up_to_the_limit_and_forget_on_another_model() {
-        let mut recent = RecentPieces::default();
-        recent.claim(7);
-        let key = short_key(b"hello!").unwrap();
-        assert_eq!(recent.ids(key), None);
-        recent.insert(key, [10, 11].into_iter());
-        assert_eq!(recent.ids(key), Some(&[10, 11][..]));
-        let spaces = short_key(b"           ").unwrap();
-        recent.insert(spaces, [220; RECENT_MAX_TOKENS].into_iter());
-        assert_eq!(recent.ids(spaces), Some(&[220; RECENT_MAX_TOKENS][..]));
-        let longer = short_key(b"            ").unwrap();
-        recent.insert(longer, [220; RECENT_MAX_TOKENS + 1].into_iter());
-        assert_eq!(recent.ids(longer), None);
-        recent.claim(8);
-        assert_eq!(recent.ids(key), None);
-    }
-
-    #[test]
-    fn appending_cached_ids_adds_exactly_the_entry() {
-        let mut recent = RecentPieces::default();
-        recent.claim(1);
-        for count in 1..=RECENT_MAX_TOKENS {
-            let piece = vec![b'x'; count];
-            let key = short_key(&piece).unwrap();
-            let ids: Vec<u32> = (0..count as u32).map(|i| 100 + i).collect();
-            recent.insert(key, ids.iter().copied());
-            let mut out = vec![7u32];
-            assert!(recent.append_cached(key, &mut out));
-            assert_eq!(out[1..], ids[..], "count {count}");
-            // The next append starts right after: nothing past the count was kept.
-            assert!(recent.append_cached(key, &mut out));
-            assert_eq!(out.len(), 1 + 2 * count);
-        }
-        let mut out = Vec::new();
-        assert!(!recent.append_cached(short_key(b"never seen").unwrap(), &mut out));
-        assert!(out.is_empty());
     }
 }
