@@ -25,7 +25,7 @@
 pub mod longer;
 mod recent;
 
-pub use recent::{RecentPieces, RECENT_MAX_TOKENS, RECENT_SLOTS};
+pub use recent::RecentPieces;
 
 use crate::utils::huge_pages::HugeTable;
 
