@@ -9,15 +9,15 @@
 //!   whole-piece lookups, `ignore_merges`). A first-seen word that is a token is already a hit;
 //!   shared by all threads, read only.
 //! - `RecentPieces`, one per thread (it lives in the thread's scratch buffers): the encodings of
-//!   the short pieces the thread met last, up to `RECENT_MAX_TOKENS` ids each, looked up first
-//!   (it stays in the L2 cache, where a probe of the vocabulary-sized `ShortTokens` is mostly a
-//!   miss), in a direct-mapped array of `RECENT_SLOTS` entries of half a cache line (1 MB, see
-//!   `recent`). A new
-//!   piece overwrites whatever shared its slot, so the memory is fixed; an entry holds the exact
-//!   encoding of its key, so what was encoded before changes how fast a piece is encoded, never
-//!   its ids. The table remembers which model filled it and starts empty for another. Being per
-//!   thread, it needs no lock, and a forked child keeps the forking thread's table, which no
-//!   other thread was writing.
+//!   the short pieces the thread met last, up to `recent::RECENT_MAX_TOKENS` ids each, looked up
+//!   first (it stays in the L2 cache, where a probe of the vocabulary-sized `ShortTokens` is
+//!   mostly a miss), in a direct-mapped array of `recent::RECENT_SLOTS` entries of half a cache
+//!   line (1 MB, and 128 KB for the rare longer encodings; see `recent`). A new piece overwrites
+//!   whatever shared its slot, so the memory is fixed; an entry holds the exact encoding of its
+//!   key, so what was encoded before changes how fast a piece is encoded, never its ids. The
+//!   table remembers which model filled it and starts empty for another. Being per thread, it
+//!   needs no lock, and a forked child keeps the forking thread's table, which no other thread
+//!   was writing.
 //!
 //! Pieces of 16 to 48 bytes have a table of their own, [`longer::LongerPieces`], consulted only
 //! once the short tables could not answer.
@@ -114,7 +114,7 @@ pub fn substring_key(key: u128, start: usize, end: usize) -> u128 {
 }
 
 #[inline]
-pub(crate) fn hash(key: u128) -> u64 {
+fn hash(key: u128) -> u64 {
     let (lo, hi) = (key as u64, (key >> 64) as u64);
     (lo ^ hi.rotate_left(23)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
