@@ -22,6 +22,9 @@ use std::ops::Range;
 /// Size a chunk grows to before we look for a cut; small enough to stay in L2 cache.
 const TARGET: usize = 8 * 1024;
 
+/// Bytes the search for a cut looks at together: a block with no candidate is skipped whole.
+const BLOCK: usize = 256;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChunkPolicy {
     cut_before_punctuation: bool,
@@ -34,6 +37,39 @@ impl ChunkPolicy {
     pub fn safe_before(self, b: u8) -> bool {
         b.is_ascii_whitespace() || (self.cut_before_punctuation && b.is_ascii_punctuation())
     }
+
+    /// The first position of `bytes` before which a cut is safe. Blocks with no byte that may
+    /// be one are skipped by a branch-free check the compiler vectorizes: one 1 MB word (one
+    /// letter repeated under BERT) was scanned a byte at a time, through two classification
+    /// branches, in three fifths of its encoding time.
+    fn first_safe(self, bytes: &[u8]) -> Option<usize> {
+        let punctuation = self.cut_before_punctuation;
+        let mut block_start = 0;
+        for block in bytes.chunks(BLOCK) {
+            let may_hold =
+                block.iter().fold(false, |seen, &b| seen | may_be_white(b) | (punctuation & is_ascii_punctuation(b)));
+            if may_hold {
+                if let Some(k) = block.iter().position(|&b| self.safe_before(b)) {
+                    return Some(block_start + k);
+                }
+            }
+            block_start += block.len();
+        }
+        None
+    }
+}
+
+/// ASCII white space and the vertical tab (a superset is enough to look closer), as range
+/// checks the compiler vectorizes (`u8::is_ascii_whitespace` is a bit test that it does not).
+#[inline(always)]
+pub(super) fn may_be_white(b: u8) -> bool {
+    (b == b' ') | (b.wrapping_sub(b'\t') < 5)
+}
+
+/// ASCII punctuation, without a table: the compiler vectorizes these range checks.
+#[inline(always)]
+pub(super) fn is_ascii_punctuation(b: u8) -> bool {
+    (b.wrapping_sub(b'!') < 15) | (b.wrapping_sub(b':') < 7) | (b.wrapping_sub(b'[') < 6) | (b.wrapping_sub(b'{') < 4)
 }
 
 /// Normalizers that rewrite each character on its own (or compose only across marks), so that
@@ -118,7 +154,7 @@ pub fn chunks(text: &str, range: Range<usize>, policy: Option<ChunkPolicy>) -> i
         };
         let mut cut = end;
         if end - start > 2 * TARGET {
-            if let Some(k) = bytes[start + TARGET..end].iter().position(|&b| p.safe_before(b)) {
+            if let Some(k) = bytes.get(start + TARGET..end).and_then(|rest| p.first_safe(rest)) {
                 cut = start + TARGET + k;
             }
         }
@@ -143,6 +179,29 @@ mod tests {
         for w in parts.windows(2) {
             assert_eq!(w[0].end, w[1].start);
             assert_eq!(text.as_bytes()[w[1].start], b' ');
+        }
+    }
+
+    /// The block scan finds the same first safe byte as a byte-by-byte scan, wherever it is
+    /// (first, last or middle byte of a block, or none), for every kind of safe and unsafe byte.
+    #[test]
+    fn the_block_scan_finds_the_first_safe_byte() {
+        for punctuation in [false, true] {
+            let policy = ChunkPolicy { cut_before_punctuation: punctuation };
+            for b in 0..=255u8 {
+                for at in [0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 17, 4 * BLOCK - 1] {
+                    let mut bytes = vec![b'a'; 4 * BLOCK];
+                    bytes[at] = b;
+                    // A vertical tab (looked at, never safe) before it, in the same block.
+                    if at >= 2 {
+                        bytes[at - 2] = 0x0B;
+                    }
+                    let expected = bytes.iter().position(|&x| policy.safe_before(x));
+                    assert_eq!(policy.first_safe(&bytes), expected, "byte {b:#x} at {at}, punctuation {punctuation}");
+                }
+            }
+            assert_eq!(policy.first_safe(&[b'a'; 1000]), None);
+            assert_eq!(policy.first_safe(&[]), None);
         }
     }
 

@@ -32,7 +32,7 @@
 //! left or right, and no occurrence of an added token across or touching the cut (a
 //! `single_word` token looks at the characters around it).
 
-use super::chunking::ChunkPolicy;
+use super::chunking::{is_ascii_punctuation, may_be_white, ChunkPolicy};
 use super::Tokenizer;
 use crate::pretokenize::regex_split::KnownPattern;
 use crate::pretokenize::PreTokenizer;
@@ -169,19 +169,6 @@ impl CutRules<'_> {
         out.push(start..bytes.len());
         out
     }
-}
-
-/// ASCII white space and the vertical tab (a superset is enough to look closer), as range
-/// checks the compiler vectorizes (`u8::is_ascii_whitespace` is a bit test that it does not).
-#[inline(always)]
-fn may_be_white(b: u8) -> bool {
-    (b == b' ') | (b.wrapping_sub(b'\t') < 5)
-}
-
-/// ASCII punctuation, without a table: the compiler vectorizes these range checks.
-#[inline(always)]
-fn is_ascii_punctuation(b: u8) -> bool {
-    (b.wrapping_sub(b'!') < 15) | (b.wrapping_sub(b':') < 7) | (b.wrapping_sub(b'[') < 6) | (b.wrapping_sub(b'{') < 4)
 }
 
 /// The run of ASCII digits the forward search is in: `bytes[start..end]` are digits, and
