@@ -62,14 +62,44 @@ pub fn split(
         if cut > 0 {
             let mut rest = starts & !1;
             let mut from = 0;
-            while rest != 0 && left > 0 {
-                let to = rest.trailing_zeros() as usize;
-                rest &= rest - 1;
-                out.push(at + from..at + to);
-                from = to;
-                left -= 1;
+            let count = rest.count_ones() as usize;
+            if count <= left {
+                // At most 63 pieces, eight at a time into reserved room: the loop's exit (where
+                // the branch predictor misses, the count changing from window to window) comes
+                // an eighth as often. Slots past the count get ranges from the emptied mask,
+                // which the length set after the loop leaves out.
+                out.reserve(WIDTH + 8);
+                let len = out.len();
+                let spare = out.spare_capacity_mut();
+                let mut written = 0;
+                while written < count {
+                    for _ in 0..8 {
+                        let to = rest.trailing_zeros() as usize;
+                        rest &= rest.wrapping_sub(1);
+                        if let Some(slot) = spare.get_mut(written) {
+                            slot.write(at + from..at + to);
+                        }
+                        written += 1;
+                        from = to;
+                    }
+                }
+                // SAFETY: the first `count` slots after `len` were just written (`count` <= 63,
+                // and the room reserved is at least `WIDTH + 8`).
+                unsafe { out.set_len(len + count) };
+                left -= count;
+                if let Some(last) = (WIDTH - 1).checked_sub((starts & !1).leading_zeros() as usize) {
+                    at += last;
+                }
+            } else {
+                while rest != 0 && left > 0 {
+                    let to = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    out.push(at + from..at + to);
+                    from = to;
+                    left -= 1;
+                }
+                at += from;
             }
-            at += from;
         } else {
             // Near non-ASCII bytes: past their run (so that text in another script does not
             // try a window per character, and ASCII text resumes right after an accented
@@ -201,12 +231,13 @@ pub fn starts(text: &Text, w: &Window, rules: Rules) -> (Mask, usize) {
     }
 
     // White space: the run, its part after the last newline (gpt2: the whole run), and that
-    // part's last character.
+    // part's last character. The part after the last newline is every segment of the run not
+    // followed by a newline (rarely is one: the fill below then has nothing to do).
     let run_starts = space & !prev(space);
     let segment = if gpt2 { space } else { space & !newline };
     let segment_starts = segment & !prev(segment);
     let tail_last = segment & !next(space);
-    let tail = fill_backward(tail_last, segment);
+    let tail = if gpt2 { segment } else { segment & !fill_backward(segment & next(newline), segment) };
     let space_starts = run_starts | (segment_starts & tail) | tail_last;
 
     let all = ((letter_starts | punct_starts | digit_starts | space_starts) & !absorbed) | after_contraction | 1;
@@ -216,19 +247,22 @@ pub fn starts(text: &Text, w: &Window, rules: Rules) -> (Mask, usize) {
 }
 
 /// Bits of `within` reachable from a bit of `seeds` going up through `within` (seeds included).
+/// Adding a seed to `within` carries through the bits above it in its run, which the sum
+/// clears: the bits that changed are the filled ones (and the one after the run). A second seed
+/// in a run lands on a bit already cleared and only sets itself, hence the `| seeds`.
 #[inline(always)]
 fn fill_forward(seeds: Mask, within: Mask) -> Mask {
-    let (mut filled, mut run) = (seeds & within, within);
-    for shift in [1, 2, 4, 8, 16, 32] {
-        filled |= (filled << shift) & run;
-        run &= run << shift;
-    }
-    filled
+    let seeds = seeds & within;
+    ((within ^ within.wrapping_add(seeds)) | seeds) & within
 }
 
-/// Bits of `within` reachable from a bit of `seeds` going down through `within`.
+/// Bits of `within` reachable from a bit of `seeds` going down through `within`. Callers pass
+/// rare seeds: none, no work.
 #[inline(always)]
 fn fill_backward(seeds: Mask, within: Mask) -> Mask {
+    if seeds & within == 0 {
+        return 0;
+    }
     let (mut filled, mut run) = (seeds & within, within);
     for shift in [1, 2, 4, 8, 16, 32] {
         filled |= (filled >> shift) & run;
