@@ -367,6 +367,18 @@ mod tests {
             ".\n/",
             "\n  ",
             "\u{17F}",
+            "ä",
+            "Ä",
+            "ß",
+            "ÿ",
+            "À",
+            "Þ",
+            "×",
+            "÷",
+            "Öl",
+            "grün",
+            "\u{AA}",
+            "\u{B5}",
         ];
         proptest::collection::vec(proptest::sample::select(PARTS), 0..120).prop_map(|p| p.concat())
     }
