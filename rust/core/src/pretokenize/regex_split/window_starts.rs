@@ -379,6 +379,12 @@ mod tests {
             "grün",
             "\u{AA}",
             "\u{B5}",
+            "Привет",
+            "мир",
+            "ЁжЯ",
+            "ѠѡѢѣ",
+            "\u{482}",
+            "\u{483}",
         ];
         proptest::collection::vec(proptest::sample::select(PARTS), 0..120).prop_map(|p| p.concat())
     }
