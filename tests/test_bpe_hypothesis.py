@@ -87,3 +87,25 @@ def test_rank_vocabularies_against_tiktoken(tokens, texts):
         encoding = ours.encode(text)
         assert encoding.ids.tolist() == ids
         assert [text[start:end].encode() for start, end in encoding.offsets.tolist()] == [token_bytes[i] for i in ids]
+
+
+# Words of Latin-1 and Cyrillic letters, which the splits' 64-byte class masks take as letters of
+# their case (o200k splits a small letter followed by a capital; U+0460..U+047F alternate
+# capital, small): long enough to cross windows, between ASCII of every class and the
+# neighbouring non-letters (× ÷, U+0482 a symbol, U+0483 a combining mark).
+O200K = tokembed.Tokenizer.builtin("o200k_base")
+TIK_O200K = tiktoken_encoding("o200k_base")
+two_byte_pieces = st.one_of(
+    st.text(st.characters(min_codepoint=0xC0, max_codepoint=0xFF), min_size=1, max_size=12),
+    st.text(st.characters(min_codepoint=0x400, max_codepoint=0x47F), min_size=1, max_size=12),
+    st.sampled_from([" ", "  ", "\n", "\t", "'s", "'LL", "A", "b", "Zz", "123", ".", ", ", "/", "\u0482",
+                     "\u0483", "\u00aa", "\u00b5"]),
+)
+two_byte_texts = st.lists(two_byte_pieces, max_size=40).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(two_byte_texts)
+def test_latin1_and_cyrillic_words_against_tiktoken(text):
+    for ours, theirs in [(O200K, TIK_O200K), (CL100K, TIK_CL100K), (GPT2, TIK_GPT2)]:
+        assert ours.encode_batch_flat([text])[0].tolist() == theirs.encode_ordinary(text), theirs.name

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
+
 import pytest
 import tiktoken
-import tiktoken.load
 import tiktoken_ext.openai_public as openai_public
 from tokenizers import Tokenizer as HFTokenizer
 
@@ -12,14 +14,23 @@ import tokembed
 from conftest import CORPORA, DATA, corpus_lines
 
 TOKENIZERS = DATA / "tokenizers"
-RANKS = {"r50k_base": TOKENIZERS / "gpt2" / "gpt2.tiktoken", "cl100k_base": TOKENIZERS / "cl100k_base" / "cl100k_base.tiktoken"}
+RANKS = {"r50k_base": TOKENIZERS / "gpt2" / "gpt2.tiktoken", "cl100k_base": TOKENIZERS / "cl100k_base" / "cl100k_base.tiktoken",
+         # The built-in o200k_base: bpe-openai's gzip of the file tiktoken expects (test_bpe_families
+         # checks it against tiktoken's hash).
+         "o200k_base": tokembed.tokenizers.builtin.path("o200k_base")}
+
+
+def load_ranks(path) -> dict:
+    """A `.tiktoken` file (gzip-compressed or not) as tiktoken's loader reads it: base64 token, rank."""
+    data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    return {base64.b64decode(token): int(rank) for token, rank in (line.split() for line in data.splitlines() if line)}
 
 
 def tiktoken_encoding(name: str) -> tiktoken.Encoding:
     """tiktoken's own definition of the encoding (pattern, special tokens), with the ranks read
     from the local file instead of downloaded."""
     original = openai_public.load_tiktoken_bpe
-    openai_public.load_tiktoken_bpe = lambda *_, **__: tiktoken.load.load_tiktoken_bpe(str(RANKS[name]))
+    openai_public.load_tiktoken_bpe = lambda *_, **__: load_ranks(RANKS[name])
     try:
         return tiktoken.Encoding(**getattr(openai_public, name)())
     finally:
