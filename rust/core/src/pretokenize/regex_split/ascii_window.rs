@@ -72,6 +72,28 @@ pub struct BlockMasks {
     pub odd: u64,
 }
 
+impl BlockMasks {
+    /// First bytes of Latin-1 letters (`0xC3` before a second byte of the block), capitals and
+    /// small letters.
+    #[inline(always)]
+    fn latin_first_bytes(&self) -> (Mask, Mask) {
+        (self.latin_lead & (self.latin_upper >> 1), self.latin_lead & (self.latin_lower >> 1))
+    }
+
+    /// First bytes of Cyrillic letters, capitals and small letters: after `0xD0`, capitals
+    /// below `0xB0`; after `0xD1`, small letters below `0xA0`, then odd bytes small and even
+    /// ones capital. A first byte counts only before a second byte (the text need not be valid
+    /// UTF-8), and not in the window's last place.
+    #[inline(always)]
+    fn cyrillic_first_bytes(&self) -> (Mask, Mask) {
+        let followed = (Mask::MAX >> 1) & (self.tail >> 1);
+        let (d0, d1) = (self.cyrillic_d0 & followed, self.cyrillic_d1 & followed);
+        let d0_upper = self.below_b0 >> 1;
+        let d1_upper = !(self.below_a0 | self.odd) >> 1;
+        ((d0 & d0_upper) | (d1 & d1_upper), (d0 & !d0_upper) | (d1 & !d1_upper))
+    }
+}
+
 /// The class masks of a text's bytes `base..base + WIDTH`.
 #[derive(Clone, Copy, Debug)]
 pub struct Window {
@@ -102,27 +124,20 @@ impl Window {
         // on both bytes, so that German, French or Spanish words stay on the masks' path: a run
         // of letters, and o200k's capital after a small letter, start only at a first byte. A
         // first byte in the window's last place (its second byte unseen) stays non-ASCII.
-        let (mut upper, mut lower, mut non_ascii) = (block.upper, block.lower, block.non_ascii);
+        // Cyrillic (U+0400..U+047F) likewise. Both are computed only when the block has their
+        // first bytes (a longer chain into every window costs English a quarter of its speed).
+        let (mut upper, mut lower) = (block.upper, block.lower);
         if block.latin_lead != 0 {
-            let latin_upper = block.latin_lead & (block.latin_upper >> 1);
-            let latin_lower = block.latin_lead & (block.latin_lower >> 1);
-            upper |= latin_upper | latin_upper << 1;
-            lower |= latin_lower | latin_lower << 1;
-            non_ascii &= !(upper | lower);
+            let (first_upper, first_lower) = block.latin_first_bytes();
+            upper |= first_upper | first_upper << 1;
+            lower |= first_lower | first_lower << 1;
         }
-        // Cyrillic (U+0400..U+047F) likewise: after `0xD0`, capitals below `0xB0`; after `0xD1`,
-        // small letters below `0xA0`, then odd bytes small and even ones capital.
-        let (d0, d1) = (block.cyrillic_d0 & (Mask::MAX >> 1), block.cyrillic_d1 & (Mask::MAX >> 1));
-        if d0 | d1 != 0 {
-            let (d0, d1) = (d0 & block.tail >> 1, d1 & block.tail >> 1);
-            let d0_upper = block.below_b0 >> 1;
-            let d1_upper = !(block.below_a0 | block.odd) >> 1;
-            let cyrillic_upper = (d0 & d0_upper) | (d1 & d1_upper);
-            let cyrillic_lower = (d0 & !d0_upper) | (d1 & !d1_upper);
-            upper |= cyrillic_upper | cyrillic_upper << 1;
-            lower |= cyrillic_lower | cyrillic_lower << 1;
-            non_ascii &= !(upper | lower);
+        if (block.cyrillic_d0 | block.cyrillic_d1) & (Mask::MAX >> 1) != 0 {
+            let (first_upper, first_lower) = block.cyrillic_first_bytes();
+            upper |= first_upper | first_upper << 1;
+            lower |= first_lower | first_lower << 1;
         }
+        let non_ascii = block.non_ascii & !(upper | lower);
         let letter = upper | lower;
         Window {
             base,

@@ -236,6 +236,8 @@ pub fn starts(text: &Text, w: &Window, rules: Rules) -> (Mask, usize) {
     let run_starts = space & !prev(space);
     let segment = if gpt2 { space } else { space & !newline };
     let segment_starts = segment & !prev(segment);
+    // The run's last byte: `\s+(?!\S)` stops before it when something follows, so it starts a
+    // piece (alone, or as the prefix of the word or punctuation after it).
     let tail_last = segment & !next(space);
     let tail = if gpt2 { segment } else { segment & !fill_backward(segment & next(newline), segment) };
     let space_starts = run_starts | (segment_starts & tail) | tail_last;
