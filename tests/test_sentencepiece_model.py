@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import tokembed
+from letter_runs import RUN_TEXT
 from test_components_parity import ALPHABET
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -86,6 +87,17 @@ SP_TEXT = st.lists(st.one_of(st.text(alphabet=ALPHABET, max_size=10), st.sampled
 @example(text="   leading, inner   and trailing   ")
 @example(text="\u3000ｶﾞ Ａ①ﬁ \r\n\x00\x7f\u200b\ufeff")
 def test_generated_text(model, text):
+    reference, ours = pair(model)
+    assert_same(reference, ours, text)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
+@GENERATED
+@given(text=RUN_TEXT)
+@example(text="ии\u0306е\u0308 日本\u3099 абв")
+def test_runs_of_letters_with_marks(model, text):
+    """Runs of letters the normalizer passes without a look at each, broken by characters that
+    go on a rule after them: ids and decoded text as sentencepiece gives them."""
     reference, ours = pair(model)
     assert_same(reference, ours, text)
 

@@ -28,13 +28,14 @@ import numpy as np
 import pytest
 import regex  # graphemes (\X); a dependency of tiktoken, in the test extra
 import sentencepiece
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tokenizers import Tokenizer as HFTokenizer
 
 import tokembed
 from conftest import CORPORA, corpus_lines
 from gguf_vocab import GGUF_CONTROL, GGUF_UNKNOWN, TEST_DATA, XLMR_SIZE, build_xlmr, xlmr_tokenizer_json
+from letter_runs import RUN_TEXT
 from test_components_parity import ALPHABET, SPACES
 from test_gguf_sentencepiece import first_difference, rows
 
@@ -295,6 +296,20 @@ def test_generated_text(xlmr, text):
         assert xlmr.ours_json.decode(theirs.ids, skip_special_tokens=skip) == xlmr.hf.decode(
             theirs.ids, skip_special_tokens=skip)
     reference_difference(xlmr, text, expected_sp, split)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(text=RUN_TEXT)
+@example(text="ии\u0306е\u0308 日本\u3099 абв")
+def test_runs_of_letters_with_marks(xlmr, text):
+    """Runs of Latin-1, Cyrillic, Hebrew, Arabic and CJK letters (which the `.model` normalizer
+    passes but for the last of each run) broken by combining marks, kana, voicing marks, Greek:
+    ids and decoded text as sentencepiece gives them, and as HF gives them for the
+    `tokenizer.json`."""
+    expected_sp = xlmr.sp.encode(text)
+    assert xlmr.ours_model.encode(text).ids.tolist() == expected_sp
+    assert xlmr.ours_model.decode(expected_sp) == xlmr.sp.decode(expected_sp)
+    assert xlmr.ours_json.encode(text).ids.tolist() == xlmr.hf.encode(text).ids
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -33,6 +33,10 @@ pub struct SentencePieceNormalizer {
     /// With rules, the bytes that may end a passing run of ASCII: all but the ASCII bytes that
     /// pass whatever ASCII follows them (see `passing_run`).
     ascii_stops: [bool; 256],
+    /// With rules, per first byte of a character, its length in bytes if all but the last of
+    /// a run of such characters pass (the rules' `quiet_leads` that begin no user-defined
+    /// piece), else 0.
+    quiet_step: [u8; 256],
 }
 
 impl SentencePieceNormalizer {
@@ -52,7 +56,15 @@ impl SentencePieceNormalizer {
         let ascii_stops = std::array::from_fn(|b| {
             run_stops[b] || b >= 0x80 || !rules.as_ref().is_some_and(|r| r.ascii_inert(b as u8))
         });
+        let quiet_leads = rules.as_ref().map_or([false; 256], Precompiled::quiet_leads);
+        let quiet_step = std::array::from_fn(|b| match b {
+            _ if !quiet_leads[b] || user_first_bytes[b] => 0,
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            _ => 0,
+        });
         Ok(SentencePieceNormalizer {
+            quiet_step,
             ascii_stops,
             run_stops,
             plain_space,
@@ -111,6 +123,19 @@ impl SentencePieceNormalizer {
                 }
                 len += 1;
                 continue;
+            }
+            if self.quiet_step[b as usize] != 0 {
+                // Up to the last character of the run (the byte after it may go on a rule).
+                let (steps, rest) = (&self.quiet_step, bytes.get(len..).unwrap_or_default());
+                let (mut at, mut last) = (0, 0);
+                while let Some(&step) = rest.get(at).map(|&x| &steps[x as usize]).filter(|&&step| step != 0) {
+                    last = at;
+                    at += step as usize;
+                }
+                if last > 0 {
+                    len += last;
+                    continue;
+                }
             }
             let Some(c) = input.get(len..).and_then(|rest| rest.chars().next()) else { break };
             // A character that begins rules still passes when no rule matches here: usually a

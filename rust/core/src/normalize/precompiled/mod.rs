@@ -129,6 +129,33 @@ impl Precompiled {
         next.is_none_or(|b| set[b as usize / 64] >> (b % 64) & 1 == 0)
     }
 
+    /// First bytes of characters (not ASCII) that pass wherever a character with such a first
+    /// byte follows them: none of their characters is a rule on its own, and no rule that
+    /// begins with one goes on with such a byte (see `passes_before`). So in a run of such
+    /// characters every one but the last passes, known from its bytes alone. Under NFKC these
+    /// are the first bytes of Latin-1 letters, Cyrillic, Hebrew, Arabic and CJK ideographs; not
+    /// those of combining marks or kana, which go on rules (a letter then a combining mark, a
+    /// kana then a voicing mark), nor Greek's, some of whose characters are rules alone.
+    pub fn quiet_leads(&self) -> [bool; 256] {
+        let mut quiet = [false; 256];
+        quiet[0xC2..=0xEF].fill(true);
+        // Bytes that go on a rule after some character: none of them may be a quiet first byte.
+        let mut followers = [0u64; 4];
+        let mut buffer = [0u8; 4];
+        for c in (0x80..0x10000u32).filter_map(char::from_u32).filter(|&c| self.may_rewrite(c)) {
+            let lead = c.encode_utf8(&mut buffer).as_bytes()[0];
+            let class = self.follow_class.get(c as usize).copied().unwrap_or(0) as usize;
+            match class.checked_sub(1).and_then(|k| self.follow_sets.get(k)) {
+                Some(set) => followers.iter_mut().zip(set).for_each(|(all, bits)| *all |= bits),
+                None => quiet[lead as usize] = false,
+            }
+        }
+        for (b, quiet) in quiet.iter_mut().enumerate() {
+            *quiet &= followers[b / 64] >> (b % 64) & 1 == 0;
+        }
+        quiet
+    }
+
     /// Whether some rule begins with `c`: a character that begins none passes unchanged.
     #[inline]
     pub fn may_rewrite(&self, c: char) -> bool {
@@ -422,6 +449,46 @@ mod tests {
                 letters.fold((0, 0), |(n, p), c| (n + 1, p + rules.passes_before(c, Some(b'x')) as usize));
             assert!(count >= 10 && passing == count, "{name}: {passing} of {count} letters pass");
             assert!(passed > 30_000, "{name}: {passed}");
+        }
+    }
+
+    /// `quiet_leads` against the trie: a character whose first byte is quiet, followed by any
+    /// character with a quiet first byte, begins no rule that matches (`longest_rewrite`
+    /// finds none); and under NFKC Latin-1 letters, Cyrillic and the CJK ideographs are quiet,
+    /// combining marks and kana are not (they go on rules).
+    #[test]
+    fn quiet_leads_agree_with_longest_rewrite() {
+        for (name, rules) in real_charsmaps() {
+            let quiet = rules.quiet_leads();
+            let leads: Vec<u8> = (0..=255u8).filter(|&b| quiet[b as usize]).collect();
+            for b in [0xC3, 0xD0, 0xD1, 0xE4, 0xE5, 0xE6, 0xE7, 0xE8, 0xE9] {
+                assert!(quiet[b], "{name}: {b:#x} is not quiet ({leads:x?})");
+            }
+            for b in [0xCC, 0xCD, 0xE3] {
+                assert!(!quiet[b], "{name}: {b:#x} is quiet");
+            }
+            // One character of each quiet first byte after every character of the BMP with one.
+            let mut buffer = [0u8; 4];
+            let followers: Vec<Vec<u8>> = leads
+                .iter()
+                .filter_map(|&b| {
+                    (0x80..0x10000u32)
+                        .filter_map(char::from_u32)
+                        .find(|c| c.encode_utf8(&mut buffer).as_bytes()[0] == b)
+                })
+                .map(|c| c.to_string().into_bytes())
+                .collect();
+            assert_eq!(followers.len(), leads.len());
+            for c in (0x80..0x10000u32).filter_map(char::from_u32) {
+                let own = c.encode_utf8(&mut buffer).as_bytes().to_vec();
+                if !quiet[own[0] as usize] {
+                    continue;
+                }
+                for next in &followers {
+                    let text = [own.as_slice(), next].concat();
+                    assert_eq!(rules.longest_rewrite(&text), None, "{name}: {c:?} then {text:?}");
+                }
+            }
         }
     }
 
