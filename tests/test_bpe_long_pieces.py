@@ -64,6 +64,22 @@ def test_100kb_pieces_match_the_reference(name, kind):
     assert OURS[name].encode_batch_flat([text])[0].tolist() == expected
 
 
+O200K = tokembed.Tokenizer.builtin("o200k_base")
+
+
+@pytest.mark.parametrize("name", ["gpt2", "cl100k_base", "o200k_base"])
+def test_runs_of_each_ascii_character_match_tiktoken(name):
+    """Runs of one character from 256 bytes on take the token such runs repeat and a short
+    search (`encode_repeated`): every printable ASCII character and the white space ones, at
+    lengths around that threshold and with different remainders, against tiktoken."""
+    ours = O200K if name == "o200k_base" else OURS[name]
+    theirs = tiktoken_encoding("r50k_base" if name == "gpt2" else name)
+    for char in [chr(c) for c in range(32, 127)] + ["\t", "\n", "\r", "\x0b", "\x0c"]:
+        for size in (255, 256, 257, 331, 1201):
+            text = char * size
+            assert ours.encode_batch_flat([text])[0].tolist() == theirs.encode_ordinary(text), (name, char, size)
+
+
 @pytest.mark.parametrize("name", sorted(HF))
 def test_offsets_of_long_pieces_match_hf(name):
     for kind, text in pathological(5_000).items():

@@ -28,6 +28,48 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Rank of "no merge": above every real rank.
 const NEVER: u32 = u32::MAX;
 
+/// Runs of one byte from this long take `encode_repeated`.
+const REPEATED_MIN: usize = 256;
+/// Bytes searched to find the token a run repeats.
+const REPEATED_PROBE: usize = 512;
+/// No token known yet for a byte, or none usable.
+const UNKNOWN: u32 = u32::MAX;
+const UNUSABLE: u32 = u32::MAX - 1;
+
+/// Per byte, the token long runs of it repeat (`encode_repeated`), for one vocabulary: 1 KB per
+/// thread, found on the first such run and kept (a forked child keeps its parent's, which are
+/// answers about the same vocabulary, told apart by `serial`).
+#[derive(Debug)]
+struct RepeatedTokens {
+    serial: u64,
+    tokens: [u32; 256],
+}
+
+impl Default for RepeatedTokens {
+    fn default() -> Self {
+        RepeatedTokens { serial: 0, tokens: [UNKNOWN; 256] }
+    }
+}
+
+impl RepeatedTokens {
+    /// `None` when not known yet; `Some(None)` when no token is usable.
+    fn get(&self, serial: u64, byte: u8) -> Option<Option<u32>> {
+        match self.tokens[byte as usize] {
+            _ if self.serial != serial => None,
+            UNKNOWN => None,
+            UNUSABLE => Some(None),
+            token => Some(Some(token)),
+        }
+    }
+
+    fn set(&mut self, serial: u64, byte: u8, token: Option<u32>) {
+        if self.serial != serial {
+            *self = RepeatedTokens { serial, ..Default::default() };
+        }
+        self.tokens[byte as usize] = token.unwrap_or(UNUSABLE);
+    }
+}
+
 /// One state of a token's own merge run: the rank of the merge that led to it (unused for the
 /// initial state) and the token's first and last parts.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +103,7 @@ pub struct SearchScratch {
     candidates: Vec<(u32, u32)>,
     dead: Vec<bool>,
     memo: PairMemo,
+    repeated: RepeatedTokens,
 }
 
 crate::scratch_fields!(SearchScratch: tokens, frames, candidates, dead);
@@ -137,11 +180,81 @@ impl LongPieceEncoder {
     /// cover it (not possible when every byte has a token, kept as a guard) or the piece is
     /// beyond 4 GB (positions are u32).
     pub fn encode(&self, word: &[u8], merges: &Merges, scratch: &mut SearchScratch, out: &mut Vec<Symbol>) -> bool {
+        if word.len() >= REPEATED_MIN
+            && word.iter().all(|&b| b == word[0])
+            && self.encode_repeated(word, merges, scratch, out)
+        {
+            return true;
+        }
+        self.search(word, merges, scratch, out)
+    }
+
+    /// A run of one byte as the token such runs repeat, then the search over a short rest. By
+    /// the facts in the module comment that is the encoding when the token is reachable, is
+    /// compatible with itself and with the rest's first token (the rest's own pairs are): the
+    /// rest is tried at each length of the run's length modulo the token's, plus up to
+    /// `REPEATED_PROBE` bytes, until that holds; else `false` and the caller searches the whole
+    /// run. The token is the middle one of the search over `REPEATED_PROBE` bytes of the run's
+    /// byte, found once per thread and vocabulary (`RepeatedTokens`). The search alone visits
+    /// every position of such a run with all its candidates (cl100k has 26 tokens of dashes, up
+    /// to 96 long: 1 MB of dashes took 170 ms); GPT-2's spaces are a million one-byte tokens.
+    fn encode_repeated(
+        &self,
+        word: &[u8],
+        merges: &Merges,
+        scratch: &mut SearchScratch,
+        out: &mut Vec<Symbol>,
+    ) -> bool {
+        let (Some(&byte), Ok(n)) = (word.first(), u32::try_from(word.len())) else { return false };
+        let token = match scratch.repeated.get(self.serial, byte) {
+            Some(known) => known,
+            None => {
+                let probe = [byte; REPEATED_PROBE];
+                let found = self.search(&probe, merges, scratch, out).then(|| out.get(out.len() / 2).map(|s| s.id));
+                let token = found.flatten().filter(|&t| self.reaches(t) && self.compatible(t, t, merges));
+                scratch.repeated.set(self.serial, byte, token);
+                token
+            }
+        };
+        let Some(token) = token else { return false };
+        let token_len = self.len[token as usize];
+        let mut rest = n % token_len;
+        while rest <= n && rest as usize <= REPEATED_PROBE + token_len as usize {
+            let head = n - rest;
+            let fits = rest == 0
+                || (self.search(&word[head as usize..], merges, scratch, out)
+                    && out.first().is_some_and(|first| head == 0 || self.compatible(token, first.id, merges)));
+            if fits {
+                let repeats = (head / token_len) as usize;
+                if rest == 0 {
+                    out.clear();
+                }
+                let tail = out.len();
+                out.resize(repeats + tail, Symbol { id: token, start: 0, end: 0 });
+                out.copy_within(..tail, repeats);
+                for (k, symbol) in out.iter_mut().enumerate() {
+                    if k < repeats {
+                        let start = k as u32 * token_len;
+                        *symbol = Symbol { id: token, start, end: start + token_len };
+                    } else {
+                        symbol.start += head;
+                        symbol.end += head;
+                    }
+                }
+                return true;
+            }
+            rest += token_len;
+        }
+        false
+    }
+
+    /// The depth-first search over `word` (see the module comment).
+    fn search(&self, word: &[u8], merges: &Merges, scratch: &mut SearchScratch, out: &mut Vec<Symbol>) -> bool {
         let n = word.len();
         if u32::try_from(n).is_err() {
             return false;
         }
-        let SearchScratch { tokens, frames, candidates, dead, memo } = scratch;
+        let SearchScratch { tokens, frames, candidates, dead, memo, .. } = scratch;
         memo.reset_for(self.serial, self.len.len());
         tokens.clear();
         frames.clear();
@@ -322,6 +435,99 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(&word)
             );
+        }
+    }
+
+    /// Runs of one byte (which take `encode_repeated` from `REPEATED_MIN` bytes on) against the
+    /// merge loop, under cl100k_base and gpt2: every byte at one length, and the bytes of
+    /// real separator lines (dashes, equals signs, spaces, tabs...) at lengths with every
+    /// remainder of their longest tokens, and up to 100 KB.
+    #[test]
+    fn runs_of_one_byte_equal_the_merge_loop() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/tokenizers/");
+        // One scratch for both vocabularies, and the first again: each byte's token is
+        // remembered for one vocabulary at a time.
+        let mut scratch = SearchScratch::default();
+        for file in ["cl100k_base/cl100k_base.tiktoken", "gpt2/gpt2.tiktoken", "cl100k_base/cl100k_base.tiktoken"] {
+            let text = std::fs::read_to_string(format!("{root}{file}")).unwrap();
+            let bpe =
+                crate::models::bpe::Bpe::from_ranks(&crate::formats::tiktoken::parse_ranks(&text).unwrap()).unwrap();
+            let tables = bpe.byte_tables();
+            let long = tables.long.as_ref().expect("the long-piece search is built");
+            let merged = |word: &[u8]| {
+                let mut symbols: Vec<Symbol> = word
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &b)| Symbol {
+                        id: tables.single[b as usize].unwrap(),
+                        start: i as u32,
+                        end: i as u32 + 1,
+                    })
+                    .collect();
+                merge_word(&mut symbols, &bpe.merges);
+                symbols
+            };
+            let mut check = |byte: u8, n: usize| {
+                let word = vec![byte; n];
+                let mut out = Vec::new();
+                assert!(long.encode(&word, &bpe.merges, &mut scratch, &mut out), "{file}: {byte} x {n}");
+                assert_eq!(out, merged(&word), "{file}: {byte} x {n}");
+            };
+            // Separator lines take the two short searches (`encode_repeated`), not the whole one.
+            for &byte in b"-= \t" {
+                let mut out = Vec::new();
+                let word = vec![byte; 40 * REPEATED_MIN + 3];
+                assert!(
+                    long.encode_repeated(&word, &bpe.merges, &mut SearchScratch::default(), &mut out),
+                    "{file}: {byte}"
+                );
+            }
+            for byte in 0..=255u8 {
+                check(byte, REPEATED_MIN + byte as usize);
+            }
+            for &byte in b"-=*#/._~ \t!0a" {
+                for n in
+                    [REPEATED_MIN - 1, 20_011, 65_536, 100_003].into_iter().chain((0..200).map(|k| REPEATED_MIN + k))
+                {
+                    check(byte, n);
+                }
+            }
+        }
+    }
+
+    /// Runs of one letter under random vocabularies of runs of that letter (merges of two
+    /// runs in random order, so the tokens a run repeats, and whether they go with themselves,
+    /// vary): `encode_repeated` or the search, as `encode` picks, against the merge loop.
+    #[test]
+    fn runs_under_random_merges_equal_the_merge_loop() {
+        let mut seed = 99u64;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        let runs: Vec<String> = (1..=11).map(|k| "a".repeat(k)).collect();
+        for round in 0..1000 {
+            let mut lengths = vec![1usize];
+            let mut merge_list: Vec<(&str, &str)> = Vec::new();
+            for _ in 0..next(14) + 1 {
+                let (i, j) =
+                    (lengths[next(lengths.len() as u64) as usize], lengths[next(lengths.len() as u64) as usize]);
+                if i + j <= runs.len() && !merge_list.contains(&(runs[i - 1].as_str(), runs[j - 1].as_str())) {
+                    merge_list.push((runs[i - 1].as_str(), runs[j - 1].as_str()));
+                    if !lengths.contains(&(i + j)) {
+                        lengths.push(i + j);
+                    }
+                }
+            }
+            let (tokens, merges) = vocab(&merge_list);
+            let enc = encoder(&tokens, &merges);
+            let mut scratch = SearchScratch::default();
+            for n in [REPEATED_MIN, REPEATED_MIN + 1 + next(600) as usize, 3000 + next(7) as usize] {
+                let word = vec![b'a'; n];
+                let mut out = Vec::new();
+                assert!(enc.encode(&word, &merges, &mut scratch, &mut out));
+                assert_eq!(out, by_merging(&word, &merges), "round {round}: {merge_list:?}, a x {n}");
+            }
         }
     }
 
