@@ -32,6 +32,8 @@ const NEVER: u32 = u32::MAX;
 const REPEATED_MIN: usize = 256;
 /// Bytes searched to find the token a run repeats.
 const REPEATED_PROBE: usize = 512;
+/// Lengths of the rest tried after the repeated token (see `encode_repeated`).
+const REPEATED_TRIES: u32 = 4;
 /// No token known yet for a byte, or none usable.
 const UNKNOWN: u32 = u32::MAX;
 const UNUSABLE: u32 = u32::MAX - 1;
@@ -192,9 +194,9 @@ impl LongPieceEncoder {
     /// A run of one byte as the token such runs repeat, then the search over a short rest. By
     /// the facts in the module comment that is the encoding when the token is reachable, is
     /// compatible with itself and with the rest's first token (the rest's own pairs are): the
-    /// rest is tried at each length of the run's length modulo the token's, plus up to
-    /// `REPEATED_PROBE` bytes, until that holds; else `false` and the caller searches the whole
-    /// run. The token is the middle one of the search over `REPEATED_PROBE` bytes of the run's
+    /// rest is the run's length modulo the token's plus 0 to `REPEATED_TRIES - 1` tokens (at
+    /// most `REPEATED_PROBE` bytes more), tried until that holds; else `false` and the caller
+    /// searches the whole run. The token is the middle one of the search over `REPEATED_PROBE` bytes of the run's
     /// byte, found once per thread and vocabulary (`RepeatedTokens`). The search alone visits
     /// every position of such a run with all its candidates (cl100k has 26 tokens of dashes, up
     /// to 96 long: 1 MB of dashes took 170 ms); GPT-2's spaces are a million one-byte tokens.
@@ -218,8 +220,13 @@ impl LongPieceEncoder {
         };
         let Some(token) = token else { return false };
         let token_len = self.len[token as usize];
-        let mut rest = n % token_len;
-        while rest <= n && rest as usize <= REPEATED_PROBE + token_len as usize {
+        // A few lengths of the rest, each searched: the first or second fits in practice, and
+        // a run whose rest never fits costs at most these searches before the whole one.
+        for extra in 0..REPEATED_TRIES {
+            let rest = n % token_len + extra * token_len;
+            if rest > n || rest as usize > REPEATED_PROBE + token_len as usize {
+                break;
+            }
             let head = n - rest;
             let fits = rest == 0
                 || (self.search(&word[head as usize..], merges, scratch, out)
@@ -243,7 +250,6 @@ impl LongPieceEncoder {
                 }
                 return true;
             }
-            rest += token_len;
         }
         false
     }
