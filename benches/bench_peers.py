@@ -38,7 +38,8 @@ Fresh text: each input is cut into repeats + 1 disjoint slices; slice 0 warms ev
 slice k is timed in repeat k, so no library times text it has encoded before in the process (what
 caches learned from other text counts). Pathological inputs are regenerated for every repeat (new
 seed, or a length shifted by a few characters). Within a repeat the libraries take turns in a
-rotating order. Reported: median MB/s (UTF-8 bytes), and ratios taken per repeat (same slice), then
+rotating order, each on its own new str objects (`common.fresh_copies`: none finds the UTF-8 that
+another one made CPython keep inside a str). Reported: median MB/s (UTF-8 bytes), and ratios taken per repeat (same slice), then
 their median.
 
 Threads: each thread count runs in its own process, pinned to that many CPUs (sched_setaffinity),
@@ -87,7 +88,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from common import DATA, cut_documents, locale_messages, megabytes, print_table
+from common import DATA, cut_documents, fresh_copies, locale_messages, megabytes, print_table
 
 ROOT = Path(__file__).resolve().parents[1]
 TOK = DATA / "tokenizers"
@@ -666,8 +667,9 @@ def run_input(fam: Family, handles: Dict[str, object], inp: Input, repeats: int,
             if status[name] != "ok":
                 continue
             lib = LIBS[name]
+            own = fresh_copies(docs)
             try:
-                wall, cpu, out = timed(lambda: lib.encode(handles[name], docs, threads))
+                wall, cpu, out = timed(lambda: lib.encode(handles[name], own, threads))
             except BaseException as e:
                 fatal(e)
                 status[name] = f"error: {short(e)}"
@@ -722,7 +724,8 @@ def child_first_call(args, sizes: Sizes, threads: int, record: Recorder, name: s
         lib = LIBS[lib_name]
         calls = []
         for batch in batches:
-            wall, _, out = timed(lambda: lib.encode(handles[lib_name], batch, threads))
+            own = fresh_copies(batch)
+            wall, _, out = timed(lambda: lib.encode(handles[lib_name], own, threads))
             calls.append([megabytes(batch), wall])
             del out
         record(type="first", family=name, lib=lib_name, threads=threads, calls=calls)

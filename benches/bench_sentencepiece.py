@@ -16,7 +16,8 @@ Inputs: ~4 KB documents of English (en_python_docs), Japanese (tests/data/senten
 Soseki), Chinese and Russian (the Debian message catalogs of zh_CN and ru), `--mb` MB per timed
 slice. Each input is cut into repeats + 1 disjoint slices: slice 0 warms every library up, slice k
 is timed in repeat k, libraries taking turns in a rotating order, so nobody times text it has
-encoded before (caches warmed on other text count). Reported: median MB/s (UTF-8 bytes) and the
+encoded before (caches warmed on other text count); each library gets its own new str objects
+(`common.fresh_copies`), so none finds the UTF-8 that another one made CPython keep. Reported: median MB/s (UTF-8 bytes) and the
 median of per-repeat ratios. Calls: sentencepiece `encode(list)`, HF `encode_batch_fast` (no
 special tokens), kitoken `encode_all`, tokembed `encode_batch_flat`. Only the call is timed, up to
 each library's own answer (lists, encodings, arrays), not the glue that flattens it into one list
@@ -47,7 +48,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from common import DATA, cut_documents, locale_messages, megabytes, print_table  # noqa: E402
+from common import DATA, cut_documents, fresh_copies, locale_messages, megabytes, print_table  # noqa: E402
 from gguf_vocab import build_xlmr  # noqa: E402
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -157,8 +158,9 @@ def measure(name: str, libs: List[Runner], slices: List[List[str]], repeats: int
         order = libs[k % len(libs) :] + libs[: k % len(libs)]
         outputs = {}
         for lib in order:
+            own = fresh_copies(docs)
             start = time.perf_counter()
-            output = lib.call(docs)
+            output = lib.call(own)
             speeds[lib.label].append(mb / (time.perf_counter() - start))
             outputs[lib.label] = lib.to_ids(output)
         for lib in libs:

@@ -35,6 +35,7 @@ fn load_numpy_api(py: Python<'_>) -> PyResult<()> {
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     load_numpy_api(m.py())?;
+    texts::choose_utf8_implementation();
     m.add("TokenizerError", m.py().get_type::<errors::TokenizerError>())?;
     m.add_class::<tokenizer::CoreTokenizer>()?;
     m.add_function(wrap_pyfunction!(id_lists::id_lists, m)?)?;

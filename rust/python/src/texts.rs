@@ -1,21 +1,36 @@
 //! Borrowing Python strings as `&str` for work done without the GIL.
+//!
+//! CPython keeps a str as Latin-1, UCS-2 or UCS-4 code points unless it is ASCII, and makes its
+//! UTF-8 the first time a library asks for it, one code point at a time (about 1 GB/s, into new
+//! memory that the str then keeps for its whole life). On CJK or Cyrillic documents that was a
+//! fifth of a one-thread batch call on the fastest tokenizers. So the code points of such strings
+//! are converted here by simdutf (10-17 GB/s on this kind of text), into one buffer that lives as
+//! long as the call. ASCII strings, and those whose UTF-8 CPython already holds, are borrowed.
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
+use std::ops::Range;
 
 /// Strong references to the strings of a sequence, so they outlive the GIL-free section even
-/// if the caller's list is changed by another thread meanwhile.
+/// if the caller's list is changed by another thread meanwhile, and the UTF-8 made for them.
 pub struct Texts<'py> {
     strings: Vec<Bound<'py, PyString>>,
-    /// Per string, its UTF-8 when it was made here (see `transcode_in_parallel`); `Some(None)`
-    /// for a string with a lone surrogate. `None`: CPython's own UTF-8 is borrowed.
-    transcoded: Vec<Option<Option<String>>>,
+    /// The UTF-8 of the strings converted here, one after another (see `Utf8::Made`).
+    made: String,
+    /// Per string, where its UTF-8 is; empty when every string is borrowed.
+    utf8: Vec<Utf8>,
 }
 
-/// Below this many bytes of strings to convert, CPython's own conversion is used: handing them
-/// to the thread pool costs more.
-const PARALLEL_TRANSCODE_ABOVE: usize = 1 << 16;
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Utf8 {
+    /// CPython's own: the str is ASCII, or CPython already holds its UTF-8.
+    Borrowed,
+    /// `made[range]`.
+    Made(Range<usize>),
+    /// The str holds a lone surrogate (U+D800..U+DFFF), which has no UTF-8.
+    LoneSurrogate,
+}
 
 impl<'py> Texts<'py> {
     pub fn collect(obj: &Bound<'py, PyAny>, name: &str) -> PyResult<Self> {
@@ -33,68 +48,57 @@ impl<'py> Texts<'py> {
             })?;
             strings.push(s);
         }
-        let transcoded = transcode_in_parallel(&strings);
-        Ok(Texts { strings, transcoded })
+        Ok(Texts::of_strings(strings))
+    }
+
+    /// The given strings (one text, or a text and its pair).
+    pub fn of_strings(strings: Vec<Bound<'py, PyString>>) -> Self {
+        let (made, utf8) = convert(&strings);
+        Texts { strings, made, utf8 }
+    }
+
+    /// The UTF-8 of string `i`; `name` names it in the error for a lone surrogate.
+    pub fn str_at(&self, i: usize, name: &str) -> PyResult<&str> {
+        match self.utf8.get(i) {
+            Some(Utf8::Made(range)) => Ok(self.made.get(range.clone()).unwrap_or_default()),
+            Some(Utf8::LoneSurrogate) => Err(lone_surrogate(name)),
+            _ => match self.strings.get(i) {
+                Some(s) => as_str(s, name),
+                None => Err(PyValueError::new_err(format!("{name}: no such string"))),
+            },
+        }
     }
 
     pub fn as_strs(&self, name: &str) -> PyResult<Vec<&str>> {
-        let surrogate = |i: usize| lone_surrogate(&format!("{name}[{i}]"));
-        (self.strings.iter().enumerate())
-            .map(|(i, s)| match self.transcoded.get(i) {
-                Some(Some(Some(utf8))) => Ok(utf8.as_str()),
-                Some(Some(None)) => Err(surrogate(i)),
-                _ => as_str(s, &format!("{name}[{i}]")),
-            })
-            .collect()
+        (0..self.strings.len()).map(|i| self.str_at(i, &format!("{name}[{i}]"))).collect()
     }
 }
 
-/// The code points of a str whose UTF-8 CPython has not made yet, where the pool can read them
-/// without the GIL: a str is immutable, and `Texts` holds a reference to it for the whole call.
+/// The code points of a str whose UTF-8 CPython has not made yet.
 #[derive(Clone, Copy)]
-struct CodePoints {
-    index: usize,
-    data: *const std::ffi::c_void,
-    kind: u32,
-    len: usize,
+enum CodePoints<'a> {
+    Latin1(&'a [u8]),
+    Ucs2(&'a [u16]),
+    Ucs4(&'a [u32]),
 }
 
-// SAFETY: see `CodePoints`: the data is never written while the strings are held, and only
-// read here.
-unsafe impl Send for CodePoints {}
-unsafe impl Sync for CodePoints {}
-
-/// With more than one thread, the UTF-8 of the strings CPython keeps as Latin-1, UCS-2 or UCS-4
-/// code points (any non-ASCII text) is made on the thread pool. CPython would make it one string
-/// after another on the calling thread: for CJK text that serial step cost a fifth of a two-thread
-/// batch. ASCII strings, and those whose UTF-8 CPython already holds, are borrowed as before.
-fn transcode_in_parallel(strings: &[Bound<'_, PyString>]) -> Vec<Option<Option<String>>> {
-    if tokembed_core::utils::parallel::num_threads() < 2 {
-        return Vec::new();
-    }
-    let pending: Vec<CodePoints> =
-        (strings.iter().enumerate()).filter_map(|(index, s)| code_points(index, s)).collect();
-    if pending.iter().map(|p| p.len * p.kind as usize).sum::<usize>() < PARALLEL_TRANSCODE_ABOVE {
-        return Vec::new();
-    }
-    let parts = tokembed_core::utils::parallel::map_chunks(&pending, |_, group| {
-        // SAFETY: see `CodePoints`.
-        Ok(group.iter().map(|p| (p.index, unsafe { utf8_of(p) })).collect::<Vec<_>>())
-    });
-    let mut transcoded = vec![None; strings.len()];
-    for (index, utf8) in parts.into_iter().flatten().flatten() {
-        if let Some(slot) = transcoded.get_mut(index) {
-            *slot = Some(utf8);
+impl CodePoints<'_> {
+    /// The most UTF-8 bytes these code points can become.
+    fn most_utf8_bytes(&self) -> usize {
+        match self {
+            CodePoints::Latin1(units) => units.len() * 2,
+            CodePoints::Ucs2(units) => units.len() * 3,
+            CodePoints::Ucs4(units) => units.len() * 4,
         }
     }
-    transcoded
 }
 
 /// The code points of `s` when it is a compact str, not ASCII, without a UTF-8 copy yet.
-fn code_points(index: usize, s: &Bound<'_, PyString>) -> Option<CodePoints> {
+fn code_points<'a>(s: &'a Bound<'_, PyString>) -> Option<CodePoints<'a>> {
     use pyo3::ffi;
     let op = s.as_ptr();
-    // SAFETY: `op` is a live str (held by `s`); these read its header, as CPython's macros do.
+    // SAFETY: `op` is a live str (held by `s` for 'a); these read its header, as CPython's
+    // macros do, and a str's code points never change.
     unsafe {
         if ffi::PyUnicode_IS_READY(op) == 0 || ffi::PyUnicode_IS_COMPACT(op) == 0 || ffi::PyUnicode_IS_ASCII(op) != 0 {
             return None;
@@ -103,31 +107,87 @@ fn code_points(index: usize, s: &Bound<'_, PyString>) -> Option<CodePoints> {
         if !(*(op as *mut ffi::PyCompactUnicodeObject)).utf8.is_null() {
             return None;
         }
-        let kind = ffi::PyUnicode_KIND(op);
         let len = usize::try_from(ffi::PyUnicode_GET_LENGTH(op)).ok()?;
         let data = ffi::PyUnicode_DATA(op);
-        matches!(kind, 1 | 2 | 4).then_some(CodePoints { index, data, kind, len })
+        match ffi::PyUnicode_KIND(op) {
+            1 => Some(CodePoints::Latin1(std::slice::from_raw_parts(data as *const u8, len))),
+            2 => Some(CodePoints::Ucs2(std::slice::from_raw_parts(data as *const u16, len))),
+            4 => Some(CodePoints::Ucs4(std::slice::from_raw_parts(data as *const u32, len))),
+            _ => None,
+        }
     }
 }
 
-/// The UTF-8 of the code points, or `None` if one is a lone surrogate (which has no UTF-8, as
-/// CPython's own conversion says).
-///
-/// # Safety
-/// `p.data` must point to `p.len` code points of `p.kind` bytes each, alive and unchanged.
-unsafe fn utf8_of(p: &CodePoints) -> Option<String> {
-    fn collect(code_points: impl Iterator<Item = u32>, len: usize) -> Option<String> {
-        let mut out = String::with_capacity(len * 2);
-        for code in code_points {
-            out.push(char::from_u32(code)?);
+/// The UTF-8 of every string CPython holds only as code points, in one buffer, and where each
+/// string's is. Empty when there is none (every string is then borrowed).
+fn convert(strings: &[Bound<'_, PyString>]) -> (String, Vec<Utf8>) {
+    let pending: Vec<Option<CodePoints>> = strings.iter().map(code_points).collect();
+    let most: usize = pending.iter().flatten().map(CodePoints::most_utf8_bytes).sum();
+    if most == 0 {
+        return (String::new(), Vec::new());
+    }
+    let mut buffer: Vec<u8> = Vec::with_capacity(most);
+    let mut utf8 = Vec::with_capacity(strings.len());
+    for code_points in &pending {
+        let Some(code_points) = code_points else {
+            utf8.push(Utf8::Borrowed);
+            continue;
+        };
+        let start = buffer.len();
+        match append_utf8(*code_points, &mut buffer) {
+            Some(()) => utf8.push(Utf8::Made(start..buffer.len())),
+            None => utf8.push(Utf8::LoneSurrogate),
         }
-        Some(out)
     }
-    match p.kind {
-        1 => collect(std::slice::from_raw_parts(p.data as *const u8, p.len).iter().map(|&b| b as u32), p.len),
-        2 => collect(std::slice::from_raw_parts(p.data as *const u16, p.len).iter().map(|&u| u as u32), p.len),
-        _ => collect(std::slice::from_raw_parts(p.data as *const u32, p.len).iter().copied(), p.len),
+    // What simdutf wrote from valid code points is UTF-8; checked once more (simdutf's check
+    // runs at ~35 GB/s, the standard library's at ~1 GB/s on such text) so that no `&str` is
+    // ever made of bytes that are not. Should it fail, CPython converts.
+    if !simdutf::validate_utf8(&buffer) {
+        return (String::new(), Vec::new());
     }
+    // SAFETY: checked just above.
+    (unsafe { String::from_utf8_unchecked(buffer) }, utf8)
+}
+
+/// Appends the UTF-8 of `code_points` to `buffer`, whose spare capacity holds at least
+/// `code_points.most_utf8_bytes()`; `None` (and nothing appended) for a lone surrogate.
+fn append_utf8(code_points: CodePoints, buffer: &mut Vec<u8>) -> Option<()> {
+    let spare = buffer.spare_capacity_mut();
+    if spare.len() < code_points.most_utf8_bytes() {
+        return None;
+    }
+    let out = spare.as_mut_ptr() as *mut u8;
+    // SAFETY: `out` has room for the most bytes any of these code points become (checked
+    // above), which is all simdutf writes; the sources are live slices that do not overlap it.
+    let written = unsafe {
+        match code_points {
+            CodePoints::Latin1(units) => simdutf::convert_latin1_to_utf8(units.as_ptr(), units.len(), out),
+            // In a UCS-2 str every surrogate is a code point of its own: a high one followed by
+            // a low one is two lone surrogates to CPython, not the pair UTF-16 would read.
+            CodePoints::Ucs2(units) if has_surrogate(units) => return None,
+            CodePoints::Ucs2(units) => simdutf::convert_valid_utf16_to_utf8(units.as_ptr(), units.len(), out),
+            // Validating: a surrogate code point (or one past U+10FFFF) gives 0.
+            CodePoints::Ucs4(units) => simdutf::convert_utf32_to_utf8(units.as_ptr(), units.len(), out),
+        }
+    };
+    // A str that is not ASCII is not empty, so 0 bytes means the code points were refused.
+    if written == 0 || written > spare.len() {
+        return None;
+    }
+    // SAFETY: simdutf initialised `written` bytes after the old length, within the capacity.
+    unsafe { buffer.set_len(buffer.len() + written) };
+    Some(())
+}
+
+/// Whether a UCS-2 code point is a surrogate (a branch-free pass the compiler vectorizes).
+fn has_surrogate(units: &[u16]) -> bool {
+    units.iter().fold(false, |seen, &u| seen | (u & 0xF800 == 0xD800))
+}
+
+/// Makes simdutf pick its implementation for this CPU now, at import: it does so on first use,
+/// behind a C++ static's lock, which a child forked while another thread held it would never get.
+pub fn choose_utf8_implementation() {
+    let _ = simdutf::validate_utf8(b"tokembed");
 }
 
 fn lone_surrogate(name: &str) -> PyErr {
@@ -138,7 +198,7 @@ fn lone_surrogate(name: &str) -> PyErr {
 }
 
 /// The UTF-8 view of a str; lone surrogates cannot be encoded and get a clear ValueError.
-pub fn as_str<'a>(s: &'a Bound<'_, PyString>, name: &str) -> PyResult<&'a str> {
+fn as_str<'a>(s: &'a Bound<'_, PyString>, name: &str) -> PyResult<&'a str> {
     s.to_str().map_err(|_| lone_surrogate(name))
 }
 

@@ -7,7 +7,7 @@
 use crate::arrays::{vec1, vec2, vec3};
 use crate::byte_views::ByteView;
 use crate::errors::{detach_interruptible, guarded, to_py};
-use crate::texts::{as_str, one_str, Texts};
+use crate::texts::{one_str, Texts};
 use numpy::PyReadonlyArray1;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -174,9 +174,10 @@ impl CoreTokenizer {
         padding: Option<&str>,
         split_special_tokens: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let text = one_str(text, "text")?;
-        let pair = pair.map(|p| one_str(p, "pair")).transpose()?;
-        let (text, pair_str) = (as_str(&text, "text")?, pair.as_ref().map(|p| as_str(p, "pair")).transpose()?);
+        let strings = std::iter::once(one_str(text, "text")).chain(pair.map(|p| one_str(p, "pair")));
+        let texts = Texts::of_strings(strings.collect::<PyResult<_>>()?);
+        let text = texts.str_at(0, "text")?;
+        let pair_str = pair.is_some().then(|| texts.str_at(1, "pair")).transpose()?;
         let (opts, padding) = single_call_options(add_special_tokens, truncation, padding, split_special_tokens)?;
         let inner = &self.inner;
         let size = text.len() + pair_str.map_or(0, str::len);

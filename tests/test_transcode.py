@@ -1,7 +1,8 @@
-"""With more than one thread, the UTF-8 of non-ASCII Python strings is made on the thread pool
-instead of by CPython on the calling thread: the ids, offsets and errors must be exactly those of
-the reference and of one thread, for every way CPython stores a str (Latin-1, UCS-2, UCS-4), for
-strings whose UTF-8 CPython already holds, and mixed in one batch with ASCII strings."""
+"""tokembed makes the UTF-8 of non-ASCII Python strings itself (simdutf, into one buffer per call)
+instead of asking CPython for it: the ids, offsets and errors must be exactly those of the
+reference, at one thread and at two, for every way CPython stores a str (Latin-1, UCS-2, UCS-4),
+for strings whose UTF-8 CPython already holds, mixed in one batch with ASCII strings, and for the
+one text (and pair) of `encode`."""
 
 from __future__ import annotations
 
@@ -92,17 +93,23 @@ def test_sentencepiece_model_matches_one_thread(docs, two_threads):
     assert two[0].tolist() == one[0].tolist() and two[1].tolist() == one[1].tolist()
 
 
-def test_the_strings_are_converted_on_the_pool_and_left_as_they_were(docs, two_threads):
-    """CPython keeps the UTF-8 it makes inside the str (it shows in `sys.getsizeof`); the pool's
-    copy is the call's own. So at two threads the strings do not grow, at one thread they do:
-    this is how the test knows which path ran."""
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_strings_are_left_as_they_were(docs, threads):
+    """CPython keeps the UTF-8 it makes inside the str (it shows in `sys.getsizeof`); the copy made
+    here is the call's own. So the strings do not grow, at any thread count; asking CPython for
+    their UTF-8 makes them grow, which is how the test knows it would see it."""
     tok = tokembed.Tokenizer.from_file(GPT2)
     wide = [fresh(d) for d in docs if max(map(ord, d)) >= 128]
     sizes = [sys.getsizeof(d) for d in wide]
-    tok.encode_batch_flat(wide)
+    before = tokembed.get_num_threads()
+    tokembed.set_num_threads(threads)
+    try:
+        tok.encode_batch_flat(wide)
+        tok.encode(wide[0], wide[1])
+    finally:
+        tokembed.set_num_threads(before)
     assert [sys.getsizeof(d) for d in wide] == sizes
-    tokembed.set_num_threads(1)
-    tok.encode_batch_flat(wide)
+    HFTokenizer.from_file(str(GPT2)).encode_batch(wide, add_special_tokens=False)
     assert all(sys.getsizeof(d) > size for d, size in zip(wide, sizes))
 
 
@@ -121,16 +128,46 @@ def test_strings_whose_utf8_cpython_holds_are_borrowed(docs, two_threads):
     assert ids.tolist() == one[0].tolist() and rows.tolist() == one[1].tolist()
 
 
-@pytest.mark.parametrize("bad", ["\ud800", "a\udfff", "中\udc00文", "\U0001f600\ud83d"])
-def test_a_lone_surrogate_in_a_large_batch_names_its_document(docs, two_threads, bad):
+# The last two: two surrogates side by side in a UCS-2 str are two lone code points to CPython,
+# not the pair UTF-16 would read as one emoji.
+LONE = ["\ud800", "a\udfff", "中\udc00文", "\U0001f600\ud83d", "a\ud83d\ude00b", "中\ud83d\ude00"]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("bad", LONE)
+def test_a_lone_surrogate_in_a_large_batch_names_its_document(docs, threads, bad):
     tok = tokembed.Tokenizer.from_file(GPT2)
     texts = [fresh(d) for d in docs]
     where = len(texts) // 3
     texts[where] = fresh(texts[where] + bad)
-    with pytest.raises(ValueError, match=rf"texts\[{where}\] contains a lone surrogate"):
-        tok.encode_batch_flat(texts)
-    with pytest.raises(ValueError, match=rf"texts\[{where}\] contains a lone surrogate"):
-        tok.count_tokens(texts)
+    before = tokembed.get_num_threads()
+    tokembed.set_num_threads(threads)
+    try:
+        with pytest.raises(ValueError, match=rf"texts\[{where}\] contains a lone surrogate"):
+            tok.encode_batch_flat(texts)
+        with pytest.raises(ValueError, match=rf"texts\[{where}\] contains a lone surrogate"):
+            tok.count_tokens(texts)
+    finally:
+        tokembed.set_num_threads(before)
+
+
+@pytest.mark.parametrize("bad", LONE)
+def test_a_lone_surrogate_in_one_text_or_its_pair_is_named(bad):
+    tok = tokembed.Tokenizer.from_file(GPT2)
+    with pytest.raises(ValueError, match="text contains a lone surrogate"):
+        tok.encode(fresh("ok " + bad))
+    with pytest.raises(ValueError, match="pair contains a lone surrogate"):
+        tok.encode("über", fresh("ok " + bad))
+
+
+def test_one_text_and_its_pair_match_the_reference(docs):
+    tok = tokembed.Tokenizer.from_file(GPT2)
+    hf = HFTokenizer.from_file(str(GPT2))
+    for text, pair in zip(docs[::7], docs[3::7]):
+        want = hf.encode(text, pair, add_special_tokens=False)
+        got = tok.encode(fresh(text), fresh(pair), add_special_tokens=False)
+        assert list(got.ids) == want.ids and list(got.type_ids) == want.type_ids
+        assert [tuple(o) for o in got.offsets] == want.offsets
 
 
 GPT2_OURS = tokembed.Tokenizer.from_file(GPT2)
@@ -138,13 +175,14 @@ GPT2_HF = HFTokenizer.from_file(str(GPT2))
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=200), min_size=1, max_size=40))
-def test_generated_text_matches_the_reference(texts):
-    # Padded with a shared wide document so the batch is past the size where the pool converts.
-    padding = "中文字符 ü 😀 " * 6000
-    batch_texts = [fresh(t) for t in texts] + [fresh(padding)]
+@given(
+    st.lists(st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=200), min_size=1, max_size=40),
+    st.sampled_from([1, 2]),
+)
+def test_generated_text_matches_the_reference(texts, threads):
+    batch_texts = [fresh(t) for t in texts]
     before = tokembed.get_num_threads()
-    tokembed.set_num_threads(2)
+    tokembed.set_num_threads(threads)
     try:
         ids, rows = GPT2_OURS.encode_batch_flat(batch_texts, add_special_tokens=False)
     finally:
