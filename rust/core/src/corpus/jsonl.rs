@@ -139,7 +139,7 @@ pub fn text_of_line(line: &[u8], key: &str) -> Option<String> {
 /// The string under `key` in the object on `line`, when the line is that plain.
 fn text_of<'a>(line: &'a [u8], key: &str) -> Option<Cow<'a, str>> {
     // Python's reader decodes the line first; invalid UTF-8 is its to report.
-    let line = std::str::from_utf8(line).ok()?;
+    let line = crate::utils::utf8::from_utf8(line).ok()?;
     // sonic-rs: the same serde visitors as serde_json, with SIMD scans of strings and of the
     // values that are skipped (about three times serde_json's rate on ~4 KB documents).
     let mut parser = sonic_rs::Deserializer::from_str(line);

@@ -85,7 +85,7 @@ pub fn split_lines(buf: &[u8], on_invalid: OnInvalid, keep_empty: bool) -> Lines
     for (number, end) in memchr::memchr_iter(b'\n', buf).chain(std::iter::once(buf.len())).enumerate() {
         let raw = &buf[start..end];
         start = end + 1;
-        let text = match std::str::from_utf8(raw) {
+        let text = match crate::utils::utf8::from_utf8(raw) {
             Ok(text) => Cow::Borrowed(text),
             Err(e) => {
                 out.bad.push(BadLine { line: number, byte: e.valid_up_to(), reason: reason(raw, &e) });

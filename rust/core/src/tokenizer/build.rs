@@ -70,7 +70,7 @@ impl Tokenizer {
     /// The bytes of a `tokenizer.json` file. When they are not one, the error says what kind of
     /// file they look like (a SentencePiece model, a `.tiktoken` file, gzip, ...) if it can tell.
     pub fn from_json_bytes(data: &[u8]) -> Result<Tokenizer> {
-        let parsed = match std::str::from_utf8(data) {
+        let parsed = match crate::utils::utf8::from_utf8(data) {
             Ok(text) => Tokenizer::from_json(text),
             Err(e) => Err(Error::Config(format!("not UTF-8 text: {e}"))),
         };

@@ -29,7 +29,7 @@ impl Tokenizer {
     /// a split there may not survive more text) are taken back, and their bytes with the rest of
     /// the input are encoded as one piece. So decoding the ids gives back `bytes` exactly.
     pub fn encode_bytes(&self, bytes: &[u8]) -> Result<Vec<u32>> {
-        let valid = match std::str::from_utf8(bytes) {
+        let valid = match crate::utils::utf8::from_utf8(bytes) {
             Ok(text) => {
                 let mut ids = Vec::new();
                 self.tokenize_ids(text, true, &mut ids)?;

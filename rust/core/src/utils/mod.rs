@@ -10,3 +10,4 @@ pub mod memory;
 pub mod parallel;
 pub mod splice;
 pub mod unicode;
+pub mod utf8;

@@ -10,6 +10,7 @@
 //! 2. a cover of a text by *reachable* tokens (the merge loop over a token's bytes gives the
 //!    token) in which every adjacent pair is compatible is the encoding of the text: the first
 //!    merge across one of its boundaries would also be the run over that pair crossing it.
+//!
 //! So the encoding is the only such cover, and a depth-first search that tries the longest
 //! token first and backs up on incompatible pairs finds it. By fact 2 applied to prefixes, the
 //! search stands at a position with only one possible stack, so a position it left without
