@@ -237,17 +237,18 @@ impl LongPieceEncoder {
                 if rest == 0 {
                     out.clear();
                 }
+                // The rest's symbols (offsets within the rest) move behind the head's repeats.
                 let tail = out.len();
                 out.resize(repeats + tail, Symbol { id: token, start: 0, end: 0 });
                 out.copy_within(..tail, repeats);
-                for (k, symbol) in out.iter_mut().enumerate() {
-                    if k < repeats {
-                        let start = k as u32 * token_len;
-                        *symbol = Symbol { id: token, start, end: start + token_len };
-                    } else {
-                        symbol.start += head;
-                        symbol.end += head;
-                    }
+                let (head_symbols, rest_symbols) = out.split_at_mut(repeats);
+                for (k, symbol) in head_symbols.iter_mut().enumerate() {
+                    let start = k as u32 * token_len;
+                    *symbol = Symbol { id: token, start, end: start + token_len };
+                }
+                for symbol in rest_symbols {
+                    symbol.start += head;
+                    symbol.end += head;
                 }
                 return true;
             }
