@@ -28,6 +28,9 @@ pub struct SentencePieceNormalizer {
     /// Without rules, the bytes that end a passing run: a space and those first bytes (no
     /// other byte of a character is ever a first byte, so runs end on character boundaries).
     run_stops: [bool; 256],
+    /// The same bytes as a list when there are at most three (a space alone for most files),
+    /// found by `memchr`'s vector search rather than a table probe per byte.
+    few_run_stops: Option<Vec<u8>>,
     /// A space is only a space here: no rule rewrites it and no user-defined piece starts with it.
     plain_space: bool,
     /// With rules, the bytes that may end a passing run of ASCII: all but the ASCII bytes that
@@ -51,7 +54,9 @@ impl SentencePieceNormalizer {
         };
         let user_first_bytes =
             std::array::from_fn(|b| user_defined.as_ref().is_some_and(|t| t.has_entry_starting_with(b as u8)));
-        let run_stops = std::array::from_fn(|b| b == b' ' as usize || user_first_bytes[b]);
+        let run_stops: [bool; 256] = std::array::from_fn(|b| b == b' ' as usize || user_first_bytes[b]);
+        let stop_bytes: Vec<u8> = (0..=255u8).filter(|&b| run_stops[b as usize]).collect();
+        let few_run_stops = (stop_bytes.len() <= 3).then_some(stop_bytes);
         let plain_space = !user_first_bytes[b' ' as usize] && !rules.as_ref().is_some_and(|r| r.may_rewrite(' '));
         let ascii_stops = std::array::from_fn(|b| {
             run_stops[b] || b >= 0x80 || !rules.as_ref().is_some_and(|r| r.ascii_inert(b as u8))
@@ -67,6 +72,7 @@ impl SentencePieceNormalizer {
             quiet_step,
             ascii_stops,
             run_stops,
+            few_run_stops,
             plain_space,
             user_first_bytes,
             rules,
@@ -93,7 +99,14 @@ impl SentencePieceNormalizer {
     fn passing_run(&self, input: &str) -> usize {
         let Some(rules) = &self.rules else {
             // Most `.model` BPE files (Llama, Mistral): only a stop byte ends the run.
-            return input.bytes().position(|b| self.run_stops[b as usize]).unwrap_or(input.len());
+            let bytes = input.as_bytes();
+            let found = match self.few_run_stops.as_deref() {
+                Some(&[a]) => memchr::memchr(a, bytes),
+                Some(&[a, b]) => memchr::memchr2(a, b, bytes),
+                Some(&[a, b, c]) => memchr::memchr3(a, b, c, bytes),
+                _ => bytes.iter().position(|&b| self.run_stops[b as usize]),
+            };
+            return found.unwrap_or(input.len());
         };
         let bytes = input.as_bytes();
         let mut len = 0;
@@ -283,5 +296,29 @@ impl SentencePieceNormalizer {
             push(&mut text, &mut align, space, (end.1, end.1));
         }
         n.set(text, align);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Without rules, a passing run ends at the first space or first byte of a user-defined
+        /// piece, whichever search finds it (a list of one to three such bytes, or the table
+        /// for more): the same end as a probe of the table at every byte.
+        #[test]
+        fn runs_without_rules_end_at_the_first_stop_byte(
+            firsts in prop::collection::btree_set(prop::sample::select(b"<[{|#@^~".to_vec()), 0..7),
+            text in "[ a-z<\\[{|#@^~\u{4e2d}\u{0436}]{0,60}",
+        ) {
+            let pieces: Vec<Vec<u8>> = firsts.iter().map(|&b| vec![b, b'x']).collect();
+            let trie = Trie::build(pieces.iter().enumerate().map(|(id, p)| (p.as_slice(), id as u32)));
+            let normalizer = SentencePieceNormalizer::new(&NormalizerSpec::default(), Some(trie), false).unwrap();
+            prop_assert_eq!(normalizer.few_run_stops.is_some(), firsts.len() < 3);
+            let by_table = text.bytes().position(|b| b == b' ' || firsts.contains(&b)).unwrap_or(text.len());
+            prop_assert_eq!(normalizer.passing_run(&text), by_table);
+        }
     }
 }
