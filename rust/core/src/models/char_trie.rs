@@ -310,9 +310,9 @@ mod tests {
     fn slot_set_finds_the_next_clear_slot() {
         let mut set = SlotSet::default();
         let mut plain = vec![false; 300_000];
-        let mut state = 3u64;
+        let mut rng = crate::utils::test_random::Lcg::new(3);
         for round in 0..200_000 {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let state = rng.step();
             // Fill densely from the start, with holes, as the builder does.
             let slot = ((state >> 33) as usize % (round + 64)).min(plain.len() - 1);
             set.set(slot);
@@ -344,11 +344,8 @@ mod tests {
     fn matches_a_scan_of_the_keys() {
         let mut keys: Vec<String> = Vec::new();
         let alphabet: Vec<char> = "abcdeéü世界中▁😀\u{301}xyz".chars().collect();
-        let mut state = 7u64;
-        let mut next = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 33) as usize
-        };
+        let mut rng = crate::utils::test_random::Lcg::new(7);
+        let mut next = || rng.next_usize();
         for _ in 0..3000 {
             let len = 1 + next() % 6;
             keys.push((0..len).map(|_| alphabet[next() % alphabet.len()]).collect());

@@ -189,11 +189,8 @@ mod tests {
 
     #[test]
     fn agrees_with_a_scan_of_the_entries_on_random_keys() {
-        let mut seed = 7u64;
-        let mut next = move || {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            (seed >> 33) as usize
-        };
+        let mut rng = crate::utils::test_random::Lcg::new(7);
+        let mut next = move || rng.next_usize();
         // Few distinct bytes, so keys share prefixes; some keys repeat (the last value wins).
         let keys: Vec<Vec<u8>> = (0..3000).map(|_| (0..next() % 7).map(|_| b"abc\xff"[next() % 4]).collect()).collect();
         let entries: Vec<(&[u8], u32)> = keys.iter().enumerate().map(|(i, k)| (k.as_slice(), i as u32)).collect();

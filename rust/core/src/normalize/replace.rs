@@ -168,11 +168,8 @@ mod tests {
         for other in [" {2}", " {2,3}", "a{0,}", ".{2,}", " {,2}", " {2,", "ab{2,}", "{2,}", " {100,}"] {
             assert_eq!(run_pattern(other), None, "{other}");
         }
-        let mut seed = 7u64;
-        let mut next = move || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (seed >> 33) as usize
-        };
+        let mut rng = crate::utils::test_random::Lcg::new(7);
+        let mut next = move || rng.next_usize();
         for pattern in [" {2,}", " {1,}", "a{3,}", "\u{2581}{2,}", "é{2,}"] {
             let ours =
                 Replace::try_from(ReplaceSpec { pattern: ReplacePattern::Regex(pattern.into()), content: "<>".into() })

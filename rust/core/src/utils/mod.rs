@@ -9,5 +9,7 @@ pub mod huge_pages;
 pub mod memory;
 pub mod parallel;
 pub mod splice;
+#[cfg(test)]
+pub mod test_random;
 pub mod unicode;
 pub mod utf8;

@@ -410,11 +410,8 @@ mod tests {
             let bpe = Bpe::from_ranks(&crate::formats::tiktoken::parse_ranks(&text).unwrap()).unwrap();
             let tables = bpe.byte_tables();
             let atoms = tables.atoms.as_ref().expect("atoms are built");
-            let mut seed = 12_345u64;
-            let mut next = |n: u64| {
-                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-                (seed >> 33) % n
-            };
+            let mut rng = crate::utils::test_random::Lcg::new(12_345);
+            let mut next = |n: u64| rng.below(n);
             for round in 0..20_000 {
                 // Every tenth word is long, its long segments through the long-piece search.
                 let (parts, long) = match round % 10 {

@@ -508,11 +508,8 @@ mod tests {
     /// vary): `encode_repeated` or the search, as `encode` picks, against the merge loop.
     #[test]
     fn runs_under_random_merges_equal_the_merge_loop() {
-        let mut seed = 99u64;
-        let mut next = |n: u64| {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            (seed >> 33) % n
-        };
+        let mut rng = crate::utils::test_random::Lcg::new(99);
+        let mut next = |n: u64| rng.below(n);
         let runs: Vec<String> = (1..=11).map(|k| "a".repeat(k)).collect();
         for round in 0..1000 {
             let mut lengths = vec![1usize];

@@ -198,11 +198,8 @@ mod tests {
 
     #[test]
     fn heap_and_scan_agree() {
-        let mut seed = 7u64;
-        let mut random = |n: u64| {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            (seed >> 33) % n
-        };
+        let mut rng = crate::utils::test_random::Lcg::new(7);
+        let mut random = |n: u64| rng.below(n);
         for _ in 0..5000 {
             let len = 2 + random(SCAN_LIMIT as u64 - 1) as usize;
             let ids: Vec<u32> = (0..len).map(|_| [1, 2, 3][random(3) as usize]).collect();

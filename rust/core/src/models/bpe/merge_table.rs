@@ -178,10 +178,10 @@ mod tests {
         shift: u32,
     ) -> (Listed, FxHashMap<(u32, u32), (u32, u32)>) {
         let (mut list, mut reference) = (Vec::new(), FxHashMap::default());
-        let mut seed = seed;
+        let mut rng = crate::utils::test_random::Lcg::new(seed);
         let span = ids.end - ids.start;
         for rank in 0..count {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let seed = rng.step();
             let (l, r) = (ids.start + (seed >> 40) as u32 % span, ids.start + (seed >> 20) as u32 % span);
             list.push((l, r, rank, rank + shift));
             reference.entry((l, r)).or_insert((rank, rank + shift));
