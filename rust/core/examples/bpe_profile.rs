@@ -7,7 +7,9 @@
 //!         ../shared/data/corpora/en_python_docs_10MB.txt 3
 //!
 //! `FRESH=n` cuts the documents into n slices and encodes each once after the first (text the
-//! caches have not seen, as in the benchmarks) instead.
+//! caches have not seen, as in the benchmarks) instead; with `FLUSH=1`, 64 MB are written before
+//! each slice, so that it starts with the CPU caches cold (other libraries run between two calls
+//! in the benchmarks).
 //!
 //! Run it under `perf record` to see where the time goes. Repeated passes see the same text, so
 //! caches are warmer than in `benches/bench_peers.py`, which is the measurement of record.
@@ -52,7 +54,8 @@ fn main() {
         }
         let rate = common::fresh_rate(&tok, &docs, slices, std::env::var("EACH").is_ok());
         eprintln!("fresh encode {rate:.1} MB/s");
-        return;
+        // Exit without dropping the tokenizer: its teardown would fill a profile of the encode.
+        std::process::exit(0);
     }
     for _ in 0..passes {
         if let Some(k) = known {

@@ -15,7 +15,7 @@ fn as_space(c: char) -> char {
 }
 
 pub fn apply(n: &mut Normalized) {
-    let untouched = n.text().bytes().all(|b| b >= 0x20 && b < 0x7F);
+    let untouched = n.text().bytes().all(|b| (0x20..0x7F).contains(&b));
     if untouched {
         return;
     }

@@ -220,7 +220,7 @@ impl SentencePieceNormalizer {
         let push = |text: &mut String, align: &mut Vec<(u32, u32)>, s: &str, a: (u32, u32)| {
             text.push_str(s);
             if track {
-                align.extend(std::iter::repeat(a).take(s.len()));
+                align.extend(std::iter::repeat_n(a, s.len()));
             }
         };
         if self.add_dummy_prefix && !self.whitespace_as_suffix {

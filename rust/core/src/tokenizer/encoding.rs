@@ -268,20 +268,20 @@ impl Encoding {
         self.word_ids.try_reserve_exact(n).map_err(oom)?;
         match direction {
             Direction::Right => {
-                self.ids.extend(std::iter::repeat(pad_id).take(n));
-                self.type_ids.extend(std::iter::repeat(pad_type_id).take(n));
-                self.offsets.extend(std::iter::repeat((0, 0)).take(n));
-                self.special_tokens_mask.extend(std::iter::repeat(1).take(n));
-                self.attention_mask.extend(std::iter::repeat(0).take(n));
-                self.sequence_ids.extend(std::iter::repeat(pad_sequence).take(n));
-                self.word_ids.extend(std::iter::repeat(NO_WORD).take(n));
+                self.ids.extend(std::iter::repeat_n(pad_id, n));
+                self.type_ids.extend(std::iter::repeat_n(pad_type_id, n));
+                self.offsets.extend(std::iter::repeat_n((0, 0), n));
+                self.special_tokens_mask.extend(std::iter::repeat_n(1, n));
+                self.attention_mask.extend(std::iter::repeat_n(0, n));
+                self.sequence_ids.extend(std::iter::repeat_n(pad_sequence, n));
+                self.word_ids.extend(std::iter::repeat_n(NO_WORD, n));
                 if let Some(name) = pad_name {
                     self.token_texts.extend((len..target).map(|i| (i, name.into())));
                 }
             }
             Direction::Left => {
                 fn prepend<T: Copy>(v: &mut Vec<T>, value: T, n: usize) {
-                    v.splice(0..0, std::iter::repeat(value).take(n));
+                    v.splice(0..0, std::iter::repeat_n(value, n));
                 }
                 prepend(&mut self.ids, pad_id, n);
                 prepend(&mut self.type_ids, pad_type_id, n);

@@ -8,6 +8,7 @@ pub mod byte_alphabet;
 pub mod huge_pages;
 pub mod memory;
 pub mod parallel;
+pub mod prefetch;
 pub mod splice;
 #[cfg(test)]
 pub mod test_random;

@@ -11,7 +11,9 @@ use super::substring_merge::{merge_short_piece, TwoByteTokens};
 use super::Bpe;
 use crate::error::{Error, Result};
 use crate::models::piece_cache::longer::{self, LongPieces, LongerPieces};
-use crate::models::piece_cache::{answer, next_owner, short_key, Answer, RecentPieces, ShortTokens, MAX_SHORT_TOKEN};
+use crate::models::piece_cache::{
+    answer, key_group, next_owner, short_key, Answer, RecentPieces, ShortTokens, GROUP, MAX_SHORT_TOKEN,
+};
 use crate::utils::byte_alphabet::{byte_to_char, decode_chars, encode_bytes_with_positions};
 use rustc_hash::FxHashMap;
 use std::ops::Range;
@@ -281,15 +283,14 @@ impl Bpe {
         let tables = self.byte_tables();
         scratch.recent.claim(tables.serial);
         ids.reserve(pieces.len());
-        for piece in pieces {
-            let Some(word) = text.get(piece.clone()) else {
-                return Err(Error::InvalidArgument(format!(
-                    "piece {piece:?} is outside a text of {} bytes",
-                    text.len()
-                )));
-            };
-            let Answer::Encode(key) = answer(text, piece, &mut scratch.recent, &tables.short, ids) else { continue };
-            self.encode_uncached(word, key, tables, scratch, |id, _, _| ids.push(id))?;
+        let mut keys = [0u128; GROUP];
+        for group in pieces.chunks(GROUP) {
+            key_group(text, group, &scratch.recent, &mut keys)?;
+            for (&key, piece) in keys.iter().zip(group) {
+                let Answer::Encode(key) = answer(key, &mut scratch.recent, &tables.short, ids) else { continue };
+                let word = text.get(piece.clone()).unwrap_or_default();
+                self.encode_uncached(word, key, tables, scratch, |id, _, _| ids.push(id))?;
+            }
         }
         Ok(())
     }

@@ -93,6 +93,14 @@ impl RecentPieces {
         entry.ids.get(..entry.count as usize)
     }
 
+    /// Starts loading the entry of the piece with this key (see `piece_cache::prefetch_ahead`).
+    #[inline(always)]
+    pub fn prefetch(&self, key: u128) {
+        if let Some(entry) = self.entries.get((hash(key) >> RECENT_SHIFT) as usize) {
+            crate::utils::prefetch::prefetch(entry);
+        }
+    }
+
     /// The ids of the piece with this key, if cached.
     #[inline(always)]
     pub fn ids(&self, key: u128) -> Option<&[u32]> {

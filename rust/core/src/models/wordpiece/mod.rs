@@ -7,7 +7,9 @@
 //! with an unmatchable rest, or longer than `max_input_chars_per_word`, becomes the unknown token.
 
 use crate::error::{Error, Result};
-use crate::models::piece_cache::{answer, next_owner, short_key, Answer, RecentPieces, ShortTokens, MAX_SHORT_TOKEN};
+use crate::models::piece_cache::{
+    answer, key_group, next_owner, short_key, Answer, RecentPieces, ShortTokens, GROUP, MAX_SHORT_TOKEN,
+};
 use crate::models::trie::Trie;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -134,16 +136,19 @@ impl WordPiece {
         ids: &mut Vec<u32>,
     ) -> Result<()> {
         recent.claim(self.owner);
-        let bytes = text.as_bytes();
-        for piece in pieces {
-            let Some(word) = text.get(piece.clone()) else {
-                return Err(Error::InvalidArgument(format!("piece {piece:?} is not a span of the text")));
-            };
-            let Answer::Encode(key) = answer(bytes, piece, recent, &self.whole, ids) else { continue };
-            let before = ids.len();
-            self.tokenize(word, |id, _, _| ids.push(id))?;
-            if let (Some(key), Some(new)) = (key, ids.get(before..)) {
-                recent.insert(key, new.iter().copied());
+        let mut keys = [0u128; GROUP];
+        for group in pieces.chunks(GROUP) {
+            key_group(text.as_bytes(), group, recent, &mut keys)?;
+            for (&key, piece) in keys.iter().zip(group) {
+                let Some(word) = text.get(piece.clone()) else {
+                    return Err(Error::InvalidArgument(format!("piece {piece:?} is not a span of the text")));
+                };
+                let Answer::Encode(key) = answer(key, recent, &self.whole, ids) else { continue };
+                let before = ids.len();
+                self.tokenize(word, |id, _, _| ids.push(id))?;
+                if let (Some(key), Some(new)) = (key, ids.get(before..)) {
+                    recent.insert(key, new.iter().copied());
+                }
             }
         }
         Ok(())
