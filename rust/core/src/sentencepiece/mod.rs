@@ -35,7 +35,7 @@ pub struct SentencePieceParts {
 /// Reads the bytes of a `.model` file.
 pub fn read(bytes: &[u8]) -> Result<SentencePieceParts> {
     let bad = |e: String| Error::Config(format!("SentencePiece model: {e}"));
-    let proto = proto::ModelProto::decode(bytes).map_err(|e| bad(format!("not a valid ModelProto: {e}")))?;
+    let mut proto = proto::ModelProto::decode(bytes).map_err(|e| bad(format!("not a valid ModelProto: {e}")))?;
     if proto.pieces.is_empty() {
         return Err(bad("no pieces (is this a SentencePiece .model file?)".to_string()));
     }
@@ -44,20 +44,26 @@ pub fn read(bytes: &[u8]) -> Result<SentencePieceParts> {
             return Err(bad("denormalizer_spec: denormalization rules are not supported yet".to_string()));
         }
     }
-    let model = SentencePieceModel::from_proto(&proto).map_err(bad)?;
+    let model = SentencePieceModel::from_proto(&mut proto).map_err(bad)?;
     let trainer = proto.trainer_spec.clone().unwrap_or_default();
     let spec = proto.normalizer_spec.clone().unwrap_or_default();
     let normalizer =
         SentencePieceNormalizer::new(&spec, model.user_defined_trie(), trainer.treat_whitespace_as_suffix())
             .map_err(|e| bad(format!("normalizer_spec.{e}")))?;
-    let mut kinds: rustc_hash::FxHashMap<String, PieceType> =
-        (model.vocab().iter()).map(|(piece, &id)| (piece.clone(), model.kind(id))).collect();
-    // A piece the model leaves out of its index (a raw NUL, see `from_proto`) still decodes as
-    // its type says, as the library decodes by id.
+    // The type of each piece's text, as the model's index answers it: where a reserved piece
+    // (CONTROL, UNKNOWN, BYTE) and an encodable one share a text (Unigram allows it), the
+    // reserved one. A piece the model leaves out of its index (a raw NUL, see `from_proto`)
+    // still decodes as its type says, as the library decodes by id. Built in id order, where
+    // the texts lie in memory in turn (the index's keys, in hash order, were a cache miss each).
+    let mut kinds: rustc_hash::FxHashMap<String, PieceType> = rustc_hash::FxHashMap::default();
+    kinds.reserve(model.id_bound());
     for id in 0..model.id_bound() as u32 {
-        if let Some(piece) = model.id_to_token(id).filter(|piece| !kinds.contains_key(*piece)) {
-            kinds.insert(piece.to_string(), model.kind(id));
-        }
+        let (Some(piece), kind) = (model.id_to_token(id), model.kind(id)) else { continue };
+        let reserved = matches!(kind, PieceType::Control | PieceType::Unknown | PieceType::Byte);
+        kinds
+            .entry(piece.to_string())
+            .and_modify(|known| *known = if reserved { kind } else { *known })
+            .or_insert(kind);
     }
     let unknown_piece = model.id_to_token(model.unk_id).unwrap_or_default().to_string();
     let unknown_surface = trainer.unk_surface.clone().unwrap_or_else(|| " \u{2047} ".to_string());

@@ -385,8 +385,8 @@ mod tests {
     use prost::Message;
 
     fn model(path: &str) -> SentencePieceModel {
-        let proto = ModelProto::decode(std::fs::read(path).unwrap().as_slice()).unwrap();
-        SentencePieceModel::from_proto(&proto).unwrap()
+        let mut proto = ModelProto::decode(std::fs::read(path).unwrap().as_slice()).unwrap();
+        SentencePieceModel::from_proto(&mut proto).unwrap()
     }
 
     fn models() -> &'static [SentencePieceModel; 2] {
