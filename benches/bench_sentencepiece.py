@@ -219,6 +219,7 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=0.75, help="MB per timed slice and language")
     parser.add_argument("--linear", action="store_true", help="also the one-long-document rows")
     parser.add_argument("--check", action="store_true", help="build the tokenizers and check them; no timing")
+    parser.add_argument("--load", action="store_true", help="only the load times of each tokenizer file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_sentencepiece_") as work:
         files = tokenizer_files(Path(work))
@@ -226,7 +227,35 @@ def main() -> None:
             if not check(files):
                 sys.exit(1)
             return
+        if args.load:
+            load_times(files, max(args.repeats, 5))
+            return
         run(args, files)
+
+
+def load_times(files: Dict[str, Tuple[Optional[Path], Optional[Path]]], repeats: int) -> None:
+    """Milliseconds to load each file, per library: `repeats` loads each, the libraries taking
+    turns, medians."""
+    rows = []
+    for name, (model, json_file) in files.items():
+        loaders: Dict[str, Callable[[], object]] = {}
+        if model is not None:
+            loaders["sentencepiece"] = lambda: sentencepiece.SentencePieceProcessor(model_file=str(model))
+            loaders["tokembed .model"] = lambda: tokembed.Tokenizer.from_sentencepiece(model)
+        if json_file is not None:
+            loaders["HF"] = lambda: tokenizers.Tokenizer.from_file(str(json_file))
+            loaders["tokembed .json"] = lambda: tokembed.Tokenizer.from_file(json_file)
+        times: Dict[str, List[float]] = {label: [] for label in loaders}
+        for _ in range(repeats):
+            for label, load in loaders.items():
+                start = time.perf_counter()
+                loaded = load()
+                times[label].append((time.perf_counter() - start) * 1e3)
+                del loaded
+        cell = {label: f"{statistics.median(v):.0f}" for label, v in times.items()}
+        rows.append([name, *(cell.get(k, "-") for k in ["sentencepiece", "tokembed .model", "HF", "tokembed .json"])])
+    print(f"\nLoad time, ms (median of {repeats} loads each, libraries taking turns):\n")
+    print_table(["tokenizer", "sentencepiece", "tokembed .model", "HF", "tokembed .json"], rows)
 
 
 def run(args: argparse.Namespace, files: Dict[str, Tuple[Optional[Path], Optional[Path]]]) -> None:
