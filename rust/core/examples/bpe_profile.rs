@@ -40,7 +40,7 @@ fn main() {
     eprintln!("load {:?}", t.elapsed());
     let docs = common::documents(&corpus);
     common::set_threads_from_env();
-    let known = KnownPattern::from_name(pattern_name).or_else(|| None);
+    let known = KnownPattern::from_name(pattern_name);
     let mb = corpus.len() as f64 / 1e6;
     if let Ok(slices) = std::env::var("FRESH").map(|s| s.parse::<usize>().unwrap()) {
         // Like `benches/bench_peers.py`: slice 0 warms up, every other slice is encoded once.

@@ -92,7 +92,7 @@ impl Normalized {
         let mut align = Vec::new();
         if self.track {
             let first = self.align.get(range.start).copied().unwrap_or((0, 0));
-            align.extend(std::iter::repeat(first).take(prefix.len_utf8()));
+            align.extend(std::iter::repeat_n(first, prefix.len_utf8()));
             align.extend_from_slice(&self.align[range]);
         }
         Normalized { text, align, track: self.track }
@@ -123,7 +123,7 @@ impl Normalized {
         self.text.insert_str(0, prefix);
         if self.track {
             let first = self.align[0];
-            self.align.splice(0..0, std::iter::repeat(first).take(prefix.len()));
+            self.align.splice(0..0, std::iter::repeat_n(first, prefix.len()));
         }
     }
 
@@ -269,7 +269,7 @@ impl Normalized {
                     0 => self.align.first().map_or((0, 0), |a| (a.0, a.0)),
                     end => self.align[end - 1],
                 };
-                align.extend(std::iter::repeat(a).take(content.len()));
+                align.extend(std::iter::repeat_n(a, content.len()));
             }
             text.replace(m.clone(), content);
         }

@@ -38,9 +38,9 @@ pub fn tokenizer_json(trained: &TrainedBpe, pattern: &str, continuing_subword_pr
         Some(prefix) => push_string(&mut out, prefix)?,
         None => out.push_str("null"),
     }
-    out.push_str(concat!(
-        r#","end_of_word_suffix":null,"fuse_unk":false,"byte_fallback":false,"ignore_merges":false,"vocab":{"#
-    ));
+    out.push_str(
+        r#","end_of_word_suffix":null,"fuse_unk":false,"byte_fallback":false,"ignore_merges":false,"vocab":{"#,
+    );
     push_vocab(&mut out, trained)?;
     out.push_str(r#"},"merges":["#);
     for (rank, &(left, right)) in trained.merges.iter().enumerate() {
