@@ -59,7 +59,7 @@ pub fn read(bytes: &[u8]) -> Result<SentencePieceParts> {
     kinds.reserve(model.id_bound());
     for id in 0..model.id_bound() as u32 {
         let (Some(piece), kind) = (model.id_to_token(id), model.kind(id)) else { continue };
-        let reserved = matches!(kind, PieceType::Control | PieceType::Unknown | PieceType::Byte);
+        let reserved = !model::is_encodable(kind);
         kinds
             .entry(piece.to_string())
             .and_modify(|known| *known = if reserved { kind } else { *known })

@@ -96,7 +96,7 @@ pub struct SentencePieceModel {
 }
 
 /// Whether text may become a piece of this type (CONTROL, UNKNOWN and BYTE pieces are reserved).
-fn is_encodable(kind: PieceType) -> bool {
+pub(super) fn is_encodable(kind: PieceType) -> bool {
     matches!(kind, PieceType::Normal | PieceType::UserDefined | PieceType::Unused)
 }
 
