@@ -20,7 +20,8 @@
 //! pair whose bytes are another token is never picked.
 
 use super::merge::Symbol;
-use crate::models::piece_cache::{short_key, substring_key, ShortTokens, MAX_SHORT_TOKEN};
+use crate::models::piece_cache::{short_key, substring_key, ShortTokens, MAX_SHORT, MAX_SHORT_TOKEN};
+use rustc_hash::FxHashMap;
 
 /// Not a token: a rank that never wins.
 const NONE: u32 = u32::MAX;
@@ -43,36 +44,48 @@ impl TwoByteTokens {
     }
 }
 
-/// Merges `word` (2 to `MAX_SHORT_TOKEN` bytes) into `symbols`, asking `tokens` (complete, see
-/// the module comment) and `two_bytes` (built from it) about each pair; false, with `symbols`
-/// unspecified, for a piece of another length or with a byte that has no token. `packed` is
-/// the piece's key (`short_key(word)`), which the caller already holds: packing it again here
-/// went through a buffer that the CPU cannot forward to the wide load after it (session 33, in
-/// one process over alternating fresh slices of o200k: +3-4% on random base64).
+/// Merges `word` (2 to `MAX_SHORT` bytes) into `symbols`, asking `tokens` (complete, see the
+/// module comment) and `two_bytes` (built from it) about each pair, and `longer_tokens` (every
+/// token by its bytes) about the rare pair of a piece of 13 to 15 bytes whose bytes are more
+/// than `tokens` holds; false, with `symbols` unspecified, for a piece of another length or with
+/// a byte that has no token. `packed` is the piece's key (`short_key(word)`), which the caller
+/// already holds: packing it again here went through a buffer that the CPU cannot forward to
+/// the wide load after it (session 33, in one process over alternating fresh slices of o200k:
+/// +3-4% on random base64).
+///
+/// Pieces of 13 to 15 bytes (long words: " unterminated", "fundamentally") took the merge loop
+/// before, at microseconds each with its merge table cold: about 330 per MB of English
+/// documents.
 pub(super) fn merge_short_piece(
     word: &[u8],
     packed: u128,
     single: &[Option<u32>; 256],
     tokens: &ShortTokens,
     two_bytes: &TwoByteTokens,
+    longer_tokens: &FxHashMap<Box<[u8]>, u32>,
     symbols: &mut Vec<Symbol>,
 ) -> bool {
     let n = word.len();
     debug_assert!(tokens.is_complete());
-    if !(2..=MAX_SHORT_TOKEN).contains(&n) || word.iter().any(|&b| single[b as usize].is_none()) {
+    if !(2..=MAX_SHORT).contains(&n) || word.iter().any(|&b| single[b as usize].is_none()) {
         return false;
     }
     debug_assert_eq!(short_key(word), Some(packed));
     let key = |start: usize, end: usize| substring_key(packed, start, end);
-    // Every substring of three bytes or more that a merge could ask about; the whole piece is
-    // left out (it is not a whole token, or the caller would not be here).
-    tokens.prefetch_substrings(packed, 3..=n - 1);
-    let rank = |start: usize, end: usize| tokens.get(key(start, end)).unwrap_or(NONE);
+    // Every substring of three bytes or more that a merge could ask about and `tokens` may
+    // hold; the whole piece is left out (it is not a whole token, or the caller would not be
+    // here).
+    tokens.prefetch_substrings(packed, 3..=(n - 1).min(MAX_SHORT_TOKEN));
+    let token = |start: usize, end: usize| match end - start {
+        len if len <= MAX_SHORT_TOKEN => tokens.get(key(start, end)),
+        _ => word.get(start..end).and_then(|bytes| longer_tokens.get(bytes).copied()),
+    };
+    let rank = |start: usize, end: usize| token(start, end).unwrap_or(NONE);
 
     // Symbol k is word[starts[k]..starts[k + 1]]; pair[k] is the token of symbols k and k + 1
     // together (its id is its rank), NONE if they do not merge.
-    let mut starts = [0u8; MAX_SHORT_TOKEN + 1];
-    let mut pair = [NONE; MAX_SHORT_TOKEN];
+    let mut starts = [0u8; MAX_SHORT + 1];
+    let mut pair = [NONE; MAX_SHORT];
     for (k, start) in starts.iter_mut().enumerate().take(n + 1) {
         *start = k as u8;
     }
@@ -113,7 +126,7 @@ pub(super) fn merge_short_piece(
         let id = match end - start {
             1 => word.get(start).and_then(|&b| single[b as usize]),
             2 => word.get(start..end).map(|two| two_bytes.get(two[0], two[1])).filter(|&id| id != NONE),
-            _ => tokens.get(key(start, end)),
+            _ => token(start, end),
         };
         let Some(id) = id else { return false };
         symbols.push(Symbol { id, start: start as u32, end: end as u32 });
@@ -133,7 +146,10 @@ mod tests {
         let two_bytes = tables.two_bytes.as_ref().expect("a model from ranks merges by substrings");
         let mut symbols = Vec::new();
         let key = short_key(word).unwrap();
-        assert!(merge_short_piece(word, key, &tables.single, &tables.short, two_bytes, &mut symbols), "{word:?}");
+        assert!(
+            merge_short_piece(word, key, &tables.single, &tables.short, two_bytes, &tables.by_bytes, &mut symbols),
+            "{word:?}"
+        );
         symbols
     }
 
@@ -158,7 +174,7 @@ mod tests {
         #[test]
         fn equals_merging_by_pairs_on_small_vocabularies(
             tokens in prop::collection::vec(prop::collection::vec(prop::sample::select(b"abc".to_vec()), 2..6), 1..14),
-            words in prop::collection::vec(prop::collection::vec(prop::sample::select(b"abc".to_vec()), 2..=MAX_SHORT_TOKEN), 1..40),
+            words in prop::collection::vec(prop::collection::vec(prop::sample::select(b"abc".to_vec()), 2..=MAX_SHORT), 1..40),
         ) {
             let bpe = Bpe::from_ranks(&ranks_of(&tokens)).unwrap();
             let tables = bpe.byte_tables();
@@ -168,7 +184,9 @@ mod tests {
         }
     }
 
-    /// Every piece of up to 12 bytes of real text under cl100k and gpt2, ASCII or not.
+    /// Every piece of up to 15 bytes of real text under cl100k and gpt2, ASCII or not (pieces
+    /// of 13 to 15 bytes ask the tokens of 13 and 14 bytes, which the table of short tokens
+    /// does not hold).
     #[test]
     fn equals_merging_by_pairs_under_real_vocabularies() {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/");
@@ -180,25 +198,27 @@ mod tests {
             let bpe = Bpe::from_ranks(&crate::formats::tiktoken::parse_ranks(&ranks).unwrap()).unwrap();
             let tables = bpe.byte_tables();
             let mut checked = std::collections::HashSet::new();
-            // Every substring of 2 to 12 bytes that starts at a word, not only the pieces a
+            // Encodings with a token of more bytes than the table of short tokens holds, that is
+            // not the whole piece: those asked `longer_tokens`.
+            let mut longer_parts = 0;
+            // Every substring of 2 to 15 bytes that starts at a word, not only the pieces a
             // pattern would cut: more of them are not whole tokens.
             let bytes = text.as_bytes();
             for start in 0..bytes.len() {
                 if start > 0 && bytes[start - 1].is_ascii_alphanumeric() {
                     continue;
                 }
-                for len in 2..=MAX_SHORT_TOKEN.min(bytes.len() - start) {
+                for len in 2..=MAX_SHORT.min(bytes.len() - start) {
                     let word = &bytes[start..start + len];
                     if checked.insert(word) {
-                        assert_eq!(
-                            by_substrings(&bpe, word),
-                            merged_from_bytes(word, &tables.single, &bpe.merges),
-                            "{file}: {:?}",
-                            String::from_utf8_lossy(word)
-                        );
+                        let merged = merged_from_bytes(word, &tables.single, &bpe.merges);
+                        let part = |s: &Symbol| (s.end - s.start) as usize;
+                        longer_parts += merged.iter().any(|s| (MAX_SHORT_TOKEN + 1..len).contains(&part(s))) as usize;
+                        assert_eq!(by_substrings(&bpe, word), merged, "{file}: {:?}", String::from_utf8_lossy(word));
                     }
                 }
             }
+            assert!(longer_parts > 20, "{file}: {longer_parts} pieces with a token of 13 or 14 bytes");
             assert!(checked.len() > 100_000, "{}", checked.len());
         }
     }
@@ -211,10 +231,13 @@ mod tests {
                 .unwrap();
         let tables = bpe.byte_tables();
         let mut symbols = Vec::new();
-        for word in [&b"a"[..], b"", b"thirteen byte"] {
+        for word in [&b"a"[..], b"", b"sixteen bytes..."] {
             let two_bytes = tables.two_bytes.as_ref().unwrap();
             let key = short_key(word).unwrap_or(1);
-            assert!(!merge_short_piece(word, key, &tables.single, &tables.short, two_bytes, &mut symbols), "{word:?}");
+            assert!(
+                !merge_short_piece(word, key, &tables.single, &tables.short, two_bytes, &tables.by_bytes, &mut symbols),
+                "{word:?}"
+            );
         }
     }
 
