@@ -121,17 +121,22 @@ impl CutRules<'_> {
     fn next_cut(&self, bytes: &[u8], from: usize, part_start: usize, refusals: &mut usize) -> Option<usize> {
         let digits = self.known.is_some_and(|k| k.digits_per_piece().is_some());
         let punctuation = self.known.is_some() || self.chunking.is_some();
+        let white = self.chunking.is_some();
         let mut run = DigitRun { floor: part_start, start: part_start, end: part_start };
         let mut block_start = from;
         while block_start < bytes.len() {
-            // Positions can only be cuts at white space or a newline's next byte, punctuation
-            // or a digit: a block without any is skipped whole (a branch-free fold the compiler
-            // vectorizes). The byte before the block is looked at too: a newline there makes
-            // the block's first byte a candidate.
+            // Positions can only be cuts at a newline's next byte, white space (for a chunking
+            // policy), punctuation or a digit: a block without any is skipped whole (a
+            // branch-free fold the compiler vectorizes). The byte before the block is looked at
+            // too: a newline there makes the block's first byte a candidate. White space counts
+            // only with a chunking policy: under a scanned pattern a megabyte of spaces was
+            // looked at byte by byte, 1.5 ms of a call at two threads that then ran on one
+            // (session 39, GPT-2, `benches/bench_peers.py`: 454 MB/s at one thread, 263 at two).
             let block = bytes.get(block_start.saturating_sub(1)..(block_start + BLOCK).min(bytes.len()));
             let block = block.unwrap_or_default();
             let may_hold = block.iter().fold(false, |seen, &b| {
-                seen | may_be_white(b)
+                seen | (b == b'\n')
+                    | (white & may_be_white(b))
                     | (punctuation & is_ascii_punctuation(b))
                     | (digits & (b.wrapping_sub(b'0') < 10))
             });
@@ -248,13 +253,20 @@ mod tests {
     #[test]
     fn the_first_cut_after_the_start_is_found_across_blocks() {
         let cuts = rules(None, &[]);
-        for cut in (3..1200).step_by(7).chain([BLOCK, BLOCK + 1, 2 * BLOCK - 1, 2 * BLOCK]) {
-            let text = format!("{}x\nA{}", "a".repeat(cut - 2), "a".repeat(700));
+        // Letters or spaces before the cut: blocks of white space are skipped too.
+        for (filler, cut) in ["a", " "].into_iter().flat_map(|filler| {
+            (3..1200).step_by(7).chain([BLOCK, BLOCK + 1, 2 * BLOCK - 1, 2 * BLOCK]).map(move |cut| (filler, cut))
+        }) {
+            let text = format!("{}x\nA{}", filler.repeat(cut - 2), filler.repeat(700));
             assert_eq!(text.as_bytes()[cut], b'A');
             for from in (0..cut + 5).step_by(11).chain([cut - 1, cut, cut + 1]) {
                 let expected = (from <= cut).then_some(cut);
                 let mut refusals = MAX_REFUSALS;
-                assert_eq!(cuts.next_cut(text.as_bytes(), from, 0, &mut refusals), expected, "cut {cut}, from {from}");
+                assert_eq!(
+                    cuts.next_cut(text.as_bytes(), from, 0, &mut refusals),
+                    expected,
+                    "{filler:?}: cut {cut}, from {from}"
+                );
             }
         }
     }
