@@ -73,8 +73,8 @@ pub(super) fn merge_short_piece(
     debug_assert_eq!(short_key(word), Some(packed));
     let key = |start: usize, end: usize| substring_key(packed, start, end);
     // Every substring of three bytes or more that a merge could ask about and `tokens` may
-    // hold; the whole piece is left out (it is not a whole token, or the caller would not be
-    // here).
+    // hold; the whole piece is left out (the caller looked it up already, or, for a piece of 13
+    // to 15 bytes without whole-piece lookup, it is asked only at the last merge, if at all).
     tokens.prefetch_substrings(packed, 3..=(n - 1).min(MAX_SHORT_TOKEN));
     let token = |start: usize, end: usize| match end - start {
         len if len <= MAX_SHORT_TOKEN => tokens.get(key(start, end)),

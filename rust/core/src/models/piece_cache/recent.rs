@@ -93,7 +93,7 @@ impl RecentPieces {
         entry.ids.get(..entry.count as usize)
     }
 
-    /// Starts loading the entry of the piece with this key (see `piece_cache::prefetch_ahead`).
+    /// Starts loading the entry of the piece with this key (see `piece_cache::key_group`).
     #[inline(always)]
     pub fn prefetch(&self, key: u128) {
         if let Some(entry) = self.entries.get((hash(key) >> RECENT_SHIFT) as usize) {
