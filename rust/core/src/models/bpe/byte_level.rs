@@ -285,7 +285,7 @@ impl Bpe {
         ids.reserve(pieces.len());
         let mut keys = [0u128; GROUP];
         for group in pieces.chunks(GROUP) {
-            key_group(text, group, &scratch.recent, &mut keys)?;
+            key_group(text, group, &scratch.recent, &tables.short, &mut keys)?;
             for (&key, piece) in keys.iter().zip(group) {
                 let Answer::Encode(key) = answer(key, &mut scratch.recent, &tables.short, ids) else { continue };
                 let word = text.get(piece.clone()).unwrap_or_default();

@@ -93,12 +93,19 @@ impl RecentPieces {
         entry.ids.get(..entry.count as usize)
     }
 
-    /// Starts loading the entry of the piece with this key (see `piece_cache::key_group`).
+    /// Starts loading the entry of the piece whose key has this `hash` (see
+    /// `piece_cache::key_group`).
     #[inline(always)]
-    pub fn prefetch(&self, key: u128) {
-        if let Some(entry) = self.entries.get((hash(key) >> RECENT_SHIFT) as usize) {
+    pub fn prefetch_hashed(&self, hashed: u64) {
+        if let Some(entry) = self.entries.get((hashed >> RECENT_SHIFT) as usize) {
             crate::utils::prefetch::prefetch(entry);
         }
+    }
+
+    /// Whether the piece with this key has an entry.
+    #[inline(always)]
+    pub fn holds(&self, key: u128) -> bool {
+        self.entries.get((hash(key) >> RECENT_SHIFT) as usize).is_some_and(|entry| entry.tagged & KEY_BITS == key)
     }
 
     /// The ids of the piece with this key, if cached.
