@@ -109,6 +109,15 @@ impl<const MIN: usize, const MAX: usize, const IDS: usize, const SLOTS: usize> P
         self.owner == owner && self.entries.len() == SLOTS
     }
 
+    /// Starts loading the entry of `piece` (both its lines), without waiting for it.
+    #[inline(always)]
+    pub fn prefetch(&self, piece: &[u8]) {
+        if let Some(entry) = self.entries.get(slot(piece, SLOTS)) {
+            crate::utils::prefetch::prefetch(entry);
+            crate::utils::prefetch::prefetch(&entry.ids[IDS - 1]);
+        }
+    }
+
     /// The ids of `piece`, if cached (call `claim` first).
     #[inline]
     pub fn ids(&self, piece: &[u8]) -> Option<&[u32]> {

@@ -47,9 +47,10 @@ pub const GROUP: usize = 64;
 
 /// Writes the `piece_key` of each piece of `group` (at most `GROUP` byte ranges of `text`) to
 /// `keys`, and starts loading, for each, the thread's recent-pieces slot and the slot of `whole`
-/// where its probe begins (both tables place a key by the same hash). Once other work has pushed
-/// the tables out of the CPU caches, the misses of a group then overlap instead of being waited
-/// for one piece at a time. Errs on a range outside `text`.
+/// where its probe begins (both tables place a key by the same hash); `longer` is given the
+/// bytes of each piece too long for a key, for the caller's own requests. Once other work has
+/// pushed the tables out of the CPU caches, the misses of a group then overlap instead of being
+/// waited for one piece at a time. Errs on a range outside `text`.
 ///
 /// The whole-token slot is requested here for every piece, though most pieces of prose are
 /// then answered by the recent table: `answer` requested it for every piece too, but just
@@ -64,6 +65,7 @@ pub fn key_group(
     recent: &RecentPieces,
     whole: &ShortTokens,
     keys: &mut [u128; GROUP],
+    mut longer: impl FnMut(&[u8]),
 ) -> crate::error::Result<()> {
     for (key, piece) in keys.iter_mut().zip(group) {
         if piece.start > piece.end || piece.end > text.len() {
@@ -73,6 +75,9 @@ pub fn key_group(
             )));
         }
         *key = piece_key(text, piece);
+        if *key == u128::MAX {
+            longer(text.get(piece.clone()).unwrap_or_default());
+        }
         let hashed = hash(*key);
         recent.prefetch_hashed(hashed);
         whole.prefetch_hashed(hashed);
@@ -290,8 +295,9 @@ mod tests {
     }
 
     /// A group's keys are the pieces' own (read from the text near its end too, where no 16
-    /// bytes follow), 0 for an empty piece and `u128::MAX` for one too long to have a key; a
-    /// range outside the text is an error, not a read past it.
+    /// bytes follow), 0 for an empty piece and `u128::MAX` for one too long to have a key, whose
+    /// bytes go to the caller's `longer`, in order; a range outside the text is an error, not a
+    /// read past it.
     #[test]
     #[allow(clippy::reversed_empty_ranges)] // a reversed range is one of the inputs refused
     fn a_group_is_keyed_as_its_pieces_are() {
@@ -309,7 +315,11 @@ mod tests {
                 })
                 .collect();
             let mut keys = [7u128; GROUP];
-            key_group(text, &group, &recent, &whole, &mut keys).unwrap();
+            let mut too_long = Vec::new();
+            key_group(text, &group, &recent, &whole, &mut keys, |bytes| too_long.push(bytes.to_vec())).unwrap();
+            let expected_long: Vec<Vec<u8>> =
+                group.iter().filter(|p| p.len() > MAX_SHORT).map(|p| text[p.clone()].to_vec()).collect();
+            assert_eq!(too_long, expected_long);
             for (piece, &key) in group.iter().zip(&keys) {
                 let expected = match piece.len() {
                     0 => 0,
@@ -321,7 +331,7 @@ mod tests {
         }
         let mut keys = [0u128; GROUP];
         for outside in [40..text.len() + 1, 5..3, text.len() + 1..text.len() + 2] {
-            let err = key_group(text, &[0..2, outside.clone()], &recent, &whole, &mut keys).unwrap_err();
+            let err = key_group(text, &[0..2, outside.clone()], &recent, &whole, &mut keys, |_| {}).unwrap_err();
             assert!(err.to_string().contains(&format!("{outside:?}")), "{err}");
         }
     }

@@ -138,7 +138,7 @@ impl WordPiece {
         recent.claim(self.owner);
         let mut keys = [0u128; GROUP];
         for group in pieces.chunks(GROUP) {
-            key_group(text.as_bytes(), group, recent, &self.whole, &mut keys)?;
+            key_group(text.as_bytes(), group, recent, &self.whole, &mut keys, |_| {})?;
             for (&key, piece) in keys.iter().zip(group) {
                 let Some(word) = text.get(piece.clone()) else {
                     return Err(Error::InvalidArgument(format!("piece {piece:?} is not a span of the text")));
