@@ -287,8 +287,8 @@ impl Bpe {
         let mut keys = [0u128; GROUP];
         for group in pieces.chunks(GROUP) {
             // Pieces of 16 to 48 bytes have their entry in the thread's table of longer pieces
-            // requested with the rest (session 40, as `key_group`'s measurement: the
-            // multilingual mix +6%, code +4%, English +3%, German level, medians of 3 to 6).
+            // requested with the rest (session 40, measured as `key_group`'s requests were, on
+            // top of them: the multilingual mix +6%, code +4%, English +3%, German level).
             let BpeScratch { recent, longer, .. } = &*scratch;
             key_group(text, group, recent, &tables.short, &mut keys, |bytes| {
                 if longer::held(bytes.len()) {

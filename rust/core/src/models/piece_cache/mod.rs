@@ -98,8 +98,9 @@ fn piece_key(text: &[u8], piece: &std::ops::Range<usize>) -> u128 {
 
 /// The lookup both models run on each piece of an ids-only block, by its key from `key_group`
 /// (which has requested both slots): the thread's recent pieces, then the table of whole tokens
-/// (remembered in the thread's cache when found there). One- and two-byte pieces take the same path as the rest: a branch on the
-/// length would be mispredicted at every change between punctuation and words.
+/// (remembered in the thread's cache when found there). One- and two-byte pieces take the same
+/// path as the rest: a branch on the length would be mispredicted at every change between
+/// punctuation and words.
 #[inline(always)]
 pub fn answer(key: u128, recent: &mut RecentPieces, whole: &ShortTokens, ids: &mut Vec<u32>) -> Answer {
     match key {
