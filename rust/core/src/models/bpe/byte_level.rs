@@ -282,19 +282,15 @@ impl Bpe {
         }
         let tables = self.byte_tables();
         scratch.recent.claim(tables.serial);
-        ids.reserve(pieces.len());
         scratch.longer.claim(tables.serial);
+        ids.reserve(pieces.len());
         let mut keys = [0u128; GROUP];
         for group in pieces.chunks(GROUP) {
             // Pieces of 16 to 48 bytes have their entry in the thread's table of longer pieces
             // requested with the rest (session 40, measured as `key_group`'s requests were, on
             // top of them: the multilingual mix +6%, code +4%, English +3%, German level).
             let BpeScratch { recent, longer, .. } = &*scratch;
-            key_group(text, group, recent, &tables.short, &mut keys, |bytes| {
-                if longer::held(bytes.len()) {
-                    longer.prefetch(bytes);
-                }
-            })?;
+            key_group(text, group, recent, &tables.short, &mut keys, |bytes| longer.prefetch(bytes))?;
             for (&key, piece) in keys.iter().zip(group) {
                 let Answer::Encode(key) = answer(key, &mut scratch.recent, &tables.short, ids) else { continue };
                 let word = text.get(piece.clone()).unwrap_or_default();

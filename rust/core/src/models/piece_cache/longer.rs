@@ -109,9 +109,13 @@ impl<const MIN: usize, const MAX: usize, const IDS: usize, const SLOTS: usize> P
         self.owner == owner && self.entries.len() == SLOTS
     }
 
-    /// Starts loading the entry of `piece` (both its lines), without waiting for it.
+    /// Starts loading the entry of `piece` (both its lines), without waiting for it; nothing
+    /// for a piece of a length the table does not hold.
     #[inline(always)]
     pub fn prefetch(&self, piece: &[u8]) {
+        if !Self::holds(piece.len()) {
+            return;
+        }
         if let Some(entry) = self.entries.get(slot(piece, SLOTS)) {
             crate::utils::prefetch::prefetch(entry);
             crate::utils::prefetch::prefetch(&entry.ids[IDS - 1]);

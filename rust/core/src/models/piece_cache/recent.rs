@@ -102,12 +102,6 @@ impl RecentPieces {
         }
     }
 
-    /// Whether the piece with this key has an entry.
-    #[inline(always)]
-    pub fn holds(&self, key: u128) -> bool {
-        self.entries.get((hash(key) >> RECENT_SHIFT) as usize).is_some_and(|entry| entry.tagged & KEY_BITS == key)
-    }
-
     /// The ids of the piece with this key, if cached.
     #[inline(always)]
     pub fn ids(&self, key: u128) -> Option<&[u32]> {
