@@ -45,9 +45,9 @@ impl TwoByteTokens {
 }
 
 /// Merges `word` (2 to `MAX_SHORT` bytes) into `symbols`, asking `tokens` (complete, see the
-/// module comment) and `two_bytes` (built from it) about each pair, and `longer_tokens` (every
-/// token by its bytes) about the rare pair of a piece of 13 to 15 bytes whose bytes are more
-/// than `tokens` holds; false, with `symbols` unspecified, for a piece of another length or with
+/// module comment) and `two_bytes` (built from it) about each pair, and `longer_tokens` (the
+/// tokens of more than `MAX_SHORT_TOKEN` bytes by their bytes) about the rare pair of a piece of
+/// 13 to 15 bytes whose bytes are more than `tokens` holds; false, with `symbols` unspecified, for a piece of another length or with
 /// a byte that has no token. `packed` is the piece's key (`short_key(word)`), which the caller
 /// already holds: packing it again here went through a buffer that the CPU cannot forward to
 /// the wide load after it (session 33, in one process over alternating fresh slices of o200k:
@@ -147,7 +147,7 @@ mod tests {
         let mut symbols = Vec::new();
         let key = short_key(word).unwrap();
         assert!(
-            merge_short_piece(word, key, &tables.single, &tables.short, two_bytes, &tables.by_bytes, &mut symbols),
+            merge_short_piece(word, key, &tables.single, &tables.short, two_bytes, &tables.longer_tokens, &mut symbols),
             "{word:?}"
         );
         symbols
@@ -235,7 +235,15 @@ mod tests {
             let two_bytes = tables.two_bytes.as_ref().unwrap();
             let key = short_key(word).unwrap_or(1);
             assert!(
-                !merge_short_piece(word, key, &tables.single, &tables.short, two_bytes, &tables.by_bytes, &mut symbols),
+                !merge_short_piece(
+                    word,
+                    key,
+                    &tables.single,
+                    &tables.short,
+                    two_bytes,
+                    &tables.longer_tokens,
+                    &mut symbols
+                ),
                 "{word:?}"
             );
         }
