@@ -27,8 +27,9 @@ pub(super) struct ByteTables {
     /// that are whole tokens and the longer substrings `substring_merge` asks about (`short`
     /// holds the rest). Only those: 13k of the 200k tokens of o200k, a map that stays in the CPU
     /// caches where one of the whole vocabulary (200k boxed keys) missed at every probe and
-    /// every key compare (session 41, o200k on fresh slices alternated in one process: German
-    /// +12-16%, the multilingual mix +9-10%; cl100k's mix +6-7%; English level).
+    /// every key compare (session 41, `bench_peers` with the old and new builds alternated,
+    /// three runs each: German +3% under o200k and +6% under llama3, the multilingual mix +3%
+    /// under both, English level under o200k and +4% under llama3, nothing slower).
     pub(super) longer_tokens: FxHashMap<Box<[u8]>, u32>,
     /// The search for long pieces (None if some byte has no token, or tokens carry a prefix
     /// or suffix).
