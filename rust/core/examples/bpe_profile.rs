@@ -10,6 +10,8 @@
 //! caches have not seen, as in the benchmarks) instead; with `FLUSH=1`, 64 MB are written before
 //! each slice, so that it starts with the CPU caches cold (other libraries run between two calls
 //! in the benchmarks).
+//! With `AB=1` (and `SWAP=1`) on a build with `--features ab-switch`, the fresh slices alternate
+//! between the two sides of `utils::ab_switch`, whose module comment says how to read the ratio.
 //!
 //! Run it under `perf record` to see where the time goes. Repeated passes see the same text, so
 //! caches are warmer than in `benches/bench_peers.py`, which is the measurement of record.

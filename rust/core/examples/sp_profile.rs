@@ -9,6 +9,8 @@
 //! `benches/bench_sentencepiece.py`; slice 0 only warms up) and prints their rate; with `FLUSH=1`,
 //! 64 MB are written before each slice, so that it starts with the CPU caches cold, as in a
 //! benchmark where other libraries run between two calls.
+//! With `AB=1` (and `SWAP=1`) on a build with `--features ab-switch`, the fresh slices alternate
+//! between the two sides of `utils::ab_switch`, whose module comment says how to read the ratio.
 //!
 //! Run it under `perf record` to see where the time goes. The first pass sees the text unseen
 //! (the thread's word caches start empty); later passes see it again, with caches warm.

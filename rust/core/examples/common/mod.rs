@@ -38,13 +38,31 @@ pub fn fresh_rate(tok: &tokembed_core::Tokenizer, docs: &[&str], slices: usize, 
     // `FLUSH=1`: 64 MB written between slices, so each slice starts with the CPU caches holding
     // none of the tables (as in the benchmarks, where other libraries run between two calls).
     let mut flush = std::env::var("FLUSH").is_ok().then(|| vec![0u8; 64 << 20]);
+    // `AB=1` (a build with `--features ab-switch`): slices 2, 3, 4, ... alternate between the
+    // switch's off and on sides in the order off-on-on-off (`SWAP=1`: on-off-off-on), and the
+    // rate of each side and their ratio are printed. The sides encode different text, so read
+    // the geometric mean of a run and its swapped run (see `utils::ab_switch`).
+    let set = |name: &str| std::env::var(name).is_ok_and(|value| !value.is_empty());
+    let ab = set("AB");
+    if ab && !tokembed_core::utils::ab_switch::AVAILABLE {
+        eprintln!("AB=1 needs a build with --features ab-switch");
+        std::process::exit(2);
+    }
+    let swap = set("SWAP") as usize;
+    let (mut ab_mb, mut ab_s) = ([0.0f64; 2], [0.0f64; 2]);
     for (k, slice) in docs.chunks(per).enumerate() {
         if let Some(junk) = flush.as_mut() {
             junk.iter_mut().for_each(|b| *b = b.wrapping_add(1));
             std::hint::black_box(&junk);
         }
+        let side = (k % 2) ^ ((k / 2) % 2) ^ swap;
+        tokembed_core::utils::ab_switch::set(ab && side == 1);
         let t = std::time::Instant::now();
         tokembed_core::tokenizer::batch::encode_flat(tok, slice, false, false).unwrap();
+        if ab && k > 1 {
+            ab_s[side] += t.elapsed().as_secs_f64();
+            ab_mb[side] += slice.iter().map(|d| d.len()).sum::<usize>() as f64 / 1e6;
+        }
         if each {
             eprintln!("slice {k}: {:.2} ms", t.elapsed().as_secs_f64() * 1e3);
         }
@@ -52,6 +70,15 @@ pub fn fresh_rate(tok: &tokembed_core::Tokenizer, docs: &[&str], slices: usize, 
             total_s += t.elapsed().as_secs_f64();
             total_mb += slice.iter().map(|d| d.len()).sum::<usize>() as f64 / 1e6;
         }
+    }
+    if ab {
+        eprintln!(
+            "AB: off {:.1} on {:.1} MB/s, on/off {:.3}{}",
+            ab_mb[0] / ab_s[0],
+            ab_mb[1] / ab_s[1],
+            (ab_mb[1] / ab_s[1]) / (ab_mb[0] / ab_s[0]),
+            if swap == 1 { " (swapped)" } else { "" }
+        );
     }
     total_mb / total_s
 }

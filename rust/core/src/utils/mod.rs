@@ -3,6 +3,7 @@
 //! allocation of sizes chosen by callers, Unicode character classes, GPT-2's byte alphabet, and
 //! the copy of a text with ranges replaced.
 
+pub mod ab_switch;
 pub mod affinity;
 pub mod byte_alphabet;
 pub mod huge_pages;
