@@ -25,6 +25,7 @@
 
 use super::backtrack::{LongPieceEncoder, SearchScratch};
 use super::merge::{merge_word, Merges, Symbol};
+use crate::utils::utf8::{char_at, char_len};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// No atom at this code point in `CharAtoms::bmp`.
@@ -73,53 +74,6 @@ pub(super) struct CharAtoms {
     rules: Vec<Rule>,
     /// `first << 21 | second` for each two characters that follow each other in some token.
     neighbours: FxHashSet<u64>,
-}
-
-/// Length of the UTF-8 character that `lead` starts (0 for a byte that starts none).
-fn char_len(lead: u8) -> usize {
-    match lead {
-        0xC2..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        0xF0..=0xF4 => 4,
-        _ => 0,
-    }
-}
-
-/// The character at the start of `bytes` (multi-byte only): its code point and length; `None`
-/// unless `bytes` starts with a well-formed sequence of two to four bytes (the Unicode
-/// standard's table of them: no overlong form, no surrogate, nothing above U+10FFFF), as
-/// `std::str::from_utf8` would accept it.
-///
-/// Decoded here rather than by `from_utf8` on the character's bytes, a call made for every
-/// character of every non-ASCII piece the caches do not answer (session 41, o200k over fresh
-/// slices in one process, each A/B run with its slices swapped: Russian +2-3%, the
-/// multilingual mix +0.3-1.6%, German level).
-#[inline]
-fn char_at(bytes: &[u8]) -> Option<(u32, usize)> {
-    let lead = *bytes.first()?;
-    let second = *bytes.get(1)?;
-    // The second byte's range depends on the lead; later bytes are any continuation byte.
-    let (len, second_ok) = match lead {
-        0xC2..=0xDF => (2, (0x80..=0xBF).contains(&second)),
-        0xE0 => (3, (0xA0..=0xBF).contains(&second)),
-        0xED => (3, (0x80..=0x9F).contains(&second)),
-        0xE1..=0xEF => (3, (0x80..=0xBF).contains(&second)),
-        0xF0 => (4, (0x90..=0xBF).contains(&second)),
-        0xF4 => (4, (0x80..=0x8F).contains(&second)),
-        0xF1..=0xF3 => (4, (0x80..=0xBF).contains(&second)),
-        _ => return None,
-    };
-    if !second_ok {
-        return None;
-    }
-    let mut code = (lead as u32 & (0x7F >> len)) << 6 | (second as u32 & 0x3F);
-    for &b in bytes.get(2..len)? {
-        if b & 0xC0 != 0x80 {
-            return None;
-        }
-        code = code << 6 | (b as u32 & 0x3F);
-    }
-    Some((code, len))
 }
 
 /// The lowest rank of a merge taking each token (by id) as an operand.
@@ -328,44 +282,6 @@ fn merge_alone(bytes: &[u8], single: &[Option<u32>; 256], merges: &Merges) -> Op
 mod tests {
     use super::*;
 
-    /// What `char_at` must answer: `std::str::from_utf8` on the character's bytes.
-    fn char_by_std(bytes: &[u8]) -> Option<(u32, usize)> {
-        let len = char_len(*bytes.first()?);
-        let encoded = bytes.get(..len).filter(|_| len >= 2)?;
-        let c = std::str::from_utf8(encoded).ok()?.chars().next()?;
-        Some((c as u32, len))
-    }
-
-    /// Every lead byte with every second byte and every third (and, for four-byte leads, a
-    /// spread of fourth bytes across each boundary), and every input cut short.
-    #[test]
-    fn chars_decode_as_the_standard_library_does() {
-        let fourth = [0x00, 0x3F, 0x7F, 0x80, 0x81, 0x9F, 0xA0, 0xBF, 0xC0, 0xF5, 0xFF];
-        for lead in 0..=255u8 {
-            for second in 0..=255u8 {
-                assert_eq!(char_at(&[lead, second]), char_by_std(&[lead, second]), "{lead:x} {second:x}");
-                for third in 0..=255u8 {
-                    let three = [lead, second, third];
-                    assert_eq!(char_at(&three), char_by_std(&three), "{three:x?}");
-                    if lead >= 0xF0 {
-                        for &b in &fourth {
-                            let four = [lead, second, third, b];
-                            assert_eq!(char_at(&four), char_by_std(&four), "{four:x?}");
-                        }
-                    }
-                }
-            }
-            assert_eq!(char_at(&[lead]), None);
-        }
-        assert_eq!(char_at(&[]), None);
-        // Every character of the text, and what follows a character is not read.
-        let text = "é—x😀中\u{10FFFF}\u{800}\u{FFFF}\u{10000}ÿ";
-        for (at, c) in text.char_indices().filter(|(_, c)| c.len_utf8() > 1) {
-            let with_rest = format!("{c}\u{80}");
-            assert_eq!(char_at(&text.as_bytes()[at..]), Some((c as u32, c.len_utf8())));
-            assert_eq!(char_at(with_rest.as_bytes()), Some((c as u32, c.len_utf8())));
-        }
-    }
     use crate::models::bpe::merge::merged_from_bytes;
     use crate::models::bpe::Bpe;
 

@@ -47,11 +47,11 @@ impl TwoByteTokens {
 /// Merges `word` (2 to `MAX_SHORT` bytes) into `symbols`, asking `tokens` (complete, see the
 /// module comment) and `two_bytes` (built from it) about each pair, and `longer_tokens` (the
 /// tokens of more than `MAX_SHORT_TOKEN` bytes by their bytes) about the rare pair of a piece of
-/// 13 to 15 bytes whose bytes are more than `tokens` holds; false, with `symbols` unspecified, for a piece of another length or with
-/// a byte that has no token. `packed` is the piece's key (`short_key(word)`), which the caller
-/// already holds: packing it again here went through a buffer that the CPU cannot forward to
-/// the wide load after it (session 33, in one process over alternating fresh slices of o200k:
-/// +3-4% on random base64).
+/// 13 to 15 bytes whose bytes are more than `tokens` holds; false, with `symbols` unspecified,
+/// for a piece of another length or with a byte that has no token. `packed` is the piece's key
+/// (`short_key(word)`), which the caller already holds: packing it again here went through a
+/// buffer that the CPU cannot forward to the wide load after it (session 33, in one process over
+/// alternating fresh slices of o200k: +3-4% on random base64).
 ///
 /// Pieces of 13 to 15 bytes (long words: " unterminated", "fundamentally") took the merge loop
 /// before, at microseconds each with its merge table cold: about 330 per MB of English
