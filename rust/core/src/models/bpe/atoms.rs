@@ -281,7 +281,6 @@ fn merge_alone(bytes: &[u8], single: &[Option<u32>; 256], merges: &Merges) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
-
     use crate::models::bpe::merge::merged_from_bytes;
     use crate::models::bpe::Bpe;
 
