@@ -42,13 +42,13 @@ pub fn fresh_rate(tok: &tokembed_core::Tokenizer, docs: &[&str], slices: usize, 
     // switch's off and on sides in the order off-on-on-off (`SWAP=1`: on-off-off-on), and the
     // rate of each side and their ratio are printed. The sides encode different text, so read
     // the geometric mean of a run and its swapped run (see `utils::ab_switch`).
-    let set = |name: &str| std::env::var(name).is_ok_and(|value| !value.is_empty());
-    let ab = set("AB");
+    let flag = |name: &str| std::env::var(name).is_ok_and(|value| !value.is_empty());
+    let ab = flag("AB");
     if ab && !tokembed_core::utils::ab_switch::AVAILABLE {
         eprintln!("AB=1 needs a build with --features ab-switch");
         std::process::exit(2);
     }
-    let swap = set("SWAP") as usize;
+    let swap = flag("SWAP") as usize;
     let (mut ab_mb, mut ab_s) = ([0.0f64; 2], [0.0f64; 2]);
     for (k, slice) in docs.chunks(per).enumerate() {
         if let Some(junk) = flush.as_mut() {

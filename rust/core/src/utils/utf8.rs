@@ -40,18 +40,17 @@ pub fn char_len(lead: u8) -> usize {
 pub fn char_at(bytes: &[u8]) -> Option<(u32, usize)> {
     let lead = *bytes.first()?;
     let second = *bytes.get(1)?;
-    // The second byte's range depends on the lead; later bytes are any continuation byte.
-    let (len, second_ok) = match lead {
-        0xC2..=0xDF => (2, (0x80..=0xBF).contains(&second)),
-        0xE0 => (3, (0xA0..=0xBF).contains(&second)),
-        0xED => (3, (0x80..=0x9F).contains(&second)),
-        0xE1..=0xEF => (3, (0x80..=0xBF).contains(&second)),
-        0xF0 => (4, (0x90..=0xBF).contains(&second)),
-        0xF4 => (4, (0x80..=0x8F).contains(&second)),
-        0xF1..=0xF3 => (4, (0x80..=0xBF).contains(&second)),
-        _ => return None,
+    let len = char_len(lead);
+    // The second byte's range depends on the lead (these four rule out overlong forms,
+    // surrogates and code points past U+10FFFF); later bytes are any continuation byte.
+    let seconds = match lead {
+        0xE0 => 0xA0..=0xBF,
+        0xED => 0x80..=0x9F,
+        0xF0 => 0x90..=0xBF,
+        0xF4 => 0x80..=0x8F,
+        _ => 0x80..=0xBF,
     };
-    if !second_ok {
+    if len == 0 || !seconds.contains(&second) {
         return None;
     }
     let mut code = (lead as u32 & (0x7F >> len)) << 6 | (second as u32 & 0x3F);
@@ -67,6 +66,7 @@ pub fn char_at(bytes: &[u8]) -> Option<(u32, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     /// What `char_at` must answer: `std::str::from_utf8` on the character's bytes.
     fn char_by_std(bytes: &[u8]) -> Option<(u32, usize)> {
@@ -106,7 +106,6 @@ mod tests {
             assert_eq!(char_at(with_rest.as_bytes()), Some((c as u32, c.len_utf8())));
         }
     }
-    use proptest::prelude::*;
 
     proptest! {
         /// Any bytes, valid or not (text with invalid bytes spliced in): the standard library's
