@@ -44,11 +44,19 @@ impl TwoByteTokens {
     }
 }
 
-/// Merges `word` (2 to `MAX_SHORT` bytes) into `symbols`, asking `tokens` (complete, see the
-/// module comment) and `two_bytes` (built from it) about each pair, and `longer_tokens` (the
-/// tokens of more than `MAX_SHORT_TOKEN` bytes by their bytes) about the rare pair of a piece of
-/// 13 to 15 bytes whose bytes are more than `tokens` holds; false, with `symbols` unspecified,
-/// for a piece of another length or with a byte that has no token. `packed` is the piece's key
+/// The tables a model from ranks answers substrings from: `tokens` (complete, see the module
+/// comment), `two_bytes` (built from it) and `longer_tokens` (the tokens of more than
+/// `MAX_SHORT_TOKEN` bytes by their bytes, for the rare pair whose bytes are more than `tokens`
+/// holds).
+#[derive(Clone, Copy)]
+pub(super) struct TokensBySubstring<'a> {
+    pub tokens: &'a ShortTokens,
+    pub two_bytes: &'a TwoByteTokens,
+    pub longer_tokens: &'a FxHashMap<Box<[u8]>, u32>,
+}
+
+/// Merges `word` (2 to `MAX_SHORT` bytes) into `symbols`, asking `tables` about each pair;
+/// false, with `symbols` unspecified, for a piece of another length or with a byte that has no token. `packed` is the piece's key
 /// (`short_key(word)`), which the caller already holds: packing it again here went through a
 /// buffer that the CPU cannot forward to the wide load after it (session 33, in one process over
 /// alternating fresh slices of o200k: +3-4% on random base64).
@@ -60,11 +68,10 @@ pub(super) fn merge_short_piece(
     word: &[u8],
     packed: u128,
     single: &[Option<u32>; 256],
-    tokens: &ShortTokens,
-    two_bytes: &TwoByteTokens,
-    longer_tokens: &FxHashMap<Box<[u8]>, u32>,
+    tables: TokensBySubstring,
     symbols: &mut Vec<Symbol>,
 ) -> bool {
+    let TokensBySubstring { tokens, two_bytes, longer_tokens } = tables;
     let n = word.len();
     debug_assert!(tokens.is_complete());
     if !(2..=MAX_SHORT).contains(&n) || word.iter().any(|&b| single[b as usize].is_none()) {
@@ -143,13 +150,10 @@ mod tests {
 
     fn by_substrings(bpe: &Bpe, word: &[u8]) -> Vec<Symbol> {
         let tables = bpe.byte_tables();
-        let two_bytes = tables.two_bytes.as_ref().expect("a model from ranks merges by substrings");
+        assert!(tables.two_bytes.is_some(), "a model from ranks merges by substrings");
         let mut symbols = Vec::new();
         let key = short_key(word).unwrap();
-        assert!(
-            merge_short_piece(word, key, &tables.single, &tables.short, two_bytes, &tables.longer_tokens, &mut symbols),
-            "{word:?}"
-        );
+        assert!(merge_short_piece(word, key, &tables.single, tables.by_substring().unwrap(), &mut symbols), "{word:?}");
         symbols
     }
 
@@ -232,20 +236,9 @@ mod tests {
         let tables = bpe.byte_tables();
         let mut symbols = Vec::new();
         for word in [&b"a"[..], b"", b"sixteen bytes..."] {
-            let two_bytes = tables.two_bytes.as_ref().unwrap();
             let key = short_key(word).unwrap_or(1);
-            assert!(
-                !merge_short_piece(
-                    word,
-                    key,
-                    &tables.single,
-                    &tables.short,
-                    two_bytes,
-                    &tables.longer_tokens,
-                    &mut symbols
-                ),
-                "{word:?}"
-            );
+            let tables_by_substring = tables.by_substring().unwrap();
+            assert!(!merge_short_piece(word, key, &tables.single, tables_by_substring, &mut symbols), "{word:?}");
         }
     }
 
