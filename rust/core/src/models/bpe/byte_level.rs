@@ -495,10 +495,10 @@ mod tests {
             })
             .unwrap();
             assert_eq!(got, expected, "{:?}", String::from_utf8_lossy(&word));
-            let high = word.iter().filter(|&&b| b >= 0x80).count();
-            match high * 2 > word.len() {
-                true => from_characters += 1,
-                false => from_bytes += 1,
+            if word.iter().filter(|&&b| b >= 0x80).count() * 2 > word.len() {
+                from_characters += 1;
+            } else {
+                from_bytes += 1;
             }
         }
         assert!(from_characters > 3_000 && from_bytes > 3_000, "{from_characters} {from_bytes}");

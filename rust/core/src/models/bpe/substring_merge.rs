@@ -56,10 +56,11 @@ pub(super) struct TokensBySubstring<'a> {
 }
 
 /// Merges `word` (2 to `MAX_SHORT` bytes) into `symbols`, asking `tables` about each pair;
-/// false, with `symbols` unspecified, for a piece of another length or with a byte that has no token. `packed` is the piece's key
-/// (`short_key(word)`), which the caller already holds: packing it again here went through a
-/// buffer that the CPU cannot forward to the wide load after it (session 33, in one process over
-/// alternating fresh slices of o200k: +3-4% on random base64).
+/// false, with `symbols` unspecified, for a piece of another length or with a byte that has no
+/// token. `packed` is the piece's key (`short_key(word)`), which the caller already holds:
+/// packing it again here went through a buffer that the CPU cannot forward to the wide load
+/// after it (session 33, in one process over alternating fresh slices of o200k: +3-4% on random
+/// base64).
 ///
 /// Pieces of 13 to 15 bytes (long words: " unterminated", "fundamentally") took the merge loop
 /// before, at microseconds each with its merge table cold: about 330 per MB of English
@@ -150,10 +151,10 @@ mod tests {
 
     fn by_substrings(bpe: &Bpe, word: &[u8]) -> Vec<Symbol> {
         let tables = bpe.byte_tables();
-        assert!(tables.two_bytes.is_some(), "a model from ranks merges by substrings");
+        let by_substring = tables.by_substring().expect("a model from ranks merges by substrings");
         let mut symbols = Vec::new();
         let key = short_key(word).unwrap();
-        assert!(merge_short_piece(word, key, &tables.single, tables.by_substring().unwrap(), &mut symbols), "{word:?}");
+        assert!(merge_short_piece(word, key, &tables.single, by_substring, &mut symbols), "{word:?}");
         symbols
     }
 
@@ -235,10 +236,10 @@ mod tests {
                 .unwrap();
         let tables = bpe.byte_tables();
         let mut symbols = Vec::new();
+        let by_substring = tables.by_substring().unwrap();
         for word in [&b"a"[..], b"", b"sixteen bytes..."] {
             let key = short_key(word).unwrap_or(1);
-            let tables_by_substring = tables.by_substring().unwrap();
-            assert!(!merge_short_piece(word, key, &tables.single, tables_by_substring, &mut symbols), "{word:?}");
+            assert!(!merge_short_piece(word, key, &tables.single, by_substring, &mut symbols), "{word:?}");
         }
     }
 
