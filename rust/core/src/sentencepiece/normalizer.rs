@@ -137,9 +137,8 @@ impl SentencePieceNormalizer {
     /// Normalizes the text from `at` in blocks of 16 bytes that hold only `plain_ascii` and
     /// `space_like` bytes, as the step-by-step loop of `normalize` would (each space a `▁`, a
     /// space after a space dropped when extra white space is removed), and returns where it
-    /// stopped: before the first block that holds anything else or a space after a space
-    /// (when those are dropped), or that a byte which is not ASCII follows (the last letter
-    /// before it may begin a rule with it). Step by step, each word of English text was a call
+    /// stopped: before the first block that holds anything else, or that a byte which is not
+    /// ASCII follows (the last letter before it may begin a rule with it). Step by step, each word of English text was a call
     /// to `passing_run`, two copies and a dozen branches, and each newline a rule looked up.
     /// Only for `escape_whitespaces` files with rules whose spaces are plain (`plain_space`).
     fn plain_ascii_blocks(&self, bytes: &[u8], mut at: usize, previous_space: &mut bool, text: &mut String) -> usize {
@@ -155,12 +154,12 @@ impl SentencePieceNormalizer {
             if plain | spaces != (1 << BLOCK) - 1 {
                 break;
             }
+            // The spaces that follow a space, dropped when extra white space is removed.
             let after_space = spaces << 1 | *previous_space as u32;
-            if self.remove_extra_whitespaces && spaces & after_space != 0 {
-                break;
-            }
+            let dropped = if self.remove_extra_whitespaces { spaces & after_space } else { 0 };
             // Each byte is written with a `▁` after it; a space's first byte becomes the
-            // `▁`'s and keeps the other two, anything else keeps one byte.
+            // `▁`'s and keeps the other two, a dropped space keeps none (the next byte is
+            // written over it), anything else keeps one byte.
             let mut out = [0u8; 3 * BLOCK];
             let mut n = 0;
             for (i, &b) in block.iter().enumerate() {
@@ -168,7 +167,11 @@ impl SentencePieceNormalizer {
                 out[n] = if space { META[0] } else { b };
                 out[n + 1] = META[1];
                 out[n + 2] = META[2];
-                n += if space { 3 } else { 1 };
+                n += match (space, dropped >> i & 1 == 1) {
+                    (true, true) => 0,
+                    (true, false) => 3,
+                    (false, _) => 1,
+                };
             }
             let written = &out[..n];
             // SAFETY: `written` is ASCII bytes and whole `▁` sequences: valid UTF-8.
@@ -468,8 +471,8 @@ mod tests {
     }
 
     /// Blocks are taken where they can be (the test above would pass without any), newlines
-    /// and tabs count as spaces under `nmt_nfkc`, and a block stops before repeated spaces and
-    /// before a byte that is not ASCII.
+    /// and tabs count as spaces under `nmt_nfkc`, spaces after spaces are dropped, and a block
+    /// stops at a control character the rules remove and before a byte that is not ASCII.
     #[test]
     fn blocks_take_plain_english_and_stop_where_steps_are_needed() {
         let normalizer = botchan_normalizer();
@@ -481,7 +484,9 @@ mod tests {
         };
         let (taken, out) = blocks("The quick brown fox\njumps over the lazy dog.");
         assert_eq!((taken, out.as_str()), (32, "The▁quick▁brown▁fox▁jumps▁over▁t"));
-        assert_eq!(blocks("two  spaces in the first block").0, 0);
+        let (taken, out) = blocks("two  spaces\n\n  in a block");
+        assert_eq!((taken, out.as_str()), (16, "two▁spaces▁i"));
+        assert_eq!(blocks("a tab\t\u{1} ends it").0, 0);
         assert_eq!(blocks("0123456789abcdef\u{301}").0, 0);
         assert_eq!(blocks("0123456789abcdef0\u{301}").0, 16);
     }
