@@ -15,6 +15,12 @@ use crate::tokenizer::normalized_text::Normalized;
 
 pub const SPACE_SYMBOL: &str = "\u{2581}";
 
+/// Bytes `plain_ascii_blocks` normalizes at a time.
+const BLOCK: usize = 16;
+/// The most bytes the normalizer goes step by step before it tries a block again (after
+/// blocks that could not be taken, each doubling the wait from `BLOCK`).
+const LONGEST_SKIP: usize = 256;
+
 #[derive(Debug, Clone)]
 pub struct SentencePieceNormalizer {
     rules: Option<Precompiled>,
@@ -42,8 +48,8 @@ pub struct SentencePieceNormalizer {
     /// `quiet_lead`, and the bytes that continue a character: the bytes of such a run.
     in_quiet_run: [bool; 256],
     /// ASCII bytes that pass unchanged whatever ASCII follows them and are not spaces (nor
-    /// the first bytes of user-defined pieces): with single spaces between them, text is
-    /// normalized 16 bytes at a time (`plain_ascii_blocks`).
+    /// the first bytes of user-defined pieces): with spaces between them, text is normalized
+    /// a block of bytes at a time (`plain_ascii_blocks`).
     plain_ascii: [bool; 256],
     /// Bytes that normalize exactly as a plain space does, whatever ASCII follows them: a space
     /// when `plain_space`, and the control characters a rule rewrites to one space alone
@@ -134,15 +140,15 @@ impl SentencePieceNormalizer {
         end + text[end..].iter().position(|&x| !self.in_quiet_run[x as usize]).unwrap_or(text.len() - end)
     }
 
-    /// Normalizes the text from `at` in blocks of 16 bytes that hold only `plain_ascii` and
-    /// `space_like` bytes, as the step-by-step loop of `normalize` would (each space a `▁`, a
-    /// space after a space dropped when extra white space is removed), and returns where it
+    /// Normalizes the text from `at` in blocks of `BLOCK` bytes that hold only `plain_ascii`
+    /// and `space_like` bytes, as the step-by-step loop of `normalize` would (each space a `▁`,
+    /// a space after a space dropped when extra white space is removed), and returns where it
     /// stopped: before the first block that holds anything else, or that a byte which is not
-    /// ASCII follows (the last letter before it may begin a rule with it). Step by step, each word of English text was a call
-    /// to `passing_run`, two copies and a dozen branches, and each newline a rule looked up.
-    /// Only for `escape_whitespaces` files with rules whose spaces are plain (`plain_space`).
+    /// ASCII follows (the last letter before it may begin a rule with it). Step by step, each
+    /// word of English text was a call to `passing_run`, two copies and a dozen branches, and
+    /// each newline a rule looked up. Only for `escape_whitespaces` files with rules whose
+    /// spaces are plain (`plain_space`).
     fn plain_ascii_blocks(&self, bytes: &[u8], mut at: usize, previous_space: &mut bool, text: &mut String) -> usize {
-        const BLOCK: usize = 16;
         const META: [u8; 3] = [0xE2, 0x96, 0x81];
         while let Some(block) = bytes.get(at..at + BLOCK) {
             if bytes.get(at + BLOCK).is_some_and(|&next| next >= 0x80) {
@@ -332,17 +338,17 @@ impl SentencePieceNormalizer {
         // Without rules, `passing_run`'s `memchr` already takes words whole (blocks measured
         // slower there: Mistral's normalizer on English 10-20%).
         let blocks = blocks && !track && self.plain_space && self.escape_whitespaces && self.rules.is_some();
-        let (mut retry_blocks, mut blocks_skip) = (0, 16);
+        let (mut retry_blocks, mut blocks_skip) = (0, BLOCK);
         while at < input.len() {
             if blocks && at >= retry_blocks {
                 let end = self.plain_ascii_blocks(bytes, at, &mut previous_space, &mut text);
                 if end > at {
-                    (at, blocks_skip) = (end, 16);
+                    (at, blocks_skip) = (end, BLOCK);
                     continue;
                 }
                 // Not here: not again for a while, longer after each miss in a row (text of
                 // other scripts would pay for a look at every step).
-                (retry_blocks, blocks_skip) = (at + blocks_skip, (blocks_skip * 2).min(256));
+                (retry_blocks, blocks_skip) = (at + blocks_skip, (blocks_skip * 2).min(LONGEST_SKIP));
             }
             if self.plain_space && bytes[at] == b' ' {
                 // What the general step below does with a lone space, without its lookups.
@@ -456,7 +462,7 @@ mod tests {
     }
 
     proptest! {
-        /// Text normalized with blocks of plain ASCII and single spaces taken whole is the text
+        /// Text normalized with blocks of plain ASCII and spaces taken whole is the text
         /// normalized step by step: words, punctuation, spaces and runs of them, newlines and
         /// tabs (spaces under `nmt_nfkc`), control characters the rules remove, and characters
         /// that are not ASCII (Latin-1, Cyrillic, CJK, a combining mark that composes with the
