@@ -47,10 +47,6 @@ pub struct SentencePieceNormalizer {
     quiet_lead: [bool; 256],
     /// `quiet_lead`, and the bytes that continue a character: the bytes of such a run.
     in_quiet_run: [bool; 256],
-    /// ASCII bytes that pass unchanged whatever ASCII follows them and are not spaces (nor
-    /// the first bytes of user-defined pieces): with spaces between them, text is normalized
-    /// a block of bytes at a time (`plain_ascii_blocks`).
-    plain_ascii: [bool; 256],
     /// Bytes that normalize exactly as a plain space does, whatever ASCII follows them: a space
     /// when `plain_space`, and the control characters a rule rewrites to one space alone
     /// (newlines and tabs under the `nmt_nfkc` rules).
@@ -81,7 +77,6 @@ impl SentencePieceNormalizer {
         let quiet_lead: [bool; 256] =
             std::array::from_fn(|b| quiet_leads[b] && !user_first_bytes[b] && (0xC2..=0xEF).contains(&b));
         let in_quiet_run = std::array::from_fn(|b| quiet_lead[b] || (0x80..=0xBF).contains(&b));
-        let plain_ascii = std::array::from_fn(|b| b < 0x80 && !ascii_stops[b]);
         let rewrites_to_space = |b: u8| {
             rules.as_ref().is_some_and(|r| {
                 (0..0x80u8).all(|next| r.longest_rewrite(&[b, next]).is_some_and(|(len, to)| len == 1 && to == " "))
@@ -91,7 +86,6 @@ impl SentencePieceNormalizer {
             plain_space && !user_first_bytes[b] && (b == b' ' as usize || (b < 0x20 && rewrites_to_space(b as u8)))
         });
         Ok(SentencePieceNormalizer {
-            plain_ascii,
             space_like,
             quiet_lead,
             in_quiet_run,
@@ -140,8 +134,8 @@ impl SentencePieceNormalizer {
         end + text[end..].iter().position(|&x| !self.in_quiet_run[x as usize]).unwrap_or(text.len() - end)
     }
 
-    /// Normalizes the text from `at` in blocks of `BLOCK` bytes that hold only `plain_ascii`
-    /// and `space_like` bytes, as the step-by-step loop of `normalize` would (each space a `▁`,
+    /// Normalizes the text from `at` in blocks of `BLOCK` bytes that hold only ASCII bytes
+    /// that pass whatever ASCII follows (not `ascii_stops`) and `space_like` bytes, as the step-by-step loop of `normalize` would (each space a `▁`,
     /// a space after a space dropped when extra white space is removed), and returns where it
     /// stopped: before the first block that holds anything else, or that a byte which is not
     /// ASCII follows (the last letter before it may begin a rule with it). Step by step, each
@@ -154,15 +148,17 @@ impl SentencePieceNormalizer {
             if bytes.get(at + BLOCK).is_some_and(|&next| next >= 0x80) {
                 break;
             }
-            // Any byte that is not ASCII ends it, found with two loads (most failed tries are in
-            // text of other scripts, where a look at each byte cost XLM-R's Russian 5%).
-            let half =
-                |from: usize| block.get(from..from + 8).and_then(|b| b.try_into().ok()).map_or(!0, u64::from_le_bytes);
-            if (half(0) | half(8)) & 0x8080_8080_8080_8080 != 0 {
+            // Any byte that is not ASCII ends it, found a word at a time before the table is
+            // looked at (most failed tries are in text of other scripts, where a look at each
+            // byte cost XLM-R's Russian 5%).
+            if !block.is_ascii() {
                 break;
             }
             let (plain, spaces) = block.iter().enumerate().fold((0u32, 0u32), |(plain, spaces), (i, &b)| {
-                (plain | (self.plain_ascii[b as usize] as u32) << i, spaces | (self.space_like[b as usize] as u32) << i)
+                (
+                    plain | (!self.ascii_stops[b as usize] as u32) << i,
+                    spaces | (self.space_like[b as usize] as u32) << i,
+                )
             });
             if plain | spaces != (1 << BLOCK) - 1 {
                 break;
@@ -490,7 +486,7 @@ mod tests {
     fn blocks_take_plain_english_and_stop_where_steps_are_needed() {
         let normalizer = botchan_normalizer();
         assert!(normalizer.space_like[b'\n' as usize] && normalizer.space_like[b'\t' as usize]);
-        assert!(!normalizer.space_like[b'a' as usize] && normalizer.plain_ascii[b'a' as usize]);
+        assert!(!normalizer.space_like[b'a' as usize] && !normalizer.ascii_stops[b'a' as usize]);
         let blocks = |text: &str| {
             let (mut previous_space, mut out) = (false, String::new());
             (normalizer.plain_ascii_blocks(text.as_bytes(), 0, &mut previous_space, &mut out), out)
