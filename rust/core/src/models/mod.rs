@@ -174,14 +174,19 @@ impl Model {
                 return Ok(());
             }
             (Model::Unigram(u), _) => {
-                for piece in pieces {
-                    let part = span(piece)?;
-                    words.ids_of_word(u.owner(), bytes, piece.clone(), ids, |ids| {
-                        u.tokenize(part, |id, _, _| ids.push(id))
+                let mut group = word_cache::WordGroup::default();
+                for chunk in pieces.chunks(word_cache::WORD_GROUP) {
+                    for piece in chunk {
+                        span(piece)?;
+                        group.push(piece.clone(), None);
+                    }
+                    words.answer_group(u.owner(), bytes, &mut group, ids, |piece, ids| {
+                        u.tokenize(span(&piece)?, |id, _, _| ids.push(id))
                     })?;
                 }
                 return Ok(());
             }
+
             (Model::SentencePiece(s), _) if s.unigram_by_words() => {
                 for piece in pieces {
                     crate::sentencepiece::unigram_ids(s, span(piece)?, words, ids)?;

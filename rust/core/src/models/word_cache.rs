@@ -11,11 +11,15 @@
 //! token has `▁` there (`metaspace_words`). Each part is a cached word.
 
 use super::piece_cache::longer::{self, LongerPieces};
-use super::piece_cache::{key_in_text, RecentPieces, MAX_SHORT};
+use super::piece_cache::{hash, key_in_text, RecentPieces, MAX_SHORT};
 use crate::error::Result;
 use std::ops::Range;
 
 const META: &str = "\u{2581}";
+
+/// `WordCaches::key_requested`'s key of a word that `LongerPieces` may hold (no short key is all
+/// ones: a length of 15 leaves its last byte 15).
+const LONGER_KEY: u128 = u128::MAX;
 
 #[derive(Default)]
 pub struct WordCaches {
@@ -37,6 +41,44 @@ impl WordCaches {
         encode: impl FnOnce(&mut Vec<u32>) -> Result<()>,
     ) -> Result<()> {
         self.ids_of_word_if(owner, text, word, ids, |ids| encode(ids).map(|()| true)).map(|_| ())
+    }
+
+    /// The key of the word `text[word]` in the caches, once the CPU has been asked to load its
+    /// slot: a caller that keys a group of words before looking them up has the misses of their
+    /// slots overlap. `LONGER_KEY` stands for a word of 16 to 48 bytes, which `LongerPieces`
+    /// finds by its bytes; 0 for a word no cache holds (empty, longer, or outside `text`).
+    #[inline(always)]
+    pub fn key_requested(&mut self, owner: u64, text: &[u8], word: Range<usize>) -> u128 {
+        let Some(bytes) = text.get(word.clone()) else { return 0 };
+        if (1..=MAX_SHORT).contains(&bytes.len()) {
+            self.short.claim(owner);
+            let key = key_in_text(text, word.start, bytes.len());
+            self.short.prefetch_hashed(hash(key));
+            key
+        } else if longer::held(bytes.len()) {
+            self.longer.claim(owner);
+            self.longer.prefetch(bytes);
+            LONGER_KEY
+        } else {
+            0
+        }
+    }
+
+    /// Appends the cached ids of the word `text[word]`, of `key` (from `key_requested`, with no
+    /// other model's claim since), to `ids`, and says whether it could.
+    #[inline(always)]
+    pub fn append_cached(&self, key: u128, text: &[u8], word: Range<usize>, ids: &mut Vec<u32>) -> bool {
+        match key {
+            0 => false,
+            LONGER_KEY => match text.get(word).and_then(|bytes| self.longer.ids(bytes)) {
+                Some(cached) => {
+                    ids.extend_from_slice(cached);
+                    true
+                }
+                None => false,
+            },
+            key => self.short.append_cached(key, ids),
+        }
     }
 
     /// As `ids_of_word`, for a model whose answer for a word may depend on more than its bytes:
@@ -80,6 +122,86 @@ impl WordCaches {
     }
 }
 
+/// Parts keyed and requested from the caches at once (`WordGroup`), as `piece_cache::GROUP` for
+/// byte-level BPE.
+pub const WORD_GROUP: usize = 64;
+
+/// Parts of a text waiting to be answered together, in text order, each with the id of its only
+/// token when it is one character that is a token (`pair_cuts`). Keying them all and requesting
+/// their cache slots before answering the first has the slots' misses overlap, where answering
+/// each part as it is found waits for every miss in turn.
+pub struct WordGroup {
+    parts: [(usize, usize); WORD_GROUP],
+    singles: [Option<u32>; WORD_GROUP],
+    keys: [u128; WORD_GROUP],
+    len: usize,
+}
+
+impl Default for WordGroup {
+    fn default() -> Self {
+        WordGroup { parts: [(0, 0); WORD_GROUP], singles: [None; WORD_GROUP], keys: [0; WORD_GROUP], len: 0 }
+    }
+}
+
+impl WordGroup {
+    pub fn is_full(&self) -> bool {
+        self.len == WORD_GROUP
+    }
+
+    /// Adds a part after the others; a full group (`is_full`) must be answered first.
+    #[inline]
+    pub fn push(&mut self, part: Range<usize>, single: Option<u32>) {
+        if let (Some(slot), Some(one)) = (self.parts.get_mut(self.len), self.singles.get_mut(self.len)) {
+            (*slot, *one) = ((part.start, part.end), single);
+            self.len += 1;
+        }
+    }
+
+    /// Keys the waiting parts and requests their slots in `caches` (claimed for model `owner`),
+    /// and empties the group: returns how many parts there were, to be read by `part` until the
+    /// next `push`.
+    #[inline]
+    pub fn request(&mut self, caches: &mut WordCaches, owner: u64, text: &[u8]) -> usize {
+        let n = std::mem::take(&mut self.len);
+        for (key, &(start, end)) in self.keys.iter_mut().zip(&self.parts).take(n) {
+            *key = caches.key_requested(owner, text, start..end);
+        }
+        n
+    }
+
+    /// Part `i` of the last `request`: its range, its single token's id, its key (0: none).
+    #[inline(always)]
+    pub fn part(&self, i: usize) -> (Range<usize>, Option<u32>, u128) {
+        let (start, end) = self.parts.get(i).copied().unwrap_or_default();
+        (start..end, self.singles.get(i).copied().flatten(), self.keys.get(i).copied().unwrap_or_default())
+    }
+}
+
+impl WordCaches {
+    /// Appends the ids of each part of `group` to `ids`, in order, for a model whose ids of a
+    /// word depend on nothing but its bytes: from the caches, or by `encode(part, ids)` (which
+    /// appends them), remembered afterwards. Empties the group.
+    pub fn answer_group(
+        &mut self,
+        owner: u64,
+        text: &[u8],
+        group: &mut WordGroup,
+        ids: &mut Vec<u32>,
+        mut encode: impl FnMut(Range<usize>, &mut Vec<u32>) -> Result<()>,
+    ) -> Result<()> {
+        let n = group.request(self, owner, text);
+        for i in 0..n {
+            let (part, single, key) = group.part(i);
+            if let Some(id) = single {
+                ids.push(id);
+            } else if !self.append_cached(key, text, part.clone(), ids) {
+                self.ids_of_word(owner, text, part.clone(), ids, |ids| encode(part, ids))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Whether no token has `▁` right after another character: then `metaspace_words` may cut.
 pub fn cuts_before_metaspace<'a>(tokens: impl IntoIterator<Item = &'a str>) -> bool {
     // Bytes, not characters: a quarter of a million tokens are checked at load, and most hold
@@ -119,6 +241,81 @@ pub fn metaspace_words(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Ids of a word by a rule of its bytes (as a model's would be), one per 4 bytes.
+    fn spelled(text: &[u8], word: Range<usize>, ids: &mut Vec<u32>) {
+        ids.extend(text[word].chunks(4).map(|c| c.iter().map(|&b| b as u32).sum::<u32>() * 7 + 1));
+    }
+
+    #[test]
+    fn a_group_answers_each_part_as_the_model_does_and_encodes_only_what_no_cache_holds() {
+        let long = "x".repeat(60);
+        // 4, 8, 16, 48 and 60 bytes: short keys, the shortest and longest `LongerPieces` holds, and
+        // a word no cache holds.
+        let longest = format!("▁{}", "y".repeat(45));
+        let words = ["▁a", "▁short", "▁sixteen_bytes", &longest, &long];
+        assert_eq!(words.map(str::len), [4, 8, 16, 48, 60]);
+        let text: String = words.concat();
+        let bytes = text.as_bytes();
+        let mut parts = Vec::new();
+        let mut at = 0;
+        for w in words {
+            parts.push(at..at + w.len());
+            at += w.len();
+        }
+        let mut expected = Vec::new();
+        for p in &parts {
+            spelled(bytes, p.clone(), &mut expected);
+        }
+        expected.push(99); // the single one-character part below
+        let mut caches = WordCaches::default();
+        let mut encoded = Vec::new();
+        for round in 0..3 {
+            // Round 2 is of another model: nothing of the first one's may answer it.
+            let owner = if round == 2 { 2 } else { 1 };
+            let mut group = WordGroup::default();
+            for p in &parts {
+                assert!(!group.is_full());
+                group.push(p.clone(), None);
+            }
+            group.push(0..1, Some(99));
+            let mut ids = Vec::new();
+            encoded.clear();
+            caches
+                .answer_group(owner, bytes, &mut group, &mut ids, |w, ids| {
+                    encoded.push(w.clone());
+                    spelled(bytes, w, ids);
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(ids, expected, "round {round}");
+            match round {
+                // Only the word too long for any cache is encoded again.
+                1 => assert_eq!(encoded, [parts[4].clone()]),
+                _ => assert_eq!(encoded, parts),
+            }
+        }
+        // Keys: none for an empty part or one outside the text.
+        assert_eq!(caches.key_requested(1, bytes, 3..3), 0);
+        assert_eq!(caches.key_requested(1, bytes, 0..bytes.len() + 1), 0);
+        let mut ids = Vec::new();
+        assert!(!caches.append_cached(0, bytes, 0..2, &mut ids) && ids.is_empty());
+    }
+
+    #[test]
+    fn a_full_group_takes_no_more_parts() {
+        let mut group = WordGroup::default();
+        for i in 0..WORD_GROUP {
+            group.push(i..i + 1, None);
+        }
+        assert!(group.is_full());
+        group.push(0..5, None);
+        let mut caches = WordCaches::default();
+        let text = vec![b'a'; WORD_GROUP + 8];
+        assert_eq!(group.request(&mut caches, 1, &text), WORD_GROUP);
+        assert_eq!(group.part(WORD_GROUP - 1).0, WORD_GROUP - 1..WORD_GROUP);
+        assert!(!group.is_full());
+    }
 
     #[test]
     fn cuts_only_before_a_meta_character_after_another() {

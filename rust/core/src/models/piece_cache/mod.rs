@@ -168,7 +168,7 @@ pub fn substring_key(key: u128, start: usize, end: usize) -> u128 {
 }
 
 #[inline]
-fn hash(key: u128) -> u64 {
+pub(crate) fn hash(key: u128) -> u64 {
     let (lo, hi) = (key as u64, (key >> 64) as u64);
     (lo ^ hi.rotate_left(23)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
