@@ -186,7 +186,6 @@ impl Model {
                 }
                 return Ok(());
             }
-
             (Model::SentencePiece(s), _) if s.unigram_by_words() => {
                 for piece in pieces {
                     crate::sentencepiece::unigram_ids(s, span(piece)?, words, ids)?;
