@@ -9,6 +9,7 @@ import random
 
 import numpy as np
 import pytest
+import sentencepiece
 import tiktoken
 from tokenizers import Tokenizer as HFTokenizer
 
@@ -18,6 +19,7 @@ from forking import wait_or_kill
 from test_bpe_parity import tiktoken_encoding
 
 TOKENIZERS = DATA / "tokenizers"
+SENTENCEPIECE = TOKENIZERS / "sentencepiece"
 
 
 def documents() -> list[str]:
@@ -51,12 +53,24 @@ CASES = {
     # WordPiece keeps the same two caches of words (whole-word tokens, the thread's recent words).
     "bert-json": (lambda: tokembed.Tokenizer.from_file(TOKENIZERS / "bert-base-uncased" / "tokenizer.json"),
                   lambda: HFTokenizer.from_file(str(TOKENIZERS / "bert-base-uncased" / "tokenizer.json"))),
+    # SentencePiece's word caches, answered in groups: a `.model` Unigram (whose cached cuts are
+    # kept only where the running float32 score cannot change them), its `tokenizer.json`, and a
+    # `.model` BPE with byte fallback.
+    "unigram-model": (lambda: tokembed.Tokenizer.from_sentencepiece(SENTENCEPIECE / "botchan_en_unigram_1000.model"),
+                      lambda: sentencepiece.SentencePieceProcessor(
+                          model_file=str(SENTENCEPIECE / "botchan_en_unigram_1000.model"))),
+    "unigram-json": (lambda: tokembed.Tokenizer.from_file(SENTENCEPIECE / "botchan_en_unigram_1000.tokenizer.json"),
+                     lambda: HFTokenizer.from_file(str(SENTENCEPIECE / "botchan_en_unigram_1000.tokenizer.json"))),
+    "mistral-model": (lambda: tokembed.Tokenizer.from_sentencepiece(SENTENCEPIECE / "mistral_v1.model"),
+                      lambda: sentencepiece.SentencePieceProcessor(model_file=str(SENTENCEPIECE / "mistral_v1.model"))),
 }
 
 
 def reference(ref, docs):
     if isinstance(ref, tiktoken.Encoding):
         return ref.encode_ordinary_batch(docs)
+    if isinstance(ref, sentencepiece.SentencePieceProcessor):
+        return ref.encode(docs)
     ref.no_truncation()
     ref.no_padding()
     return [e.ids for e in ref.encode_batch(docs, add_special_tokens=False)]
