@@ -8,7 +8,9 @@
 //! SentencePiece texts reach the model as one word (the legacy Llama pipeline, `.model` files).
 //! Character-level BPE cuts them between any two characters no token joins (`pair_cuts`); the
 //! `.model` Unigram, and BPE on strings, cut before each `▁` after another character when no
-//! token has `▁` there (`metaspace_words`). Each part is a cached word.
+//! token has `▁` there (`metaspace_words`). Each part is a cached word. The Unigram models
+//! gather their parts into a `WordGroup` and key them all before looking any up, so that the
+//! misses of the CPU caches on their slots overlap.
 
 use super::piece_cache::longer::{self, LongerPieces};
 use super::piece_cache::{hash, key_in_text, RecentPieces, MAX_SHORT};

@@ -10,7 +10,8 @@
 //! when, and only such cuts are cached. A cached word then costs a lookup and the float32 sums
 //! along its pieces, which give the score the next word starts from exactly as the library's
 //! loop stores it. Words that may see a score reset, hold an unknown piece or follow one are
-//! always run in place.
+//! always run in place. Words are looked up 64 at a time (`Run::flush`), so that the loads of
+//! their cache slots and scores overlap.
 
 use super::model::{SentencePieceModel, Tokens};
 use super::unigram::{self, SCORE_RESET_THRESHOLD};
