@@ -52,9 +52,13 @@ struct Run<'a> {
     text: &'a str,
     words: &'a mut WordCaches,
     ids: &'a mut Vec<u32>,
+    /// The least a best path can gain per byte (the unknown piece's score, or 0): how far a
+    /// part can move `here` down, for the tests of resets.
     lowest_per_byte: f32,
     here: f32,
+    /// The unknown piece waiting for its run to end, if any.
     tokens: Tokens,
+    /// The parts found and not yet answered.
     group: WordGroup,
 }
 
