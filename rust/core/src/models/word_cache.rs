@@ -45,25 +45,34 @@ impl WordCaches {
         self.ids_of_word_if(owner, text, word, ids, |ids| encode(ids).map(|()| true)).map(|_| ())
     }
 
-    /// The key of the word `text[word]` in the caches, once the CPU has been asked to load its
-    /// slot: a caller that keys a group of words before looking them up has the misses of their
-    /// slots overlap. `LONGER_KEY` stands for a word of 16 to 48 bytes, which `LongerPieces`
-    /// finds by its bytes; 0 for a word no cache holds (empty, longer, or outside `text`).
+    /// The key of the word `text[word]` in the caches of model `owner` (claimed for it):
+    /// `LONGER_KEY` stands for a word of 16 to 48 bytes, which `LongerPieces` finds by its bytes;
+    /// 0 for a word no cache holds (empty, longer, or outside `text`).
     #[inline(always)]
-    pub fn key_requested(&mut self, owner: u64, text: &[u8], word: Range<usize>) -> u128 {
+    fn key(&mut self, owner: u64, text: &[u8], word: Range<usize>) -> u128 {
         let Some(bytes) = text.get(word.clone()) else { return 0 };
         if (1..=MAX_SHORT).contains(&bytes.len()) {
             self.short.claim(owner);
-            let key = key_in_text(text, word.start, bytes.len());
-            self.short.prefetch_hashed(hash(key));
-            key
+            key_in_text(text, word.start, bytes.len())
         } else if longer::held(bytes.len()) {
             self.longer.claim(owner);
-            self.longer.prefetch(bytes);
             LONGER_KEY
         } else {
             0
         }
+    }
+
+    /// `key`, once the CPU has been asked to load the word's slot: a caller that keys a group of
+    /// words before looking them up has the misses of their slots overlap.
+    #[inline(always)]
+    pub fn key_requested(&mut self, owner: u64, text: &[u8], word: Range<usize>) -> u128 {
+        let key = self.key(owner, text, word.clone());
+        match key {
+            0 => {}
+            LONGER_KEY => self.longer.prefetch(text.get(word).unwrap_or_default()),
+            key => self.short.prefetch_hashed(hash(key)),
+        }
+        key
     }
 
     /// Appends the cached ids of the word `text[word]`, of `key` (from `key_requested`, with no
@@ -83,6 +92,16 @@ impl WordCaches {
         }
     }
 
+    /// Remembers `new`, the ids of the word `text[word]` of `key` (from `key`).
+    #[inline]
+    fn remember(&mut self, key: u128, text: &[u8], word: Range<usize>, new: &[u32]) {
+        match key {
+            0 => {}
+            LONGER_KEY => self.longer.insert(text.get(word).unwrap_or_default(), new.iter().copied()),
+            key => self.short.insert(key, new.iter().copied()),
+        }
+    }
+
     /// As `ids_of_word`, for a model whose answer for a word may depend on more than its bytes:
     /// `encode` says whether its answer may be remembered. Returns whether the ids came from the
     /// caches.
@@ -95,31 +114,15 @@ impl WordCaches {
         ids: &mut Vec<u32>,
         encode: impl FnOnce(&mut Vec<u32>) -> Result<bool>,
     ) -> Result<bool> {
-        let word_bytes = text.get(word.clone()).unwrap_or_default();
-        let key = (1..=MAX_SHORT).contains(&word_bytes.len()).then(|| key_in_text(text, word.start, word_bytes.len()));
-        let word = word_bytes;
-        if let Some(key) = key {
-            self.short.claim(owner);
-            if self.short.append_cached(key, ids) {
-                return Ok(true);
-            }
-        } else if longer::held(word.len()) {
-            self.longer.claim(owner);
-            if let Some(cached) = self.longer.ids(word) {
-                ids.extend_from_slice(cached);
-                return Ok(true);
-            }
+        let key = self.key(owner, text, word.clone());
+        if self.append_cached(key, text, word.clone(), ids) {
+            return Ok(true);
         }
         let before = ids.len();
         if !encode(ids)? {
             return Ok(false);
         }
-        let new = ids.get(before..).unwrap_or_default();
-        match key {
-            Some(key) => self.short.insert(key, new.iter().copied()),
-            None if longer::held(word.len()) => self.longer.insert(word, new.iter().copied()),
-            None => {}
-        }
+        self.remember(key, text, word, ids.get(before..).unwrap_or_default());
         Ok(false)
     }
 }
@@ -197,7 +200,9 @@ impl WordCaches {
             if let Some(id) = single {
                 ids.push(id);
             } else if !self.append_cached(key, text, part.clone(), ids) {
-                self.ids_of_word(owner, text, part.clone(), ids, |ids| encode(part, ids))?;
+                let before = ids.len();
+                encode(part.clone(), ids)?;
+                self.remember(key, text, part, ids.get(before..).unwrap_or_default());
             }
         }
         Ok(())

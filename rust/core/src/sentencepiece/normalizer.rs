@@ -135,8 +135,9 @@ impl SentencePieceNormalizer {
     }
 
     /// Normalizes the text from `at` in blocks of `BLOCK` bytes that hold only ASCII bytes
-    /// that pass whatever ASCII follows (not `ascii_stops`) and `space_like` bytes, as the step-by-step loop of `normalize` would (each space a `▁`,
-    /// a space after a space dropped when extra white space is removed), and returns where it
+    /// that pass whatever ASCII follows (not `ascii_stops`) and `space_like` bytes, as the
+    /// step-by-step loop of `normalize` would (each space a `▁`, a space after a space dropped
+    /// when extra white space is removed), and returns where it
     /// stopped: before the first block that holds anything else, or that a byte which is not
     /// ASCII follows (the last letter before it may begin a rule with it). Step by step, each
     /// word of English text was a call to `passing_run`, two copies and a dozen branches, and

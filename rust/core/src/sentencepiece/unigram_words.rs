@@ -81,11 +81,11 @@ impl Run<'_> {
     /// the cache cannot answer, which goes through `part` as before.
     fn flush(&mut self) -> Result<()> {
         let n = self.group.request(self.words, self.model.owner(), self.text.as_bytes());
+        let end = self.group.part(n.saturating_sub(1)).0.end;
         let mut at = 0;
         while at < n {
             let (first, _, _) = self.group.part(at);
-            let (last, _, _) = self.group.part(n - 1);
-            if !self.tokens.is_pending() && self.far_from_reset(last.end - first.start, n - at) {
+            if !self.tokens.is_pending() && self.far_from_reset(end - first.start, n - at) {
                 let before = self.ids.len();
                 while at < n {
                     let (part, single, key) = self.group.part(at);
