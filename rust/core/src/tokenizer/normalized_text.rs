@@ -10,6 +10,9 @@
 use crate::utils::splice::Spliced;
 use std::ops::Range;
 
+/// Bytes of a long text whose alignment `Normalized::reset` builds between two looks for Ctrl-C.
+const ALIGN_SLICE: usize = 1 << 20;
+
 #[derive(Debug, Clone, Default)]
 pub struct Normalized {
     text: String,
@@ -22,29 +25,53 @@ crate::scratch_fields!(Normalized: text, align);
 impl Normalized {
     /// Starts from `original`, whose first character is character `char_base` of the input.
     pub fn new(original: &str, char_base: u32, track: bool) -> Self {
-        let mut n = Normalized { text: String::new(), align: Vec::new(), track };
-        n.reset(original, char_base, track);
+        let mut n = Normalized { text: original.to_string(), align: Vec::new(), track };
+        if track {
+            n.align.reserve(original.len());
+            n.align_as_original(original.as_bytes(), char_base);
+        }
         n
     }
 
-    /// Reuses the buffers for a new piece of text.
-    pub fn reset(&mut self, original: &str, char_base: u32, track: bool) {
+    /// Reuses the buffers for a new piece of text. A long text's alignment (8 bytes per byte of
+    /// text, so a 20 MB document writes 160 MB) is built a slice at a time, looking for Ctrl-C
+    /// between slices: it fails with `Error::Interrupted` once the call is interrupted.
+    pub fn reset(&mut self, original: &str, char_base: u32, track: bool) -> crate::Result<()> {
+        self.reset_untracked(original);
         self.track = track;
+        if track {
+            // Reserved up front: growing by doubling would copy a long text's alignment
+            // several times over.
+            self.align.reserve(original.len());
+            let mut base = char_base;
+            for slice in original.as_bytes().chunks(ALIGN_SLICE) {
+                crate::utils::parallel::check_interrupt()?;
+                base = self.align_as_original(slice, base);
+            }
+        }
+        Ok(())
+    }
+
+    /// `reset` for a text whose offsets are not wanted, which has nothing to interrupt.
+    pub fn reset_untracked(&mut self, original: &str) {
+        self.track = false;
         self.text.clear();
         self.text.push_str(original);
         self.align.clear();
-        if track {
-            // One entry per byte: reserved up front, since growing by doubling copies a
-            // megabyte document's alignment several times over.
-            self.align.reserve(original.len());
-            let mut idx = char_base;
-            for c in original.chars() {
-                for _ in 0..c.len_utf8() {
-                    self.align.push((idx, idx + 1));
-                }
-                idx += 1;
-            }
-        }
+    }
+
+    /// Appends the alignment of unchanged `bytes`, whose first character start is character
+    /// `next_char`: every byte of a character takes that character's range. Continuation bytes
+    /// at the front (a slice cut inside a character) take the character before. Returns the
+    /// index of the next character. Branch-free: a character starts at each byte that is not a
+    /// continuation byte.
+    fn align_as_original(&mut self, bytes: &[u8], next_char: u32) -> u32 {
+        let mut next = next_char;
+        self.align.extend(bytes.iter().map(|&b| {
+            next += u32::from(b & 0xC0 != 0x80);
+            (next - 1, next)
+        }));
+        next
     }
 
     /// Replaces the content with text built by a caller that already knows the alignment
@@ -291,6 +318,37 @@ mod tests {
         assert_eq!(n.original_span(0..1), (10, 11));
         assert_eq!(n.original_span(1..3), (11, 12));
         assert_eq!(n.original_span(0..6), (10, 15));
+    }
+
+    #[test]
+    fn a_long_text_is_aligned_across_its_slices() {
+        // Characters of 1 to 4 bytes, so the slice boundaries fall inside characters too.
+        let text: String = "aé€😀".repeat(ALIGN_SLICE / 10 * 3 + 7);
+        let mut n = Normalized::default();
+        n.reset(&text, 5, true).unwrap();
+        let mut at = 0;
+        for (k, c) in text.chars().enumerate() {
+            let range = at..at + c.len_utf8();
+            let expected = (5 + k as u32, 6 + k as u32);
+            assert!(n.alignments()[range.clone()].iter().all(|&a| a == expected), "char {k} at {range:?}");
+            at = range.end;
+        }
+        assert_eq!(n.alignments().len(), text.len());
+    }
+
+    #[test]
+    fn building_a_long_alignment_stops_when_the_call_is_interrupted() {
+        use std::sync::atomic::AtomicBool;
+        use std::sync::Arc;
+        let text = "x".repeat(3 * ALIGN_SLICE);
+        let mut n = Normalized::default();
+        let raised = Some(Arc::new(AtomicBool::new(true)));
+        let result = crate::utils::parallel::with_interrupt(raised, || n.reset(&text, 0, true));
+        assert!(matches!(result, Err(crate::Error::Interrupted)), "{result:?}");
+        // Without offsets there is no alignment to build, and nothing to interrupt.
+        let raised = Some(Arc::new(AtomicBool::new(true)));
+        crate::utils::parallel::with_interrupt(raised, || n.reset(&text, 0, false)).unwrap();
+        assert_eq!(n.text(), text);
     }
 
     #[test]

@@ -164,7 +164,7 @@ impl Tokenizer {
                             let chunk_starts_input = r.start == 0;
                             crate::utils::parallel::check_interrupt()?;
                             let base = char_index(r.start);
-                            s.normalized.reset(&text[r.clone()], base, track);
+                            s.normalized.reset(&text[r.clone()], base, track)?;
                             if let Some(n) = &self.file.normalizer {
                                 n.normalize(&mut s.normalized);
                             }

@@ -52,7 +52,7 @@ impl SentencePieceWords {
             if line.is_empty() || line.contains(UNKNOWN_CHAR) {
                 continue;
             }
-            normalized.reset(line, 0, false);
+            normalized.reset_untracked(line);
             self.normalizer.normalize(normalized);
             let mut line = normalized.text();
             let replaced;
