@@ -259,12 +259,23 @@ def test_ctrl_c_at_any_moment_of_the_first_calls_is_a_keyboard_interrupt():
         assert set(eval(done.stdout.strip())) <= {"ok", "KeyboardInterrupt"}, done.stdout
 
 
-@pytest.mark.parametrize("call", ["count_tokens", "encode_batch_flat", "encode_batch", "encode"])
+SP_DIR = DATA / "tokenizers" / "sentencepiece"
+# The SentencePiece BPE files have no pre-tokenizer: a document is one word to the model.
+CTRL_C_TOKENIZERS = {
+    "encode_sentencepiece_model": f"tokembed.Tokenizer.from_file({str(SP_DIR / 'mistral_v1.model')!r})",
+    "encode_sentencepiece_json": f"tokembed.Tokenizer.from_file({str(SP_DIR / 'mistral_v1.legacy.tokenizer.json')!r})",
+}
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["count_tokens", "encode_batch_flat", "encode_batch", "encode", "encode_sentencepiece_model", "encode_sentencepiece_json"],
+)
 def test_ctrl_c_stops_a_long_call_within_a_fraction_of_a_second(call):
     done = run_child(f"""
         import signal, threading, time
         import tokembed
-        tok = tokembed.Tokenizer.builtin("gpt2")
+        tok = {CTRL_C_TOKENIZERS.get(call, 'tokembed.Tokenizer.builtin("gpt2")')}
         doc = open({str(DATA / "corpora" / "en_python_docs_10MB.txt")!r}, encoding="utf-8").read()[:2_000_000]
         # ~2 GB of text (500,000 references to 500 documents): seconds even when every word is
         # answered from the caches (~200 MB took 0.3 s on session 37's host: done before Ctrl-C)
@@ -274,6 +285,8 @@ def test_ctrl_c_stops_a_long_call_within_a_fraction_of_a_second(call):
             "encode_batch_flat": lambda: tok.encode_batch_flat(docs),
             "encode_batch": lambda: tok(docs[:20000], truncation=True, max_length=8),
             "encode": lambda: tok.encode(doc * 10),   # one 20 MB document, with offsets
+            "encode_sentencepiece_model": lambda: tok.encode(doc * 10),
+            "encode_sentencepiece_json": lambda: tok.encode(doc * 10),
         }}[{call!r}]
         sent = []
         def interrupt():

@@ -257,3 +257,57 @@ def test_long_texts_without_spaces(size, kind):
             assert ours.encode_batch_flat([text])[0].tolist() == reference.encode(text), model.name
         else:
             assert len(ours.encode_batch_flat([text])[0]) > 0
+
+
+def reference_offsets(reference, text: str):
+    """Ids and character offsets of the library's pieces (its proto gives byte offsets). The
+    library gives a character written as byte pieces (`<0xF0>`...) to the last of them and an
+    empty range to the others; tokembed, as HF does, gives it to each: the empty ranges of byte
+    pieces take the range of the piece after them here."""
+    proto = reference.encode(text, return_type="proto")
+    data = text.encode("utf-8")
+    chars_before = [0] * (len(data) + 1)
+    for i in range(len(data)):
+        chars_before[i + 1] = chars_before[i] + ((data[i] & 0xC0) != 0x80)
+    offsets = [(chars_before[p.begin], chars_before[p.end]) for p in proto.pieces]
+    for i in range(len(offsets) - 2, -1, -1):
+        if offsets[i][0] == offsets[i][1] and reference.is_byte(proto.pieces[i].id):
+            offsets[i] = offsets[i + 1]
+    return [p.id for p in proto.pieces], offsets
+
+
+LONG_TEXT = st.lists(SP_TEXT, min_size=25, max_size=50).map(" ".join).filter(lambda t: len(t.encode("utf-8")) > 300)
+
+
+# Offsets are compared where the model's normalizer is the identity (Mistral): where it removes or
+# rewrites characters (botchan's nmt_nfkc) the library gives a removed character to the piece
+# before it, and tokembed, as HF does, to none; ids are compared for every model.
+IDENTITY_NORMALIZER = ["mistral_v1.model"]
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(text=LONG_TEXT)
+@example(text="日本語のテキスト、中文文本。Русский текст 😀👍🏽 e\u0301 " * 30)
+def test_long_text_ids_and_offsets(model, text):
+    """A BPE model cuts a long text into parts (where no token spans a cut) before its merges
+    when offsets are wanted, as the ids-only path does: ids (and offsets, see above) as the
+    library's pieces have them."""
+    reference, ours = pair(model)
+    ids, offsets = reference_offsets(reference, text)
+    encoding = ours.encode(text)
+    assert encoding.ids.tolist() == ids
+    if model.name in IDENTITY_NORMALIZER:
+        assert [tuple(o) for o in encoding.offsets.tolist()] == offsets
+
+
+@pytest.mark.parametrize("model", [m for m in MODELS if m.name in IDENTITY_NORMALIZER], ids=lambda p: p.name)
+def test_a_long_document_with_offsets(model):
+    """A 1 MB document with offsets: Mistral's BPE sees it as words between its cuts (it took
+    seconds when the whole document was merged as one word)."""
+    reference, ours = pair(model)
+    text = (DATA / "corpora" / "de_manpages_3MB.txt").read_text(encoding="utf-8")[:1_000_000]
+    ids, offsets = reference_offsets(reference, text)
+    encoding = ours.encode(text)
+    assert encoding.ids.tolist() == ids
+    assert [tuple(o) for o in encoding.offsets.tolist()] == offsets

@@ -16,6 +16,9 @@ use crate::tokenizer::normalized_text::Normalized;
 pub const SPACE_SYMBOL: &str = "\u{2581}";
 
 /// Bytes `plain_ascii_blocks` normalizes at a time.
+/// Bytes of input normalized between two looks for Ctrl-C.
+const LOOK_FOR_CTRL_C_EVERY: usize = 1 << 20;
+
 const BLOCK: usize = 16;
 /// The most bytes the normalizer goes step by step before it tries a block again (after
 /// blocks that could not be taken, each doubling the wait from `BLOCK`).
@@ -336,7 +339,16 @@ impl SentencePieceNormalizer {
         // slower there: Mistral's normalizer on English 10-20%).
         let blocks = blocks && !track && self.plain_space && self.escape_whitespaces && self.rules.is_some();
         let (mut retry_blocks, mut blocks_skip) = (0, BLOCK);
+        let mut next_look = LOOK_FOR_CTRL_C_EVERY;
         while at < input.len() {
+            if at >= next_look {
+                // A whole document can be one piece here: once the call is interrupted, stop;
+                // the caller's next look for Ctrl-C reports it, and the text is not used.
+                if crate::utils::parallel::check_interrupt().is_err() {
+                    break;
+                }
+                next_look = at + LOOK_FOR_CTRL_C_EVERY;
+            }
             if blocks && at >= retry_blocks {
                 let end = self.plain_ascii_blocks(bytes, at, &mut previous_space, &mut text);
                 if end > at {

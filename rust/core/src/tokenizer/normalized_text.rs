@@ -289,7 +289,12 @@ impl Normalized {
         }
         let mut text = Spliced::new(&self.text, self.text.len());
         let mut align = Vec::with_capacity(self.align.len());
-        for m in matches {
+        for (k, m) in matches.iter().enumerate() {
+            // A whole document can be one piece here: once the call is interrupted, stop and
+            // leave the text as it was; the caller's next look for Ctrl-C reports it.
+            if k % (1 << 16) == (1 << 16) - 1 && crate::utils::parallel::check_interrupt().is_err() {
+                return;
+            }
             if self.track {
                 align.extend_from_slice(&self.align[text.copied()..m.start]);
                 let a = match m.end {
@@ -349,6 +354,21 @@ mod tests {
         let raised = Some(Arc::new(AtomicBool::new(true)));
         crate::utils::parallel::with_interrupt(raised, || n.reset(&text, 0, false)).unwrap();
         assert_eq!(n.text(), text);
+    }
+
+    #[test]
+    fn an_interrupted_replacement_leaves_the_text_as_it_was() {
+        use std::sync::atomic::AtomicBool;
+        use std::sync::Arc;
+        let text = "a b ".repeat(1 << 17);
+        let spaces: Vec<Range<usize>> = (0..text.len()).filter(|i| i % 2 == 1).map(|i| i..i + 1).collect();
+        let mut n = Normalized::new(&text, 0, true);
+        let raised = Some(Arc::new(AtomicBool::new(true)));
+        crate::utils::parallel::with_interrupt(raised, || n.replace_ranges(&spaces, "_"));
+        assert_eq!(n.text(), text);
+        assert_eq!(n.alignments().len(), text.len());
+        n.replace_ranges(&spaces, "_");
+        assert_eq!(n.text(), text.replace(' ', "_"));
     }
 
     #[test]

@@ -167,6 +167,9 @@ impl Tokenizer {
                             s.normalized.reset(&text[r.clone()], base, track)?;
                             if let Some(n) = &self.file.normalizer {
                                 n.normalize(&mut s.normalized);
+                                // Normalizers of long texts stop early once the call is
+                                // interrupted (see `replace_ranges`): say so before using it.
+                                crate::utils::parallel::check_interrupt()?;
                             }
                             self.added.split_normalized(s.normalized.text(), split_special_tokens, &mut s.norm_pieces);
                             for sub in &s.norm_pieces {
