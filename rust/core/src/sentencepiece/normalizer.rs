@@ -15,10 +15,10 @@ use crate::tokenizer::normalized_text::Normalized;
 
 pub const SPACE_SYMBOL: &str = "\u{2581}";
 
-/// Bytes `plain_ascii_blocks` normalizes at a time.
 /// Bytes of input normalized between two looks for Ctrl-C.
 const LOOK_FOR_CTRL_C_EVERY: usize = 1 << 20;
 
+/// Bytes `plain_ascii_blocks` normalizes at a time.
 const BLOCK: usize = 16;
 /// The most bytes the normalizer goes step by step before it tries a block again (after
 /// blocks that could not be taken, each doubling the wait from `BLOCK`).
