@@ -111,28 +111,18 @@ impl Model {
     ) -> Result<()> {
         match self {
             Model::WordPiece(w) => w.tokenize(word, emit),
-            Model::Bpe(b) if b.dropout().is_none() && word.len() > CUT_WORDS_ABOVE => match b.word_cuts() {
-                Some(cuts) => cuts.words(word, 0..word.len(), |part, single| {
-                    encode_part(word, part, single, &mut emit, |text, emit| {
-                        b.tokenize(text, &mut scratch.bpe.symbols, emit)
-                    })
-                }),
-                None => b.tokenize(word, &mut scratch.bpe.symbols, emit),
-            },
+            Model::Bpe(b) if b.dropout().is_none() && word.len() > CUT_WORDS_ABOVE => {
+                encode_by_parts(word, b.word_cuts(), false, &mut emit, |text, emit| {
+                    b.tokenize(text, &mut scratch.bpe.symbols, emit)
+                })
+            }
             Model::Bpe(b) => b.tokenize(word, &mut scratch.bpe.symbols, emit),
             Model::Unigram(u) => u.tokenize(word, emit),
             Model::WordLevel(w) => w.tokenize(word, emit),
             Model::SentencePiece(s) if !s.unigram_by_words() && word.len() > CUT_WORDS_ABOVE => {
-                let tokenize = |text: &str, emit: &mut dyn FnMut(u32, usize, usize)| s.tokenize(text, emit);
-                match s.word_cuts() {
-                    Some(cuts) => cuts.words(word, 0..word.len(), |part, single| {
-                        encode_part(word, part, single, &mut emit, tokenize)
-                    }),
-                    None if s.cuts_at_metaspace() => word_cache::metaspace_words(word, 0..word.len(), |part| {
-                        encode_part(word, part, None, &mut emit, tokenize)
-                    }),
-                    None => s.tokenize(word, emit),
-                }
+                encode_by_parts(word, s.word_cuts(), s.cuts_at_metaspace(), &mut emit, |text, emit| {
+                    s.tokenize(text, emit)
+                })
             }
             Model::SentencePiece(s) => s.tokenize(word, emit),
         }
@@ -345,24 +335,31 @@ impl Model {
 /// (`Model::tokenize_text`); shorter ones cost no more whole.
 const CUT_WORDS_ABOVE: usize = 256;
 
-/// Encodes `word[part]` with `tokenize` and hands its tokens to `emit` with offsets in `word`;
-/// `single` is the id of a part that is one token (see `PairCuts::words`). Fails with
-/// `Error::Interrupted` once the call is interrupted.
-fn encode_part(
+/// Encodes `word` part by part with `tokenize`, cut by `cuts` or else, with `at_metaspace`,
+/// before each `▁` after another character (the cuts `ids_of_pieces` makes), and hands the
+/// tokens to `emit` with offsets in `word`. Looks for Ctrl-C between parts: a document is one
+/// word here.
+fn encode_by_parts(
     word: &str,
-    part: std::ops::Range<usize>,
-    single: Option<u32>,
+    cuts: Option<&pair_cuts::PairCuts>,
+    at_metaspace: bool,
     emit: &mut impl FnMut(u32, usize, usize),
-    tokenize: impl FnOnce(&str, &mut dyn FnMut(u32, usize, usize)) -> Result<()>,
+    mut tokenize: impl FnMut(&str, &mut dyn FnMut(u32, usize, usize)) -> Result<()>,
 ) -> Result<()> {
-    if let Some(id) = single {
-        emit(id, part.start, part.end);
-        return Ok(());
+    let mut part = |part: std::ops::Range<usize>, single: Option<u32>| -> Result<()> {
+        if let Some(id) = single {
+            emit(id, part.start, part.end);
+            return Ok(());
+        }
+        crate::utils::parallel::check_interrupt()?;
+        let text = word
+            .get(part.clone())
+            .ok_or_else(|| crate::Error::InvalidArgument(format!("part {part:?} is not a span of the word")))?;
+        tokenize(text, &mut |id, s, e| emit(id, part.start + s, part.start + e))
+    };
+    match cuts {
+        Some(cuts) => cuts.words(word, 0..word.len(), part),
+        None if at_metaspace => word_cache::metaspace_words(word, 0..word.len(), |p| part(p, None)),
+        None => part(0..word.len(), None),
     }
-    // A document is one word here: look for Ctrl-C between its parts.
-    crate::utils::parallel::check_interrupt()?;
-    let text = word
-        .get(part.clone())
-        .ok_or_else(|| crate::Error::InvalidArgument(format!("part {part:?} is not a span of the word")))?;
-    tokenize(text, &mut |id, s, e| emit(id, part.start + s, part.start + e))
 }
