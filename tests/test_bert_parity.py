@@ -86,6 +86,11 @@ def test_every_corpus_line_matches(loader, corpus, request):
         theirs = hf.encode_batch(chunk)
         got = ours.encode_batch(chunk, truncation=False, padding="longest", return_offsets=True)
         assert_same_batch(got, hf_arrays(theirs), f"{corpus.name} lines {start}..")
+        # Without offsets the arrays come from the ids-only path of `encode_batch_flat`.
+        plain = ours.encode_batch(chunk, truncation=False, padding="longest")
+        assert "offsets" not in plain
+        without = {key: value for key, value in hf_arrays(theirs).items() if key != "offsets"}
+        assert_same_batch(plain, without, f"{corpus.name} lines {start}.., no offsets")
         ids, row_offsets = ours.encode_batch_flat(chunk)
         expected = [np.array([t for t, m in zip(e.ids, e.attention_mask) if m]) for e in theirs]
         for i, e in enumerate(expected):

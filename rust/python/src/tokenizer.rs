@@ -53,6 +53,8 @@ pub(crate) fn single_call_options(
         truncation: parse_json(truncation, "truncation")?,
         offsets: true,
         split_special_tokens,
+        token_texts: true,
+        overflowing: true,
     };
     Ok((opts, parse_json(padding, "padding")?))
 }
@@ -229,8 +231,14 @@ impl CoreTokenizer {
         let pairs = pairs.map(|p| Texts::collect(p, "pairs")).transpose()?;
         let text_strs = texts.as_strs("texts")?;
         let pair_strs = pairs.as_ref().map(|p| p.as_strs("pairs")).transpose()?;
-        let (opts, padding) =
-            batch_call_options(add_special_tokens, truncation, padding, return_offsets, split_special_tokens)?;
+        let (opts, padding) = batch_call_options(
+            add_special_tokens,
+            truncation,
+            padding,
+            return_offsets,
+            split_special_tokens,
+            return_overflowing,
+        )?;
         let inner = &self.inner;
         let size = total_len(&text_strs) + pair_strs.as_deref().map_or(0, total_len);
         let b = detach_interruptible(py, size, || {
@@ -256,8 +264,14 @@ impl CoreTokenizer {
         split_special_tokens: bool,
         return_word_ids: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let (opts, padding) =
-            batch_call_options(add_special_tokens, truncation, padding, return_offsets, split_special_tokens)?;
+        let (opts, padding) = batch_call_options(
+            add_special_tokens,
+            truncation,
+            padding,
+            return_offsets,
+            split_special_tokens,
+            return_overflowing,
+        )?;
         let row_words = word_lists(&rows);
         let pair_words = pairs.as_deref().map(word_lists);
         let size = rows.iter().chain(pairs.iter().flatten()).flatten().map(String::len).sum();
@@ -446,12 +460,16 @@ fn batch_call_options(
     padding: &str,
     offsets: bool,
     split_special_tokens: bool,
+    return_overflowing: bool,
 ) -> PyResult<(EncodeOptions, PaddingParams)> {
     let opts = EncodeOptions {
         add_special_tokens,
         truncation: parse_json(truncation, "truncation")?,
         offsets,
         split_special_tokens,
+        // Padded arrays hold no token strings.
+        token_texts: false,
+        overflowing: return_overflowing,
     };
     let padding: PaddingParams = parse_json(Some(padding), "padding")?
         .ok_or_else(|| PyValueError::new_err("padding parameters are required"))?;

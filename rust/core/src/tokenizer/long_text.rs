@@ -157,6 +157,14 @@ impl CutRules<'_> {
         None
     }
 
+    /// The first byte at or after `from` where a head of `bytes` may end: the text up to it has
+    /// the tokens the whole text starts with (a part may start there). `None` when there is
+    /// none, or when added tokens refused too many points.
+    pub(super) fn head_end(&self, bytes: &[u8], from: usize) -> Option<usize> {
+        let mut refusals = MAX_REFUSALS;
+        self.next_cut(bytes, from, 0, &mut refusals)
+    }
+
     /// Consecutive ranges covering `text`, cut at safe points near equal shares for `threads`
     /// threads; one range when no cut is found or the text is short.
     pub fn parts(&self, text: &str, threads: usize) -> Vec<Range<usize>> {

@@ -80,20 +80,33 @@ pub fn pad_to_arrays(
     if width == 0 {
         return Ok(b);
     }
+    // Each cell is written once: the tokens' cells from the encoding, the others with padding
+    // (filling the whole row first, then the tokens over it, wrote the token cells twice).
     let fill = |e: &Encoding, ids: &mut [i64], mask: &mut [i64], types: &mut [i64], special: &mut [i64]| {
-        ids.fill(padding.pad_id as i64);
-        mask.fill(0);
-        types.fill(padding.pad_type_id as i64);
-        special.fill(1);
-        let start = match padding.direction {
-            Direction::Right => 0,
-            Direction::Left => width - e.len(),
+        let n = e.len();
+        let (start, tokens) = match padding.direction {
+            Direction::Right => (0, 0..n),
+            Direction::Left => (width - n, width - n..width),
         };
-        for (k, &id) in e.ids.iter().enumerate() {
-            ids[start + k] = id as i64;
-            mask[start + k] = e.attention_mask[k] as i64;
-            types[start + k] = e.type_ids[k] as i64;
-            special[start + k] = e.special_tokens_mask[k] as i64;
+        let pad = |cells: &mut [i64], value: i64| {
+            cells[..tokens.start].fill(value);
+            cells[tokens.end..].fill(value);
+        };
+        pad(ids, padding.pad_id as i64);
+        pad(mask, 0);
+        pad(types, padding.pad_type_id as i64);
+        pad(special, 1);
+        for (cell, &id) in ids[tokens.clone()].iter_mut().zip(&e.ids) {
+            *cell = id as i64;
+        }
+        for (cell, &m) in mask[tokens.clone()].iter_mut().zip(&e.attention_mask) {
+            *cell = m as i64;
+        }
+        for (cell, &t) in types[tokens.clone()].iter_mut().zip(&e.type_ids) {
+            *cell = t as i64;
+        }
+        for (cell, &s) in special[tokens].iter_mut().zip(&e.special_tokens_mask) {
+            *cell = s as i64;
         }
         start
     };
