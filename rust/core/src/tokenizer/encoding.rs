@@ -122,25 +122,37 @@ impl Encoding {
     }
 
     /// Keeps `max_len` tokens and moves the rest into overflowing windows that overlap by
-    /// `stride` tokens. The caller guarantees `stride < max_len` when `max_len > 0`.
-    pub fn truncate(&mut self, max_len: usize, stride: usize, direction: Direction) {
+    /// `stride` tokens (or drops it, without `windows`: a caller that throws the windows away
+    /// need not have them copied out). The caller guarantees `stride < max_len` when
+    /// `max_len > 0`.
+    pub fn truncate(&mut self, max_len: usize, stride: usize, direction: Direction, windows: bool) {
         let len = self.len();
         if max_len >= len {
             return;
         }
         if max_len == 0 {
             let whole = std::mem::take(self);
-            self.overflowing.push(whole);
+            if windows {
+                self.overflowing.push(whole);
+            }
+            return;
+        }
+        if !windows {
+            let start = match direction {
+                Direction::Right => 0,
+                Direction::Left => len - max_len,
+            };
+            *self = self.slice(start, start + max_len);
             return;
         }
         let step = max_len - stride;
-        let mut windows = Vec::new();
+        let mut cuts = Vec::new();
         match direction {
             Direction::Right => {
                 let mut start = 0;
                 loop {
                     let stop = (start + max_len).min(len);
-                    windows.push((start, stop));
+                    cuts.push((start, stop));
                     if stop == len {
                         break;
                     }
@@ -151,7 +163,7 @@ impl Encoding {
                 let mut stop = len;
                 loop {
                     let start = stop.saturating_sub(max_len);
-                    windows.push((start, stop));
+                    cuts.push((start, stop));
                     if start == 0 || stop <= step {
                         break;
                     }
@@ -159,8 +171,8 @@ impl Encoding {
                 }
             }
         }
-        let mut first = self.slice(windows[0].0, windows[0].1);
-        first.overflowing = windows[1..].iter().map(|&(s, e)| self.slice(s, e)).collect();
+        let mut first = self.slice(cuts[0].0, cuts[0].1);
+        first.overflowing = cuts[1..].iter().map(|&(s, e)| self.slice(s, e)).collect();
         *self = first;
     }
 
@@ -350,7 +362,7 @@ mod tests {
     #[test]
     fn truncation_windows_overlap_by_stride() {
         let mut e = enc(10);
-        e.truncate(4, 1, Direction::Right);
+        e.truncate(4, 1, Direction::Right, true);
         assert_eq!(e.ids, vec![0, 1, 2, 3]);
         let rest: Vec<_> = e.overflowing.iter().map(|o| o.ids.clone()).collect();
         assert_eq!(rest, vec![vec![3, 4, 5, 6], vec![6, 7, 8, 9]]);
@@ -359,17 +371,32 @@ mod tests {
     #[test]
     fn left_truncation_keeps_the_end() {
         let mut e = enc(10);
-        e.truncate(4, 1, Direction::Left);
+        e.truncate(4, 1, Direction::Left, true);
         assert_eq!(e.ids, vec![6, 7, 8, 9]);
         let rest: Vec<_> = e.overflowing.iter().map(|o| o.ids.clone()).collect();
         assert_eq!(rest, vec![vec![3, 4, 5, 6], vec![0, 1, 2, 3]]);
     }
 
     #[test]
+    fn without_windows_the_kept_tokens_are_the_same_and_nothing_overflows() {
+        for (direction, stride) in [(Direction::Right, 0), (Direction::Right, 2), (Direction::Left, 1)] {
+            let (mut with, mut without) = (enc(10), enc(10));
+            with.truncate(4, stride, direction, true);
+            without.truncate(4, stride, direction, false);
+            assert!(!with.overflowing.is_empty() && without.overflowing.is_empty());
+            with.overflowing.clear();
+            assert_eq!(with, without, "{direction:?} {stride}");
+        }
+        let mut e = enc(3);
+        e.truncate(0, 0, Direction::Right, false);
+        assert!(e.is_empty() && e.overflowing.is_empty());
+    }
+
+    #[test]
     fn token_texts_follow_their_tokens() {
         let mut e = enc(6);
         e.token_texts = vec![(1, "a".into()), (4, "b".into())];
-        e.truncate(3, 0, Direction::Right);
+        e.truncate(3, 0, Direction::Right, true);
         assert_eq!(e.token_texts, vec![(1, "a".into())]);
         assert_eq!(e.overflowing[0].token_texts, vec![(1, "b".into())]);
         let mut merged = Encoding::special(&[7], 0, &[(0, "s".into())]);

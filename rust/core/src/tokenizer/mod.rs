@@ -258,7 +258,7 @@ impl Tokenizer {
                     ))
                 })?;
             }
-            truncation::truncate(&mut first, second.as_mut(), &t)?;
+            truncation::truncate(&mut first, second.as_mut(), &t, opts.overflowing)?;
         }
         // HF's sequence ranges: a post-processor gives each input and its windows one (BERT's
         // and RoBERTa's build the encodings anew, dropping the ranges the inputs had); without

@@ -15,7 +15,7 @@ use super::{EncodeOptions, Tokenizer};
 use crate::error::Result;
 
 /// Bytes of text first tried per kept token (prose and code take 3-5 bytes a token).
-const HEAD_BYTES_PER_TOKEN: usize = 8;
+const HEAD_BYTES_PER_TOKEN: usize = 5;
 /// The smallest head worth cutting: below it the whole text is tokenized.
 const MIN_HEAD: usize = 1024;
 

@@ -21,12 +21,18 @@ pub struct TruncationParams {
     pub stride: usize,
 }
 
-/// Truncates `first` (and `second`) so that together they hold at most `max_length` tokens.
-pub fn truncate(first: &mut Encoding, second: Option<&mut Encoding>, p: &TruncationParams) -> Result<()> {
+/// Truncates `first` (and `second`) so that together they hold at most `max_length` tokens;
+/// what is cut off becomes overflowing windows when `windows` (see `Encoding::truncate`).
+pub fn truncate(
+    first: &mut Encoding,
+    second: Option<&mut Encoding>,
+    p: &TruncationParams,
+    windows: bool,
+) -> Result<()> {
     if p.max_length == 0 {
-        first.truncate(0, p.stride, p.direction);
+        first.truncate(0, p.stride, p.direction, windows);
         if let Some(s) = second {
-            s.truncate(0, p.stride, p.direction);
+            s.truncate(0, p.stride, p.direction, windows);
         }
         return Ok(());
     }
@@ -66,12 +72,12 @@ pub fn truncate(first: &mut Encoding, second: Option<&mut Encoding>, p: &Truncat
                     if keep < enc.len() {
                         check_stride(keep)?;
                     }
-                    enc.truncate(keep, p.stride, p.direction);
+                    enc.truncate(keep, p.stride, p.direction, windows);
                 }
             }
             None => {
                 check_stride(p.max_length)?;
-                first.truncate(p.max_length, p.stride, p.direction);
+                first.truncate(p.max_length, p.stride, p.direction, windows);
             }
         },
         TruncationStrategy::OnlyFirst | TruncationStrategy::OnlySecond => {
@@ -91,7 +97,7 @@ pub fn truncate(first: &mut Encoding, second: Option<&mut Encoding>, p: &Truncat
             }
             let keep = target.len() - to_remove;
             check_stride(keep)?;
-            target.truncate(keep, p.stride, p.direction);
+            target.truncate(keep, p.stride, p.direction, windows);
         }
     }
     Ok(())
