@@ -231,14 +231,8 @@ impl CoreTokenizer {
         let pairs = pairs.map(|p| Texts::collect(p, "pairs")).transpose()?;
         let text_strs = texts.as_strs("texts")?;
         let pair_strs = pairs.as_ref().map(|p| p.as_strs("pairs")).transpose()?;
-        let (opts, padding) = batch_call_options(
-            add_special_tokens,
-            truncation,
-            padding,
-            return_offsets,
-            split_special_tokens,
-            return_overflowing,
-        )?;
+        let (mut opts, padding) = batch_call_options(add_special_tokens, truncation, padding, split_special_tokens)?;
+        (opts.offsets, opts.overflowing) = (return_offsets, return_overflowing);
         let inner = &self.inner;
         let size = total_len(&text_strs) + pair_strs.as_deref().map_or(0, total_len);
         let b = detach_interruptible(py, size, || {
@@ -264,14 +258,8 @@ impl CoreTokenizer {
         split_special_tokens: bool,
         return_word_ids: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let (opts, padding) = batch_call_options(
-            add_special_tokens,
-            truncation,
-            padding,
-            return_offsets,
-            split_special_tokens,
-            return_overflowing,
-        )?;
+        let (mut opts, padding) = batch_call_options(add_special_tokens, truncation, padding, split_special_tokens)?;
+        (opts.offsets, opts.overflowing) = (return_offsets, return_overflowing);
         let row_words = word_lists(&rows);
         let pair_words = pairs.as_deref().map(word_lists);
         let size = rows.iter().chain(pairs.iter().flatten()).flatten().map(String::len).sum();
@@ -453,23 +441,22 @@ impl CoreTokenizer {
     }
 }
 
-/// The options of a batch call: what to encode, and the padding (required).
+/// The options of a batch call, offsets and overflowing windows off (the caller says), and the
+/// padding (required).
 fn batch_call_options(
     add_special_tokens: bool,
     truncation: Option<&str>,
     padding: &str,
-    offsets: bool,
     split_special_tokens: bool,
-    return_overflowing: bool,
 ) -> PyResult<(EncodeOptions, PaddingParams)> {
     let opts = EncodeOptions {
         add_special_tokens,
         truncation: parse_json(truncation, "truncation")?,
-        offsets,
+        offsets: false,
         split_special_tokens,
         // Padded arrays hold no token strings.
         token_texts: false,
-        overflowing: return_overflowing,
+        overflowing: false,
     };
     let padding: PaddingParams = parse_json(Some(padding), "padding")?
         .ok_or_else(|| PyValueError::new_err("padding parameters are required"))?;
