@@ -7,12 +7,30 @@ use tokembed_core::Tokenizer;
 /// `roundtrip` also writes the tokenizer as JSON and loads it back (too slow for the big real
 /// tokenizers of `encode_bytes`, which are round-tripped by the Python tests).
 pub fn exercise(tok: &Tokenizer, text: &str, roundtrip: bool) {
-    let opts = EncodeOptions { add_special_tokens: true, truncation: None, offsets: true, split_special_tokens: false };
+    let opts = EncodeOptions {
+        add_special_tokens: true,
+        truncation: None,
+        offsets: true,
+        split_special_tokens: false,
+        token_texts: true,
+        overflowing: true,
+    };
     if let Ok(e) = tok.encode(text, Some("a pair"), &opts) {
         let _ = tok.decode(&e.ids, false);
         let _ = tok.decode(&e.ids, true);
         let _ = tok.decode_bytes(&e.ids, false);
     }
+    // A padded batch's call: truncated from the right without windows, ids only (the text is
+    // read only as far as a head that holds the kept tokens).
+    let truncation = tokembed_core::tokenizer::truncation::TruncationParams {
+        direction: Default::default(),
+        max_length: 1 + text.len() % 64,
+        strategy: tokembed_core::tokenizer::truncation::TruncationStrategy::LongestFirst,
+        stride: 0,
+    };
+    let head =
+        EncodeOptions { truncation: Some(truncation), offsets: false, token_texts: false, overflowing: false, ..opts };
+    let _ = tok.encode(text, None, &head);
     let mut ids = Vec::new();
     let _ = tok.encode_ids_into(text, true, true, &mut ids);
     let _ = tok.decode(&[0, 1, 2, 3, 1000, u32::MAX], false);
