@@ -9,6 +9,8 @@ kept, the document, the pipeline or the number of threads.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -28,10 +30,15 @@ HF_FIELDS = {"input_ids": "ids", "token_type_ids": "type_ids", "attention_mask":
              "special_tokens_mask": "special_tokens_mask"}
 
 
+@functools.lru_cache(maxsize=None)
+def loaded(name: str):
+    """tokembed's and HF's tokenizer of `FILES[name]`, loaded once per session."""
+    return tokembed.Tokenizer.from_file(FILES[name]), HFTokenizer.from_file(str(FILES[name]))
+
+
 @pytest.fixture(scope="module", params=sorted(FILES))
 def pair(request):
-    path = FILES[request.param]
-    return request.param, tokembed.Tokenizer.from_file(path), HFTokenizer.from_file(str(path))
+    return (request.param, *loaded(request.param))
 
 
 def documents(size: int, per_corpus: int) -> list[str]:
@@ -105,6 +112,6 @@ def test_a_padded_truncated_batch_is_hfs(pair):
 )
 def test_generated_text_matches_hf(words, max_length):
     text = " ".join(words)
-    for path in FILES.values():
-        ours, hf = tokembed.Tokenizer.from_file(path), HFTokenizer.from_file(str(path))
-        assert_matches_hf(ours, hf, [text, text[: len(text) // 2]], max_length, path.name)
+    for name in FILES:
+        ours, hf = loaded(name)
+        assert_matches_hf(ours, hf, [text, text[: len(text) // 2]], max_length, name)

@@ -237,7 +237,7 @@ impl CoreTokenizer {
         let size = total_len(&text_strs) + pair_strs.as_deref().map_or(0, total_len);
         let b = detach_interruptible(py, size, || {
             let pairs = pair_strs.as_deref();
-            batch::encode_to_arrays(inner, &text_strs, pairs, &opts, &padding, return_overflowing, return_word_ids)
+            batch::encode_to_arrays(inner, &text_strs, pairs, &opts, &padding, return_word_ids)
         })?;
         padded_batch_dict(py, b, return_overflowing)
     }
@@ -266,15 +266,7 @@ impl CoreTokenizer {
         let inner = &self.inner;
         let b = detach_interruptible(py, size, || {
             let pairs = pair_words.as_deref();
-            batch::encode_pretokenized_to_arrays(
-                inner,
-                &row_words,
-                pairs,
-                &opts,
-                &padding,
-                return_overflowing,
-                return_word_ids,
-            )
+            batch::encode_pretokenized_to_arrays(inner, &row_words, pairs, &opts, &padding, return_word_ids)
         })?;
         padded_batch_dict(py, b, return_overflowing)
     }

@@ -176,7 +176,7 @@ fn pad_one(tok: &Tokenizer, mut e: Encoding, padding: Option<&PaddingParams>) ->
 }
 
 /// Texts (and pairs) encoded in parallel and laid out as padded `(rows, width)` buffers, with a
-/// row for each overflowing window when `return_overflowing`, and each token's word when
+/// row for each overflowing window when `opts.overflowing`, and each token's word when
 /// `word_ids`.
 pub fn encode_to_arrays(
     tok: &Tokenizer,
@@ -184,13 +184,12 @@ pub fn encode_to_arrays(
     pairs: Option<&[&str]>,
     opts: &EncodeOptions,
     padding: &PaddingParams,
-    return_overflowing: bool,
     word_ids: bool,
 ) -> Result<PaddedBatch> {
     // Words are found along with offsets.
     let encode_opts = EncodeOptions { offsets: opts.offsets || word_ids, ..opts.clone() };
     let encodings = encode_many(tok, texts, pairs, &encode_opts)?;
-    pad_to_arrays(encodings, padding, return_overflowing, opts.offsets, word_ids)
+    pad_to_arrays(encodings, padding, opts.overflowing, opts.offsets, word_ids)
 }
 
 /// Pre-tokenized inputs (and pairs) encoded in parallel and laid out as `encode_to_arrays`
@@ -201,10 +200,9 @@ pub fn encode_pretokenized_to_arrays(
     pairs: Option<&[Vec<&str>]>,
     opts: &EncodeOptions,
     padding: &PaddingParams,
-    return_overflowing: bool,
     word_ids: bool,
 ) -> Result<PaddedBatch> {
     let encode_opts = EncodeOptions { offsets: opts.offsets || word_ids, ..opts.clone() };
     let encodings = encode_many_pretokenized(tok, rows, pairs, &encode_opts)?;
-    pad_to_arrays(encodings, padding, return_overflowing, opts.offsets, word_ids)
+    pad_to_arrays(encodings, padding, opts.overflowing, opts.offsets, word_ids)
 }
